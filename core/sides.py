@@ -1,0 +1,13 @@
+"""The seven sides of a can, in capture order: the lid, the bottom and five views of the body."""
+from __future__ import annotations
+
+DEFAULT_SIDE_NAMES: tuple[str, ...] = (
+    "Lid",
+    "Bottom",
+    "Body 0°",
+    "Body 72°",
+    "Body 144°",
+    "Body 216°",
+    "Body 288°",
+)
+SIDES_PER_CAN = len(DEFAULT_SIDE_NAMES)

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Entry point: parse arguments, build settings, then start the GUI or run a command-line job.
+
+Wiring only. Each layer registers its own sub-commands (core.cli, db.cli); the GUI is the default.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from core.settings import resolve_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core import cli as core_cli
+    from db import cli as db_cli
+
+    parser = argparse.ArgumentParser(prog="main.py", description="Can inspection station")
+    parser.add_argument("--data-dir", help="folder for the database, images, models and logs "
+                        "(default: $STATION_DATA_DIR or the user data folder)")
+    parser.add_argument("--db-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+                        "(default: an SQLite file in the data folder)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("gui", help="start the desktop station (the default)")
+    core_cli.register(sub)
+    db_cli.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = resolve_settings(args.data_dir, args.db_url)
+    if args.command in (None, "gui"):
+        from gui.app import run_gui
+        return run_gui(settings)
+    return int(args.run(args, settings) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
