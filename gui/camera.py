@@ -1,0 +1,222 @@
+"""Camera frames for the live preview: a ``FrameSource`` protocol, an OpenCV source, a fake one for
+tests, and ``CameraFeed`` which grabs frames in its own thread.
+
+Threading rule: a source is opened, read and closed only on the feed's grab thread (OpenCV capture
+objects are not thread-safe). The grab thread sends each frame to the GUI thread as a QImage that owns
+its buffer (a copy: the numpy array behind it is reused by OpenCV), and keeps the newest frame as a
+numpy array that ``CameraFeed.latest_frame`` hands out under a lock. QPixmaps are built by the widget,
+on the GUI thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
+from PyQt5.QtGui import QImage
+
+from core.errors import CameraUnavailable
+from gui.workers import register_thread
+
+log = logging.getLogger(__name__)
+
+
+class FrameSource(Protocol):
+    def open(self) -> None: ...                       # raises CameraUnavailable
+    def read(self) -> np.ndarray | None: ...          # HxWx3 uint8 RGB; None = no frame this time
+    def close(self) -> None: ...
+
+
+class OpenCVSource:
+    """A camera through ``cv2.VideoCapture``: ``"0"`` is device index 0, anything else a path/URL."""
+
+    def __init__(self, device: str, width: int = 1280, height: int = 720,
+                 max_failures: int = 15) -> None:
+        self.device = str(device).strip()
+        self.width, self.height = width, height
+        self.max_failures = max_failures   # ~1 s of failed reads at the preview rate = unplugged
+        self._cap = None
+        self._failures = 0
+
+    def open(self) -> None:
+        import cv2  # imported here: the GUI starts faster, and only the grab thread needs it
+
+        target: int | str = int(self.device) if self.device.isdigit() else self.device
+        cap = cv2.VideoCapture(target)
+        if not cap.isOpened():
+            cap.release()
+            raise CameraUnavailable(
+                f"The camera '{self.device}' cannot be opened. Check that it is plugged in and not "
+                "used by another program, or choose another camera in Settings.")
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+        self._cap, self._failures = cap, 0
+
+    def read(self) -> np.ndarray | None:
+        import cv2
+
+        if self._cap is None:
+            raise CameraUnavailable("The camera is not open.")
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            self._failures += 1
+            if self._failures >= self.max_failures:
+                raise CameraUnavailable(
+                    f"The camera '{self.device}' stopped sending pictures; it may have been "
+                    "unplugged. Captured photos are kept; reconnect it and press Restart camera.")
+            return None
+        self._failures = 0
+        if frame.ndim == 2:
+            return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class FakeSource:
+    """Frames for tests and demos: cycles through ``frames`` or draws a numbered test card.
+
+    ``unplug()`` (thread-safe) makes the next ``read`` fail like a pulled cable; ``fail_open`` makes
+    ``open`` fail like a missing camera.
+    """
+
+    def __init__(self, frames: Sequence[np.ndarray] | None = None, width: int = 320,
+                 height: int = 240, fail_open: bool = False) -> None:
+        self.frames = [np.ascontiguousarray(f, dtype=np.uint8) for f in (frames or [])]
+        self.width, self.height = width, height
+        self.fail_open = fail_open
+        self._unplugged = threading.Event()
+        self.count = 0
+        self.closed = False
+
+    def unplug(self) -> None:
+        self._unplugged.set()
+
+    def open(self) -> None:
+        if self.fail_open:
+            raise CameraUnavailable("The camera 'fake' cannot be opened (no such device).")
+        self.closed = False
+
+    def read(self) -> np.ndarray | None:
+        if self._unplugged.is_set():
+            raise CameraUnavailable("The camera 'fake' was unplugged. Captured photos are kept.")
+        self.count += 1
+        if self.frames:
+            return self.frames[(self.count - 1) % len(self.frames)].copy()
+        card = np.zeros((self.height, self.width, 3), np.uint8)
+        card[..., 0] = (self.count * 7) % 256
+        card[:, : self.width // 2, 1] = 200
+        return card
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def frame_to_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of ``rgb`` (safe to send across threads and to keep)."""
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+
+
+class _Grabber(QObject):
+    frame = pyqtSignal(QImage)
+    lost = pyqtSignal(str)
+    opened = pyqtSignal()
+    finished = pyqtSignal()
+
+    def __init__(self, source: FrameSource, fps: float, on_frame: Callable[[np.ndarray], None]) -> None:
+        super().__init__()
+        self._source, self._period = source, 1.0 / max(fps, 1.0)
+        self._on_frame = on_frame
+        self.stop_event = threading.Event()
+
+    @pyqtSlot()
+    def run(self) -> None:
+        try:
+            self._source.open()
+            self.opened.emit()
+            while not self.stop_event.is_set():
+                t0 = time.monotonic()
+                rgb = self._source.read()
+                if rgb is not None:
+                    self._on_frame(rgb)
+                    self.frame.emit(frame_to_qimage(rgb))
+                # Capped rate: the preview needs ~15 fps, and every frame costs the GUI a repaint.
+                self.stop_event.wait(max(0.0, self._period - (time.monotonic() - t0)))
+        except CameraUnavailable as exc:
+            self.lost.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - any driver failure must reach the operator
+            log.exception("camera failed")
+            self.lost.emit(f"The camera failed: {exc}. Captured photos are kept.")
+        finally:
+            try:
+                self._source.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing the camera failed")
+            self.finished.emit()
+
+
+class CameraFeed(QObject):
+    """Owns the grab thread. Create, ``start()`` and ``stop()`` on the GUI thread.
+
+    ``frame(QImage)``, ``lost(message)`` and ``opened()`` arrive on the GUI thread (queued).
+    """
+
+    frame = pyqtSignal(QImage)
+    lost = pyqtSignal(str)
+    opened = pyqtSignal()
+
+    def __init__(self, source_factory: Callable[[], FrameSource], fps: float = 15.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory, self._fps = source_factory, fps
+        self._thread: QThread | None = None
+        self._grabber: _Grabber | None = None
+        self._lock = threading.Lock()
+        self._latest: np.ndarray | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self) -> None:
+        self.stop()
+        with self._lock:
+            self._latest = None
+        grabber = _Grabber(self._factory(), self._fps, self._keep_latest)
+        thread = QThread()
+        thread.setObjectName("camera")
+        grabber.moveToThread(thread)
+        grabber.frame.connect(self.frame)
+        grabber.lost.connect(self.lost)
+        grabber.opened.connect(self.opened)
+        grabber.finished.connect(thread.quit, Qt.DirectConnection)  # ends even if the GUI is busy
+        thread.started.connect(grabber.run)
+        register_thread(thread, stop=grabber.stop_event.set, keep=(grabber,), name="camera")
+        self._thread, self._grabber = thread, grabber
+        thread.start()
+
+    def stop(self, timeout_ms: int = 3000) -> None:
+        """Stop grabbing and wait for the thread (a read blocks at most one frame period)."""
+        if self._grabber is not None:
+            self._grabber.stop_event.set()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(timeout_ms)
+        self._thread = self._grabber = None
+
+    def latest_frame(self) -> np.ndarray | None:
+        """The newest frame as RGB numpy (a copy), or None before the first one. Any thread."""
+        with self._lock:
+            return None if self._latest is None else self._latest.copy()
+
+    def _keep_latest(self, rgb: np.ndarray) -> None:  # grab thread
+        with self._lock:
+            self._latest = rgb
