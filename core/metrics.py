@@ -239,7 +239,8 @@ def _box_tuple(box) -> BoxLike:
 
 def box_hits(mask: np.ndarray, boxes: Iterable) -> tuple[int, int]:
     """``(regions hit, regions)`` for one image: a region is hit when at least one of its pixels
-    lies inside a box. Box corners are inclusive pixel coordinates (x1, y1 is the last pixel in)."""
+    lies inside a box. Boxes are inclusive-exclusive like ``core.boxes.find_boxes``: columns
+    x0 .. x1-1 and rows y0 .. y1-1."""
     count, labelled = _regions(np.asarray(mask, dtype=bool))
     if count == 0:
         return 0, 0
@@ -248,10 +249,10 @@ def box_hits(mask: np.ndarray, boxes: Iterable) -> tuple[int, int]:
     for box in boxes:
         x0, y0, x1, y1 = _box_tuple(box)
         x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, w - 1), min(y1, h - 1)
-        if x1 < x0 or y1 < y0:
+        x1, y1 = min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
             continue
-        hit[np.unique(labelled[y0:y1 + 1, x0:x1 + 1])] = True
+        hit[np.unique(labelled[y0:y1, x0:x1])] = True
     return int(hit[1:].sum()), count
 
 

@@ -130,9 +130,10 @@ def test_box_hits_inclusive_corners_and_rate():
     mask = np.zeros((10, 10), dtype=bool)
     mask[1:3, 1:3] = True      # region A
     mask[7:9, 6:9] = True      # region B
-    # A box whose last column is x=1 touches region A; nothing touches B.
-    assert metrics.box_hits(mask, [Box(0, 0, 1, 1, 0.9)]) == (1, 2)
-    assert metrics.box_hits(mask, [(4, 4, 5, 5)]) == (0, 2)
-    assert metrics.box_hits(mask, [(0, 0, 9, 9)]) == (2, 2)
+    # Boxes are inclusive-exclusive: (0, 0, 2, 2) covers pixel (1, 1) of region A, (0, 0, 1, 1) does not.
+    assert metrics.box_hits(mask, [Box(0, 0, 2, 2, 0.9)]) == (1, 2)
+    assert metrics.box_hits(mask, [Box(0, 0, 1, 1, 0.9)]) == (0, 2)
+    assert metrics.box_hits(mask, [(4, 4, 6, 6)]) == (0, 2)
+    assert metrics.box_hits(mask, [(0, 0, 10, 10)]) == (2, 2)
     empty = np.zeros((10, 10), dtype=bool)
-    assert metrics.box_hit_rate([mask, empty], [[(2, 2, 4, 4)], [(0, 0, 9, 9)]]) == pytest.approx(0.5)
+    assert metrics.box_hit_rate([mask, empty], [[(2, 2, 4, 4)], [(0, 0, 10, 10)]]) == pytest.approx(0.5)
