@@ -1,0 +1,58 @@
+"""The station's look: the style sheet in ``resources/`` and the verdict colours used everywhere.
+
+One place for the colours of pass / review / reject, so a badge in the gallery, a bar in the
+statistics and the banner after an inspection always agree (green / amber / red, chosen to read
+on a bright screen on the line and to stay apart for the most common colour-vision deficiency,
+helped by the words and icons that always go with them).
+
+Threading: constants and pure functions, usable from any thread; ``apply_style`` touches the
+QApplication and must run on the GUI thread.
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+from PyQt5.QtGui import QColor, QFont
+from PyQt5.QtWidgets import QApplication
+
+# Verdict colours (hex strings, so matplotlib, style sheets and QColor can all use them).
+PASS_COLOUR = "#1e8e3e"
+REVIEW_COLOUR = "#e8a200"
+REJECT_COLOUR = "#c5221f"
+NEUTRAL_COLOUR = "#5f6b7a"
+
+VERDICT_COLOURS: dict[str, str] = {"pass": PASS_COLOUR, "review": REVIEW_COLOUR,
+                                   "reject": REJECT_COLOUR}
+VERDICT_TEXT: dict[str, str] = {"pass": "PASS", "review": "REVIEW", "reject": "REJECT"}
+# Text on top of the colour: dark on amber reads better than white.
+VERDICT_FOREGROUND: dict[str, str] = {"pass": "#ffffff", "review": "#1a1a1a", "reject": "#ffffff"}
+
+BASE_POINT_SIZE = 11
+STYLE_SHEET = "station.qss"
+
+
+def verdict_colour(verdict: str | None) -> QColor:
+    return QColor(VERDICT_COLOURS.get(str(verdict or "").lower(), NEUTRAL_COLOUR))
+
+
+def verdict_badge_css(verdict: str | None) -> str:
+    """Inline style for a QLabel badge showing ``verdict``."""
+    key = str(verdict or "").lower()
+    bg = VERDICT_COLOURS.get(key, NEUTRAL_COLOUR)
+    fg = VERDICT_FOREGROUND.get(key, "#ffffff")
+    return (f"background:{bg}; color:{fg}; border-radius:4px; padding:2px 10px; "
+            "font-weight:bold;")
+
+
+def load_style_sheet() -> str:
+    """The application style sheet from the ``resources`` package."""
+    return resources.files("resources").joinpath(STYLE_SHEET).read_text(encoding="utf-8")
+
+
+def apply_style(app: QApplication) -> None:
+    """Fusion style, a large base font and the station style sheet (GUI thread)."""
+    app.setStyle("Fusion")
+    font = QFont(app.font())
+    font.setPointSize(BASE_POINT_SIZE)
+    app.setFont(font)
+    app.setStyleSheet(load_style_sheet())
