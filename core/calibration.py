@@ -76,3 +76,95 @@ class Thresholds:
     @classmethod
     def from_dict(cls, data: dict) -> "Thresholds":
         return cls(float(data.get("review", 0.5)), float(data.get("reject", 0.5)))
+
+
+# -- calibration from validation scores ------------------------------------------------------------
+# Rules (also written into each model's JSON through ``info``):
+# * decision threshold: with both classes, the raw score maximising F1 on validation, placed at the
+#   midpoint between the two neighbouring scores (ties: the middle of the best run); with good images
+#   only, the GOOD_QUANTILE of good scores plus a margin of half the spread between that quantile and
+#   the median, so roughly 1 % of good images are flagged, never all of them.
+# * raw_low / raw_high: the good / anomaly medians, kept strictly outside the threshold.
+# * review band: review at the REVIEW_QUANTILE of anomaly scores (nearly all anomalies above it),
+#   reject at the REJECT_QUANTILE of good scores (nearly no good image above it), each clipped to a
+#   band of BAND_MIN..BAND_MAX away from 0.5; with one class missing, the modest FALLBACK_BAND.
+GOOD_QUANTILE = 0.99
+REVIEW_QUANTILE = 0.02
+REJECT_QUANTILE = 0.98
+BAND_MIN, BAND_MAX = 0.05, 0.2
+FALLBACK_BAND = 0.1
+
+
+def calibrate(val_scores_raw, val_labels) -> tuple[ScoreScale, Thresholds, dict]:
+    """Score scale and thresholds from validation raw scores (labels 0 good, 1 anomaly).
+
+    Non-finite scores are ignored (counted in ``info``); ``ValueError`` if none is left.
+    Thread-safe (pure function).
+    """
+    scores = np.asarray(val_scores_raw, dtype=np.float64).ravel()
+    labels = np.asarray(val_labels).ravel().astype(int)
+    if scores.shape != labels.shape:
+        raise ValueError(f"{scores.size} scores but {labels.size} labels")
+    finite = np.isfinite(scores)
+    info: dict = {"n_good": int(((labels == 0) & finite).sum()),
+                  "n_anomaly": int(((labels == 1) & finite).sum()),
+                  "n_ignored_nonfinite": int((~finite).sum())}
+    scores, labels = scores[finite], labels[finite]
+    if scores.size == 0:
+        raise ValueError("no finite validation scores to calibrate on")
+    good, bad = scores[labels == 0], scores[labels == 1]
+    # A scale unit that is never zero, even when every score is equal.
+    spread = max(float(np.quantile(scores, 0.9) - np.quantile(scores, 0.1)),
+                 1e-3 * max(1.0, float(np.abs(scores).max())))
+    if good.size and bad.size:
+        threshold, f1 = _best_f1_threshold(scores, labels)
+        if threshold is None:  # every score equal: nothing separates the classes
+            threshold = float(scores.max()) + spread
+            info["rule"] = "all scores equal: threshold above them (nothing flagged)"
+        else:
+            info["rule"] = "max F1 on validation, midpoint between neighbouring scores"
+            info["val_f1"] = round(f1, 4)
+    elif good.size:
+        q, med = float(np.quantile(good, GOOD_QUANTILE)), float(np.median(good))
+        threshold = q + max(0.5 * (q - med), 1e-3 * spread)
+        info["rule"] = (f"good only: {GOOD_QUANTILE:g} quantile of good scores + "
+                        "half its distance to the median")
+    else:
+        q, med = float(np.quantile(bad, 1 - GOOD_QUANTILE)), float(np.median(bad))
+        threshold = q - max(0.5 * (med - q), 1e-3 * spread)
+        info["rule"] = (f"anomalies only: {1 - GOOD_QUANTILE:g} quantile of anomaly scores - "
+                        "half its distance to the median")
+    raw_low = float(np.median(good)) if good.size else threshold - spread
+    raw_high = float(np.median(bad)) if bad.size else threshold + spread
+    raw_low = min(raw_low, threshold - 0.25 * spread)
+    raw_high = max(raw_high, threshold + 0.25 * spread)
+    scale = ScoreScale(raw_low, float(threshold), raw_high)
+    thresholds = _review_band(scale, good, bad)
+    info["threshold_raw"] = float(threshold)
+    return scale, thresholds, info
+
+
+def _best_f1_threshold(scores: np.ndarray, labels: np.ndarray) -> tuple[float | None, float]:
+    values = np.unique(scores)
+    if values.size < 2:
+        return None, 0.0
+    candidates = (values[:-1] + values[1:]) / 2.0
+    flagged = scores[None, :] >= candidates[:, None]
+    tp = (flagged & (labels == 1)).sum(axis=1)
+    fp = (flagged & (labels == 0)).sum(axis=1)
+    fn = (labels == 1).sum() - tp
+    f1 = 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+    best = np.flatnonzero(f1 == f1.max())
+    # Among equally good thresholds take the middle one: the widest margin to both classes.
+    pick = best[len(best) // 2]
+    return float(candidates[pick]), float(f1[pick])
+
+
+def _review_band(scale: ScoreScale, good: np.ndarray, bad: np.ndarray) -> Thresholds:
+    if good.size == 0 or bad.size == 0:
+        return Thresholds(0.5 - FALLBACK_BAND, 0.5 + FALLBACK_BAND)
+    review = float(np.quantile(scale.normalise(bad), REVIEW_QUANTILE))
+    reject = float(np.quantile(scale.normalise(good), REJECT_QUANTILE))
+    review = float(np.clip(review, 0.5 - BAND_MAX, 0.5 - BAND_MIN))
+    reject = float(np.clip(reject, 0.5 + BAND_MIN, 0.5 + BAND_MAX))
+    return Thresholds(round(review, 4), round(reject, 4))
