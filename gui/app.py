@@ -1,0 +1,184 @@
+"""Starting the desktop station: the application, its error hooks, the database, the sign-in flow.
+
+``run_gui(settings)`` is called by ``main.py``. It:
+
+1. creates the QApplication with the station's style sheet;
+2. writes logs to ``settings.log_dir/station.log`` and installs ``sys.excepthook`` and
+   ``threading.excepthook`` before the event loop;
+3. opens the database (``db.Station.open``), explaining in a dialog when it is locked, newer than
+   this program or unreachable;
+4. registers the bundled default model when no model is registered, so a new station works;
+5. hands over to ``SessionFlow``: first-run dialog on an empty database, then sign-in, then the
+   main window for the signed-in role; sign-out and switch-user go back to sign-in without
+   restarting, and the window is rebuilt for the new role.
+
+Threading: everything here runs on the GUI thread.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from PyQt5.QtCore import QObject, Qt, pyqtSignal
+from PyQt5.QtWidgets import QApplication, QMessageBox
+
+from gui.context import AppContext
+from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
+from gui.first_run_dialog import FirstRunDialog
+from gui.login_dialog import LoginDialog
+from gui.main_window import MainWindow
+from gui.theme import apply_style
+from gui.workers import shutdown_all
+
+log = logging.getLogger(__name__)
+
+
+class SessionFlow(QObject):
+    """First run → sign in → main window → (sign out | switch user) → sign in → …
+
+    Dialogs are opened with ``open()`` (not ``exec_()``) so the flow runs inside the one event
+    loop of ``run_gui`` and tests can drive it with qtbot. ``ended`` is emitted when the person
+    quits (closes the window, or cancels the sign-in with no window open).
+    """
+
+    ended = pyqtSignal()
+    window_opened = pyqtSignal(object)   # the new MainWindow
+
+    def __init__(self, settings: Any, station: Any, inference: Any, log_path: Path,
+                 window_factory: Callable[[AppContext], MainWindow] = MainWindow,
+                 on_first_admin: Callable[[Any], None] | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.station = station
+        self.inference = inference
+        self.log_path = log_path
+        self.window_factory = window_factory
+        self.on_first_admin = on_first_admin
+        self.window: MainWindow | None = None
+        self.dialog: LoginDialog | FirstRunDialog | None = None
+
+    # -- steps ------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.station.auth.has_users():
+            self.show_sign_in()
+        else:
+            dialog = FirstRunDialog(self.station, self.log_path)
+            dialog.created.connect(self._first_admin_created)
+            dialog.rejected.connect(self._quit_if_no_window)
+            self._open_dialog(dialog)
+
+    def show_sign_in(self, *, switching: bool = False) -> None:
+        """The sign-in dialog; when ``switching``, over the current window, which stays on cancel."""
+        parent = self.window if switching else None
+        username = ""
+        dialog = LoginDialog(self.station, self.log_path, parent, username=username,
+                             station_name=self.settings.station_name,
+                             cancel_text="Cancel" if switching else "Quit")
+        dialog.signed_in.connect(self.open_window)
+        if not switching:
+            dialog.rejected.connect(self._quit_if_no_window)
+        self._open_dialog(dialog)
+
+    def open_window(self, actor: Any) -> None:
+        """Replace any open window with one built for ``actor``."""
+        self._close_window()
+        ctx = AppContext(self.settings, self.station, actor, self.inference, self.log_path)
+        window = self.window_factory(ctx)
+        window.sign_out_requested.connect(self.sign_out)
+        window.switch_user_requested.connect(lambda: self.show_sign_in(switching=True))
+        window.closed.connect(self._window_closed_by_user)
+        self.window = window
+        window.show()
+        self.window_opened.emit(window)
+
+    def sign_out(self) -> None:
+        self._close_window()
+        self.show_sign_in()
+
+    def shutdown(self) -> None:
+        """Close the window and any dialog (at exit)."""
+        if self.dialog is not None:
+            self.dialog.close()
+        self._close_window()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _first_admin_created(self, actor: Any) -> None:
+        if self.on_first_admin is not None:
+            try:
+                self.on_first_admin(actor)
+            except Exception as exc:  # noqa: BLE001 - the station still works without it
+                log_exception(exc, self.log_path, "setting up the first start")
+        self.open_window(actor)
+
+    def _open_dialog(self, dialog: LoginDialog | FirstRunDialog) -> None:
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.dialog = dialog
+        dialog.finished.connect(lambda _r, d=dialog: self._forget_dialog(d))
+        dialog.open()
+
+    def _forget_dialog(self, dialog: object) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    def _close_window(self) -> None:
+        window, self.window = self.window, None
+        if window is None:
+            return
+        window.closed.disconnect(self._window_closed_by_user)  # closing on purpose, not quitting
+        window.close()
+        window.deleteLater()
+
+    def _window_closed_by_user(self) -> None:
+        self.window = None
+        self.ended.emit()
+
+    def _quit_if_no_window(self) -> None:
+        if self.window is None:
+            self.ended.emit()
+
+
+def open_station(settings: Any, log_path: Path) -> Any | None:
+    """``db.Station.open`` for the settings, or None after telling the person why it failed."""
+    from db import Station  # imported here so a broken database layer is reported, not a crash
+
+    try:
+        return Station.open(settings.db_url, settings.data_dir)
+    except Exception as exc:  # noqa: BLE001 - every failure gets a dialog
+        where = settings.db_url or str(settings.data_dir)
+        if is_for_person(exc):
+            text = str(exc)
+        else:
+            log_exception(exc, log_path, "opening the database")
+            text = (f"The database at {where} cannot be opened or reached ({type(exc).__name__}: "
+                    f"{exc}).\n\nThe details were written to {log_path}.")
+        QMessageBox.critical(None, "Database unavailable", text)
+        return None
+
+
+def run_gui(settings: Any) -> int:
+    """Run the desktop station until the person quits; returns the process exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Can inspection station")
+    app.setQuitOnLastWindowClosed(False)  # between sign-out and sign-in no window is open
+    apply_style(app)
+    log_path = configure_logging(settings.log_dir)
+    reporter = install_excepthooks(app, log_path)  # noqa: F841 - must live as long as the loop
+    station = open_station(settings, log_path)
+    if station is None:
+        return 2
+    inference = None
+    flow = SessionFlow(settings, station, inference, log_path)
+    flow.ended.connect(app.quit)
+    try:
+        flow.start()
+        return app.exec_()
+    finally:
+        flow.shutdown()
+        left = shutdown_all()
+        if left:
+            log.warning("%d worker threads did not stop at exit", len(left))
+        close = getattr(station, "close", None)
+        if callable(close):
+            close()
