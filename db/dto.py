@@ -1,0 +1,175 @@
+"""What services return: frozen dataclasses detached from any session.
+
+They hold no ORM objects and no connections, so the GUI may keep them and pass them to any thread.
+Datetimes are aware (UTC). Dict fields are fresh copies per call; treat them as read-only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from db.permissions import Role
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    role: Role
+    active: bool
+    failed_attempts: int
+    locked_until: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WarehouseInfo:
+    id: int
+    name: str
+    location: str
+    capacity: int
+    notes: str
+    stored: int          # cans of all products kept here
+    free: int            # capacity - stored
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    id: int
+    sku: str
+    name: str
+    warehouse_id: int
+    warehouse_name: str
+    quantity: int
+    side_names: tuple[str, ...]
+    model_id: int | None
+    thresholds: dict | None      # {"review": float, "reject": float} overrides, or None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: int
+    name: str
+    version: str
+    folder: str
+    kind: str
+    backbone: str
+    metrics: dict
+    thresholds: dict
+    trained_on: dict
+    trained_by: str              # user name, or "system" for the bundled model
+    created_at: datetime
+    product_ids: tuple[int, ...]  # products for which this is the active model
+
+
+@dataclass(frozen=True)
+class SideResultInfo:
+    id: int
+    position: int
+    side_name: str
+    image_sha256: str
+    image_path: Path
+    heatmap_sha256: str | None
+    heatmap_path: Path | None
+    score: float
+    label: str                   # the machine's label
+    corrected_label: str | None  # the latest correction, if any
+    outcome: str
+    boxes: list
+
+    @property
+    def final_label(self) -> str:
+        return self.corrected_label or self.label
+
+
+@dataclass(frozen=True)
+class InspectionRow:
+    """A gallery row: everything but the side results."""
+
+    id: int
+    product_id: int
+    product_sku: str
+    product_name: str
+    warehouse_id: int
+    warehouse_name: str
+    operator_id: int
+    operator_name: str
+    station_name: str
+    started: datetime
+    finished: datetime
+    day: date
+    model_name: str
+    model_version: str
+    machine_verdict: str
+    corrected_verdict: str | None
+    verdict: str                 # final: corrected if corrected, else machine
+    thumbnail_path: Path | None
+
+
+@dataclass(frozen=True)
+class InspectionInfo(InspectionRow):
+    sides: tuple[SideResultInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class CorrectionInfo:
+    id: int
+    inspection_id: int
+    side_result_id: int | None   # None: a correction of the whole can
+    value: str                   # a label ("Good"/"Anomaly") for a side, a verdict for a can
+    note: str
+    user_id: int
+    username: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LabelledSide:
+    """A side image with its training label: the latest correction, else the machine's label."""
+
+    inspection_id: int
+    side_result_id: int
+    side_name: str
+    image_path: Path
+    label: str
+    corrected: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    user_id: int | None
+    username: str                # "system" for start-up work
+    action: str
+    target: str
+    details: dict
+
+
+@dataclass(frozen=True)
+class VerdictCounts:
+    total: int
+    passed: int
+    review: int
+    rejected: int
+
+    @property
+    def defect_rate(self) -> float:
+        return self.rejected / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """One group of a defect-rate statistic (a day, a product, an operator, a side)."""
+
+    key: object                  # date, product id, operator id or side name
+    label: str                   # what to show
+    total: int
+    review: int
+    rejected: int                # for sides: sides labelled Anomaly
+
+    @property
+    def defect_rate(self) -> float:
+        return self.rejected / self.total if self.total else 0.0

@@ -1,0 +1,73 @@
+"""Errors meant for a person: ``str(exc)`` is a message the GUI or CLI can show as it is.
+
+Anything else escaping ``db`` is a bug (or a broken database server) and should be logged with its
+traceback. These classes carry no database objects, so they can cross threads freely.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class StationDataError(Exception):
+    """Base of every error that ``db`` raises on purpose."""
+
+
+class InvalidCredentials(StationDataError):
+    def __init__(self, message: str = "Wrong user name or password.") -> None:
+        super().__init__(message)
+
+
+class AccountLocked(StationDataError):
+    """Too many failed sign-ins; ``until`` is an aware UTC datetime."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        local = until.astimezone().strftime("%Y-%m-%d %H:%M")
+        super().__init__(f"This account is locked after too many failed sign-ins until {local}.")
+
+
+class PermissionDenied(StationDataError):
+    def __init__(self, action: str, message: str | None = None) -> None:
+        self.action = action
+        super().__init__(message or f"You are not allowed to do this ({action}).")
+
+
+class NotFound(StationDataError):
+    def __init__(self, what: str, key: object) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"{what} {key!r} does not exist (it may have been deleted).")
+
+
+class ValidationError(StationDataError):
+    """A value a person typed is not acceptable; ``field`` names the input it belongs to."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+class Conflict(StationDataError):
+    """The request clashes with what is stored (a duplicate name, a warehouse that is not empty)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class DatabaseBusy(StationDataError):
+    def __init__(self, message: str = "The database is busy (another station is writing). "
+                                      "Please try again in a moment.") -> None:
+        super().__init__(message)
+
+
+class SchemaOutdated(StationDataError):
+    """The database was written by a newer version of the station than this one."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"The database has schema revision {revision!r}, which this version of the station does "
+            "not know: it was upgraded by a newer version. Install that version (or newer) here, "
+            "or point this station at another database.")

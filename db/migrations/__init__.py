@@ -1,0 +1,1 @@
+"""Alembic migrations, run programmatically by :mod:`db.migrate` (no alembic.ini needed)."""

@@ -1,0 +1,152 @@
+"""The tables at the newest schema revision, as SQLAlchemy ORM classes (used only inside ``db``).
+
+The migrations in ``db/migrations/versions`` are the source of truth for the stored schema;
+``tests/db/test_migrations.py`` checks that these classes and the migrated database agree.
+Datetimes are stored naive in UTC (portable between SQLite and PostgreSQL).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Warehouse(Base):
+    __tablename__ = "warehouses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    location: Mapped[str] = mapped_column(String(255), default="")
+    capacity: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Model(Base):
+    __tablename__ = "models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[str] = mapped_column(String(64))
+    folder: Mapped[str] = mapped_column(String(1024))
+    kind: Mapped[str] = mapped_column(String(32))
+    backbone: Mapped[str] = mapped_column(String(64))
+    metrics: Mapped[dict] = mapped_column(JSON)
+    thresholds: Mapped[dict] = mapped_column(JSON)
+    trained_on: Mapped[dict] = mapped_column(JSON)
+    trained_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    trained_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_models_name_version"),)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"),
+                                              index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    side_names: Mapped[list] = mapped_column(JSON)
+    # The active model for this product: one column, so "one active model per product" holds by shape.
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id", ondelete="RESTRICT"))
+    thresholds: Mapped[dict | None] = mapped_column(JSON)
+    warehouse: Mapped[Warehouse] = relationship()
+
+
+class Inspection(Base):
+    __tablename__ = "inspections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    station_name: Mapped[str] = mapped_column(String(128))
+    started: Mapped[datetime] = mapped_column(DateTime)
+    finished: Mapped[datetime] = mapped_column(DateTime)
+    day: Mapped[date] = mapped_column(Date)                      # revision 0002
+    model_name: Mapped[str] = mapped_column(String(128))
+    model_version: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))             # the machine's verdict
+    corrected_verdict: Mapped[str | None] = mapped_column(String(16))   # revision 0002
+    final_verdict: Mapped[str] = mapped_column(String(16))       # revision 0002
+    thumbnail_sha: Mapped[str | None] = mapped_column(String(64))
+    thumbnail_ext: Mapped[str | None] = mapped_column(String(8))
+    sides: Mapped[list[SideResult]] = relationship(
+        order_by="SideResult.position", cascade="all, delete-orphan", passive_deletes=True)
+
+    __table_args__ = (
+        Index("ix_inspections_started", "started"),
+        Index("ix_inspections_day", "day"),
+        Index("ix_inspections_product_day", "product_id", "day", "started"),
+        Index("ix_inspections_warehouse_day", "warehouse_id", "day", "started"),
+        Index("ix_inspections_operator_day", "operator_id", "day", "started"),
+        Index("ix_inspections_verdict_day", "final_verdict", "day", "started"),
+        Index("ix_inspections_thumbnail_sha", "thumbnail_sha"),
+    )
+
+
+class SideResult(Base):
+    __tablename__ = "side_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    side_name: Mapped[str] = mapped_column(String(64))
+    image_sha: Mapped[str] = mapped_column(String(64))
+    image_ext: Mapped[str] = mapped_column(String(8))
+    heatmap_sha: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    label: Mapped[str] = mapped_column(String(16))
+    corrected_label: Mapped[str | None] = mapped_column(String(16))   # revision 0002
+    outcome: Mapped[str] = mapped_column(String(16))
+    boxes: Mapped[list] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_side_results_inspection", "inspection_id", "position"),
+        Index("ix_side_results_image_sha", "image_sha"),
+        Index("ix_side_results_heatmap_sha", "heatmap_sha"),
+    )
+
+
+class Correction(Base):
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspections.id", ondelete="CASCADE"), index=True)
+    side_result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("side_results.id", ondelete="CASCADE"), index=True)
+    value: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # No foreign key: the log must outlive the rows it talks about.
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128), default="")
+    details: Mapped[dict] = mapped_column(JSON)

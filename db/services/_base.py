@@ -1,0 +1,96 @@
+"""What every service shares: the permission check against the database, and the audit log.
+
+Threading: services keep no per-call state; every public method opens its own short transaction,
+so every method of every service is safe to call from any thread (each call blocks that thread
+for the duration of one transaction, so the GUI should call them from a worker for anything big).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.database import Database
+from db.errors import NotFound, PermissionDenied, ValidationError
+from db.permissions import Actor, Role, require
+from db.schema import AuditEvent, User
+
+SYSTEM = "system"
+
+
+class Service:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _authorize(self, s: Session, actor: Actor, action: str) -> User:
+        """The actor's user row, if it still exists, is active and its stored role allows ``action``.
+
+        The role is read from the database, not taken from ``actor``: a demotion or deactivation
+        takes effect at the next call, without signing out.
+        """
+        if not isinstance(actor, Actor):
+            raise PermissionDenied(action, "Please sign in first.")
+        user = s.get(User, actor.user_id)
+        if user is None or not user.active:
+            raise PermissionDenied(action, "Your account is disabled or was removed.")
+        require(Role(user.role), action)
+        return user
+
+    def _audit(self, s: Session, user: User | None, action: str, target: str = "",
+               **details: Any) -> None:
+        """Write an audit event in the caller's transaction, so it commits with the change."""
+        s.add(AuditEvent(at=self._db.now_naive(), user_id=user.id if user else None,
+                         username=user.username if user else SYSTEM, action=action,
+                         target=target, details=details))
+
+    @staticmethod
+    def _get(s: Session, cls: type, key: int, what: str, lock: bool = False):
+        if lock:
+            obj = s.execute(select(cls).where(cls.id == key).with_for_update()).scalar_one_or_none()
+        else:
+            obj = s.get(cls, key)
+        if obj is None:
+            raise NotFound(what, key)
+        return obj
+
+
+def clean_text(value: object, field: str, max_len: int, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(field, "Please enter text.")
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(field, "This cannot be empty.")
+    if len(value) > max_len:
+        raise ValidationError(field, f"At most {max_len} characters, please.")
+    return value
+
+
+def check_int(value: object, field: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, "Please enter a whole number.")
+    if value < minimum:
+        raise ValidationError(field, f"The number must be at least {minimum}.")
+    return value
+
+
+def check_thresholds(value: object, field: str = "thresholds",
+                     optional: bool = False) -> dict | None:
+    """``{"review": r, "reject": j}`` with 0 <= r <= j <= 1 (normalised scores)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, dict) or set(value) != {"review", "reject"}:
+        raise ValidationError(field, "Thresholds need exactly a review and a reject value.")
+    out = {}
+    for key in ("review", "reject"):
+        v = value[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+                or not 0.0 <= v <= 1.0:
+            raise ValidationError(field, f"The {key} threshold must be a number from 0 to 1.")
+        out[key] = float(v)
+    if out["review"] > out["reject"]:
+        raise ValidationError(field, "The review threshold cannot be above the reject threshold.")
+    return out

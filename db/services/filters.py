@@ -1,0 +1,58 @@
+"""The gallery filter as SQL, shared by the gallery, its count, the export, training labels and
+the statistics, so they always agree on which inspections a filter means."""
+from __future__ import annotations
+
+from sqlalchemy import Select, asc, desc
+
+from db.errors import ValidationError
+from db.permissions import Role, allowed
+from db.records import VERDICTS, GalleryFilter
+from db.schema import Inspection, Product, User, Warehouse
+
+# sort key -> columns; a trailing id keeps paging stable when values tie.
+SORTS = {
+    "started": (Inspection.started,),
+    "verdict": (Inspection.final_verdict, Inspection.started),
+    "product": (Product.sku, Inspection.started),
+    "warehouse": (Warehouse.name, Inspection.started),
+    "operator": (User.username, Inspection.started),
+    "station": (Inspection.station_name, Inspection.started),
+}
+
+
+def effective_filter(filters: GalleryFilter | None, user: User) -> GalleryFilter:
+    """Operators only ever see their own inspections, whatever the filter asks for."""
+    f = filters or GalleryFilter()
+    if not allowed(Role(user.role), "inspection.view_all"):
+        f = GalleryFilter(f.product_id, f.warehouse_id, f.date_from, f.date_to, f.verdict,
+                          operator_id=user.id)
+    if f.verdict is not None and f.verdict not in VERDICTS:
+        raise ValidationError("verdict", "The verdict must be pass, review or reject.")
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise ValidationError("date_to", "The end date is before the start date.")
+    return f
+
+
+def apply_filter(q: Select, f: GalleryFilter) -> Select:
+    if f.product_id is not None:
+        q = q.where(Inspection.product_id == f.product_id)
+    if f.warehouse_id is not None:
+        q = q.where(Inspection.warehouse_id == f.warehouse_id)
+    if f.operator_id is not None:
+        q = q.where(Inspection.operator_id == f.operator_id)
+    if f.verdict is not None:
+        q = q.where(Inspection.final_verdict == f.verdict)
+    if f.date_from is not None:
+        q = q.where(Inspection.day >= f.date_from)
+    if f.date_to is not None:
+        q = q.where(Inspection.day <= f.date_to)
+    return q
+
+
+def apply_sort(q: Select, sort: str) -> Select:
+    """``sort`` is a key of SORTS, with a leading "-" for descending (default "-started")."""
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        raise ValidationError("sort", f"Cannot sort by {key!r}.")
+    direction = desc if sort.startswith("-") else asc
+    return q.order_by(*(direction(c) for c in SORTS[key]), direction(Inspection.id))

@@ -1,0 +1,131 @@
+"""CSV export of filtered inspections, and labelled side images for training.
+
+Both honour the gallery filter (:class:`db.records.GalleryFilter`). The CSV has one line per
+inspection, its seven sides as columns; corrected values are given beside the machine's.
+Labels for training are the latest correction where there is one, else the machine's label.
+
+Threading: safe from any thread; the export reads in one read transaction (WAL lets stations keep
+writing meanwhile) and streams rows in batches, so memory stays flat for any number of rows.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import func, select
+
+from db.dto import LabelledSide
+from db.errors import ValidationError
+from db.permissions import Actor
+from db.records import LABELS, GalleryFilter
+from db.schema import Inspection, SideResult
+from db.services.filters import apply_filter, apply_sort, effective_filter
+from db.services.rows import row_query
+
+_BATCH = 500
+SIDE_COLUMNS = 7
+BASE_COLUMNS = ["id", "started_utc", "finished_utc", "day", "station", "product_sku",
+                "product_name", "warehouse", "operator", "model", "model_version",
+                "machine_verdict", "corrected_verdict", "verdict"]
+
+
+def csv_header() -> list[str]:
+    cols = list(BASE_COLUMNS)
+    for n in range(1, SIDE_COLUMNS + 1):
+        cols += [f"side{n}_name", f"side{n}_score", f"side{n}_label", f"side{n}_corrected_label",
+                 f"side{n}_image_sha256"]
+    return cols
+
+
+class ExportMixin:
+    """Mixed into InspectionService (which provides _db, _files, _authorize, _audit)."""
+
+    def export_csv(self, actor: Actor, filters: GalleryFilter | None,
+                   dest: str | Path | TextIO, sort: str = "started") -> int:
+        """Write the filtered inspections as CSV to a file path (written atomically) or an open
+        text stream; returns the number of inspections written."""
+        with self._db.read() as s:
+            me = self._authorize(s, actor, "inspection.export")
+            f = effective_filter(filters, me)
+        if isinstance(dest, (str, Path)):
+            path = Path(dest)
+            tmp = path.with_name(path.name + ".part")
+            try:
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    count = self._write_csv(actor, f, sort, fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        else:
+            count = self._write_csv(actor, f, sort, dest)
+        with self._db.write() as s:
+            me = self._authorize(s, actor, "inspection.export")
+            self._audit(s, me, "inspection.export", "", rows=count, filter=_filter_dict(f))
+        return count
+
+    def _write_csv(self, actor: Actor, f: GalleryFilter, sort: str, fh: TextIO | io.StringIO) -> int:
+        writer = csv.writer(fh)
+        writer.writerow(csv_header())
+        count = 0
+        with self._db.read() as s:
+            self._authorize(s, actor, "inspection.export")
+            q = apply_sort(apply_filter(row_query(), f), sort)
+            for batch in _batches(s.execute(q.execution_options(yield_per=_BATCH))):
+                ids = [r[0].id for r in batch]
+                sides: dict[int, list[SideResult]] = {}
+                for side in s.scalars(select(SideResult).where(SideResult.inspection_id.in_(ids))
+                                      .order_by(SideResult.inspection_id, SideResult.position)):
+                    sides.setdefault(side.inspection_id, []).append(side)
+                for i, sku, pname, wname, uname in batch:
+                    line = [i.id, i.started.isoformat(), i.finished.isoformat(),
+                            i.day.isoformat(), i.station_name, sku, pname, wname, uname,
+                            i.model_name, i.model_version, i.verdict, i.corrected_verdict or "",
+                            i.final_verdict]
+                    for side in sides.get(i.id, [])[:SIDE_COLUMNS]:
+                        line += [side.side_name, f"{side.score:.6g}", side.label,
+                                 side.corrected_label or "", side.image_sha]
+                    writer.writerow(line)
+                    count += 1
+        return count
+
+    def labelled_sides(self, actor: Actor, filters: GalleryFilter | None = None,
+                       side_name: str | None = None,
+                       label: str | None = None) -> list[LabelledSide]:
+        """(image path, label) for every side of the filtered inspections; a supervisor's
+        correction overrides the machine's label. ``label`` keeps only Good or only Anomaly."""
+        if label is not None and label not in LABELS:
+            raise ValidationError("label", "The label must be Good or Anomaly.")
+        final = func.coalesce(SideResult.corrected_label, SideResult.label)
+        with self._db.read() as s:
+            me = self._authorize(s, actor, "inspection.training_labels")
+            f = effective_filter(filters, me)
+            q = apply_filter(select(SideResult.inspection_id, SideResult.id, SideResult.side_name,
+                                    SideResult.image_sha, SideResult.image_ext, final,
+                                    SideResult.corrected_label)
+                             .join(Inspection, SideResult.inspection_id == Inspection.id), f)
+            if side_name is not None:
+                q = q.where(SideResult.side_name == side_name)
+            if label is not None:
+                q = q.where(final == label)
+            q = q.order_by(SideResult.inspection_id, SideResult.position)
+            return [LabelledSide(inspection_id=r[0], side_result_id=r[1], side_name=r[2],
+                                 image_path=self._files.path(r[3], r[4]), label=r[5],
+                                 corrected=r[6] is not None)
+                    for r in s.execute(q)]
+
+
+def _batches(result) -> Iterator[list]:  # noqa: ANN001 (a SQLAlchemy Result)
+    for part in result.partitions(_BATCH):
+        yield list(part)
+
+
+def _filter_dict(f: GalleryFilter) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in vars(f).items() if v is not None}

@@ -1,0 +1,212 @@
+"""Inspections: record one can (seven side results and their files), read it back, browse the
+gallery, delete; CSV export and training labels are in :mod:`db.services.inspection_export`.
+
+Rules: everyone records (``inspection.record``) and sees their own inspections; supervisors and
+admins see everyone's (``inspection.view_all``); admins delete (``inspection.delete``). The
+operator is the signed-in actor, the warehouse the product's warehouse at that moment (kept on the
+row: moving the product later does not rewrite history).
+
+Files: written (fsynced, renamed) BEFORE the row commits; if the commit fails, the files this call
+created are removed at once, and a crash in between leaves files that the start-up sweep removes.
+Deleting removes the files after the delete commits, unless another row uses the same content.
+
+Threading: every method is safe to call from any thread (short transactions; files are written
+outside them so a slow disk does not hold the database's write lock).
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from db.database import Database, to_naive_utc
+from db.dto import InspectionInfo, InspectionRow
+from db.errors import PermissionDenied, ValidationError
+from db.filestore import ALLOWED_EXTS, FileStore, sniff_ext
+from db.permissions import Actor, Role, allowed
+from db.records import LABELS, VERDICTS, GalleryFilter, NewInspection, NewSide
+from db.schema import Inspection, Product, SideResult, User
+from db.services._base import Service, clean_text
+from db.services.filters import apply_filter, apply_sort, effective_filter
+from db.services.inspection_export import ExportMixin
+from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
+                              station_day)
+
+MAX_PAGE = 1000
+
+
+class InspectionService(ExportMixin, Service):
+    def __init__(self, db: Database, files: FileStore) -> None:
+        super().__init__(db)
+        self._files = files
+
+    # -- recording -------------------------------------------------------------------------
+    def record(self, actor: Actor, new: NewInspection) -> InspectionInfo:
+        with self._db.read() as s:   # refuse before any file is written
+            self._authorize(s, actor, "inspection.record")
+            self._get(s, Product, new.product_id, "Product")
+        _validate(new)
+        created: list[tuple[str, str]] = []
+        try:
+            side_files = []
+            for side in new.sides:
+                ext = side.image_ext.lower().lstrip(".")
+                image_sha = self._put(side.image_bytes, ext, created)
+                heat_sha = (self._put(side.heatmap_bytes, HEATMAP_EXT, created)
+                            if side.heatmap_bytes is not None else None)
+                side_files.append((image_sha, ext, heat_sha))
+            thumb = None
+            if new.thumbnail_bytes:
+                ext = sniff_ext(new.thumbnail_bytes)
+                thumb = (self._put(new.thumbnail_bytes, ext, created), ext)
+            with self._db.write() as s:
+                me = self._authorize(s, actor, "inspection.record")
+                product = self._get(s, Product, new.product_id, "Product")
+                started = to_naive_utc(new.started)
+                row = Inspection(
+                    product_id=product.id, warehouse_id=product.warehouse_id, operator_id=me.id,
+                    station_name=new.station_name.strip(), started=started,
+                    finished=to_naive_utc(new.finished), day=station_day(new.started),
+                    model_name=new.model_name, model_version=new.model_version,
+                    verdict=new.verdict, corrected_verdict=None, final_verdict=new.verdict,
+                    thumbnail_sha=thumb[0] if thumb else None,
+                    thumbnail_ext=thumb[1] if thumb else None)
+                row.sides = [SideResult(position=n, side_name=side.side_name.strip(),
+                                        image_sha=f[0], image_ext=f[1], heatmap_sha=f[2],
+                                        score=float(side.score), label=side.label,
+                                        outcome=side.outcome, boxes=list(side.boxes))
+                             for n, (side, f) in enumerate(zip(new.sides, side_files))]
+                s.add(row)
+                s.flush()
+                info = InspectionInfo(
+                    **row_fields(self._files, row, product.sku, product.name,
+                                  product.warehouse.name, me.username),
+                    sides=tuple(side_info(self._files, r) for r in row.sides))
+        except BaseException:
+            self._discard(created)
+            raise
+        return info
+
+    def _put(self, data: bytes, ext: str, created: list[tuple[str, str]]) -> str:
+        sha, new_file = self._files.put(data, ext)
+        if new_file:
+            created.append((sha, ext))
+        return sha
+
+    def _discard(self, created: list[tuple[str, str]]) -> None:
+        """Remove the files a failed ``record`` created, unless a row uses them meanwhile."""
+        if not created:
+            return
+        try:
+            with self._db.read() as s:
+                used = referenced_shas(s, {sha for sha, _ in created})
+        except Exception:  # noqa: BLE001 - the database is failing: leave them to the sweep
+            return
+        for sha, ext in created:
+            if sha not in used:
+                self._files.remove(sha, ext)
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, actor: Actor, inspection_id: int) -> InspectionInfo:
+        """One inspection with its side results (absolute file paths)."""
+        with self._db.read() as s:
+            me = self._authorize(s, actor, "inspection.view_own")
+            found = s.execute(row_query().where(Inspection.id == inspection_id)).first()
+            if found is None:
+                self._get(s, Inspection, inspection_id, "Inspection")   # raises NotFound
+            i = found[0]
+            self._check_may_see(me, i)
+            return InspectionInfo(**row_fields(self._files, *found),
+                                  sides=tuple(side_info(self._files, r) for r in i.sides))
+
+    def page(self, actor: Actor, filters: GalleryFilter | None = None, sort: str = "-started",
+             offset: int = 0, limit: int = 50) -> list[InspectionRow]:
+        """One page of the gallery; operators get only their own inspections."""
+        if not (0 <= offset and 0 < limit <= MAX_PAGE):
+            raise ValidationError("limit", f"Pages hold 1 to {MAX_PAGE} rows.")
+        with self._db.read() as s:
+            me = self._authorize(s, actor, "inspection.view_own")
+            f = effective_filter(filters, me)
+            q = apply_sort(apply_filter(row_query(), f), sort).offset(offset).limit(limit)
+            return [InspectionRow(**row_fields(self._files, *r)) for r in s.execute(q)]
+
+    def count(self, actor: Actor, filters: GalleryFilter | None = None) -> int:
+        with self._db.read() as s:
+            me = self._authorize(s, actor, "inspection.view_own")
+            f = effective_filter(filters, me)
+            q = apply_filter(select(func.count(Inspection.id)), f)
+            return int(s.execute(q).scalar_one())
+
+    # -- deleting --------------------------------------------------------------------------
+    def delete(self, actor: Actor, inspection_id: int) -> None:
+        with self._db.write() as s:
+            me = self._authorize(s, actor, "inspection.delete")
+            i = self._get(s, Inspection, inspection_id, "Inspection", lock=True)
+            files = [(r.image_sha, r.image_ext) for r in i.sides]
+            files += [(r.heatmap_sha, HEATMAP_EXT) for r in i.sides if r.heatmap_sha]
+            if i.thumbnail_sha:
+                files.append((i.thumbnail_sha, i.thumbnail_ext))
+            # If we die after the commit but before removing the files, the next sweep must look.
+            self._files.touch_folders(files)
+            self._audit(s, me, "inspection.delete", f"inspection:{i.id}",
+                        product_id=i.product_id, started=i.started.isoformat(),
+                        verdict=i.final_verdict)
+            s.delete(i)
+        with self._db.read() as s:
+            used = referenced_shas(s, {sha for sha, _ in files})
+        for sha, ext in files:
+            if sha not in used:
+                self._files.remove(sha, ext)
+
+    @staticmethod
+    def _check_may_see(me: User, i: Inspection) -> None:
+        if i.operator_id != me.id and not allowed(Role(me.role), "inspection.view_all"):
+            raise PermissionDenied("inspection.view_all",
+                                   "Operators can only open their own inspections.")
+
+
+def _validate(new: NewInspection) -> None:
+    if new.verdict not in VERDICTS:
+        raise ValidationError("verdict", "The verdict must be pass, review or reject.")
+    clean_text(new.station_name, "station_name", 128)
+    clean_text(new.model_name, "model_name", 128)
+    clean_text(new.model_version, "model_version", 64)
+    for name, value in (("started", new.started), ("finished", new.finished)):
+        if not isinstance(value, datetime):
+            raise ValidationError(name, "Expected a date and time.")
+    if to_naive_utc(new.finished) < to_naive_utc(new.started):
+        raise ValidationError("finished", "An inspection cannot finish before it started.")
+    if not 1 <= len(new.sides) <= 7:
+        raise ValidationError("sides", "An inspection has one to seven side results.")
+    names = [clean_text(side.side_name, "side_name", 64) for side in new.sides]
+    if len(set(names)) != len(names):
+        raise ValidationError("sides", "Each side may appear only once.")
+    if new.thumbnail_bytes is not None and not isinstance(new.thumbnail_bytes, bytes):
+        raise ValidationError("thumbnail", "The thumbnail must be encoded image bytes.")
+    for side in new.sides:
+        _validate_side(side)
+
+
+def _validate_side(side: NewSide) -> None:
+    if not isinstance(side.image_bytes, bytes) or not side.image_bytes:
+        raise ValidationError("image", f"Side {side.side_name}: the image is missing.")
+    if side.image_ext.lower().lstrip(".") not in ALLOWED_EXTS:
+        raise ValidationError("image", f"Side {side.side_name}: unknown image type "
+                                       f"{side.image_ext!r}.")
+    if side.heatmap_bytes is not None and not isinstance(side.heatmap_bytes, bytes):
+        raise ValidationError("heatmap", f"Side {side.side_name}: the heatmap must be bytes.")
+    if isinstance(side.score, bool) or not isinstance(side.score, (int, float)) \
+            or not math.isfinite(side.score):
+        raise ValidationError("score", f"Side {side.side_name}: the score must be a number.")
+    if side.label not in LABELS:
+        raise ValidationError("label", "A side's label must be Good or Anomaly.")
+    if side.outcome not in VERDICTS:
+        raise ValidationError("outcome", "A side's outcome must be pass, review or reject.")
+    try:
+        if not all(isinstance(b, dict) for b in side.boxes):
+            raise TypeError
+        json.dumps(list(side.boxes), allow_nan=False)
+    except (TypeError, ValueError):
+        raise ValidationError("boxes", "Boxes must be a list of plain dictionaries.") from None
