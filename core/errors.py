@@ -33,3 +33,7 @@ class CameraUnavailable(StationError):
 class Cancelled(StationError):
     def __init__(self, message: str = "Cancelled by the user.") -> None:
         super().__init__(message)
+
+
+class DatasetInvalid(StationError):
+    """A training or evaluation folder (or sample list) cannot be used as it is."""

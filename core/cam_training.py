@@ -1,0 +1,199 @@
+"""Fine-tuning the CAM classifier, then calibrating its score and heatmap scales.
+
+Why it is fast on a CPU: the early backbone stages stay frozen, so their output is computed ONCE
+per image and augmented view (``config.views`` views per training image, view 0 unaugmented) and
+cached; each epoch then runs only the last blocks and the head, on a random cached view of each
+image. BatchNorm keeps its ImageNet statistics (batches of a few dozen cans would make them
+noisy); its affine weights still train.
+
+Deterministic for a given seed: numpy ``Generator`` and ``torch.Generator`` seeded from it,
+deterministic torch algorithms while training.
+
+Thread rule: runs on the calling thread; see ``core.training``.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.augment import augment
+from core.calibration import ScoreScale, calibrate
+from core.detectors.cam import CamNet
+from core.errors import DatasetInvalid
+from core.images import load_image
+from core.model import Model
+from core.model_io import ModelSpec
+from core.progress import Progress
+from core.training import LabeledImage, TrainConfig, auroc, register_trainer, stratified_split
+
+MIN_PER_CLASS = 2
+HEAD_DROPOUT = 0.2
+HEATMAP_RULE = ("heatmap scale: threshold = max-F1 split of per-image map peaks on validation "
+                "(good peaks below, defective above), raw_low = median of good maps, raw_high = "
+                "median defective peak; one fixed scale for every image")
+
+
+def train_cam(samples: list[LabeledImage], config: TrainConfig, progress: Progress, name: str) -> Model:
+    labels = np.array([s.label for s in samples])
+    counts = {c: int((labels == c).sum()) for c in (0, 1)}
+    if min(counts.values()) < MIN_PER_CLASS:
+        raise DatasetInvalid(f"The CAM classifier needs at least {MIN_PER_CLASS} good and "
+                             f"{MIN_PER_CLASS} defective images; got {counts[0]} good and "
+                             f"{counts[1]} defective.")
+    previous_det = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _train(samples, labels, counts, config, progress, name)
+    finally:
+        torch.use_deterministic_algorithms(previous_det)
+
+
+def _train(samples, labels, counts, config: TrainConfig, progress: Progress, name: str) -> Model:
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    size = config.input_size
+    net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights)
+    placeholder = ScoreScale(-1.0, 0.0, 1.0)
+    spec = ModelSpec(name=name, kind="cam", backbone=config.backbone, input_size=size,
+                     mean=net.norm_mean, std=net.norm_std, score_scale=placeholder,
+                     heatmap_scale=placeholder)
+    helper = Model(spec, net)  # its preprocess() is exactly what inference will do
+    train_idx, val_idx = stratified_split(labels, config.val_fraction, config.seed)
+
+    images = []
+    for i, sample in enumerate(samples):
+        progress.check()
+        progress.report(i, len(samples), "reading images")
+        img = load_image(sample.source)
+        images.append(cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA))
+
+    start = net.trainable_from
+    n_views = max(1, config.views)
+    cache_jobs = len(train_idx) * n_views + len(val_idx)
+    batches_per_epoch = math.ceil(len(train_idx) / config.batch_size)
+    total = cache_jobs + config.epochs * batches_per_epoch
+    done = 0
+
+    def frozen(batch_imgs: list[np.ndarray]) -> torch.Tensor:
+        nonlocal done
+        progress.check()
+        with torch.inference_mode():
+            x = helper.preprocess(batch_imgs).contiguous()
+            for stage in net.trunk[:start]:
+                x = stage(x)
+        done += len(batch_imgs)
+        progress.report(done, total, "computing frozen features")
+        return x.clone()
+
+    net.eval()
+    views = [[images[i] if v == 0 else augment(images[i], rng) for i in train_idx] for v in range(n_views)]
+    chunk = 16
+    train_cache = torch.stack([torch.cat([frozen(view[j:j + chunk]) for j in range(0, len(view), chunk)])
+                               for view in views])  # [V, N, C, h, w]
+    val_imgs = [images[i] for i in val_idx]
+    val_cache = torch.cat([frozen(val_imgs[j:j + chunk]) for j in range(0, len(val_imgs), chunk)])
+    y_train = torch.from_numpy(labels[train_idx]).long()
+    y_val = torch.from_numpy(labels[val_idx]).long()
+
+    # Class weights: each class contributes equally to the loss whatever its count.
+    n_train = np.bincount(labels[train_idx], minlength=2).astype(np.float32)
+    class_weights = torch.from_numpy(n_train.sum() / (2.0 * n_train))
+    trainable = list(net.trunk[start:].parameters())
+    for p in net.trunk[:start].parameters():
+        p.requires_grad_(False)
+    optimizer = torch.optim.AdamW(
+        [{"params": trainable, "lr": config.lr * config.backbone_lr_factor},
+         {"params": net.head.parameters(), "lr": config.lr}], weight_decay=config.weight_decay)
+    gen = torch.Generator().manual_seed(config.seed)
+
+    def set_train_mode() -> None:
+        net.eval()  # BatchNorm statistics stay frozen (see module docstring)
+        for module in net.trunk[start:].modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.train()
+
+    best = (math.inf, -1, None)
+    history = []
+    epochs_run = 0
+    for epoch in range(config.epochs):
+        set_train_mode()
+        order = torch.randperm(len(train_idx), generator=gen)
+        view_pick = torch.randint(0, n_views, (len(train_idx),), generator=gen)
+        total_loss = 0.0
+        for b in range(batches_per_epoch):
+            progress.check()
+            idx = order[b * config.batch_size:(b + 1) * config.batch_size]
+            x = train_cache[view_pick[idx], idx]
+            feats = net.features(x, start)
+            pooled = F.dropout(feats.mean(dim=(2, 3)), HEAD_DROPOUT, training=True)
+            loss = F.cross_entropy(net.head(pooled), y_train[idx], weight=class_weights)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(idx)
+            done += 1
+            progress.report(done, total, f"epoch {epoch + 1}/{config.epochs}, loss {loss.item():.3f}")
+        val_loss = _val_loss(net, val_cache, y_val, start, class_weights)
+        history.append({"epoch": epoch + 1, "train_loss": round(total_loss / len(train_idx), 4),
+                        "val_loss": round(val_loss, 4)})
+        epochs_run = epoch + 1
+        if val_loss < best[0] - 1e-4:
+            best = (val_loss, epoch + 1, copy.deepcopy(net.state_dict()))
+        elif epoch + 1 - best[1] >= config.patience:
+            break
+    net.load_state_dict(best[2])
+    net.eval()
+    progress.report(total, total, "calibrating")
+
+    with torch.inference_mode():
+        val_maps = net.cam(net.features(val_cache, start))
+        val_logits = net.logits(net.features(val_cache, start))
+    raw_scores = val_maps.mean(dim=(1, 2)).numpy()
+    score_scale, thresholds, score_info = calibrate(raw_scores, labels[val_idx])
+    heatmap_scale, heat_info = _heatmap_scale(val_maps.numpy(), labels[val_idx])
+    predicted = (raw_scores >= score_scale.raw_threshold).astype(int)
+    metrics = {
+        "val_auroc": round(auroc(raw_scores, labels[val_idx]), 4),
+        "val_accuracy": round(float((predicted == labels[val_idx]).mean()), 4),
+        "val_loss": round(float(F.cross_entropy(val_logits, y_val, weight=class_weights)), 4),
+        "val_images": int(len(val_idx)), "best_epoch": best[1], "epochs_run": epochs_run,
+        "history": history,
+    }
+    spec = spec.replace(
+        score_scale=score_scale, heatmap_scale=heatmap_scale, thresholds=thresholds, metrics=metrics,
+        trained_on={"source": config.source, "n_good": counts[0], "n_anomaly": counts[1],
+                    "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
+                    "seed": config.seed, "config": config.to_dict()},
+        extra={"score_calibration": score_info, "heatmap_calibration": heat_info,
+               "heatmap_rule": HEATMAP_RULE, "cam": "map = (w_anomaly - w_good) . f(x,y) + (b_anomaly"
+               " - b_good); raw score = spatial mean of the map = logit difference"})
+    for p in net.parameters():
+        p.requires_grad_(True)
+    return Model(spec, net)
+
+
+def _val_loss(net: CamNet, cache: torch.Tensor, y: torch.Tensor, start: int, weights) -> float:
+    net.eval()
+    with torch.inference_mode():
+        return float(F.cross_entropy(net.logits(net.features(cache, start)), y, weight=weights))
+
+
+def _heatmap_scale(maps: np.ndarray, labels: np.ndarray) -> tuple[ScoreScale, dict]:
+    peaks = maps.reshape(len(maps), -1).max(axis=1)
+    peak_scale, _, info = calibrate(peaks, labels)
+    threshold = peak_scale.raw_threshold
+    good = maps[labels == 0]
+    low = float(np.median(good)) if good.size else peak_scale.raw_low
+    spread = peak_scale.raw_high - threshold
+    low = min(low, threshold - 0.25 * spread)
+    scale = ScoreScale(low, threshold, peak_scale.raw_high)
+    info = dict(info, rule=HEATMAP_RULE, peak_rule=info.get("rule"))
+    return scale, info
+
+
+register_trainer("cam", train_cam)

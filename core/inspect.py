@@ -1,0 +1,40 @@
+"""A can's verdict: up to seven side images through one model in one batch.
+
+Thread rule: runs on the thread that owns ``model`` (see ``core.model.Model``).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Sequence
+
+from core.images import ImageSource, load_image
+from core.model import Model
+from core.results import CanResult
+from core.sides import DEFAULT_SIDE_NAMES
+
+
+def inspect_can(model: Model, images: Sequence[ImageSource | None],
+                side_names: Sequence[str] = DEFAULT_SIDE_NAMES) -> CanResult:
+    """Inspect the sides that have an image (``None`` = side not captured).
+
+    ``images[i]`` belongs to ``side_names[i]``; fewer images than names is allowed. The verdict
+    covers the inspected sides: reject if any is rejected, review if any needs review.
+    Raises ``UnreadableImage`` for an image that cannot be read and ``ValueError`` if no image
+    is given or there are more images than side names.
+    """
+    if len(images) > len(side_names):
+        raise ValueError(f"{len(images)} images but only {len(side_names)} side names")
+    started = datetime.now(timezone.utc)
+    names, arrays = [], []
+    for name, source in zip(side_names, images):
+        if source is None:
+            continue
+        # Paths name themselves in errors; bytes and arrays are named after their side.
+        is_path = not isinstance(source, (bytes, bytearray)) and not hasattr(source, "shape")
+        arrays.append(load_image(source, name=None if is_path else f"side {name}"))
+        names.append(name)
+    if not arrays:
+        raise ValueError("no image to inspect")
+    sides = model.inspect_sides(arrays, names)
+    return CanResult(sides=sides, model_name=model.spec.name, model_version=model.spec.version,
+                     started=started, finished=datetime.now(timezone.utc))
