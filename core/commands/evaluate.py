@@ -1,0 +1,102 @@
+"""``evaluate DATA_DIR --model MODEL_DIR [--json] [--limit N]``: how well a model does on a labelled folder."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.errors import StationError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="measure a model on a folder with good/ and defect/ (and masks/)",
+        description="Image AUROC, average precision, the operating points of the review and reject "
+                    "thresholds, the share sent to review, and with masks/ pixel AUROC, AUPRO and "
+                    "the box hit rate; mean latency per image.")
+    parser.add_argument("data_dir", help="folder with good/, defect/ and optionally masks/")
+    parser.add_argument("--model", required=True,
+                        help="model folder, or the name of a model in the data folder's models/")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--per-image", action="store_true", help="with --json: include every image")
+    parser.add_argument("--limit", type=int, help="evaluate a seeded subset of N images "
+                        "(keeps the good/defect proportions)")
+    parser.add_argument("--batch", type=int, default=7, help="images per forward pass (default 7)")
+    parser.set_defaults(run=run)
+
+
+def _resolve_model(value: str, models_dir: Path) -> Path:
+    path = Path(value).expanduser()
+    if path.exists() or path.is_absolute():
+        return path
+    named = models_dir / value
+    return named if named.exists() else path
+
+
+def run(args: argparse.Namespace, settings) -> int:
+    data_dir = Path(args.data_dir).expanduser()
+    if not (data_dir / "good").is_dir() and not (data_dir / "defect").is_dir():
+        print(f"error: {data_dir} has neither good/ nor defect/ folder", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 2:
+        print("error: --limit must be at least 2", file=sys.stderr)
+        return 2
+    import torch  # heavy: only when the job runs
+
+    if getattr(settings, "torch_threads", 0):
+        torch.set_num_threads(settings.torch_threads)
+    from core.evaluation import evaluate_model
+    from core.model_io import load_model
+    from core.progress import Progress
+
+    def show(done: int, total: int, message: str) -> None:
+        print(f"\r{message} ({done}/{total})", end="" if done < total else "\n",
+              file=sys.stderr, flush=True)
+
+    try:
+        model = load_model(_resolve_model(args.model, settings.models_dir))
+        report = evaluate_model(model, data_dir, Progress(show), batch=args.batch, limit=args.limit)
+    except StationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_dict(per_image=args.per_image), indent=2))
+    else:
+        print(format_report(report.to_dict()))
+    return 0
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def format_report(d: dict) -> str:
+    """A table a supervisor can read in a terminal."""
+    lines = [f"Model {d['model']} v{d['model_version']} ({d['detector']}) on {d['data']}",
+             f"Images: {d['images']} ({d['good']} good, {d['defect']} defect)",
+             f"Image AUROC       {_fmt(d['image_auroc'])}",
+             f"Average precision {_fmt(d['average_precision'])}", "",
+             f"{'threshold':<20}{'score':>7}{'prec':>8}{'recall':>8}{'F1':>8}{'bal.acc':>9}"
+             f"   confusion [[TN FP] [FN TP]]"]
+    t = d["thresholds"]
+    for title, key, level in (("review (flag >=)", "at_review", t["review"]),
+                              ("decision", "decision", t["decision"]),
+                              ("reject", "at_reject", t["reject"])):
+        op = d[key]
+        lines.append(f"{title:<20}{level:>7.3f}{_fmt(op['precision']):>8}{_fmt(op['recall']):>8}"
+                     f"{_fmt(op['f1']):>8}{_fmt(op['balanced_accuracy']):>9}   {op['confusion_matrix']}")
+    o = d["outcomes"]
+    lines += ["", f"Outcomes: {o['pass']} pass, {o['review']} review, {o['reject']} reject "
+                  f"(share sent to review {_fmt(d['review_share'])})"]
+    if d["masked_images"] or d["pixel_auroc"] is not None:
+        lines += [f"Localisation on {d['masked_images']} masked defect images:",
+                  f"  pixel AUROC {_fmt(d['pixel_auroc'])}   AUPRO@0.3 {_fmt(d['aupro'])}   "
+                  f"box hit rate {_fmt(d['box_hit_rate'])}   good images with a box "
+                  f"{_fmt(d['good_with_boxes'])}"]
+    lines.append(f"Mean latency {d['latency_ms_per_image']:.1f} ms per image (batched inference)")
+    lines += [f"Note: {n}" for n in d["notes"]]
+    return "\n".join(lines)
