@@ -11,10 +11,6 @@ from gui import workers
 from gui.camera import CameraFeed, FakeSource, OpenCVSource, frame_to_qimage
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    yield
-    assert workers.shutdown_all(timeout=5) == []
 
 
 def test_frame_to_qimage_owns_a_copy():

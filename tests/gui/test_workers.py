@@ -12,11 +12,6 @@ from core.errors import Cancelled, UnreadableImage
 from gui import workers
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    yield
-    left = workers.shutdown_all(timeout=5)
-    assert not left, f"threads left running: {workers.live_thread_names()}"
 
 
 def _record(handle: workers.TaskHandle) -> list:

@@ -1,0 +1,211 @@
+"""A photo with an optional heatmap overlay and defect boxes, scaled to fit; and the controls
+(overlay on/off, opacity) that drive one or several such views.
+
+Threading rule: GUI thread only. Inputs are numpy arrays or QImages (safe to make on any thread);
+QPixmaps are built here, on the GUI thread, and cached until the image or the size changes.
+
+The heatmap is coloured on a fixed scale, not stretched per image: 0 → blue, 0.5 (the box / decision
+level) → the middle of the map, ≥ 1 → red, so the same colour means the same score on every side and
+every can (colours from ``core.overlay``).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+
+from core.overlay import heat_colours
+from core.results import Box
+from gui.camera import frame_to_qimage
+
+DEFAULT_OPACITY = 0.45
+# Photos are shown at most this large: a 12 MP import would cost ~100 ms per repaint on the GUI
+# thread at full size, and no panel shows it bigger than this anyway.
+MAX_DISPLAY_SIDE = 1600
+
+
+def _shrink(array: np.ndarray, interpolation: int = cv2.INTER_AREA) -> tuple[np.ndarray, float]:
+    """``array`` scaled so that its longer side is at most MAX_DISPLAY_SIDE, and the factor."""
+    h, w = array.shape[:2]
+    factor = min(1.0, MAX_DISPLAY_SIDE / max(h, w))
+    if factor >= 1.0:
+        return array, 1.0
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return cv2.resize(array, size, interpolation=interpolation), factor
+
+
+class ImageView(QWidget):
+    """Paints ``image`` (RGB numpy or QImage) scaled to fit, then the heatmap, then the boxes."""
+
+    def __init__(self, parent: QWidget | None = None, placeholder: str = "") -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setMinimumSize(80, 80)
+        self._photo: QImage | None = None
+        self._heat: QImage | None = None
+        self._boxes: list[Box] = []
+        self._box_scale = 1.0        # image pixels → displayed photo pixels
+        self._pix_cache: tuple[QSize, QPixmap, QPixmap | None] | None = None
+        self.overlay_visible = True
+        self.opacity = DEFAULT_OPACITY
+        self.placeholder = placeholder
+
+    # ---- content ---------------------------------------------------------------------------
+    def set_image(self, image: np.ndarray | QImage | None) -> None:
+        """Show a photo without a result (a captured slot, a preview frame)."""
+        self._photo, _ = self._as_qimage(image)
+        self._heat, self._boxes = None, []
+        self._changed()
+
+    def set_result(self, image: np.ndarray | QImage, heatmap: np.ndarray | None,
+                   boxes: Iterable[Box] = ()) -> None:
+        """Show a photo with its normalised heatmap (HxW, 0.5 = box level) and boxes."""
+        self._photo, self._box_scale = self._as_qimage(image)
+        self._heat = None
+        if heatmap is not None and self._photo is not None:
+            size = (self._photo.width(), self._photo.height())
+            heat = np.asarray(heatmap, np.float32)
+            if heat.shape[::-1] != size:
+                heat = cv2.resize(heat, size, interpolation=cv2.INTER_LINEAR)
+            self._heat = frame_to_qimage(heat_colours(heat))
+        self._boxes = list(boxes)
+        self._changed()
+
+    def clear(self) -> None:
+        self.set_image(None)
+
+    def has_image(self) -> bool:
+        return self._photo is not None
+
+    def has_heatmap(self) -> bool:
+        return self._heat is not None
+
+    @property
+    def boxes(self) -> list[Box]:
+        return list(self._boxes)
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self.overlay_visible = bool(visible)
+        self.update()
+
+    def set_opacity(self, opacity: float) -> None:
+        self.opacity = float(min(1.0, max(0.0, opacity)))
+        self.update()
+
+    # ---- painting --------------------------------------------------------------------------
+    @staticmethod
+    def _as_qimage(image: np.ndarray | QImage | None) -> tuple[QImage | None, float]:
+        if image is None or isinstance(image, QImage):
+            return image, 1.0
+        small, factor = _shrink(np.asarray(image))
+        return frame_to_qimage(small), factor
+
+    def _changed(self) -> None:
+        self._pix_cache = None
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the photo is drawn, in widget coordinates (kept aspect ratio, centred)."""
+        if self._photo is None:
+            return QRectF()
+        w, h = self._photo.width(), self._photo.height()
+        scale = min(self.width() / w, self.height() / h)
+        dw, dh = w * scale, h * scale
+        return QRectF((self.width() - dw) / 2, (self.height() - dh) / 2, dw, dh)
+
+    def _pixmaps(self, size: QSize) -> tuple[QPixmap, QPixmap | None]:
+        # Scaling a 1280x720 photo per paint costs ~5 ms; keep one scaled copy per widget size.
+        if self._pix_cache is None or self._pix_cache[0] != size:
+            photo = QPixmap.fromImage(self._photo).scaled(size, Qt.IgnoreAspectRatio,
+                                                          Qt.SmoothTransformation)
+            heat = None
+            if self._heat is not None:
+                heat = QPixmap.fromImage(self._heat).scaled(size, Qt.IgnoreAspectRatio,
+                                                            Qt.SmoothTransformation)
+            self._pix_cache = (size, photo, heat)
+        return self._pix_cache[1], self._pix_cache[2]
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(30, 30, 30))
+        if self._photo is None or self._photo.isNull():
+            if self.placeholder:
+                painter.setPen(QColor(170, 170, 170))
+                painter.drawText(self.rect(), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
+            return
+        target = self.image_rect()
+        size = QSize(max(1, round(target.width())), max(1, round(target.height())))
+        photo, heat = self._pixmaps(size)
+        painter.drawPixmap(target.topLeft(), photo)
+        if self.overlay_visible and heat is not None:
+            painter.setOpacity(self.opacity)
+            painter.drawPixmap(target.topLeft(), heat)
+            painter.setOpacity(1.0)
+        if self.overlay_visible and self._boxes:
+            self._paint_boxes(painter, target)
+
+    def _paint_boxes(self, painter: QPainter, target: QRectF) -> None:
+        sx = target.width() / self._photo.width() * self._box_scale
+        sy = target.height() / self._photo.height() * self._box_scale
+        painter.setRenderHint(QPainter.Antialiasing)
+        font = QFont(painter.font())
+        font.setPointSize(8)
+        painter.setFont(font)
+        for box in self._boxes:
+            rect = QRectF(target.left() + box.x0 * sx, target.top() + box.y0 * sy,
+                          max(2.0, (box.x1 - box.x0) * sx), max(2.0, (box.y1 - box.y0) * sy))
+            painter.setPen(QPen(QColor(255, 40, 40), 2))
+            painter.drawRect(rect)
+            label = f"{box.score:.2f}"
+            text_rect = QRectF(rect.left(), max(target.top(), rect.top() - 14), 40, 14)
+            painter.fillRect(text_rect, QColor(255, 40, 40, 200))
+            painter.setPen(Qt.white)
+            painter.drawText(text_rect, Qt.AlignCenter, label)
+
+
+class OverlayControls(QWidget):
+    """"Heatmap" check box and an opacity slider; drives every bound ``ImageView`` live."""
+
+    visibilityChanged = pyqtSignal(bool)
+    opacityChanged = pyqtSignal(float)
+
+    def __init__(self, parent: QWidget | None = None, views: Sequence[ImageView] = ()) -> None:
+        super().__init__(parent)
+        self._views: list[ImageView] = []
+        self.toggle = QCheckBox("Heatmap", self)
+        self.toggle.setObjectName("heatmapToggle")
+        self.toggle.setChecked(True)
+        self.slider = QSlider(Qt.Horizontal, self)
+        self.slider.setObjectName("heatmapOpacity")
+        self.slider.setRange(0, 100)
+        self.slider.setValue(round(DEFAULT_OPACITY * 100))
+        self.slider.setToolTip("Heatmap opacity")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.toggle)
+        layout.addWidget(QLabel("Opacity", self))
+        layout.addWidget(self.slider, 1)
+        self.toggle.toggled.connect(self._on_toggle)
+        self.slider.valueChanged.connect(self._on_slider)
+        for view in views:
+            self.bind(view)
+
+    def bind(self, view: ImageView) -> None:
+        self._views.append(view)
+        view.set_overlay_visible(self.toggle.isChecked())
+        view.set_opacity(self.slider.value() / 100)
+
+    def _on_toggle(self, on: bool) -> None:
+        self.slider.setEnabled(on)
+        for view in self._views:
+            view.set_overlay_visible(on)
+        self.visibilityChanged.emit(on)
+
+    def _on_slider(self, value: int) -> None:
+        for view in self._views:
+            view.set_opacity(value / 100)
+        self.opacityChanged.emit(value / 100)
