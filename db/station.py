@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from db.database import Clock, Database, make_engine, sqlite_url, utc_now
+from db.database import BUSY_TIMEOUT_S, Clock, Database, make_engine, sqlite_url, utc_now
 from db.errors import DatabaseBusy, StationDataError
 from db.filestore import FileStore, SweepReport
 from db.migrate import upgrade
@@ -59,18 +59,20 @@ class Station:
     @classmethod
     def open(cls, url: str | None, data_dir: Path, *, now: Clock = utc_now,
              password_hasher: PasswordHasher | None = None,
-             sweep_grace: timedelta = SWEEP_GRACE, upgrade_schema: bool = True) -> Station:
+             sweep_grace: timedelta = SWEEP_GRACE, upgrade_schema: bool = True,
+             busy_timeout_s: float = BUSY_TIMEOUT_S) -> Station:
         """Open (and if needed create and upgrade) the station's database in ``data_dir``.
 
         ``url`` None means the SQLite file ``<data_dir>/station.sqlite3``. ``now`` is the clock
-        (inject one in tests instead of sleeping). Raises SchemaOutdated when the database is
+        (inject one in tests instead of sleeping). ``busy_timeout_s``: how long an SQLite writer
+        waits for another before DatabaseBusy. Raises SchemaOutdated when the database is
         newer than this code, DatabaseBusy when it stays locked, StationDataError when the
         server cannot be reached.
         """
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
         url = url or sqlite_url(data_dir)
-        engine = make_engine(url)
+        engine = make_engine(url, busy_timeout_s)
         sqlite_file = _sqlite_file(url)
         try:
             backup = None

@@ -1,0 +1,97 @@
+"""Fixtures for the db tests: every test that uses ``station`` runs twice, on SQLite and on a
+real PostgreSQL server that these fixtures start themselves (see tests/db/pgcluster.py).
+
+If the server cannot be started, the PostgreSQL half FAILS with the reason, so CI cannot pass
+without it; set STATION_TESTS_ALLOW_NO_POSTGRES=1 to skip it instead on a machine without one.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from db import Station
+from db.passwords import PasswordHasher
+from tests.db.helpers import FakeClock, World, populate
+from tests.db.pgcluster import Cluster, ClusterError
+
+# Still argon2id, with the smallest cost, so the suite does not spend minutes hashing.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    try:
+        cluster = Cluster()
+        url = cluster.start()
+    except (ClusterError, OSError, Exception) as exc:  # noqa: BLE001 - report any reason
+        reason = f"could not start a PostgreSQL server for the tests: {exc}"
+        if os.environ.get("STATION_TESTS_ALLOW_NO_POSTGRES") == "1":
+            pytest.skip(reason)
+        pytest.fail(reason, pytrace=False)
+    try:
+        yield url
+    finally:
+        cluster.stop()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite (the station's default file in its data folder), else an empty
+    PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    url = request.getfixturevalue("postgres_server")
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def open_station(db_url: str | None, data_dir: Path, clock: FakeClock
+                 ) -> Iterator[Callable[..., Station]]:
+    """Open (or re-open, as a restart would) the station for this test."""
+    opened: list[Station] = []
+
+    def _open(**kwargs) -> Station:
+        kwargs.setdefault("now", clock)
+        kwargs.setdefault("password_hasher", FAST_HASHER)
+        st = Station.open(db_url, data_dir, **kwargs)
+        opened.append(st)
+        return st
+
+    yield _open
+    for st in opened:
+        st.close()
+
+
+@pytest.fixture
+def station(open_station: Callable[..., Station]) -> Station:
+    return open_station()
+
+
+@pytest.fixture
+def world(station: Station) -> World:
+    return populate(station)
