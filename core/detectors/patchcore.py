@@ -1,0 +1,109 @@
+"""PatchCore-style good-only detector: how far is each patch from the nearest patch of a good can?
+
+After Roth et al., "Towards Total Recall in Industrial Anomaly Detection" (CVPR 2022):
+
+- patch features: two mid-level stages of the pretrained backbone (efficientnet_lite0 stages 2 and 3,
+  strides 8 and 16), each averaged over its 3x3 neighbourhood ("locally aware" features), the coarser
+  one upsampled to the finer grid and concatenated (40 + 112 = 152 values per patch);
+- memory bank: the good images' patch features, reduced by greedy coreset (``core.coreset``); a
+  registered buffer, so it is saved in ``weights.safetensors`` with the backbone;
+- anomaly map: Euclidean distance of each patch to its nearest bank entry, upsampled to the input
+  size and smoothed by a Gaussian (sigma ``SIGMA_PX`` input pixels) inside ``forward``;
+- image score: the maximum of the smoothed map, so "score above threshold" and "some region above the
+  same level" are the same event (see ``core.patchcore_training`` for the scales).
+
+The architecture (stages, bank size, sigma) is read from ``spec.extra["patchcore"]`` so that
+``load_model`` rebuilds the same module before loading the weights. Thread rule: one thread at a
+time uses a module (``Model`` owns it).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.backbones import create_feature_backbone
+from core.detectors import register_network
+
+DEFAULT_LAYERS = (2, 3)
+SIGMA_PX = 4.0
+# Queries per distance chunk: bounds the [queries, bank] matrix to ~80 MB at a 10k-patch bank.
+QUERY_CHUNK = 2048
+
+
+class PatchCoreNet(nn.Module):
+    def __init__(self, backbone: str, bank_size: int, layers: tuple[int, ...] = DEFAULT_LAYERS,
+                 sigma: float = SIGMA_PX, pretrained: bool = False) -> None:
+        super().__init__()
+        if backbone != "efficientnet_lite0":
+            # VGG16 comes from torchvision, which has no multi-stage feature extractor here.
+            raise ValueError(f"the patchcore detector supports the efficientnet_lite0 backbone, not {backbone!r}")
+        self.extractor = create_feature_backbone(backbone, pretrained=pretrained, features_only=True,
+                                                 out_indices=tuple(layers))
+        self.layers = tuple(layers)
+        self.feature_dim = int(sum(self.extractor.feature_info.channels()))
+        self.sigma = float(sigma)
+        # Filled by the trainer; saved with the weights. float32 in memory (CPU matmuls in half
+        # precision are slow); the model folder may store it in half precision.
+        self.register_buffer("memory_bank", torch.zeros(bank_size, self.feature_dim))
+        self.pool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+
+    def patch_features(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, D, h, w] locally aware patch features on the finest chosen stage's grid."""
+        maps = self.extractor(x)
+        size = maps[0].shape[-2:]
+        pooled = [self.pool(m) for m in maps]
+        pooled = [p if p.shape[-2:] == size else
+                  F.interpolate(p, size=size, mode="bilinear", align_corners=False) for p in pooled]
+        return torch.cat(pooled, dim=1)
+
+    def nearest_distance(self, feats: torch.Tensor) -> torch.Tensor:
+        """[B, h, w] Euclidean distance of every patch to its nearest memory-bank entry."""
+        b, d, h, w = feats.shape
+        queries = feats.permute(0, 2, 3, 1).reshape(-1, d)
+        bank = self.memory_bank
+        bank_sq = (bank * bank).sum(dim=1)
+        out = torch.empty(queries.shape[0], dtype=queries.dtype, device=queries.device)
+        for start in range(0, queries.shape[0], QUERY_CHUNK):
+            q = queries[start:start + QUERY_CHUNK]
+            # ||q - m||^2 = ||q||^2 - 2 q.m + ||m||^2: one matmul instead of cdist's pairwise loop.
+            sq = (q * q).sum(dim=1, keepdim=True) - 2.0 * q @ bank.T + bank_sq
+            out[start:start + QUERY_CHUNK] = sq.min(dim=1).values.clamp_min(0.0).sqrt()
+        return out.reshape(b, h, w)
+
+    def smooth(self, maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """Upsample [B, h, w] to ``size`` and blur with a Gaussian of ``sigma`` pixels there."""
+        up = F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)
+        if self.sigma > 0:
+            radius = int(math.ceil(3 * self.sigma))
+            t = torch.arange(-radius, radius + 1, dtype=up.dtype, device=up.device)
+            kernel = torch.exp(-0.5 * (t / self.sigma) ** 2)
+            kernel = kernel / kernel.sum()
+            up = F.pad(up, (radius, radius, radius, radius), mode="reflect")
+            up = F.conv2d(up, kernel.view(1, 1, 1, -1))   # separable: rows, then columns
+            up = F.conv2d(up, kernel.view(1, 1, -1, 1))
+        return up[:, 0]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        maps = self.smooth(self.nearest_distance(self.patch_features(x)), tuple(x.shape[-2:]))
+        return maps.amax(dim=(1, 2)), maps
+
+
+def patchcore_config(spec) -> dict:
+    """The architecture recorded by the trainer in ``spec.extra['patchcore']``."""
+    config = dict(spec.extra.get("patchcore", {}))
+    if "bank_size" not in config:
+        raise ValueError("model.json has no extra.patchcore.bank_size")
+    return config
+
+
+def build_patchcore(spec) -> PatchCoreNet:
+    config = patchcore_config(spec)
+    return PatchCoreNet(spec.backbone, bank_size=int(config["bank_size"]),
+                        layers=tuple(config.get("layers", DEFAULT_LAYERS)),
+                        sigma=float(config.get("sigma", SIGMA_PX)), pretrained=False)
+
+
+register_network("patchcore", build_patchcore)
