@@ -1,0 +1,180 @@
+"""The long-lived inference worker: one thread that owns the loaded models and inspects cans.
+
+Threading rule:
+
+* ``InferenceService`` is a QObject on the GUI thread. Its methods only post requests (queued
+  signals) and return at once; results come back as signals on the GUI thread.
+* ``_InferenceWorker`` lives in the service's one QThread. Only that thread loads models, calls
+  torch (through ``core``) and holds the ``Model`` objects (``Model.inspect_sides`` is not
+  thread-safe: one owner thread). Widgets never see a model; they get ``CanResult`` (numpy only).
+* Requests are handled one after another in the order posted. Each ends with exactly one of
+  ``inspected`` / ``failed`` (or ``loaded`` / ``failed`` for ``load``): the worker's slots catch
+  everything, so a broken model file or a bad photo reaches the operator as a message and the thread
+  stays usable for the next can.
+
+Training and evaluation do not run here: they are plain ``core`` functions run through
+``gui.workers.start_task`` in a thread of their own, so a long training never queues up the line.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
+
+from core.calibration import Thresholds
+from gui.workers import register_thread
+
+log = logging.getLogger(__name__)
+
+
+def _model_key(folder: str | Path) -> tuple[str, int, int]:
+    """The cache key: the folder plus the stamp of its files, so a re-saved model is reloaded."""
+    path = Path(folder).resolve()
+    stamps = []
+    for name in ("model.json", "weights.safetensors"):
+        try:
+            stamps.append((path / name).stat().st_mtime_ns)
+        except OSError:
+            stamps.append(0)  # load_model will report what is missing
+    return str(path), stamps[0], stamps[1]
+
+
+class _InferenceWorker(QObject):
+    """Lives in the inference thread; every slot runs there. Never touches a widget."""
+
+    side_progress = pyqtSignal(int, int, int, str)
+    inspected = pyqtSignal(int, object)
+    loaded = pyqtSignal(int, str)
+    failed = pyqtSignal(int, object)
+
+    def __init__(self, torch_threads: int = 0) -> None:
+        super().__init__()
+        self._torch_threads = torch_threads
+        self._models: dict[str, tuple[tuple[str, int, int], Any]] = {}
+        self._configured = False
+
+    def _configure_torch(self) -> None:
+        if self._configured:
+            return
+        self._configured = True
+        if self._torch_threads > 0:
+            import torch
+            torch.set_num_threads(self._torch_threads)
+
+    def _model(self, folder: str) -> Any:
+        from core.model_io import load_model
+
+        self._configure_torch()
+        key = _model_key(folder)
+        cached = self._models.get(key[0])
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        model = load_model(folder)
+        self._models[key[0]] = (key, model)
+        return model
+
+    @pyqtSlot(int, str)
+    def load(self, request_id: int, folder: str) -> None:
+        try:
+            self._model(folder)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
+            self.failed.emit(request_id, exc)
+        else:
+            self.loaded.emit(request_id, folder)
+
+    @pyqtSlot(str)
+    def unload(self, folder: str) -> None:
+        self._models.pop(str(Path(folder).resolve()), None)
+
+    @pyqtSlot(int, str, object, object, object)
+    def inspect(self, request_id: int, folder: str, images: Sequence[Any],
+                side_names: Sequence[str], thresholds: Thresholds | None) -> None:
+        from core.images import load_image
+        from core.inspect import inspect_can
+
+        try:
+            n = len(images)
+            total = n + 2  # load the model, read each side, one batched network pass
+            self.side_progress.emit(request_id, 0, total, "Loading the model…")
+            model = self._model(folder)
+            if thresholds is not None:
+                model = model.with_thresholds(thresholds)
+            arrays = []
+            for i, (image, side) in enumerate(zip(images, side_names)):
+                self.side_progress.emit(request_id, i + 1, total, f"Reading {side}…")
+                arrays.append(load_image(image, name=side))
+            self.side_progress.emit(request_id, n + 1, total, f"Inspecting {n} sides…")
+            result = inspect_can(model, arrays, list(side_names))
+            self.side_progress.emit(request_id, total, total, "Done")
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
+            self.failed.emit(request_id, exc)
+        else:
+            self.inspected.emit(request_id, result)
+
+
+class InferenceService(QObject):
+    """Posts work to the inference thread; create, use and ``shutdown`` on the GUI thread.
+
+    Signals (GUI thread): ``side_progress(request_id, done, total, stage)``,
+    ``inspected(request_id, CanResult)``, ``loaded(request_id, folder)``,
+    ``failed(request_id, exception)``.
+    """
+
+    side_progress = pyqtSignal(int, int, int, str)
+    inspected = pyqtSignal(int, object)
+    loaded = pyqtSignal(int, str)
+    failed = pyqtSignal(int, object)
+
+    _post_inspect = pyqtSignal(int, str, object, object, object)
+    _post_load = pyqtSignal(int, str)
+    _post_unload = pyqtSignal(str)
+
+    def __init__(self, torch_threads: int = 0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = itertools.count(1)
+        self._thread = QThread()
+        self._thread.setObjectName("inference")
+        self._worker = _InferenceWorker(torch_threads)
+        self._worker.moveToThread(self._thread)
+        queued = Qt.QueuedConnection
+        self._post_inspect.connect(self._worker.inspect, queued)
+        self._post_load.connect(self._worker.load, queued)
+        self._post_unload.connect(self._worker.unload, queued)
+        self._worker.side_progress.connect(self.side_progress, queued)
+        self._worker.inspected.connect(self.inspected, queued)
+        self._worker.loaded.connect(self.loaded, queued)
+        self._worker.failed.connect(self.failed, queued)
+        register_thread(self._thread, stop=self._thread.quit, keep=(self._worker,), name="inference")
+        self._thread.start()
+
+    def new_request_id(self) -> int:
+        return next(self._ids)
+
+    def inspect(self, request_id: int, folder: str | Path, images: Sequence[Any],
+                side_names: Sequence[str], thresholds: Thresholds | None = None) -> None:
+        """Queue one can: ``images`` are RGB arrays, paths or encoded bytes, one per side name.
+
+        ``thresholds`` (e.g. a product's override) replace the model's own for this can only.
+        """
+        if len(images) != len(side_names):
+            raise ValueError(f"{len(images)} images for {len(side_names)} side names")
+        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds)
+
+    def load(self, folder: str | Path, request_id: int = 0) -> None:
+        """Load (or re-check) a model ahead of the first can; answers ``loaded`` or ``failed``."""
+        self._post_load.emit(request_id, str(folder))
+
+    def unload(self, folder: str | Path) -> None:
+        self._post_unload.emit(str(folder))
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Stop the thread after the request in progress; queued requests are dropped."""
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)
