@@ -1,0 +1,266 @@
+"""Table models over service queries.
+
+* ``ListTableModel``: a catalogue that a service returns whole (users, warehouses, products:
+  tens to hundreds of rows). Search and sort work on the fetched rows; rows are handed to the view
+  in chunks through ``canFetchMore``/``fetchMore``, so a long list does not lay out at once.
+* ``PagedQueryModel``: a query too large to load (the inspections). ``rowCount`` is the service's
+  count; rows are fetched a page at a time in a worker when the view first asks for them, kept
+  in a bounded page cache, and sorting is passed to the service (``sort`` key) rather than done
+  on loaded rows.
+
+Threading: both models live on the GUI thread. ``PagedQueryModel`` calls its ``fetch_page`` and
+``count`` callables in worker threads (``gui.workers.start_task``); they must be thread-safe,
+which the services are.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, pyqtSignal
+
+from gui.workers import TaskHandle, start_task
+
+ROW_ROLE = Qt.UserRole + 1      # the row object itself (a dataclass from db.dto)
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    value: Callable[[Any], Any]            # what the cell shows
+    sort: str | Callable[[Any], Any] | None = None   # a service sort key, or a key function
+    align: int = int(Qt.AlignLeft | Qt.AlignVCenter)
+    foreground: Callable[[Any], Any] | None = None   # optional QColor per row
+
+
+class ListTableModel(QAbstractTableModel):
+    """Rows returned whole by ``load()``; searchable and sortable on those rows."""
+
+    CHUNK = 100
+
+    def __init__(self, columns: Sequence[Column], load: Callable[[], list],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._load = load
+        self._all: list = []
+        self._rows: list = []        # after search and sort
+        self._shown = 0              # rows handed to the view so far
+        self._search = ""
+        self._sort: tuple[int, Qt.SortOrder] | None = None
+
+    # -- data source --------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Ask the service again (after an edit, or to pick up another station's changes)."""
+        self.beginResetModel()
+        self._all = list(self._load())
+        self._apply()
+        self.endResetModel()
+
+    def set_search(self, text: str) -> None:
+        self.beginResetModel()
+        self._search = text.strip().casefold()
+        self._apply()
+        self.endResetModel()
+
+    def _apply(self) -> None:
+        rows = self._all
+        if self._search:
+            rows = [r for r in rows if any(self._search in str(c.value(r)).casefold()
+                                           for c in self.columns)]
+        if self._sort is not None:
+            col, order = self._sort
+            key = self.columns[col].sort
+            key_fn = key if callable(key) else (lambda r, c=self.columns[col]: _sortable(c.value(r)))
+            rows = sorted(rows, key=key_fn, reverse=order == Qt.DescendingOrder)
+        self._rows = list(rows)
+        self._shown = min(len(self._rows), self.CHUNK)
+
+    def row(self, index: int) -> Any:
+        return self._rows[index]
+
+    def find(self, predicate: Callable[[Any], bool]) -> int:
+        """Index of the first visible row matching ``predicate`` (all rows are handed out first)."""
+        for i, r in enumerate(self._rows):
+            if predicate(r):
+                while self._shown <= i:
+                    self.fetchMore(QModelIndex())
+                return i
+        return -1
+
+    # -- Qt model API ---------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._shown
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def canFetchMore(self, parent: QModelIndex) -> bool:  # noqa: N802
+        return not parent.isValid() and self._shown < len(self._rows)
+
+    def fetchMore(self, parent: QModelIndex) -> None:  # noqa: N802
+        more = min(self.CHUNK, len(self._rows) - self._shown)
+        if more <= 0:
+            return
+        self.beginInsertRows(QModelIndex(), self._shown, self._shown + more - 1)
+        self._shown += more
+        self.endInsertRows()
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        return _cell(self.columns[index.column()], self._rows[index.row()], role)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.DisplayRole) -> Any:
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.columns[section].title
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        self._sort = (column, order)
+        self._apply()
+        self.layoutChanged.emit()
+
+
+def _sortable(value: Any) -> tuple:
+    # mixed None/str/int columns must still sort: None first, numbers numerically, text by case
+    if value is None:
+        return (0, "")
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, str(value).casefold())
+
+
+def _cell(column: Column, row: Any, role: int) -> Any:
+    if role == Qt.DisplayRole:
+        value = column.value(row)
+        return "" if value is None else str(value)
+    if role == Qt.TextAlignmentRole:
+        return column.align
+    if role == Qt.ForegroundRole and column.foreground is not None:
+        return column.foreground(row)
+    if role == ROW_ROLE:
+        return row
+    return None
+
+
+class PagedQueryModel(QAbstractTableModel):
+    """``count()`` rows, fetched ``page_size`` at a time by ``fetch_page(offset, limit, sort)``.
+
+    A row not fetched yet shows as empty and queues its page; pages are fetched newest request
+    first (what is on screen now), one at a time, and at most ``max_pages`` are kept.
+    ``loaded(count)`` is emitted after each (re)count.
+    """
+
+    loaded = pyqtSignal(int)
+    failed = pyqtSignal(object)     # an exception from count or a page fetch
+
+    def __init__(self, columns: Sequence[Column], count: Callable[[], int],
+                 fetch_page: Callable[[int, int, str], list], *, page_size: int = 100,
+                 max_pages: int = 40, default_sort: str = "-started",
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.columns = list(columns)
+        self._count = count
+        self._fetch_page = fetch_page
+        self.page_size = page_size
+        self._max_pages = max_pages
+        self.sort_key = default_sort
+        self._total = 0
+        self._pages: OrderedDict[int, list] = OrderedDict()
+        self._wanted: list[int] = []
+        self._task: TaskHandle | None = None
+        self._generation = 0      # bumps on every reset; stale pages are dropped
+
+    # -- data source --------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Count again and forget every page (new filters, new sort, a correction)."""
+        self._generation += 1
+        gen = self._generation
+        self.beginResetModel()
+        self._pages.clear()
+        self._wanted.clear()
+        self._total = 0
+        self.endResetModel()
+        start_task(self, lambda _p: self._count(), name="count",
+                   on_success=lambda n: self._counted(gen, n), on_error=self.failed.emit)
+
+    def _counted(self, gen: int, total: int) -> None:
+        if gen != self._generation:
+            return
+        self.beginResetModel()
+        self._total = int(total)
+        self.endResetModel()
+        self.loaded.emit(self._total)
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done
+
+    def row(self, index: int) -> Any | None:
+        """The row at ``index`` if its page is loaded (else None, and the page is queued)."""
+        page_no, rest = divmod(index, self.page_size)
+        page = self._pages.get(page_no)
+        if page is None:
+            self._want(page_no)
+            return None
+        self._pages.move_to_end(page_no)
+        return page[rest] if rest < len(page) else None
+
+    def _want(self, page_no: int) -> None:
+        if page_no in self._wanted:
+            self._wanted.remove(page_no)
+        self._wanted.append(page_no)
+        self._next()
+
+    def _next(self) -> None:
+        if self.busy or not self._wanted:
+            return
+        page_no = self._wanted.pop()        # the newest request: what the view shows now
+        gen, sort, size = self._generation, self.sort_key, self.page_size
+        self._task = start_task(
+            self, lambda _p: self._fetch_page(page_no * size, size, sort), name="page",
+            on_success=lambda rows: self._arrived(gen, page_no, rows),
+            on_error=self.failed.emit, on_finished=self._next)
+
+    def _arrived(self, gen: int, page_no: int, rows: list) -> None:
+        if gen != self._generation:
+            return
+        self._pages[page_no] = list(rows)
+        while len(self._pages) > self._max_pages:
+            self._pages.popitem(last=False)
+        first = page_no * self.page_size
+        last = min(self._total, first + len(rows)) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+
+    # -- Qt model API ---------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._total
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row(index.row())
+        if row is None:
+            return "…" if role == Qt.DisplayRole and index.column() == 0 else None
+        return _cell(self.columns[index.column()], row, role)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.DisplayRole) -> Any:
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.columns[section].title
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        key = self.columns[column].sort
+        if not isinstance(key, str):
+            return                      # not sortable by the service: keep the order
+        self.sort_key = ("-" if order == Qt.DescendingOrder else "") + key
+        self.refresh()
