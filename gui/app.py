@@ -7,7 +7,8 @@
    ``threading.excepthook`` before the event loop;
 3. opens the database (``db.Station.open``), explaining in a dialog when it is locked, newer than
    this program or unreachable;
-4. registers the bundled default model when no model is registered, so a new station works;
+4. installs and registers the bundled default model at a data folder's first start
+   (``gui.first_start``), and starts the one inference thread shared by every session;
 5. hands over to ``SessionFlow``: first-run dialog on an empty database, then sign-in, then the
    main window for the signed-in role; sign-out and switch-user go back to sign-in without
    restarting, and the window is rebuilt for the new role.
@@ -27,6 +28,8 @@ from PyQt5.QtWidgets import QApplication, QMessageBox
 from gui.context import AppContext
 from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
 from gui.first_run_dialog import FirstRunDialog
+from gui.first_start import install_bundled_model
+from gui.inference import InferenceService
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow
 from gui.theme import apply_style
@@ -47,15 +50,13 @@ class SessionFlow(QObject):
     window_opened = pyqtSignal(object)   # the new MainWindow
 
     def __init__(self, settings: Any, station: Any, inference: Any, log_path: Path,
-                 window_factory: Callable[[AppContext], MainWindow] = MainWindow,
-                 on_first_admin: Callable[[Any], None] | None = None) -> None:
+                 window_factory: Callable[[AppContext], MainWindow] = MainWindow) -> None:
         super().__init__()
         self.settings = settings
         self.station = station
         self.inference = inference
         self.log_path = log_path
         self.window_factory = window_factory
-        self.on_first_admin = on_first_admin
         self.window: MainWindow | None = None
         self.dialog: LoginDialog | FirstRunDialog | None = None
 
@@ -65,7 +66,7 @@ class SessionFlow(QObject):
             self.show_sign_in()
         else:
             dialog = FirstRunDialog(self.station, self.log_path)
-            dialog.created.connect(self._first_admin_created)
+            dialog.created.connect(self.open_window)
             dialog.rejected.connect(self._quit_if_no_window)
             self._open_dialog(dialog)
 
@@ -104,14 +105,6 @@ class SessionFlow(QObject):
         self._close_window()
 
     # -- helpers ----------------------------------------------------------------------------
-    def _first_admin_created(self, actor: Any) -> None:
-        if self.on_first_admin is not None:
-            try:
-                self.on_first_admin(actor)
-            except Exception as exc:  # noqa: BLE001 - the station still works without it
-                log_exception(exc, self.log_path, "setting up the first start")
-        self.open_window(actor)
-
     def _open_dialog(self, dialog: LoginDialog | FirstRunDialog) -> None:
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         self.dialog = dialog
@@ -168,7 +161,11 @@ def run_gui(settings: Any) -> int:
     station = open_station(settings, log_path)
     if station is None:
         return 2
-    inference = None
+    try:
+        install_bundled_model(station, settings.models_dir)
+    except Exception as exc:  # noqa: BLE001 - the station works without it; admins add models
+        log_exception(exc, log_path, "installing the bundled model")
+    inference = InferenceService(settings.torch_threads)
     flow = SessionFlow(settings, station, inference, log_path)
     flow.ended.connect(app.quit)
     try:
@@ -176,6 +173,7 @@ def run_gui(settings: Any) -> int:
         return app.exec_()
     finally:
         flow.shutdown()
+        inference.shutdown()
         left = shutdown_all()
         if left:
             log.warning("%d worker threads did not stop at exit", len(left))

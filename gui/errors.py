@@ -84,7 +84,8 @@ def show_error(parent: QWidget | None, exc: BaseException, log_path: Path,
     """Show ``exc`` to a person in a window-modal box (GUI thread only); returns the box.
 
     The box is opened with ``open()`` rather than ``exec_()`` so that a worker's error path never
-    nests an event loop (tests and the inspection worker keep running behind it).
+    nests an event loop (tests and the inspection worker keep running behind it). With no
+    ``parent`` the caller must keep the returned box referenced while it is shown.
     """
     return _message_box(parent, title, error_text(exc, log_path, context), is_for_person(exc))
 
@@ -107,13 +108,16 @@ class _GuiThreadReporter(QObject):
     def __init__(self, log_path: Path) -> None:
         super().__init__()
         self._log_path = log_path
+        self._open: list[QMessageBox] = []   # a box without a parent lives only while referenced
         self.raised.connect(self._show, Qt.QueuedConnection)
 
     def _show(self, exc: BaseException) -> None:
         # the hook has already logged it; only the words are left to build here
         for_person = is_for_person(exc)
         text = str(exc) if for_person else _unexpected_text(exc, self._log_path)
-        _message_box(QApplication.activeWindow(), "Unexpected error", text, for_person)
+        box = _message_box(QApplication.activeWindow(), "Unexpected error", text, for_person)
+        self._open.append(box)
+        box.finished.connect(lambda _r, b=box: self._open.remove(b))
 
 
 def install_excepthooks(app: QApplication, log_path: Path) -> _GuiThreadReporter:

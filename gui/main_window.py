@@ -191,6 +191,10 @@ class MainWindow(QMainWindow):
                 panel = QLabel(f"{spec.title} could not be opened; see the message.")
                 panel.setAlignment(Qt.AlignCenter)
             panel.setObjectName(f"panel_{spec.key}")
+            # the capture panel offers a way to the models when the product has none
+            wants_models = getattr(panel, "open_models_requested", None)
+            if wants_models is not None and any(s.key == "models" for s in self.specs):
+                wants_models.connect(lambda: self.show_panel("models"))
             holder.layout().addWidget(panel)
             self._built[spec.key] = panel
         self.stack.setCurrentIndex(row)
