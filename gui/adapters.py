@@ -1,0 +1,87 @@
+"""Turn an engine result (``core.results.CanResult``) into what the database records
+(``db.records.NewInspection``): encoded photos, 16-bit PNG heatmaps, boxes as dicts, a thumbnail.
+
+Photos keep their original file bytes when the operator imported them (no second JPEG loss, and the
+record holds exactly what was judged); camera frames are encoded as JPEG at quality 92.
+
+Threading rule: pure functions, no Qt; they encode images (tens of milliseconds for a can), so call
+them off the GUI thread, in the same worker task that records the inspection.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from core.images import encode_jpeg
+from core.results import CanResult, heatmap_to_png16
+from db.records import NewInspection, NewSide
+
+JPEG_QUALITY = 92
+THUMBNAIL_SIDE = 256
+_EXTENSIONS = {".jpg": "jpg", ".jpeg": "jpg", ".png": "png", ".bmp": "bmp", ".tif": "tif",
+               ".tiff": "tif"}
+
+
+@dataclass(frozen=True)
+class OriginalImage:
+    """The bytes of an imported file, kept so that the record stores exactly that file."""
+
+    data: bytes
+    ext: str            # "jpg", "png", ...
+
+    @classmethod
+    def from_path(cls, path: str | Path) -> "OriginalImage | None":
+        """The file's bytes, or None for a format the record should not keep as it is."""
+        path = Path(path)
+        ext = _EXTENSIONS.get(path.suffix.lower())
+        if ext is None:
+            return None
+        return cls(path.read_bytes(), ext)
+
+
+def thumbnail_jpeg(rgb: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
+    """A JPEG no larger than ``side`` pixels on its longer edge (for the gallery grid)."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    small = rgb if scale >= 1.0 else cv2.resize(
+        rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return encode_jpeg(np.ascontiguousarray(small), quality=85)
+
+
+def to_new_inspection(result: CanResult, product_id: int, station_name: str,
+                      originals: Sequence[OriginalImage | None] = ()) -> NewInspection:
+    """The record of one inspected can. ``originals[i]`` (if given) are side i's file bytes."""
+    sides = []
+    for i, side in enumerate(result.sides):
+        original = originals[i] if i < len(originals) else None
+        if original is not None:
+            image_bytes, ext = original.data, original.ext
+        else:
+            image_bytes, ext = encode_jpeg(side.image, quality=JPEG_QUALITY), "jpg"
+        sides.append(NewSide(
+            side_name=side.side,
+            image_bytes=image_bytes,
+            image_ext=ext,
+            heatmap_bytes=heatmap_to_png16(side.heatmap) if side.heatmap is not None else None,
+            score=float(side.score),
+            label=side.label,
+            outcome=side.outcome.value,
+            boxes=[b.to_dict() for b in side.boxes],
+        ))
+    # The thumbnail shows the worst side: what a person scanning the gallery needs to see first.
+    worst = max(result.sides, key=lambda s: (s.outcome.severity, s.score))
+    return NewInspection(
+        product_id=product_id,
+        station_name=station_name,
+        started=result.started,
+        finished=result.finished,
+        model_name=result.model_name,
+        model_version=result.model_version,
+        verdict=result.verdict.value,
+        sides=sides,
+        thumbnail_bytes=thumbnail_jpeg(worst.image),
+    )

@@ -1,0 +1,47 @@
+"""The can's verdict in big letters: PASS / REVIEW / REJECT, or what is going on / what went wrong.
+
+Threading rule: GUI thread only.
+"""
+from __future__ import annotations
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QFont
+from PyQt5.QtWidgets import QLabel, QWidget
+
+from core.results import Outcome
+from gui.capture.slot import OUTCOME_COLOURS
+
+
+class VerdictBanner(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictBanner")
+        self.setAlignment(Qt.AlignCenter)
+        self.setWordWrap(True)
+        self.setMinimumHeight(56)
+        self.verdict: Outcome | None = None
+        self.kind = "idle"
+        self.show_message("Capture the seven sides, then press Inspect.")
+
+    def _paint(self, background: str, foreground: str, size: int) -> None:
+        font = QFont(self.font())
+        font.setPointSize(size)
+        font.setBold(True)
+        self.setFont(font)
+        self.setStyleSheet(f"#verdictBanner {{ background: {background}; color: {foreground}; "
+                           "border-radius: 6px; padding: 6px; }")
+
+    def show_verdict(self, verdict: Outcome, detail: str = "") -> None:
+        self.verdict, self.kind = verdict, "verdict"
+        self.setText(verdict.value.upper() + (f"\n{detail}" if detail else ""))
+        self._paint(OUTCOME_COLOURS[verdict], "white", 24)
+
+    def show_message(self, text: str) -> None:
+        self.verdict, self.kind = None, "idle"
+        self.setText(text)
+        self._paint("#37474f", "white", 11)
+
+    def show_error(self, text: str) -> None:
+        self.verdict, self.kind = None, "error"
+        self.setText(text)
+        self._paint("#b71c1c", "white", 11)

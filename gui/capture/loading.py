@@ -1,0 +1,57 @@
+"""Reading imported photos: plain functions that run in a worker task (``gui.workers.start_task``).
+
+Threading rule: no Qt here; ``read_images`` is called on a worker thread with a ``Progress`` and
+returns numpy arrays plus the original bytes; the panel fills the slots on the GUI thread.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from core.errors import StationError, UnreadableImage
+from core.images import load_image
+from core.progress import Progress
+from gui.adapters import OriginalImage
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
+
+@dataclass
+class LoadedImages:
+    images: list[tuple[str, np.ndarray, OriginalImage | None]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # one sentence per file that was skipped
+
+
+def images_in_folder(folder: str | Path) -> list[Path]:
+    """The image files directly in ``folder``, in name order (the order sides are taken in)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UnreadableImage(folder, "it is not a folder")
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                  key=lambda p: p.name.lower())
+
+
+def read_images(progress: Progress, paths: Sequence[str | Path]) -> LoadedImages:
+    """Read and decode each file; a file that cannot be read is skipped and named in ``errors``."""
+    out = LoadedImages()
+    for i, path in enumerate(paths):
+        progress.check()
+        path = Path(path)
+        progress.report(i, len(paths), f"Reading {path.name}")
+        try:
+            data = path.read_bytes()
+            rgb = load_image(data, name=path.name)
+        except StationError as exc:
+            out.errors.append(str(exc))
+            continue
+        except OSError as exc:
+            out.errors.append(str(UnreadableImage(path.name, exc.strerror or str(exc))))
+            continue
+        suffix = path.suffix.lower()
+        ext = {".jpeg": "jpg", ".tiff": "tif"}.get(suffix, suffix.lstrip("."))
+        out.images.append((path.name, rgb, OriginalImage(data, ext) if suffix in IMAGE_SUFFIXES else None))
+    progress.report(len(paths), len(paths), "")
+    return out

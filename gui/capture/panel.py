@@ -1,0 +1,399 @@
+"""Capture and inspect (operators): pick the product, fill its seven sides from the camera or from
+files, inspect through the long-lived inference worker, see the verdicts, save automatically.
+
+Decisions:
+* Inspect needs every side of the product filled: a station judges whole cans, and a can recorded
+  with a missing side would look inspected in the gallery when it was not.
+* After a can is inspected, the next capture or import starts a new can (the operator's rhythm is
+  capture x7, inspect, capture...). Retake on an inspected can keeps the photos and drops the verdict.
+* Which model: the product's active model, asked of the database at each inspection (an admin may
+  switch it at any time); the product's threshold override, else the model's thresholds as stored
+  in the database (the Models panel saves moved thresholds there, never into the model file).
+
+Threading rule: GUI thread only. Photos are read, and inspections saved, in ``gui.workers`` tasks;
+inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here touches torch.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Sequence
+
+import numpy as np
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QImage, QKeySequence
+from PyQt5.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QShortcut, QVBoxLayout, QWidget)
+
+from core.results import CanResult
+from core.sides import DEFAULT_SIDE_NAMES
+from gui.adapters import OriginalImage
+from gui.camera import CameraFeed, FrameSource, OpenCVSource
+from gui.capture.banner import VerdictBanner
+from gui.capture.loading import LoadedImages, images_in_folder, read_images
+from gui.capture.product_bar import ProductBar
+from gui.capture.saving import save_inspection
+from gui.capture.slot import SlotWidget
+from gui.errors import error_text
+from gui.widgets.image_view import ImageView, OverlayControls
+from gui.workers import TaskHandle, start_task
+
+log = logging.getLogger(__name__)
+
+
+class CapturePanel(QWidget):
+    """``open_models_requested`` asks the main window for the Models panel (admins, no model);
+    ``inspection_saved(id)`` tells it a new inspection is in the database."""
+
+    open_models_requested = pyqtSignal()
+    inspection_saved = pyqtSignal(int)
+
+    def __init__(self, ctx, source_factory: Callable[[], FrameSource] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("capturePanel")
+        self._ctx = ctx
+        s = ctx.settings
+        factory = source_factory or (lambda: OpenCVSource(s.camera_device, s.camera_width,
+                                                          s.camera_height))
+        self._feed = CameraFeed(factory, parent=self)
+        self._camera_ok = False      # between "opened" and "lost"/stop: frames are current
+        self._request_id: int | None = None
+        self._result: CanResult | None = None
+        self._tasks: list[TaskHandle] = []
+        self.slots: list[SlotWidget] = []
+
+        self.product_bar = ProductBar(ctx, self)
+        self.preview = ImageView(self, placeholder="Camera off.\nPress Start camera.")
+        self.camera_button = QPushButton("Start camera", self)
+        self.camera_status = QLabel("", self)
+        self.camera_status.setObjectName("cameraStatus")
+        self.camera_status.setWordWrap(True)
+        self.capture_button = QPushButton("Capture (Space)", self)
+        self.import_files_button = QPushButton("Import files…", self)
+        self.import_folder_button = QPushButton("Import folder…", self)
+        self.new_can_button = QPushButton("New can", self)
+        self.inspect_button = QPushButton("Inspect", self)
+        self.inspect_button.setObjectName("inspectButton")
+        self.progress = QProgressBar(self)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("")
+        self.overlay = OverlayControls(self)
+        self.banner = VerdictBanner(self)
+        self.status = QLabel("", self)
+        self.status.setObjectName("captureStatus")
+        self.status.setWordWrap(True)
+        for b in (self.camera_button, self.capture_button, self.import_files_button,
+                  self.import_folder_button, self.new_can_button, self.inspect_button):
+            b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
+        self._slot_grid = QGridLayout()
+        self._layout()
+
+        self.product_bar.product_changed.connect(self._on_product_changed)
+        self.product_bar.open_models_requested.connect(self.open_models_requested)
+        self.camera_button.clicked.connect(self.start_camera)
+        self.capture_button.clicked.connect(self.capture)
+        self.import_files_button.clicked.connect(self._choose_files)
+        self.import_folder_button.clicked.connect(self._choose_folder)
+        self.new_can_button.clicked.connect(self.new_can)
+        self.inspect_button.clicked.connect(self.inspect)
+        self.space = QShortcut(QKeySequence(Qt.Key_Space), self, self.capture,
+                               context=Qt.WidgetWithChildrenShortcut)
+        self._feed.frame.connect(self._on_frame)
+        self._feed.lost.connect(self._on_camera_lost)
+        self._feed.opened.connect(self._on_camera_opened)
+        if ctx.inference is not None:
+            ctx.inference.side_progress.connect(self._on_side_progress)
+            ctx.inference.inspected.connect(self._on_inspected)
+            ctx.inference.failed.connect(self._on_failed)
+        self.product_bar.refresh()
+        self._update_buttons()
+
+    def _layout(self) -> None:
+        left = QVBoxLayout()
+        left.addWidget(self.preview, 1)
+        left.addWidget(self.camera_status)
+        cam_row = QHBoxLayout()
+        for b in (self.camera_button, self.capture_button):
+            cam_row.addWidget(b)
+        left.addLayout(cam_row)
+        io_row = QHBoxLayout()
+        for b in (self.import_files_button, self.import_folder_button, self.new_can_button):
+            io_row.addWidget(b)
+        left.addLayout(io_row)
+        right = QVBoxLayout()
+        right.addLayout(self._slot_grid, 1)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.inspect_button)
+        run_row.addWidget(self.progress, 1)
+        run_row.addWidget(self.overlay)
+        right.addLayout(run_row)
+        right.addWidget(self.banner)
+        right.addWidget(self.status)
+        body = QHBoxLayout()
+        body.addLayout(left, 2)
+        body.addLayout(right, 5)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.product_bar)
+        outer.addLayout(body, 1)
+
+    # ---- product and slots ------------------------------------------------------------------
+    @property
+    def side_names(self) -> tuple[str, ...]:
+        p = self.product_bar.product
+        return tuple(p.side_names) if p is not None and p.side_names else DEFAULT_SIDE_NAMES
+
+    def _on_product_changed(self) -> None:
+        for slot in self.slots:
+            self._slot_grid.removeWidget(slot)
+            slot.deleteLater()
+        self.slots = []
+        for i, side in enumerate(self.side_names):
+            slot = SlotWidget(i, side, self)
+            slot.retake.connect(self.retake)
+            slot.files_dropped.connect(lambda index, paths: self.import_files(paths, index))
+            self.overlay.bind(slot.view)
+            self._slot_grid.addWidget(slot, i // 4, i % 4)
+            self.slots.append(slot)
+        self._result = None
+        self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
+        self._update_buttons()
+
+    def next_slot(self) -> int | None:
+        return next((s.index for s in self.slots if not s.filled), None)
+
+    def _start_new_can_if_done(self) -> None:
+        if self._result is not None:
+            self.new_can()
+
+    def new_can(self) -> None:
+        for slot in self.slots:
+            slot.clear()
+        self._result = None
+        self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
+        self._say("")
+        self._update_buttons()
+
+    def retake(self, index: int) -> None:
+        """Empty one slot so that the next capture fills it; an inspected can loses its verdict."""
+        if self.busy:
+            return
+        if self._result is not None:
+            self._result = None
+            for slot in self.slots:
+                slot.clear_result()
+            self.banner.show_message("Retake: the can will be inspected again.")
+        self.slots[index].clear()
+        self._update_buttons()
+
+    def _fill(self, index: int, image: np.ndarray, original: OriginalImage | None, source: str) -> None:
+        self.slots[index].set_photo(image, original, source)
+
+    # ---- camera -----------------------------------------------------------------------------
+    def start_camera(self) -> None:
+        self._camera_ok = False
+        self.camera_status.setText("Opening the camera…")
+        self._feed.start()
+        self.camera_button.setText("Restart camera")
+
+    def stop_camera(self) -> None:
+        self._camera_ok = False
+        self._feed.stop()
+        self._update_buttons()
+
+    def _on_frame(self, image: QImage) -> None:
+        self.preview.set_image(image)
+
+    def _on_camera_opened(self) -> None:
+        self._camera_ok = True
+        self.camera_status.setText("Camera on.")
+        self.camera_status.setStyleSheet("")
+        self._update_buttons()
+
+    def _on_camera_lost(self, message: str) -> None:
+        self._camera_ok = False
+        self.camera_status.setText(message)
+        self.camera_status.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.preview.set_image(None)
+        self.preview.placeholder = "No camera.\n" + message
+        self._update_buttons()
+
+    def capture(self) -> None:
+        """Fill the next empty slot with the newest camera frame (the Space key)."""
+        if self.busy or not self.slots:
+            return
+        frame = self._feed.latest_frame() if self._camera_ok else None
+        if frame is None:
+            self._say("No picture from the camera: start it (or import files).")
+            return
+        self._start_new_can_if_done()
+        index = self.next_slot()
+        if index is None:
+            self._say("All sides are captured: retake one or press Inspect.")
+            return
+        self._fill(index, frame, None, "camera")
+        self._update_buttons()
+
+    # ---- import -----------------------------------------------------------------------------
+    def _choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "",
+                                                "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff)")
+        if paths:
+            self.import_files(paths)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")
+        if folder:
+            self.import_folder(folder)
+
+    def import_folder(self, folder: str) -> None:
+        try:
+            paths = images_in_folder(folder)
+        except Exception as exc:  # noqa: BLE001 - shown to the person
+            self._say(error_text(exc, self._ctx.log_path, "listing a folder"), error=True)
+            return
+        if not paths:
+            self._say(f"No photos (JPEG, PNG, BMP, TIFF) in {folder}.")
+            return
+        self.import_files([str(p) for p in paths])
+
+    def import_files(self, paths: Sequence[str], first_index: int | None = None) -> TaskHandle | None:
+        """Read ``paths`` in a worker, then fill slots in order (from ``first_index`` if dropped)."""
+        if self.busy or not self.slots:
+            return None
+        self._say(f"Reading {len(paths)} file(s)…")
+        handle = start_task(self, read_images, list(paths),
+                            on_success=lambda loaded: self._place(loaded, first_index),
+                            on_error=self._on_task_error("reading photos"),
+                            on_finished=self._task_done, name="import photos")
+        self._tasks.append(handle)
+        self._update_buttons()
+        return handle
+
+    def _place(self, loaded: LoadedImages, first_index: int | None) -> None:
+        self._start_new_can_if_done()
+        messages = list(loaded.errors)
+        queue = list(loaded.images)
+        if first_index is not None and queue and first_index < len(self.slots):
+            name, rgb, original = queue.pop(0)
+            self._fill(first_index, rgb, original, name)
+        while queue and self.next_slot() is not None:
+            name, rgb, original = queue.pop(0)
+            self._fill(self.next_slot(), rgb, original, name)
+        if queue:
+            messages.append(f"{len(queue)} file(s) not used: every side already has a photo.")
+        self._say(" ".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
+                  error=bool(messages))
+
+    # ---- inspect and save ---------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._request_id is not None or any(not t.done for t in self._tasks)
+
+    def inspect(self) -> None:
+        """Send the can to the inference worker; needs every side and an active model."""
+        if self.busy or not self.slots or self._ctx.inference is None:
+            return
+        if any(not s.filled for s in self.slots):
+            missing = ", ".join(s.side for s in self.slots if not s.filled)
+            self._say(f"Inspect needs every side; missing: {missing}.")
+            return
+        try:
+            folder, thresholds = self.product_bar.model_for_inspection()
+        except Exception as exc:  # noqa: BLE001 - a database error is shown, the panel stays
+            self.banner.show_error(error_text(exc, self._ctx.log_path, "finding the model"))
+            return
+        if folder is None:
+            self.banner.show_error(self.product_bar.no_model_text())
+            return
+        for slot in self.slots:
+            slot.clear_result()
+        self._result = None
+        self._request_id = self._ctx.inference.new_request_id()
+        self.progress.setRange(0, len(self.slots) + 2)
+        self.progress.setValue(0)
+        self.banner.show_message("Inspecting…")
+        self._say("")
+        self._ctx.inference.inspect(self._request_id, folder, [s.image for s in self.slots],
+                                    list(self.side_names), thresholds)
+        self._update_buttons()
+
+    def _on_side_progress(self, request_id: int, done: int, total: int, stage: str) -> None:
+        if request_id == self._request_id:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            self.progress.setFormat(stage)
+
+    def _on_inspected(self, request_id: int, result: CanResult) -> None:
+        if request_id != self._request_id:
+            return  # another panel's can, or one this panel gave up on
+        self._request_id = None
+        self._result = result
+        for slot, side in zip(self.slots, result.sides):
+            slot.set_result(side)
+        worst = max(result.sides, key=lambda s: s.score)
+        self.banner.show_verdict(result.verdict, f"highest score {worst.score:.2f} ({worst.side}) · "
+                                                 f"model {result.model_name} {result.model_version}")
+        self._save(result)
+        self._update_buttons()
+
+    def _on_failed(self, request_id: int, exc: BaseException) -> None:
+        if request_id == self.product_bar.preload_id:
+            self.product_bar.show_model_error(error_text(exc, self._ctx.log_path, "loading a model"))
+            return
+        if request_id != self._request_id:
+            return
+        self._request_id = None
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.banner.show_error(error_text(exc, self._ctx.log_path, "inspecting a can"))
+        self._update_buttons()
+
+    def _save(self, result: CanResult) -> None:
+        product = self.product_bar.product
+        originals = [s.original for s in self.slots]
+        self._say("Saving…")
+        handle = start_task(self, save_inspection, self._ctx.station, self._ctx.actor, result,
+                            product.id, self._ctx.settings.station_name, originals,
+                            on_success=self._on_saved, on_error=self._on_task_error("saving"),
+                            on_finished=self._task_done, name="save inspection")
+        self._tasks.append(handle)
+
+    def _on_saved(self, inspection_id: int) -> None:
+        self._say(f"Saved #{inspection_id}.")
+        self.inspection_saved.emit(inspection_id)
+
+    def _on_task_error(self, what: str) -> Callable[[BaseException], None]:
+        def show(exc: BaseException) -> None:
+            self._say(error_text(exc, self._ctx.log_path, what), error=True)
+        return show
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+
+    def _task_done(self) -> None:
+        self._tasks = [t for t in self._tasks if not t.done]
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        busy, has_slots = self.busy, bool(self.slots)
+        self.capture_button.setEnabled(has_slots and not busy and self._camera_ok)
+        self.import_files_button.setEnabled(has_slots and not busy)
+        self.import_folder_button.setEnabled(has_slots and not busy)
+        self.new_can_button.setEnabled(has_slots and not busy)
+        self.product_bar.setEnabled(not busy)
+        full = has_slots and all(s.filled for s in self.slots)
+        self.inspect_button.setEnabled(full and not busy and self.product_bar.has_model
+                                       and self._ctx.inference is not None)
+        for slot in self.slots:
+            slot.retake_button.setEnabled(slot.filled and not busy)
+            slot.set_next(slot.index == self.next_slot() and not busy)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.stop_camera()  # release the device for other programs while another panel is shown
+        super().hideEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the camera thread (the main window calls this on close; tests too)."""
+        self._camera_ok = False
+        self._feed.stop()

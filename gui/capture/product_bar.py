@@ -1,0 +1,117 @@
+"""The product picker of the capture panel, with the state of the product's model: which model is
+active, or a clear message (and, for admins, a way to the Models panel) when there is none.
+
+Threading rule: GUI thread only. Catalogue reads are one short query each (``station`` services);
+the model itself is only ever named here (its folder), loaded by the inference worker.
+"""
+from __future__ import annotations
+
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from core.calibration import Thresholds
+from gui.errors import error_text
+
+
+class ProductBar(QWidget):
+    product_changed = pyqtSignal()
+    open_models_requested = pyqtSignal()
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._products: list = []
+        self.product = None          # db.dto.ProductInfo
+        self.model = None            # db.dto.ModelInfo, the product's active model
+        self.preload_id: int | None = None
+        self.combo = QComboBox(self)
+        self.combo.setObjectName("productPicker")
+        self.combo.setMinimumWidth(220)
+        self.model_label = QLabel("", self)
+        self.model_label.setObjectName("modelState")
+        self.model_label.setWordWrap(True)
+        self.build_button = QPushButton("Build a model…", self)
+        self.build_button.setObjectName("buildModelButton")
+        self.build_button.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Product:", self))
+        layout.addWidget(self.combo)
+        layout.addWidget(self.model_label, 1)
+        layout.addWidget(self.build_button)
+        self.combo.currentIndexChanged.connect(self._on_index)
+        self.build_button.clicked.connect(self.open_models_requested)
+
+    @property
+    def has_model(self) -> bool:
+        return self.model is not None
+
+    def refresh(self) -> None:
+        """Reload the product list (keeps the selection when it still exists)."""
+        keep = self.product.id if self.product is not None else None
+        try:
+            self._products = list(self._ctx.station.products.list(self._ctx.actor))
+        except Exception as exc:  # noqa: BLE001 - shown; the panel stays usable
+            self._products = []
+            self.model_label.setText(error_text(exc, self._ctx.log_path, "listing products"))
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for p in self._products:
+            self.combo.addItem(f"{p.name} ({p.sku})", p.id)
+        index = next((i for i, p in enumerate(self._products) if p.id == keep), 0)
+        self.combo.setCurrentIndex(index if self._products else -1)
+        self.combo.blockSignals(False)
+        if not self._products:
+            self.model_label.setText("No products yet. An admin can add one under Products.")
+        self._on_index(self.combo.currentIndex())
+
+    def select_product(self, product_id: int) -> None:
+        index = self.combo.findData(product_id)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+
+    def _on_index(self, index: int) -> None:
+        self.product = self._products[index] if 0 <= index < len(self._products) else None
+        self._refresh_model()
+        self.product_changed.emit()
+
+    def _refresh_model(self) -> None:
+        self.model = None
+        self.build_button.hide()
+        if self.product is None:
+            return
+        try:
+            self.model = self._ctx.station.models.active_for_product(self._ctx.actor, self.product.id)
+        except Exception as exc:  # noqa: BLE001
+            self.model_label.setText(error_text(exc, self._ctx.log_path, "finding the model"))
+            return
+        if self.model is None:
+            self.model_label.setText(self.no_model_text())
+            self.model_label.setStyleSheet("color: #c62828; font-weight: bold;")
+            self.build_button.setVisible(self._ctx.can("model.manage"))
+            return
+        self.model_label.setText(f"Model: {self.model.name} {self.model.version} ({self.model.kind}, "
+                                 f"{self.model.backbone})")
+        self.model_label.setStyleSheet("")
+        inference = self._ctx.inference
+        if inference is not None:
+            # Load ahead of the first can, so that its inspection is not the slow one.
+            self.preload_id = inference.new_request_id()
+            inference.load(self.model.folder, self.preload_id)
+
+    def no_model_text(self) -> str:
+        name = self.product.name if self.product is not None else "this product"
+        return f"No model is active for {name}. An admin can build one in Models."
+
+    def show_model_error(self, text: str) -> None:
+        self.model_label.setText(text)
+        self.model_label.setStyleSheet("color: #c62828; font-weight: bold;")
+
+    def model_for_inspection(self) -> tuple[str | None, Thresholds | None]:
+        """Ask the database again (an admin may have switched models): (folder, thresholds)."""
+        self.product = self._ctx.station.products.get(self._ctx.actor, self.product.id)
+        self.model = self._ctx.station.models.active_for_product(self._ctx.actor, self.product.id)
+        if self.model is None:
+            return None, None
+        chosen = self.product.thresholds or self.model.thresholds or None
+        return self.model.folder, Thresholds.from_dict(chosen) if chosen else None

@@ -1,0 +1,24 @@
+"""Saving an inspected can: a plain function run in a ``gui.workers`` task (it encodes photos and
+writes files and a database row, tens of milliseconds or more: never on the GUI thread).
+
+Threading rule: no Qt; the station services are thread-safe (one short transaction per call).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from core.progress import Progress
+from core.results import CanResult
+from gui.adapters import OriginalImage, to_new_inspection
+
+
+def save_inspection(progress: Progress, station: Any, actor: Any, result: CanResult,
+                    product_id: int, station_name: str,
+                    originals: Sequence[OriginalImage | None]) -> int:
+    """Record ``result`` for ``actor``; returns the new inspection's id."""
+    progress.report(0, 2, "Encoding photos and heatmaps")
+    new = to_new_inspection(result, product_id, station_name, originals)
+    progress.report(1, 2, "Writing the inspection")
+    info = station.inspections.record(actor, new)
+    progress.report(2, 2, "Saved")
+    return info.id

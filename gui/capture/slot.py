@@ -1,0 +1,141 @@
+"""One side of the can in the capture panel: its name, the photo (then the heatmap and boxes), the
+verdict colour and score, a Retake button; files dropped on it are imported into it.
+
+Threading rule: GUI thread only. It holds numpy arrays and results; it never reads files itself
+(dropped files are handed to the panel, which reads them in a worker).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QDragEnterEvent, QDropEvent
+from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from core.results import Outcome, SideResult
+from gui.adapters import OriginalImage
+from gui.widgets.image_view import ImageView
+
+OUTCOME_COLOURS = {Outcome.PASS: "#2e7d32", Outcome.REVIEW: "#f9a825", Outcome.REJECT: "#c62828"}
+NEXT_COLOUR = "#1e88e5"
+
+
+class SlotWidget(QFrame):
+    """``retake(index)`` asks the panel to empty this slot; ``files_dropped(index, paths)`` brings
+    local files dropped onto it."""
+
+    retake = pyqtSignal(int)
+    files_dropped = pyqtSignal(int, list)
+
+    def __init__(self, index: int, side: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.index, self.side = index, side
+        self.setObjectName(f"slot{index}")
+        self.setAcceptDrops(True)
+        self.image: np.ndarray | None = None
+        self.original: OriginalImage | None = None
+        self.result: SideResult | None = None
+        self._is_next = False
+
+        self.title = QLabel(side, self)
+        self.title.setObjectName("slotTitle")
+        self.view = ImageView(self, placeholder=f"{side}\n(capture or drop a photo)")
+        self.view.setMinimumSize(120, 120)
+        self.status = QLabel("Empty", self)
+        self.status.setObjectName("slotStatus")
+        self.retake_button = QPushButton("Retake", self)
+        self.retake_button.setFocusPolicy(Qt.NoFocus)  # Space must stay the capture key
+        self.retake_button.setEnabled(False)
+        self.retake_button.clicked.connect(lambda: self.retake.emit(self.index))
+
+        row = QHBoxLayout()
+        row.addWidget(self.status, 1)
+        row.addWidget(self.retake_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(row)
+        self._restyle()
+
+    # ---- state -------------------------------------------------------------------------------
+    @property
+    def filled(self) -> bool:
+        return self.image is not None
+
+    def set_photo(self, image: np.ndarray, original: OriginalImage | None = None,
+                  source: str = "camera") -> None:
+        self.image, self.original, self.result = image, original, None
+        self.view.set_image(image)
+        self.status.setText(f"Captured ({source})")
+        self.retake_button.setEnabled(True)
+        self._restyle()
+
+    def clear(self) -> None:
+        self.image = self.original = self.result = None
+        self.view.clear()
+        self.status.setText("Empty")
+        self.retake_button.setEnabled(False)
+        self._restyle()
+
+    def clear_result(self) -> None:
+        """Forget the verdict but keep the photo (the can will be inspected again)."""
+        if self.result is None:
+            return
+        self.result = None
+        self.view.set_image(self.image)
+        self.status.setText("Captured")
+        self._restyle()
+
+    def set_result(self, result: SideResult) -> None:
+        self.result = result
+        self.view.set_result(result.image, result.heatmap, result.boxes)
+        self.status.setText(f"{result.label} · score {result.score:.2f} · {result.outcome.value.upper()}")
+        self._restyle()
+
+    def set_next(self, is_next: bool) -> None:
+        if is_next != self._is_next:
+            self._is_next = is_next
+            self._restyle()
+
+    def _restyle(self) -> None:
+        if self.result is not None:
+            colour, width, style = OUTCOME_COLOURS[self.result.outcome], 4, "solid"
+        elif self._is_next:
+            colour, width, style = NEXT_COLOUR, 3, "dashed"
+        else:
+            colour, width, style = "#555555", 1, "solid"
+        self.title.setText(f"{self.side}  ← next" if self._is_next and not self.filled else self.side)
+        self.setStyleSheet(f"#{self.objectName()} {{ border: {width}px {style} {colour}; "
+                           "border-radius: 4px; }")
+
+    @property
+    def border_colour(self) -> str | None:
+        """The verdict colour shown, for tests and screenshots; None before a verdict."""
+        return OUTCOME_COLOURS[self.result.outcome] if self.result is not None else None
+
+    # ---- drag and drop -----------------------------------------------------------------------
+    @staticmethod
+    def _local_files(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and Path(u.toLocalFile()).is_file()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt name
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt name
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt name
+        paths = self._local_files(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.files_dropped.emit(self.index, paths)
