@@ -72,3 +72,7 @@ def matrix_markdown() -> str:
         marks = " | ".join("yes" if r in who else "–" for r in roles)
         lines.append(f"| `{action}` | {covers} | {marks} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":   # python -m db.permissions  -> the table for docs/DB.md
+    print(matrix_markdown())

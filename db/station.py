@@ -105,8 +105,8 @@ class Station:
         def is_referenced(shas) -> set[str]:  # noqa: ANN001
             with self.database.read() as s:
                 return referenced_shas(s, shas)
-        return self.files.sweep(is_referenced, grace.total_seconds(),
-                                now=self.database.now().timestamp(), full=full)
+        # File times are the real clock's, so the sweep uses it too (not the injectable one).
+        return self.files.sweep(is_referenced, grace.total_seconds(), full=full)
 
     def close(self) -> None:
         self.database.dispose()

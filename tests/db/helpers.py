@@ -72,11 +72,16 @@ def new_inspection(product_id: int, seed: str = "", verdict: str = "pass",
                          if thumbnail else None)
 
 
+_reflected: dict[int, MetaData] = {}
+
+
 def snapshot(station: Station) -> dict:
     """Every row of every table, and every file under the data folder: equal snapshots mean
     nothing changed."""
-    meta = MetaData()
-    meta.reflect(station.database.engine)
+    meta = _reflected.get(id(station))
+    if meta is None:
+        meta = _reflected[id(station)] = MetaData()
+        meta.reflect(station.database.engine)
     out: dict = {}
     with station.database.engine.connect() as conn:
         for name, table in sorted(meta.tables.items()):

@@ -1,0 +1,174 @@
+"""The permission matrix, for every public service method: a role that may not call it gets
+PermissionDenied and nothing changes (rows, audit log, files); a role that may is let through;
+an inactive account may call nothing. docs/DB.md carries the same matrix as db/permissions.py."""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from db import PermissionDenied, Role, Station, StationDataError
+from db.permissions import MATRIX, allowed, matrix_markdown
+from tests.db.helpers import PASSWORD, SIDES, World, new_inspection, populate, snapshot
+
+C = dict  # context made by _context()
+
+# (service, method) -> (action, call). Every public method of every actor-taking service is here;
+# test_every_service_method_is_covered fails when one is added without a line below.
+CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
+    ("users", "list"): ("user.manage", lambda st, a, c: st.users.list(a)),
+    ("users", "get"): ("user.manage", lambda st, a, c: st.users.get(a, c["spare_user"])),
+    ("users", "create"): ("user.manage", lambda st, a, c: st.users.create(
+        a, "newbie", PASSWORD, Role.OPERATOR)),
+    ("users", "set_role"): ("user.manage", lambda st, a, c: st.users.set_role(
+        a, c["spare_user"], Role.SUPERVISOR)),
+    ("users", "set_active"): ("user.manage", lambda st, a, c: st.users.set_active(
+        a, c["spare_user"], False)),
+    ("users", "unlock"): ("user.manage", lambda st, a, c: st.users.unlock(a, c["spare_user"])),
+    ("users", "reset_password"): ("user.manage", lambda st, a, c: st.users.reset_password(
+        a, c["spare_user"], "another password")),
+    ("users", "change_own_password"): ("user.change_own_password",
+                                       lambda st, a, c: st.users.change_own_password(
+                                           a, PASSWORD, "another password")),
+    ("warehouses", "list"): ("catalog.view", lambda st, a, c: st.warehouses.list(a)),
+    ("warehouses", "get"): ("catalog.view", lambda st, a, c: st.warehouses.get(a, c["empty_w"])),
+    ("warehouses", "create"): ("warehouse.manage", lambda st, a, c: st.warehouses.create(
+        a, "Hall Z", 10)),
+    ("warehouses", "update"): ("warehouse.manage", lambda st, a, c: st.warehouses.update(
+        a, c["empty_w"], capacity=5)),
+    ("warehouses", "delete"): ("warehouse.manage", lambda st, a, c: st.warehouses.delete(
+        a, c["empty_w"])),
+    ("products", "list"): ("catalog.view", lambda st, a, c: st.products.list(a)),
+    ("products", "get"): ("catalog.view", lambda st, a, c: st.products.get(a, c["spare_p"])),
+    ("products", "create"): ("product.manage", lambda st, a, c: st.products.create(
+        a, "NEW", "New", c["empty_w"], 1, SIDES)),
+    ("products", "update"): ("product.manage", lambda st, a, c: st.products.update(
+        a, c["spare_p"], quantity=3)),
+    ("products", "delete"): ("product.manage", lambda st, a, c: st.products.delete(
+        a, c["spare_p"])),
+    ("models", "list"): ("catalog.view", lambda st, a, c: st.models.list(a)),
+    ("models", "get"): ("catalog.view", lambda st, a, c: st.models.get(a, c["model"])),
+    ("models", "active_for_product"): ("catalog.view", lambda st, a, c:
+                                       st.models.active_for_product(a, c["spare_p"])),
+    ("models", "register"): ("model.manage", lambda st, a, c: st.models.register(
+        a, "m2", "models/m2", "cam", "resnet18", "1", {}, {"review": 0.4, "reject": 0.6}, {})),
+    ("models", "activate_for_product"): ("model.manage", lambda st, a, c:
+                                         st.models.activate_for_product(a, c["model"],
+                                                                        c["spare_p"])),
+    ("models", "set_thresholds"): ("model.manage", lambda st, a, c: st.models.set_thresholds(
+        a, c["model"], {"review": 0.3, "reject": 0.7})),
+    ("models", "delete"): ("model.manage", lambda st, a, c: st.models.delete(a, c["model"])),
+    ("inspections", "record"): ("inspection.record", lambda st, a, c: st.inspections.record(
+        a, new_inspection(c["product"], "perm", thumbnail=True))),
+    # The inspection in the context was recorded by the supervisor, so opening it is view_all.
+    ("inspections", "get"): ("inspection.view_all", lambda st, a, c: st.inspections.get(
+        a, c["insp"])),
+    ("inspections", "page"): ("inspection.view_own", lambda st, a, c: st.inspections.page(a)),
+    ("inspections", "count"): ("inspection.view_own", lambda st, a, c: st.inspections.count(a)),
+    ("inspections", "delete"): ("inspection.delete", lambda st, a, c: st.inspections.delete(
+        a, c["insp"])),
+    ("inspections", "export_csv"): ("inspection.export", lambda st, a, c:
+                                    st.inspections.export_csv(a, None, c["csv"])),
+    ("inspections", "labelled_sides"): ("inspection.training_labels", lambda st, a, c:
+                                        st.inspections.labelled_sides(a)),
+    ("corrections", "correct_side"): ("correction.create", lambda st, a, c:
+                                      st.corrections.correct_side(a, c["side"], "Good")),
+    ("corrections", "correct_can"): ("correction.create", lambda st, a, c:
+                                     st.corrections.correct_can(a, c["insp"], "pass")),
+    ("corrections", "list_for_inspection"): ("inspection.view_all", lambda st, a, c:
+                                             st.corrections.list_for_inspection(a, c["insp"])),
+    ("audit", "list"): ("audit.view", lambda st, a, c: st.audit.list(a)),
+    ("audit", "count"): ("audit.view", lambda st, a, c: st.audit.count(a)),
+    ("stats", "summary"): ("stats.view", lambda st, a, c: st.stats.summary(a)),
+    ("stats", "per_day"): ("stats.view", lambda st, a, c: st.stats.per_day(a)),
+    ("stats", "per_product"): ("stats.view", lambda st, a, c: st.stats.per_product(a)),
+    ("stats", "per_operator"): ("stats.view", lambda st, a, c: st.stats.per_operator(a)),
+    ("stats", "per_side"): ("stats.view", lambda st, a, c: st.stats.per_side(a)),
+}
+ACTOR_SERVICES = ("users", "warehouses", "products", "models", "inspections", "corrections",
+                  "audit", "stats")
+NO_ACTOR = {("models", "register_system")}   # start-up seeding, audited as "system"
+
+
+def _context(station: Station, world: World, tmp: Path) -> C:
+    spare_user = station.users.create(world.admin, "spare", PASSWORD, Role.OPERATOR).id
+    empty_w = station.warehouses.create(world.admin, "Empty", 100).id
+    spare_p = station.products.create(world.admin, "SPARE", "Spare", world.warehouse_id, 0,
+                                      SIDES).id
+    model = station.models.register(world.admin, "m1", "models/m1", "cam", "resnet18", "1", {},
+                                    {"review": 0.4, "reject": 0.6}, {}).id
+    insp = station.inspections.record(world.supervisor, new_inspection(
+        world.product_id, "ctx", "reject", thumbnail=True, bad_sides=("top",)))
+    return dict(spare_user=spare_user, empty_w=empty_w, spare_p=spare_p, model=model,
+                insp=insp.id, side=insp.sides[0].id, product=world.product_id,
+                csv=tmp / "out.csv")
+
+
+def test_every_service_method_is_covered(station: Station) -> None:
+    public = set()
+    for name in ACTOR_SERVICES:
+        service = getattr(station, name)
+        for attr, fn in inspect.getmembers(service, inspect.ismethod):
+            if not attr.startswith("_"):
+                public.add((name, attr))
+    assert public - NO_ACTOR == set(CALLS)
+
+
+def test_matrix_uses_known_actions() -> None:
+    assert {action for action, _ in CALLS.values()} <= set(MATRIX)
+
+
+def test_wrong_role_is_denied_and_changes_nothing(station: Station, world: World,
+                                                  tmp_path: Path) -> None:
+    """One context for all calls: a denied call must not change it, so all can share it."""
+    ctx = _context(station, world, tmp_path)
+    actors = {Role.OPERATOR: world.operator, Role.SUPERVISOR: world.supervisor,
+              Role.ADMIN: world.admin}
+    before = snapshot(station)
+    denied = 0
+    for key, (action, call) in CALLS.items():
+        for role, actor in actors.items():
+            if allowed(role, action):
+                continue
+            with pytest.raises(PermissionDenied):
+                call(station, actor, ctx)
+            assert snapshot(station) == before, f"{role.value} calling {key} changed something"
+            assert not ctx["csv"].exists()
+            denied += 1
+    assert denied >= 40
+
+
+def test_right_role_is_let_through(station: Station, world: World, tmp_path: Path) -> None:
+    ctx = _context(station, world, tmp_path)
+    actors = {Role.OPERATOR: world.operator, Role.SUPERVISOR: world.supervisor,
+              Role.ADMIN: world.admin}
+    for key, (action, call) in CALLS.items():
+        for role, actor in actors.items():
+            if not allowed(role, action):
+                continue
+            try:
+                call(station, actor, ctx)
+            except PermissionDenied:
+                pytest.fail(f"{role.value} was denied {key}")
+            except StationDataError:
+                pass   # e.g. a second create of the same name: not a permission question
+
+
+def test_inactive_account_may_call_nothing(station: Station, tmp_path: Path) -> None:
+    world = populate(station)
+    ctx = _context(station, world, tmp_path)
+    admin2 = station.users.create(world.admin, "admin2", PASSWORD, Role.ADMIN)
+    actor = station.auth.sign_in("admin2", PASSWORD)
+    station.users.set_active(world.admin, admin2.id, False)
+    before = snapshot(station)
+    for key, (_, call) in CALLS.items():
+        with pytest.raises(PermissionDenied):
+            call(station, actor, ctx)
+        assert snapshot(station) == before, key
+
+
+def test_docs_show_the_matrix_from_the_code() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "DB.md").read_text()
+    assert matrix_markdown() in doc, "regenerate the table: python -m db.permissions"
