@@ -1,0 +1,83 @@
+"""The db command-line jobs: create-admin (first start only) and users."""
+from __future__ import annotations
+
+import argparse
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from db import cli
+from db import Station
+from tests.db.conftest import FAST_HASHER
+
+
+@dataclass
+class FakeSettings:            # the two attributes of core.settings.Settings that db reads
+    data_dir: Path
+    db_url: str | None = None
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Station.open.__func__
+    monkeypatch.setattr(Station, "open", classmethod(
+        lambda cls, url, data_dir, **kw: real(cls, url, data_dir,
+                                              password_hasher=FAST_HASHER, **kw)))
+
+
+def test_create_admin_from_stdin_then_refuses_a_second(tmp_path: Path) -> None:
+    settings = FakeSettings(tmp_path)
+    args = _parse(["create-admin", "--username", "boss", "--password-stdin"])
+    out = io.StringIO()
+    assert args.run(args, settings, stdin=io.StringIO("a good password\n"), out=out) == 0
+    assert "boss" in out.getvalue()
+    station = Station.open(None, tmp_path)
+    assert station.auth.sign_in("boss", "a good password").username == "boss"
+    station.close()
+    out = io.StringIO()
+    assert args.run(args, settings, stdin=io.StringIO("another password\n"), out=out) == 1
+    assert "exist" in out.getvalue()
+
+
+def test_create_admin_prompts_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["first password", "other password"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": next(answers))
+    args = _parse(["create-admin", "--username", "boss"])
+    out = io.StringIO()
+    assert args.run(args, FakeSettings(tmp_path), out=out) == 1
+    assert "differ" in out.getvalue()
+    answers = iter(["short", "short"])
+    assert args.run(args, FakeSettings(tmp_path), out=out) == 1
+    assert "at least 8" in out.getvalue()
+    station = Station.open(None, tmp_path)
+    assert not station.auth.has_users()
+    station.close()
+
+
+def test_users_lists_accounts(tmp_path: Path) -> None:
+    args = _parse(["users"])
+    out = io.StringIO()
+    assert args.run(args, FakeSettings(tmp_path), out=out) == 0
+    assert "create-admin" in out.getvalue()
+    station = Station.open(None, tmp_path)
+    station.auth.create_first_admin("boss", "a good password")
+    station.close()
+    out = io.StringIO()
+    assert args.run(args, FakeSettings(tmp_path), out=out) == 0
+    assert out.getvalue().split()[:3] == ["boss", "admin", "active"]
+
+
+def test_unreachable_database_is_a_clean_error(tmp_path: Path) -> None:
+    settings = FakeSettings(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    args = _parse(["create-admin", "--username", "boss", "--password-stdin"])
+    out = io.StringIO()
+    assert args.run(args, settings, stdin=io.StringIO("a good password\n"), out=out) == 2
+    assert out.getvalue().startswith("error: Cannot open the database")
