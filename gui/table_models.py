@@ -173,6 +173,8 @@ class PagedQueryModel(QAbstractTableModel):
         self._pages: OrderedDict[int, list] = OrderedDict()
         self._wanted: list[int] = []
         self._task: TaskHandle | None = None
+        self._count_task: TaskHandle | None = None
+        self._in_flight: int | None = None
         self._generation = 0      # bumps on every reset; stale pages are dropped
 
     # -- data source --------------------------------------------------------------------------
@@ -183,10 +185,12 @@ class PagedQueryModel(QAbstractTableModel):
         self.beginResetModel()
         self._pages.clear()
         self._wanted.clear()
+        self._in_flight = None          # an old fetch may still run; its rows will be dropped
         self._total = 0
         self.endResetModel()
-        start_task(self, lambda _p: self._count(), name="count",
-                   on_success=lambda n: self._counted(gen, n), on_error=self.failed.emit)
+        self._count_task = start_task(self, lambda _p: self._count(), name="count",
+                                      on_success=lambda n: self._counted(gen, n),
+                                      on_error=self.failed.emit)
 
     def _counted(self, gen: int, total: int) -> None:
         if gen != self._generation:
@@ -198,7 +202,8 @@ class PagedQueryModel(QAbstractTableModel):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None and not self._task.done
+        """A count or a page fetch is in flight (tests and the screenshot script wait on it)."""
+        return any(t is not None and not t.done for t in (self._task, self._count_task))
 
     def row(self, index: int) -> Any | None:
         """The row at ``index`` if its page is loaded (else None, and the page is queued)."""
@@ -211,20 +216,27 @@ class PagedQueryModel(QAbstractTableModel):
         return page[rest] if rest < len(page) else None
 
     def _want(self, page_no: int) -> None:
+        if page_no == self._in_flight:
+            return                      # on its way; asking again would fetch it twice
         if page_no in self._wanted:
             self._wanted.remove(page_no)
         self._wanted.append(page_no)
         self._next()
 
     def _next(self) -> None:
-        if self.busy or not self._wanted:
+        if (self._task is not None and not self._task.done) or not self._wanted:
             return
         page_no = self._wanted.pop()        # the newest request: what the view shows now
+        self._in_flight = page_no
         gen, sort, size = self._generation, self.sort_key, self.page_size
         self._task = start_task(
             self, lambda _p: self._fetch_page(page_no * size, size, sort), name="page",
             on_success=lambda rows: self._arrived(gen, page_no, rows),
-            on_error=self.failed.emit, on_finished=self._next)
+            on_error=self.failed.emit, on_finished=self._page_done)
+
+    def _page_done(self) -> None:
+        self._in_flight = None
+        self._next()
 
     def _arrived(self, gen: int, page_no: int, rows: list) -> None:
         if gen != self._generation:

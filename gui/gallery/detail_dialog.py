@@ -1,0 +1,194 @@
+"""One inspected can: the seven sides with photo, heatmap overlay and boxes; per side the score,
+label and outcome; machine versus corrected verdicts; corrections (for supervisors).
+
+The record and its images are read in a worker (``detail_data.load_detail``); pixmaps are made
+here, on the GUI thread, by ``ImageView`` (GUI-2's photo + heatmap + boxes widget).
+
+Threading: GUI thread only.
+"""
+from __future__ import annotations
+
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QIcon, QPixmap
+from PyQt5.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+                             QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+
+from gui.camera import frame_to_qimage
+from gui.context import AppContext
+from gui.errors import error_text
+from gui.gallery.correction_box import CorrectionBox
+from gui.gallery.detail_data import Detail, SideView, load_detail
+from gui.theme import VERDICT_COLOURS, VERDICT_TEXT, verdict_badge_css
+from gui.widgets.image_view import ImageView, OverlayControls
+from gui.workers import TaskHandle, start_task
+
+ICON = QSize(120, 90)
+
+
+class DetailDialog(QDialog):
+    """Emits ``corrected()`` after a correction, so the gallery can refresh its badges."""
+
+    corrected = pyqtSignal()
+
+    def __init__(self, ctx: AppContext, inspection_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.inspection_id = inspection_id
+        self.detail: Detail | None = None
+        self._task: TaskHandle | None = None
+        self.setObjectName("detailDialog")
+        self.setWindowTitle(f"Inspection {inspection_id}")
+        self.resize(1280, 720)
+
+        col = QVBoxLayout(self)
+        col.setContentsMargins(16, 12, 16, 12)
+        head = QHBoxLayout()
+        self.title = QLabel(f"Inspection {inspection_id}", objectName="panelTitle")
+        self.verdict = QLabel(objectName="verdictBadge")
+        self.machine = QLabel(objectName="machineVerdict")
+        head.addWidget(self.title)
+        head.addSpacing(12)
+        head.addWidget(self.verdict)
+        head.addWidget(self.machine)
+        head.addStretch(1)
+        col.addLayout(head)
+        self.meta = QLabel("Loading…", objectName="hint")
+        col.addWidget(self.meta)
+
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        self.view = ImageView(self, placeholder="Loading…")
+        self.overlay = OverlayControls(self, views=[self.view])
+        left.addWidget(self.view, 1)
+        left.addWidget(self.overlay)
+        self.strip = QListWidget(objectName="sideStrip")
+        self.strip.setViewMode(QListWidget.IconMode)
+        self.strip.setFlow(QListWidget.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setIconSize(ICON)
+        self.strip.setFixedHeight(ICON.height() + 62)
+        self.strip.setMovement(QListWidget.Static)
+        self.strip.currentRowChanged.connect(self.show_side)
+        left.addWidget(self.strip)
+        body.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        self.side_info = QLabel(objectName="sideInfo")
+        self.side_info.setWordWrap(True)
+        self.side_info.setTextFormat(Qt.RichText)
+        right.addWidget(self.side_info)
+        self.corrections = CorrectionBox(ctx, self)
+        self.corrections.setVisible(ctx.can("correction.create"))
+        self.corrections.corrected.connect(self._on_corrected)
+        right.addWidget(self.corrections)
+        self.history = QLabel(objectName="history")
+        self.history.setWordWrap(True)
+        self.history.setAlignment(Qt.AlignTop)
+        right.addWidget(self.history, 1)
+        close = QPushButton("Close", objectName="closeButton")
+        close.clicked.connect(self.close)
+        right.addWidget(close, 0, Qt.AlignRight)
+        side_panel = QWidget()
+        side_panel.setLayout(right)
+        side_panel.setFixedWidth(400)
+        body.addWidget(side_panel)
+        col.addLayout(body, 1)
+        self.reload()
+
+    # -- loading ----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return (self._task is not None and not self._task.done) or self.corrections.busy
+
+    def reload(self, side_row: int | None = None) -> None:
+        keep = self.strip.currentRow() if side_row is None else side_row
+        self._task = start_task(self, load_detail, self.ctx.station, self.ctx.actor,
+                                self.inspection_id, name="inspection detail",
+                                on_success=lambda d: self._loaded(d, keep),
+                                on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.meta.setText(error_text(exc, self.ctx.log_path, "opening an inspection"))
+        self.meta.setObjectName("errorLabel")
+        self.meta.setStyleSheet("color:#c5221f; font-weight:bold;")
+
+    def _loaded(self, detail: Detail, keep_row: int) -> None:
+        self.detail = d = detail
+        i = d.inspection
+        self.title.setText(f"Inspection {i.id} — {i.product_sku} {i.product_name}")
+        self.verdict.setText(VERDICT_TEXT.get(i.verdict, i.verdict))
+        self.verdict.setStyleSheet(verdict_badge_css(i.verdict))
+        self.machine.setText(f"machine: {i.machine_verdict}, corrected to {i.corrected_verdict}"
+                             if i.corrected_verdict else "machine verdict")
+        self.meta.setText(f"{i.started.astimezone():%Y-%m-%d %H:%M:%S} · operator "
+                          f"{i.operator_name} · station {i.station_name} · warehouse "
+                          f"{i.warehouse_name} · model {i.model_name} {i.model_version}")
+        self.strip.blockSignals(True)
+        self.strip.clear()
+        for side in d.sides:
+            self.strip.addItem(self._side_item(side))
+        self.strip.blockSignals(False)
+        row = keep_row if 0 <= keep_row < len(d.sides) else 0
+        self.strip.setCurrentRow(row)
+        self.show_side(row)
+        self.history.setText(self._history_text())
+
+    @staticmethod
+    def _side_item(side: SideView) -> QListWidgetItem:
+        info = side.info
+        label = info.final_label + (" ✎" if info.corrected_label else "")
+        item = QListWidgetItem(f"{info.side_name}\n{label} {info.score:.2f}")
+        if side.image is not None:
+            pixmap = QPixmap.fromImage(frame_to_qimage(side.image)).scaled(
+                ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            item.setIcon(QIcon(pixmap))
+        item.setForeground(QColor(VERDICT_COLOURS.get(info.outcome, "#1a1f24")))
+        item.setToolTip(side.problem or f"{info.side_name}: {info.outcome}")
+        return item
+
+    # -- showing a side -----------------------------------------------------------------------
+    def show_side(self, row: int) -> None:
+        if self.detail is None or not 0 <= row < len(self.detail.sides):
+            return
+        side = self.detail.sides[row]
+        info = side.info
+        if side.image is not None:
+            self.view.set_result(side.image, side.heatmap, side.boxes)
+        else:
+            self.view.clear()
+            self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"
+        corrected = (f"<br>Corrected label: <b>{info.corrected_label}</b>"
+                     if info.corrected_label else "")
+        colour = VERDICT_COLOURS.get(info.outcome, "#1a1f24")
+        self.side_info.setText(
+            f"<h3>{info.side_name}</h3>Score: <b>{info.score:.3f}</b> (0.5 = threshold)<br>"
+            f"Machine label: <b>{info.label}</b>{corrected}<br>"
+            f"Outcome: <b style='color:{colour}'>{VERDICT_TEXT.get(info.outcome, info.outcome)}"
+            f"</b><br>Defect regions: {len(side.boxes)}"
+            + (f"<br><span style='color:#c5221f'>{side.problem}</span>" if side.problem else ""))
+        i = self.detail.inspection
+        self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
+
+    def _history_text(self) -> str:
+        if self.detail is None or not self.detail.corrections:
+            return "No corrections."
+        names = {s.info.id: s.info.side_name for s in self.detail.sides}
+        lines = ["<b>Corrections</b>"]
+        for c in self.detail.corrections:
+            what = f"side {names.get(c.side_result_id, c.side_result_id)}" \
+                if c.side_result_id is not None else "can"
+            note = f" — “{c.note}”" if c.note else ""
+            lines.append(f"{c.created_at.astimezone():%Y-%m-%d %H:%M} {c.username}: {what} → "
+                         f"<b>{c.value}</b>{note}")
+        return "<br>".join(lines)
+
+    def _on_corrected(self, _correction: object) -> None:
+        self.corrected.emit()
+        self.reload()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt's name; wait for our short reads
+        if self._task is not None:
+            self._task.cancel()
+            self._task.wait()
+        self.corrections.wait()
+        super().done(result)

@@ -1,0 +1,163 @@
+"""The PDF report of a filtered set of inspections (matplotlib ``PdfPages``; no widgets).
+
+Page 1 is the summary: the filters, the pass / review / reject counts, the defect rate per day
+and the counts as a bar chart. Then one page per inspection (photos of the seven sides above
+their heatmap overlays with boxes), for at most ``max_inspections`` of them, newest first; the
+summary says when the set was larger and pages were left out.
+
+Threading: ``build_report`` runs in a worker (``gui.workers.start_task``): it uses matplotlib's
+object API with the Agg/PDF canvases only (never pyplot, which is not thread-safe) and checks
+``progress`` for cancellation between pages. The file is written to a temporary name and
+renamed when complete.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from core.overlay import render_overlay
+from db.records import GalleryFilter
+from gui.gallery.detail_data import read_side
+from gui.theme import VERDICT_COLOURS
+
+A4_LANDSCAPE = (11.69, 8.27)
+MAX_INSPECTIONS = 50
+PHOTO_SIDE = 360         # pixels: enough to see a dent on paper, keeps the file modest
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    path: Path
+    total: int               # inspections matching the filter
+    with_pages: int          # inspections that got a page
+    pages: int
+
+
+def describe_filter(f: GalleryFilter, names: dict[str, dict[int, str]]) -> str:
+    parts = []
+    if f.product_id is not None:
+        parts.append(f"product {names['products'].get(f.product_id, f.product_id)}")
+    if f.warehouse_id is not None:
+        parts.append(f"warehouse {names['warehouses'].get(f.warehouse_id, f.warehouse_id)}")
+    if f.date_from or f.date_to:
+        parts.append(f"days {f.date_from or '…'} to {f.date_to or '…'}")
+    if f.verdict:
+        parts.append(f"verdict {f.verdict}")
+    if f.operator_id is not None:
+        parts.append(f"operator {names['operators'].get(f.operator_id, f.operator_id)}")
+    return ", ".join(parts) or "all inspections"
+
+
+def build_report(progress: Any, station: Any, actor: Any, filters: GalleryFilter,
+                 path: Path, max_inspections: int = MAX_INSPECTIONS) -> ReportResult:
+    path = Path(path)
+    summary = station.stats.summary(actor, filters)
+    per_day = station.stats.per_day(actor, filters)
+    names = {"products": {p.id: p.sku for p in station.products.list(actor)},
+             "warehouses": {w.id: w.name for w in station.warehouses.list(actor)},
+             "operators": {r.key: r.label for r in station.stats.per_operator(actor)}}
+    rows = station.inspections.page(actor, filters, "-started", 0, max(1, max_inspections)) \
+        if max_inspections > 0 else []
+    total_steps = len(rows) + 1
+    tmp = path.with_name(path.name + ".part")
+    pages = 0
+    try:
+        with PdfPages(tmp) as pdf:
+            pdf.savefig(_summary_page(summary, per_day, describe_filter(filters, names),
+                                      len(rows)))
+            pages += 1
+            progress.report(1, total_steps, "summary")
+            for n, row in enumerate(rows, start=2):
+                progress.check()
+                info = station.inspections.get(actor, row.id)
+                pdf.savefig(_inspection_page(info))
+                pages += 1
+                progress.report(n, total_steps, f"inspection {row.id}")
+            meta = pdf.infodict()
+            meta["Title"] = "Can inspection report"
+            meta["Subject"] = describe_filter(filters, names)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return ReportResult(path, summary.total, len(rows), pages)
+
+
+def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int) -> Figure:
+    fig = Figure(figsize=A4_LANDSCAPE)
+    fig.suptitle("Can inspection report", fontsize=18, fontweight="bold", x=0.06, ha="left")
+    left = [f"Filter: {filter_text}",
+            f"Made: {datetime.now().astimezone():%Y-%m-%d %H:%M}",
+            f"Inspections: {summary.total:,}",
+            f"Pass: {summary.passed:,}   Review: {summary.review:,}   Reject: {summary.rejected:,}",
+            f"Defect rate (rejected / all): {summary.defect_rate:.1%}"]
+    if summary.total > with_pages:
+        left.append(f"Pages follow for the newest {with_pages:,} of the {summary.total:,} "
+                    "inspections; the others are counted above but have no page.")
+    fig.text(0.06, 0.88, "\n".join(left), va="top", fontsize=11, linespacing=1.7)
+    ax = fig.add_axes((0.07, 0.1, 0.52, 0.45))
+    if per_day:
+        days = [r.key for r in per_day]
+        ax.plot(days, [100 * r.defect_rate for r in per_day], marker="o",
+                color=VERDICT_COLOURS["reject"])
+        ax.set_ylim(bottom=0)
+        fig.autofmt_xdate()
+    ax.set_title("Defect rate per day (%)")
+    ax.grid(alpha=0.3)
+    bars = fig.add_axes((0.68, 0.1, 0.27, 0.45))
+    keys = ("pass", "review", "reject")
+    bars.bar(keys, (summary.passed, summary.review, summary.rejected),
+             color=[VERDICT_COLOURS[k] for k in keys])
+    bars.set_title("Cans per verdict")
+    return fig
+
+
+def _small(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    f = min(1.0, PHOTO_SIDE / max(h, w))
+    return rgb if f >= 1 else cv2.resize(rgb, (round(w * f), round(h * f)),
+                                         interpolation=cv2.INTER_AREA)
+
+
+def _inspection_page(info: Any) -> Figure:
+    fig = Figure(figsize=A4_LANDSCAPE)
+    verdict = info.verdict + (f" (machine: {info.machine_verdict})"
+                              if info.corrected_verdict else "")
+    fig.suptitle(f"Inspection {info.id} — {info.product_sku} {info.product_name} — "
+                 f"{verdict.upper()}", fontsize=14, fontweight="bold",
+                 color=VERDICT_COLOURS.get(info.verdict, "black"), x=0.04, ha="left")
+    fig.text(0.04, 0.9, f"{info.started.astimezone():%Y-%m-%d %H:%M:%S} · operator "
+             f"{info.operator_name} · station {info.station_name} · model {info.model_name} "
+             f"{info.model_version}", fontsize=9)
+    n = max(1, len(info.sides))
+    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"top": 0.84, "bottom": 0.06,
+                                                           "wspace": 0.05, "hspace": 0.25})
+    for col, side in enumerate(info.sides):
+        view = read_side(side)
+        top, bottom = axes[0][col], axes[1][col]
+        for ax in (top, bottom):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        top.set_title(f"{side.side_name}\n{side.final_label} {side.score:.2f}", fontsize=8,
+                      color=VERDICT_COLOURS.get(side.outcome, "black"))
+        if view.image is None:
+            top.text(0.5, 0.5, "photo missing", ha="center", va="center", fontsize=8)
+            continue
+        top.imshow(_small(view.image))
+        if view.heatmap is not None:
+            bottom.imshow(_small(render_overlay(view.image, view.heatmap, view.boxes)))
+        else:
+            bottom.text(0.5, 0.5, "no heatmap", ha="center", va="center", fontsize=8)
+    axes[1][0].set_ylabel("heatmap + boxes", fontsize=8)
+    axes[0][0].set_ylabel("photo", fontsize=8)
+    return fig

@@ -1,0 +1,207 @@
+"""Gallery driven as a supervisor / operator would: filters change the count, the detail shows
+seven sides with heatmaps and boxes, corrections are stored, CSV and PDF exports are real files."""
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, datetime, timezone
+
+import pytest
+from PyQt5 import sip
+from PyQt5.QtCore import QModelIndex, Qt
+
+from db import Role
+from gui.gallery.panel import GalleryPanel
+from gui.table_models import Column, PagedQueryModel
+from tests.gui.conftest import record_inspection
+
+
+@pytest.fixture
+def cans(world):
+    """Six cans: otto 3 pass (2 Mar) + 2 reject (3 Mar); sue 1 review (4 Mar)."""
+    ids = []
+    for n in range(3):
+        ids.append(record_inspection(world, world.operator, "pass", seed=n,
+                                     started=datetime(2026, 3, 2, 8, n, tzinfo=timezone.utc)))
+    for n in range(2):
+        ids.append(record_inspection(world, world.operator, "reject", seed=10 + n,
+                                     started=datetime(2026, 3, 3, 9, n, tzinfo=timezone.utc)))
+    ids.append(record_inspection(world, world.supervisor, "review", seed=20,
+                                 started=datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)))
+    return ids
+
+
+def _panel(qtbot, make_ctx, role) -> GalleryPanel:
+    panel = GalleryPanel(make_ctx(role))
+    qtbot.addWidget(panel)
+    panel.resize(1200, 700)
+    panel.show()
+    _settle(qtbot, panel)
+    return panel
+
+
+def _settle(qtbot, panel) -> None:
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10000)
+
+
+def _count(panel) -> int:
+    return panel.model.rowCount()
+
+
+def test_filters_change_the_count(qtbot, make_ctx, world, cans):
+    panel = _panel(qtbot, make_ctx, Role.SUPERVISOR)
+    assert _count(panel) == 6 and panel.count_label.text() == "6 inspections"
+    assert panel.filters.operator.isVisible()
+    panel.filters.verdict.setCurrentIndex(panel.filters.verdict.findData("reject"))
+    _settle(qtbot, panel)
+    assert _count(panel) == 2
+    panel.filters.verdict.setCurrentIndex(0)
+    panel.filters.operator.setCurrentIndex(panel.filters.operator.findText("sue"))
+    _settle(qtbot, panel)
+    assert _count(panel) == 1
+    panel.filters.operator.setCurrentIndex(0)
+    panel.filters.set_dates(date(2026, 3, 2), date(2026, 3, 3))
+    _settle(qtbot, panel)
+    assert _count(panel) == 5
+    qtbot.mouseClick(panel.filters.reset_button, Qt.LeftButton)
+    _settle(qtbot, panel)
+    assert _count(panel) == 6
+    # every card gets its row and its thumbnail, loaded off the GUI thread
+    qtbot.waitUntil(lambda: all(panel.model.index(r, 0).data(Qt.DecorationRole) is not None
+                                for r in range(6)), timeout=10000)
+    _settle(qtbot, panel)
+
+
+def test_operator_sees_only_own_inspections_without_operator_filter(qtbot, make_ctx, cans):
+    panel = _panel(qtbot, make_ctx, Role.OPERATOR)
+    assert _count(panel) == 5
+    assert not panel.filters.operator.isVisible()
+    assert not panel.csv_button.isVisible()          # export is for supervisors
+
+
+def test_sort_goes_through_the_service(qtbot, make_ctx, cans):
+    panel = _panel(qtbot, make_ctx, Role.SUPERVISOR)
+    panel.sort.setCurrentIndex(panel.sort.findData("started"))
+    _settle(qtbot, panel)
+    qtbot.waitUntil(lambda: panel.model.row(0) is not None)
+    assert panel.model.row(0).id == cans[0]
+    panel.sort.setCurrentIndex(panel.sort.findData("-started"))
+    _settle(qtbot, panel)
+    qtbot.waitUntil(lambda: panel.model.row(0) is not None)
+    assert panel.model.row(0).id == cans[-1]
+    _settle(qtbot, panel)
+
+
+def _open_detail(qtbot, panel, inspection_id):
+    for r in range(panel.model.rowCount()):
+        qtbot.waitUntil(lambda: panel.model.row(r) is not None)
+        if panel.model.row(r).id == inspection_id:
+            index = panel.model.index(r, 0)
+            rect = panel.grid.visualRect(index)
+            # a real double-click: Qt wants the press on the same item first
+            qtbot.mouseClick(panel.grid.viewport(), Qt.LeftButton, pos=rect.center())
+            qtbot.mouseDClick(panel.grid.viewport(), Qt.LeftButton, pos=rect.center())
+            qtbot.waitUntil(lambda: panel.detail is not None and panel.detail.detail is not None,
+                            timeout=10000)
+            return panel.detail
+    raise AssertionError(inspection_id)
+
+
+def test_detail_shows_seven_sides_and_corrections_are_stored(qtbot, make_ctx, world, cans):
+    panel = _panel(qtbot, make_ctx, Role.SUPERVISOR)
+    dialog = _open_detail(qtbot, panel, cans[3])          # a rejected can
+    assert dialog.strip.count() == 7
+    assert "REJECT" in dialog.verdict.text()
+    dialog.strip.setCurrentRow(2)                          # the side with the dent
+    assert dialog.view.has_image() and dialog.view.has_heatmap()
+    assert len(dialog.view.boxes) == 1
+    assert "Anomaly" in dialog.side_info.text()
+
+    box = dialog.corrections
+    box.side_label.setCurrentIndex(box.side_label.findData("Good"))
+    qtbot.keyClicks(box.note, "a shadow, not a dent")
+    with qtbot.waitSignal(dialog.corrected, timeout=5000):
+        qtbot.mouseClick(box.side_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy and "Corrected label" in dialog.side_info.text())
+    assert dialog.strip.currentRow() == 2
+    info = world.station.inspections.get(world.supervisor, cans[3])
+    assert info.sides[2].corrected_label == "Good" and info.sides[2].label == "Anomaly"
+
+    box.can_verdict.setCurrentIndex(box.can_verdict.findData("pass"))
+    with qtbot.waitSignal(dialog.corrected, timeout=5000):
+        qtbot.mouseClick(box.can_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy and "corrected to pass" in dialog.machine.text())
+    assert "a shadow, not a dent" in dialog.history.text()
+    corrections = world.station.corrections.list_for_inspection(world.supervisor, cans[3])
+    assert [c.value for c in corrections] == ["Good", "pass"]
+    dialog.close()
+    qtbot.waitUntil(lambda: sip.isdeleted(dialog) or not dialog.isVisible())
+    _settle(qtbot, panel)
+    panel.filters.verdict.setCurrentIndex(panel.filters.verdict.findData("reject"))
+    _settle(qtbot, panel)
+    assert _count(panel) == 1                               # one reject left after the correction
+
+
+def test_operator_cannot_correct(qtbot, make_ctx, cans):
+    panel = _panel(qtbot, make_ctx, Role.OPERATOR)
+    dialog = _open_detail(qtbot, panel, cans[0])
+    assert not dialog.corrections.isVisible()
+    dialog.close()
+    _settle(qtbot, panel)
+
+
+def test_csv_and_pdf_export_of_the_filtered_set(qtbot, make_ctx, world, cans, tmp_path):
+    panel = _panel(qtbot, make_ctx, Role.SUPERVISOR)
+    panel.filters.operator.setCurrentIndex(panel.filters.operator.findText("otto"))
+    _settle(qtbot, panel)
+    target = tmp_path / "out.csv"
+    with qtbot.waitSignal(panel.exported, timeout=10000):
+        panel.export_csv(target)
+    rows = list(csv.reader(target.open(encoding="utf-8")))
+    assert len(rows) == 1 + 5 and rows[0][0] == "id"
+    assert "5 inspections written" in panel.status.text()
+    _settle(qtbot, panel)                       # the export task has ended, buttons are back
+    assert panel.pdf_button.isEnabled()
+
+    pdf = tmp_path / "report.pdf"
+    with qtbot.waitSignal(panel.exported, timeout=60000):
+        panel.export_pdf(pdf)
+    _settle(qtbot, panel)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    counts = re.findall(rb"/Count (\d+)", data)       # the page tree's page count
+    assert counts and int(counts[-1]) == 1 + 5, counts
+    assert "6 pages" in panel.status.text()
+
+
+def test_pdf_report_caps_the_pages_and_says_so(qtbot, world, cans, tmp_path):
+    from core.progress import Progress
+    from db.records import GalleryFilter
+    from gui.gallery.report import build_report
+
+    result = build_report(Progress(), world.station, world.supervisor, GalleryFilter(),
+                          tmp_path / "r.pdf", max_inspections=2)
+    assert (result.total, result.with_pages, result.pages) == (6, 2, 3)
+
+
+def test_paged_model_fetches_only_the_pages_it_is_asked_for(qtbot):
+    calls = []
+    rows = list(range(100_000))
+
+    def page(offset, limit, sort):
+        calls.append((offset, limit, sort))
+        return rows[offset:offset + limit]
+    model = PagedQueryModel([Column("n", lambda r: r, sort="n")], lambda: len(rows), page,
+                            page_size=100, default_sort="n")
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.refresh()
+    assert model.rowCount() == 100_000 and calls == []
+    assert model.data(model.index(54_321, 0)) == "…"       # not loaded yet: asks for its page
+    qtbot.waitUntil(lambda: model.data(model.index(54_321, 0)) == "54321", timeout=5000)
+    assert calls == [(54_300, 100, "n")]
+    model.sort(0, Qt.DescendingOrder)
+    qtbot.waitUntil(lambda: model.rowCount() == 100_000 and not model.busy, timeout=5000)
+    model.data(model.index(0, 0), Qt.DisplayRole)
+    qtbot.waitUntil(lambda: len(calls) == 2 and not model.busy, timeout=5000)
+    assert calls[-1] == (0, 100, "-n")
+    assert model.rowCount(QModelIndex()) == 100_000
