@@ -1,0 +1,80 @@
+"""Drawing the statistics charts on a matplotlib Figure (no widgets, no pyplot).
+
+Threading: draws on the given Figure; the stats panel calls it on the GUI thread for its canvas.
+Pure matplotlib object API, so a script or a worker could draw an offscreen Figure the same way.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from matplotlib.figure import Figure
+
+from db.dto import RateRow
+from gui.theme import NEUTRAL_COLOUR, VERDICT_COLOURS
+
+MAX_BARS = 12       # more bars than this do not read on a line screen; the worst are shown
+
+
+def draw_charts(fig: Figure, data: Any) -> None:
+    """Five charts: rate per day (line), verdict counts, rate per product, side and operator."""
+    fig.clear()
+    grid = fig.add_gridspec(2, 3)
+    _per_day(fig.add_subplot(grid[0, :2]), data.per_day)
+    _counts(fig.add_subplot(grid[0, 2]), data.summary)
+    _bars(fig.add_subplot(grid[1, 0]), data.per_product, "Defect rate per product")
+    _bars(fig.add_subplot(grid[1, 1]), data.per_side, "Anomalies per side")
+    _bars(fig.add_subplot(grid[1, 2]), data.per_operator, "Defect rate per operator")
+
+
+def _per_day(ax, rows: Sequence[RateRow]) -> None:
+    ax.set_title("Defect rate per day (% rejected)", loc="left", fontsize=11)
+    if not rows:
+        _empty(ax)
+        return
+    days = [r.key for r in rows]
+    ax.plot(days, [100 * r.defect_rate for r in rows], marker="o", color=VERDICT_COLOURS["reject"],
+            label="rejected")
+    ax.plot(days, [100 * (r.review / r.total if r.total else 0) for r in rows], marker=".",
+            color=VERDICT_COLOURS["review"], label="review")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9, frameon=False)
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
+
+
+def _counts(ax, summary: Any) -> None:
+    ax.set_title("Cans per verdict", loc="left", fontsize=11)
+    keys = ("pass", "review", "reject")
+    values = (summary.passed, summary.review, summary.rejected)
+    bars = ax.bar(keys, values, color=[VERDICT_COLOURS[k] for k in keys])
+    ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=9)
+    ax.margins(y=0.15)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _bars(ax, rows: Sequence[RateRow], title: str) -> None:
+    ax.set_title(title, loc="left", fontsize=11)
+    if not rows:
+        _empty(ax)
+        return
+    shown = sorted(rows, key=lambda r: r.defect_rate, reverse=True)[:MAX_BARS][::-1]
+    rates = [100 * r.defect_rate for r in shown]
+    bars = ax.barh([_short(r.label) for r in shown], rates, color=VERDICT_COLOURS["reject"])
+    ax.bar_label(bars, labels=[f"{v:.1f}%  ({r.total:,})" for v, r in zip(rates, shown)],
+                 fontsize=8, padding=2)
+    ax.set_xlim(0, max(rates + [1.0]) * 1.45)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_xlabel("% (of n)", fontsize=8, color=NEUTRAL_COLOUR)
+
+
+def _short(text: str, n: int = 16) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _empty(ax) -> None:
+    ax.text(0.5, 0.5, "no data", ha="center", va="center", color=NEUTRAL_COLOUR,
+            transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
