@@ -1,0 +1,4 @@
+"""The Models panel (admins). See ``panel.py``."""
+from gui.models.panel import ModelsPanel
+
+__all__ = ["ModelsPanel"]

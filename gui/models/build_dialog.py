@@ -1,0 +1,120 @@
+"""The "Build model" dialog: name, where the labelled images come from (a folder with good/ and
+defect/, or the gallery with its corrections), detector, backbone, epochs. It only gathers the
+choices into a ``BuildRequest``; the panel runs the job.
+
+Threading rule: GUI thread only. It imports no torch: the detector choices are found with
+``importlib.util.find_spec`` (no import), the backbones mirror ``core.backbones.BACKBONES``
+(a test keeps them equal).
+"""
+from __future__ import annotations
+
+import importlib.util
+
+from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                             QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
+                             QSpinBox, QWidget)
+
+from gui.models.jobs import BuildRequest
+
+BACKBONES = ("efficientnet_lite0", "vgg16")
+DETECTORS = (("cam", "CAM classifier (good and defective images)", "core.cam_training"),
+             ("patchcore", "Good-only (PatchCore: needs only good images)", "core.patchcore_training"))
+
+
+def available_detectors() -> list[tuple[str, str]]:
+    return [(kind, text) for kind, text, module in DETECTORS
+            if importlib.util.find_spec(module) is not None]
+
+
+class BuildDialog(QDialog):
+    def __init__(self, products: list, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Build a model")
+        self.name = QLineEdit(self)
+        self.name.setPlaceholderText("e.g. beans-400")
+        self.from_folder = QRadioButton("Folder (good/ and defect/ inside)", self)
+        self.from_gallery = QRadioButton("Gallery (corrected verdicts count as labels)", self)
+        self.from_folder.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.from_folder)
+        group.addButton(self.from_gallery)
+        self.folder = QLineEdit(self)
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        self.product = QComboBox(self)
+        self.product.addItem("All products", None)
+        for p in products:
+            self.product.addItem(f"{p.name} ({p.sku})", p.id)
+        self.detector = QComboBox(self)
+        for kind, text in available_detectors():
+            self.detector.addItem(text, kind)
+        self.backbone = QComboBox(self)
+        self.backbone.addItems(BACKBONES)
+        self.epochs = QSpinBox(self)
+        self.epochs.setRange(1, 500)
+        self.epochs.setValue(15)
+        self.input_size = QSpinBox(self)
+        self.input_size.setRange(64, 1024)
+        self.input_size.setSingleStep(32)
+        self.input_size.setValue(224)
+        self.error = QLabel("", self)
+        self.error.setStyleSheet("color: #c62828;")
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        buttons.button(QDialogButtonBox.Ok).setText("Build")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("Images from", self.from_folder)
+        form.addRow("", folder_row)
+        form.addRow("", self.from_gallery)
+        form.addRow("Gallery product", self.product)
+        form.addRow("Detector", self.detector)
+        form.addRow("Backbone", self.backbone)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Input size (px)", self.input_size)
+        form.addRow(self.error)
+        form.addRow(buttons)
+        self.from_folder.toggled.connect(self._sync)
+        self.detector.currentIndexChanged.connect(self._sync)
+        self._sync()
+
+    def _sync(self) -> None:
+        by_folder = self.from_folder.isChecked()
+        self.folder.setEnabled(by_folder)
+        self.product.setEnabled(not by_folder)
+        self.epochs.setEnabled(self.detector.currentData() == "cam")  # PatchCore does not train
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder with good/ and defect/")
+        if folder:
+            self.folder.setText(folder)
+
+    def request(self) -> BuildRequest:
+        return BuildRequest(
+            name=self.name.text().strip(),
+            source="folder" if self.from_folder.isChecked() else "gallery",
+            folder=self.folder.text().strip(),
+            product_id=self.product.currentData(),
+            detector=self.detector.currentData() or "cam",
+            backbone=self.backbone.currentText(),
+            epochs=self.epochs.value(),
+            input_size=self.input_size.value())
+
+    def validation_error(self) -> str:
+        r = self.request()
+        if not r.name:
+            return "Give the model a name."
+        if r.source == "folder" and not r.folder:
+            return "Choose the folder with good/ and defect/."
+        return ""
+
+    def _accept(self) -> None:
+        problem = self.validation_error()
+        self.error.setText(problem)
+        if not problem:
+            self.accept()

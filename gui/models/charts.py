@@ -1,0 +1,174 @@
+"""Evaluation charts: ROC curve, the outcome matrix (good/defect × pass/review/reject) and the score
+histogram with the two thresholds, which the admin moves by dragging the lines or with the spin
+boxes; the matrix and the review share follow live.
+
+Threading rule: GUI thread only. It draws arrays it is given (an ``EvalReport``'s labels and scores);
+computing them is the evaluation task's job. Redraws go through ``draw_idle`` so a drag never
+queues more than one repaint.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from core import metrics
+from core.calibration import Thresholds
+
+OUTCOMES = ("pass", "review", "reject")
+GRAB_DISTANCE = 0.03  # how near (in score units) a press must be to pick up a threshold line
+
+
+def outcome_matrix(labels: np.ndarray, scores: np.ndarray, review: float, reject: float) -> np.ndarray:
+    """2×3 counts: rows good / defect, columns pass / review / reject (``Thresholds.outcome`` rule)."""
+    labels, scores = np.asarray(labels).astype(int), np.asarray(scores, float)
+    column = np.where(scores >= reject, 2, np.where(scores >= review, 1, 0))
+    out = np.zeros((2, 3), int)
+    np.add.at(out, (labels, column), 1)
+    return out
+
+
+class EvaluationCharts(QWidget):
+    thresholds_changed = pyqtSignal(float, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.labels = np.zeros(0, int)
+        self.scores = np.zeros(0, float)
+        self.figure = Figure(figsize=(10, 3.4), tight_layout=True)
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.ax_roc, self.ax_matrix, self.ax_hist = self.figure.subplots(1, 3)
+        self.review_box = self._spin(0.0, 0.5)
+        self.reject_box = self._spin(0.5, 1.0)
+        self.summary = QLabel("", self)
+        self.summary.setObjectName("evaluationSummary")
+        self.summary.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Review from", self))
+        row.addWidget(self.review_box)
+        row.addWidget(QLabel("Reject from", self))
+        row.addWidget(self.reject_box)
+        row.addWidget(self.summary, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.canvas, 1)
+        layout.addLayout(row)
+        self._lines: dict[str, object] = {}
+        self._dragging: str | None = None
+        self._matrix_texts: list = []
+        self.review_box.valueChanged.connect(self._on_spin)
+        self.reject_box.valueChanged.connect(self._on_spin)
+        self.canvas.mpl_connect("button_press_event", self._on_press)
+        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
+        self.canvas.mpl_connect("button_release_event", self._on_release)
+
+    def _spin(self, low: float, high: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(self)
+        box.setRange(low, high)
+        box.setSingleStep(0.01)
+        box.setDecimals(3)
+        return box
+
+    # ---- data --------------------------------------------------------------------------------
+    def thresholds(self) -> Thresholds:
+        return Thresholds(round(self.review_box.value(), 3), round(self.reject_box.value(), 3))
+
+    def set_data(self, labels, scores, thresholds: Thresholds, title: str = "") -> None:
+        self.labels = np.asarray(labels).astype(int)
+        self.scores = np.asarray(scores, float)
+        for box, value in ((self.review_box, thresholds.review), (self.reject_box, thresholds.reject)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self._draw_roc(title)
+        self._draw_hist()
+        self._update_matrix()
+
+    def matrix(self) -> np.ndarray:
+        t = self.thresholds()
+        return outcome_matrix(self.labels, self.scores, t.review, t.reject)
+
+    def review_share(self) -> float:
+        return float(self.matrix()[:, 1].sum() / max(1, self.labels.size))
+
+    # ---- drawing -----------------------------------------------------------------------------
+    def _draw_roc(self, title: str) -> None:
+        ax = self.ax_roc
+        ax.clear()
+        ax.set_title("ROC curve")
+        ax.set_xlabel("false positive rate")
+        ax.set_ylabel("true positive rate")
+        ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
+        if np.unique(self.labels).size == 2:
+            fpr, tpr, _ = metrics.roc_curve(self.labels, self.scores)
+            auc = metrics.roc_auc(self.labels, self.scores)
+            ax.plot(fpr, tpr, color="#1e88e5", label=f"AUROC {auc:.3f}")
+            ax.legend(loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "needs good and\ndefective images", ha="center", va="center")
+        if title:
+            self.figure.suptitle(title, fontsize=9)
+
+    def _draw_hist(self) -> None:
+        ax = self.ax_hist
+        ax.clear()
+        ax.set_title("Scores (0.5 = model threshold)")
+        ax.set_xlabel("normalised score")
+        low = min(0.0, float(self.scores.min()) if self.scores.size else 0.0)
+        high = max(1.0, float(self.scores.max()) if self.scores.size else 1.0)
+        bins = np.linspace(low, high, 31)
+        for label, colour, name in ((0, "#2e7d32", "good"), (1, "#c62828", "defect")):
+            part = self.scores[self.labels == label]
+            if part.size:
+                ax.hist(part, bins=bins, alpha=0.6, color=colour, label=name)
+        ax.axvline(0.5, color="#999999", linestyle=":")
+        t = self.thresholds()
+        self._lines = {"review": ax.axvline(t.review, color="#f9a825", linewidth=2),
+                       "reject": ax.axvline(t.reject, color="#c62828", linewidth=2)}
+        ax.legend(loc="upper right", fontsize=8)
+
+    def _update_matrix(self) -> None:
+        ax = self.ax_matrix
+        m = self.matrix()
+        ax.clear()
+        ax.imshow(m, cmap="Blues", aspect="auto")
+        ax.set_xticks(range(3), [o.upper() for o in OUTCOMES])
+        ax.set_yticks(range(2), ["good", "defect"])
+        ax.set_title("Outcomes at these thresholds")
+        for (r, c), n in np.ndenumerate(m):
+            ax.text(c, r, str(n), ha="center", va="center",
+                    color="white" if n > m.max() / 2 else "black", fontsize=12)
+        t = self.thresholds()
+        for name, value in (("review", t.review), ("reject", t.reject)):
+            if name in self._lines:
+                self._lines[name].set_xdata([value, value])
+        n = max(1, self.labels.size)
+        missed = m[1, 0]
+        false_rejects = m[0, 2]
+        self.summary.setText(
+            f"Review share {m[:, 1].sum() / n:.1%} · defects passed {missed} · good rejected "
+            f"{false_rejects} · {self.labels.size} images")
+        self.canvas.draw_idle()
+
+    # ---- moving the thresholds ---------------------------------------------------------------
+    def _on_spin(self) -> None:
+        self._update_matrix()
+        t = self.thresholds()
+        self.thresholds_changed.emit(t.review, t.reject)
+
+    def _on_press(self, event) -> None:
+        if event.inaxes is not self.ax_hist or event.xdata is None:
+            return
+        t = self.thresholds()
+        near = min((abs(event.xdata - t.review), "review"), (abs(event.xdata - t.reject), "reject"))
+        self._dragging = near[1] if near[0] <= GRAB_DISTANCE else None
+
+    def _on_motion(self, event) -> None:
+        if self._dragging is None or event.xdata is None:
+            return
+        box = self.review_box if self._dragging == "review" else self.reject_box
+        box.setValue(float(event.xdata))  # the spin box clamps to the allowed range
+
+    def _on_release(self, event) -> None:
+        self._dragging = None

@@ -1,0 +1,113 @@
+"""The long jobs of the Models panel as plain functions, run in ``gui.workers`` tasks.
+
+* ``build_and_register``: collect labelled images (a folder with good/ and defect/, or the gallery,
+  where a supervisor's correction overrides the machine's label), train through
+  ``core.training.train_model``, save the model folder under the models folder, register it.
+  Cancelling raises ``Cancelled`` before anything is saved or registered.
+* ``evaluate_folder``: load a model and run ``core.evaluation.evaluate_model`` on a folder.
+
+Threading rule: each runs on its own worker thread and owns the model it loads (models are not
+thread-safe; this one is never shared with the inference worker). The station services are
+thread-safe. No Qt here.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from core.calibration import Thresholds
+from core.errors import StationError
+from core.progress import Progress
+
+
+class NotEnoughImages(StationError):
+    """The chosen source does not hold enough labelled images to train on."""
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    name: str
+    source: str                   # "folder" | "gallery"
+    folder: str = ""              # for "folder": holds good/ and defect/
+    product_id: int | None = None  # for "gallery": only this product's inspections (None = all)
+    detector: str = "cam"         # "cam" (classifier) | "patchcore" (good-only)
+    backbone: str = "efficientnet_lite0"
+    epochs: int = 15
+    input_size: int = 224
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "model"
+
+
+def gallery_samples(station: Any, actor: Any, product_id: int | None) -> list:
+    """Labelled sides from the gallery as ``LabeledImage`` (corrections override)."""
+    from core.training import LabeledImage
+    from db.records import GalleryFilter
+
+    sides = station.inspections.labelled_sides(actor, GalleryFilter(product_id=product_id))
+    return [LabeledImage(str(s.image_path), 0 if s.label == "Good" else 1) for s in sides]
+
+
+def collect_samples(request: BuildRequest, station: Any, actor: Any) -> list:
+    from core.training import scan_dataset
+
+    if request.source == "folder":
+        samples = scan_dataset(request.folder)
+    else:
+        samples = gallery_samples(station, actor, request.product_id)
+    good = sum(1 for s in samples if s.label == 0)
+    bad = len(samples) - good
+    needs_defects = request.detector != "patchcore"
+    if good < 2 or (needs_defects and bad < 2):
+        what = "good and defective" if needs_defects else "good"
+        raise NotEnoughImages(
+            f"Not enough labelled images to train: {good} good and {bad} defective found; at least "
+            f"two {what} images are needed (a good-only detector needs only good ones).")
+    return samples
+
+
+def build_and_register(progress: Progress, station: Any, actor: Any, models_dir: str | Path,
+                       request: BuildRequest) -> Any:
+    """Train, save and register a model; returns the ``ModelInfo``."""
+    from core.training import TrainConfig, train_model
+
+    progress.report(0, 1, "Collecting labelled images")
+    samples = collect_samples(request, station, actor)
+    source = request.folder if request.source == "folder" else (
+        f"gallery (product {request.product_id})" if request.product_id else "gallery (all products)")
+    config = TrainConfig(detector=request.detector, backbone=request.backbone,
+                         epochs=request.epochs, input_size=request.input_size, source=source)
+    model = train_model(samples, config, progress, request.name)
+    progress.check()  # a cancel during calibration still means: nothing saved
+    stamp = datetime.now(timezone.utc)
+    version = stamp.strftime("%Y%m%d-%H%M%S")
+    model.spec = model.spec.replace(version=version)
+    folder = Path(models_dir) / f"{_slug(request.name)}-{version}"
+    progress.report(1, 1, "Saving the model")
+    model.save(folder)
+    spec = model.spec
+    try:
+        return station.models.register(actor, spec.name, str(folder), spec.kind, spec.backbone,
+                                       spec.version, spec.metrics, spec.thresholds.to_dict(),
+                                       spec.trained_on)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no model folder without its database row
+        raise
+
+
+def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,
+                    thresholds: Thresholds | None):
+    """``EvalReport`` of the model (with the thresholds the station uses) on ``data_dir``."""
+    from core.evaluation import evaluate_model
+    from core.model_io import load_model
+
+    progress.report(0, 1, "Loading the model")
+    model = load_model(model_folder)
+    if thresholds is not None:
+        model = model.with_thresholds(thresholds)
+    return evaluate_model(model, data_dir, progress)
