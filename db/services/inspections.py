@@ -129,8 +129,16 @@ class InspectionService(ExportMixin, Service):
         with self._db.read() as s:
             me = self._authorize(s, actor, "inspection.view_own")
             f = effective_filter(filters, me)
-            q = apply_sort(apply_filter(row_query(), f), sort).offset(offset).limit(limit)
-            return [InspectionRow(**row_fields(self._files, *r)) for r in s.execute(q)]
+            # Two steps: pick the page's ids from inspections alone, so the planner walks an
+            # index in sort order (joined first, SQLite starts from the small product table and
+            # sorts every match), then fetch those rows with their names.
+            ids_q = apply_sort(apply_filter(select(Inspection.id), f), sort, joined=False)
+            ids = s.scalars(ids_q.offset(offset).limit(limit)).all()
+            if not ids:
+                return []
+            found = {r[0].id: r for r in s.execute(row_query().where(Inspection.id.in_(ids)))}
+            return [InspectionRow(**row_fields(self._files, *found[i])) for i in ids
+                    if i in found]
 
     def count(self, actor: Actor, filters: GalleryFilter | None = None) -> int:
         with self._db.read() as s:
