@@ -65,9 +65,17 @@ def create_trunk(name: str, pretrained: bool = True, weights_path: str | Path | 
         # Stages: stem, 7 block groups, head. Fine-tune the last two block groups and the head:
         # they carry the object-level features; earlier ones are generic edges and textures.
         return Trunk(stages, 1280, trainable_from=6, mean=LITE_MEAN, std=LITE_STD)
-    model = create_feature_backbone(name, pretrained=pretrained, weights_path=weights_path)
+    from torchvision.models import vgg
+
+    # Only the convolutional part: the 120M-parameter classifier is never used by a CAM, and
+    # building (randomly initialising) it alone takes seconds.
+    conv = vgg.make_layers(vgg.cfgs["D"], batch_norm=False)
+    if pretrained:
+        state = _vgg16_state_dict(weights_path)
+        conv.load_state_dict({k[len("features."):]: v for k, v in state.items()
+                              if k.startswith("features.")})
     # Drop the last max-pool (as the CAM paper does) so the map stays at 1/16 of the input.
-    features = list(model.features.children())[:-1]
+    features = list(conv.children())[:-1]
     # Conv block 5 (the last three convs with their ReLUs) is fine-tuned.
     stages = nn.Sequential(nn.Sequential(*features[:24]), nn.Sequential(*features[24:]))
     return Trunk(stages, 512, trainable_from=1, mean=IMAGENET_MEAN, std=IMAGENET_STD)
@@ -98,9 +106,10 @@ def create_feature_backbone(name: str, pretrained: bool = True, weights_path: st
         raise ValueError(f"vgg16 takes no extra options, got {sorted(timm_kwargs)}")
     from torchvision.models import vgg16
 
+    state = _vgg16_state_dict(weights_path) if pretrained else None  # fail before building
     model = vgg16(weights=None)
-    if pretrained:
-        model.load_state_dict(_vgg16_state_dict(weights_path))
+    if state is not None:
+        model.load_state_dict(state)
     return model
 
 

@@ -30,9 +30,12 @@ MAX_BATCH = 7  # one can; larger lists are run in chunks of this size
 
 
 class Model:
-    def __init__(self, spec: ModelSpec, network: nn.Module) -> None:
+    def __init__(self, spec: ModelSpec, network: nn.Module, optimise: bool = True) -> None:
+        """``optimise=False`` runs the network as stored (no BatchNorm folding, default memory
+        format); only the benchmark uses it, to show what the optimisation buys."""
         self.spec = spec
         self.network = network.eval()
+        self.optimise = optimise
         self._fast: nn.Module | None = None
         size = spec.input_size
         # Fold /255, -mean and /std into one multiply-add per channel.
@@ -61,6 +64,8 @@ class Model:
         return batch.float().mul_(self._scale).add_(self._shift)
 
     def _inference_network(self, example: torch.Tensor) -> nn.Module:
+        if self._fast is None and not self.optimise:
+            self._fast = self.network
         if self._fast is None:
             from core.fusion import fold_batchnorm
 
@@ -77,6 +82,8 @@ class Model:
         scores, maps = [], []
         for start in range(0, len(images), MAX_BATCH):
             x = self.preprocess(images[start:start + MAX_BATCH])
+            if not self.optimise:
+                x = x.contiguous()
             net = self._inference_network(x)
             with torch.inference_mode():
                 s, m = net(x)
@@ -91,6 +98,11 @@ class Model:
         if not images:
             return []
         raw_scores, raw_maps = self.raw_outputs(images)
+        return self.finish_sides(images, side_names, raw_scores, raw_maps)
+
+    def finish_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
+                     raw_scores: np.ndarray, raw_maps: np.ndarray) -> list[SideResult]:
+        """Scores, outcomes, heatmaps at image resolution and boxes from the raw outputs."""
         spec = self.spec
         # Scale at the network's resolution, then upsample: 49 values per side instead of 400 000.
         heat_small = np.asarray(spec.heatmap_scale.normalise(raw_maps), np.float32)

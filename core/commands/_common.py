@@ -1,0 +1,41 @@
+"""Shared plumbing of the engine's command-line jobs (not a job itself: the name starts with _)."""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Callable
+
+from core.errors import StationError
+
+
+def job(func: Callable[..., int]) -> Callable[..., int]:
+    """Person-facing errors become one line on stderr and exit 1; Ctrl-C exits 130."""
+    @functools.wraps(func)
+    def wrapper(args, settings) -> int:
+        try:
+            return int(func(args, settings) or 0)
+        except StationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+    return wrapper
+
+
+def set_threads(requested: int | None, settings) -> None:
+    import torch
+
+    threads = requested or getattr(settings, "torch_threads", 0)
+    if threads:
+        torch.set_num_threads(int(threads))
+
+
+def resolve_model(value: str, settings) -> Path:
+    """A model folder path, or the name of a model in the data folder's models/."""
+    path = Path(value).expanduser()
+    if path.exists() or path.is_absolute():
+        return path
+    named = Path(settings.models_dir) / value
+    return named if named.exists() else path

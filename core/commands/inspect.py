@@ -1,0 +1,58 @@
+"""``inspect IMAGE... --model MODEL_DIR [--out DIR]``: verdicts as JSON, overlays as images.
+
+Images are taken seven at a time as one can (sides in the product's default order); with more
+than seven images the report holds several cans.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from core.commands._common import job, resolve_model, set_threads
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "inspect", help="inspect side images of cans; JSON verdicts, heatmap overlays",
+        description="Inspect up to seven images per can (in side order) with a model; print the "
+                    "verdicts as JSON and, with --out, write each side's heatmap overlay with its "
+                    "boxes as <image stem>.overlay.jpg.")
+    p.add_argument("images", nargs="+", help="image files (JPEG, PNG, BMP, TIFF)")
+    p.add_argument("--model", required=True, help="model folder or the name of an installed model")
+    p.add_argument("--out", help="folder for the overlay images")
+    p.add_argument("--opacity", type=float, default=0.45, help="heatmap opacity in overlays")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.set_defaults(run=run)
+
+
+@job
+def run(args: argparse.Namespace, settings) -> int:
+    set_threads(args.threads, settings)
+    import cv2
+
+    from core.inspect import inspect_can
+    from core.model_io import load_model
+    from core.overlay import render_overlay
+    from core.sides import DEFAULT_SIDE_NAMES
+
+    model = load_model(resolve_model(args.model, settings))
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    per_can = len(DEFAULT_SIDE_NAMES)
+    cans = []
+    for start in range(0, len(args.images), per_can):
+        paths = args.images[start:start + per_can]
+        result = inspect_can(model, paths, DEFAULT_SIDE_NAMES)
+        report = result.to_dict()
+        for side, path, entry in zip(result.sides, paths, report["sides"]):
+            entry["image"] = path
+            if out is not None:
+                overlay = render_overlay(side.image, side.heatmap, side.boxes, args.opacity)
+                target = out / f"{Path(path).stem}.overlay.jpg"
+                cv2.imwrite(str(target), overlay[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+                entry["overlay"] = str(target)
+        cans.append(report)
+    print(json.dumps(cans[0] if len(cans) == 1 else {"cans": cans}, indent=2))
+    return 0
