@@ -20,7 +20,8 @@ from typing import Callable
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QKeySequence
 from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                             QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+                             QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
+                             QWidget)
 
 from db.database import SQLITE_FILE
 from gui.context import AppContext
@@ -119,8 +120,11 @@ class MainWindow(QMainWindow):
             item.setData(Qt.UserRole, spec.key)
             item.setToolTip(f"{spec.title} (Ctrl+{i + 1})" if i < 9 else spec.title)
             self.nav.addItem(item)
-            holder = QWidget()
-            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            # A panel wider or taller than a 1366×768 screen scrolls instead of pushing the
+            # window off the screen (the stack's size is the largest of its pages).
+            holder = QScrollArea(objectName=f"page_{spec.key}")
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QFrame.NoFrame)
             self.stack.addWidget(holder)
         self.nav.currentRowChanged.connect(self._show_row)
         body.addWidget(self.nav)
@@ -195,7 +199,7 @@ class MainWindow(QMainWindow):
             wants_models = getattr(panel, "open_models_requested", None)
             if wants_models is not None and any(s.key == "models" for s in self.specs):
                 wants_models.connect(lambda: self.show_panel("models"))
-            holder.layout().addWidget(panel)
+            holder.setWidget(panel)
             self._built[spec.key] = panel
         self.stack.setCurrentIndex(row)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PyQt5.QtCore import QDate, pyqtSignal
-from PyQt5.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QWidget
+from PyQt5.QtCore import QDate, Qt, pyqtSignal
+from PyQt5.QtWidgets import QComboBox, QDateEdit, QGridLayout, QLabel, QPushButton, QWidget
 
 from db.records import GalleryFilter
 from gui.context import AppContext
@@ -36,8 +36,10 @@ class FilterBar(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        # two rows: one row of six filters does not fit a 1366-pixel screen beside the navigation
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
         self.product = QComboBox(objectName="productFilter")
         self.warehouse = QComboBox(objectName="warehouseFilter")
         self.verdict = QComboBox(objectName="verdictFilter")
@@ -47,18 +49,23 @@ class FilterBar(QWidget):
         self.verdict.addItem("Any verdict", None)
         for key, text in VERDICT_TEXT.items():
             self.verdict.addItem(text.capitalize(), key)
-        for label, widget in (("Product", self.product), ("Warehouse", self.warehouse),
-                              ("From", self.date_from), ("To", self.date_to),
-                              ("Verdict", self.verdict), ("Operator", self.operator)):
+        for combo in (self.product, self.warehouse, self.verdict, self.operator):
+            # long product names must not widen the window: show ~22 characters, elide the rest
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(22 if combo is self.product else 14)
+        layout = ((0, 0, "Product", self.product), (0, 2, "Warehouse", self.warehouse),
+                  (0, 4, "Operator", self.operator), (1, 0, "From", self.date_from),
+                  (1, 2, "To", self.date_to), (1, 4, "Verdict", self.verdict))
+        for r, c, label, widget in layout:
             caption = QLabel(label)
-            row.addWidget(caption)
-            row.addWidget(widget)
+            grid.addWidget(caption, r, c, Qt.AlignRight | Qt.AlignVCenter)
+            grid.addWidget(widget, r, c + 1)
             if widget is self.operator:
                 self._operator_caption = caption
-        self.reset_button = QPushButton("Reset", objectName="resetFilters")
+        self.reset_button = QPushButton("Reset filters", objectName="resetFilters")
         self.reset_button.clicked.connect(self.reset)
-        row.addWidget(self.reset_button)
-        row.addStretch(1)
+        grid.addWidget(self.reset_button, 1, 6)
+        grid.setColumnStretch(7, 1)
         self.show_operators = ctx.can("inspection.view_all")
         self.operator.setVisible(self.show_operators)
         self._operator_caption.setVisible(self.show_operators)
