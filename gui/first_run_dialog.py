@@ -32,7 +32,7 @@ class FirstRunDialog(QDialog):
         self.setWindowTitle("First start — Can inspection station")
 
         col = QVBoxLayout(self)
-        col.setSizeConstraint(QLayout.SetMinimumSize)  # grow when an error line appears
+        col.setSizeConstraint(QLayout.SetFixedSize)  # follow the contents: an error line grows it
         col.setContentsMargins(28, 24, 28, 20)
         col.setSpacing(10)
         col.addWidget(QLabel("Welcome to the inspection station", objectName="panelTitle"))
@@ -51,6 +51,8 @@ class FirstRunDialog(QDialog):
         self.password.setEchoMode(QLineEdit.Password)
         self.confirm = QLineEdit(objectName="confirm")
         self.confirm.setEchoMode(QLineEdit.Password)
+        for edit in (self.username, self.password, self.confirm):
+            edit.setMinimumWidth(320)
         self.errors.add_row(form, "Admin user name", "username", self.username)
         self.errors.add_row(form, "Password", "password", self.password)
         self.errors.add_row(form, "Repeat password", "confirm", self.confirm)

@@ -34,7 +34,7 @@ class LoginDialog(QDialog):
         self.setWindowTitle("Sign in — Can inspection station")
 
         col = QVBoxLayout(self)
-        col.setSizeConstraint(QLayout.SetMinimumSize)  # grow when an error line appears
+        col.setSizeConstraint(QLayout.SetFixedSize)  # follow the contents: an error line grows it
         col.setContentsMargins(28, 24, 28, 20)
         col.setSpacing(12)
         title = QLabel("Sign in", objectName="panelTitle")

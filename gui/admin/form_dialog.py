@@ -34,19 +34,24 @@ class ServiceFormDialog(QDialog):
     saved = pyqtSignal(object)
 
     def __init__(self, ctx: AppContext, title: str, ok_text: str = "Save",
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, width: int = 460) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._task: TaskHandle | None = None
         self.setWindowTitle(title)
         col = QVBoxLayout(self)
-        col.setSizeConstraint(QLayout.SetMinimumSize)  # grow when an error line appears
+        # The dialog follows its contents: it grows when an error line appears under a field
+        # (a minimum-size constraint would squeeze the rows instead).
+        col.setSizeConstraint(QLayout.SetFixedSize)
         col.setContentsMargins(24, 20, 24, 16)
         col.addWidget(QLabel(title, objectName="panelTitle"))
-        self.form = QFormLayout()
+        form_box = QWidget()
+        form_box.setMinimumWidth(width)
+        self.form = QFormLayout(form_box)
+        self.form.setContentsMargins(0, 0, 0, 0)
         self.form.setLabelAlignment(Qt.AlignRight | Qt.AlignTop)
         self.form.setVerticalSpacing(8)
-        col.addLayout(self.form)
+        col.addWidget(form_box)
         self.errors = FieldErrors(QLabel(), ctx.log_path)
         col.addWidget(self.errors.general)
         buttons = QDialogButtonBox()

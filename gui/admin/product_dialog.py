@@ -25,7 +25,7 @@ class ProductDialog(ServiceFormDialog):
                  warehouses: list[WarehouseInfo], models: list[ModelInfo],
                  parent: QWidget | None = None) -> None:
         title = "New product" if product is None else f"Edit product {product.sku}"
-        super().__init__(ctx, title, "Create" if product is None else "Save", parent)
+        super().__init__(ctx, title, "Create" if product is None else "Save", parent, width=760)
         self.product = p = product
         self.sku = self.add_row("SKU", "sku", QLineEdit(p.sku if p else "", objectName="sku"))
         self.name = self.add_row("Name", "name", QLineEdit(p.name if p else "", objectName="name"))
@@ -56,7 +56,6 @@ class ProductDialog(ServiceFormDialog):
         elif models:
             self.model.setCurrentIndex(1)   # a new product gets a model at once when there is one
         self.add_row("Model", "model_id", self.model)
-        self.setMinimumWidth(760)
         self.sku.setFocus()
 
     def save(self) -> Callable[[], Any]:

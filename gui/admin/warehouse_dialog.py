@@ -31,7 +31,7 @@ class WarehouseDialog(ServiceFormDialog):
     def __init__(self, ctx: AppContext, warehouse: WarehouseInfo | None = None,
                  parent: QWidget | None = None) -> None:
         title = "New warehouse" if warehouse is None else f"Edit warehouse {warehouse.name}"
-        super().__init__(ctx, title, "Create" if warehouse is None else "Save", parent)
+        super().__init__(ctx, title, "Create" if warehouse is None else "Save", parent, width=520)
         self.warehouse = warehouse
         w = warehouse
         self.name = self.add_row("Name", "name", QLineEdit(w.name if w else "", objectName="name"))
@@ -45,7 +45,6 @@ class WarehouseDialog(ServiceFormDialog):
         self.notes = QPlainTextEdit(w.notes if w else "", objectName="notes")
         self.notes.setFixedHeight(80)
         self.add_row("Notes", "notes", self.notes)
-        self.setMinimumWidth(520)
         self.name.setFocus()
 
     def save(self) -> Callable[[], Any]:
