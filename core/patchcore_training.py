@@ -150,10 +150,22 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
                     "calibration_good": sum(1 for x in labels if x == 0),
                     "calibration_defect": sum(labels), "patches": n_patches,
                     "calibration": info},
-        metrics={"build_seconds": round(time.perf_counter() - started, 2),
-                 "coreset_seconds": round(coreset_s, 2)})
+        metrics=_calibration_metrics(raw_scores, labels, score_scale.raw_threshold)
+        | {"build_seconds": round(time.perf_counter() - started, 2), "coreset_seconds": round(coreset_s, 2)})
     progress.report(steps, steps, "Memory bank ready")
     return Model(spec, net)
+
+
+def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: float) -> dict:
+    """What the calibration images say (optimistic with defects: the threshold was fitted on them)."""
+    from core import metrics
+
+    y, s = np.asarray(labels), np.asarray(raw_scores)
+    op = metrics.operating_point(y, s, threshold)
+    out = {"val_images": int(y.size), "val_good_flagged": op.fp}
+    if 0 < y.sum() < y.size:
+        out |= {"val_auroc": round(metrics.roc_auc(y, s), 4), "val_recall": round(op.recall, 4)}
+    return out
 
 
 def _heatmap_scale(score_scale: ScoreScale, good_pixels: np.ndarray) -> ScoreScale:

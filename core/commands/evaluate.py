@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from core.errors import StationError
+from core.commands._common import job, resolve_model, set_threads
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,17 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, help="evaluate a seeded subset of N images "
                         "(keeps the good/defect proportions)")
     parser.add_argument("--batch", type=int, default=7, help="images per forward pass (default 7)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     parser.set_defaults(run=run)
 
 
-def _resolve_model(value: str, models_dir: Path) -> Path:
-    path = Path(value).expanduser()
-    if path.exists() or path.is_absolute():
-        return path
-    named = models_dir / value
-    return named if named.exists() else path
-
-
+@job
 def run(args: argparse.Namespace, settings) -> int:
     data_dir = Path(args.data_dir).expanduser()
     if not (data_dir / "good").is_dir() and not (data_dir / "defect").is_dir():
@@ -42,10 +36,7 @@ def run(args: argparse.Namespace, settings) -> int:
     if args.limit is not None and args.limit < 2:
         print("error: --limit must be at least 2", file=sys.stderr)
         return 2
-    import torch  # heavy: only when the job runs
-
-    if getattr(settings, "torch_threads", 0):
-        torch.set_num_threads(settings.torch_threads)
+    set_threads(args.threads, settings)  # imports torch: only when the job runs
     from core.evaluation import evaluate_model
     from core.model_io import load_model
     from core.progress import Progress
@@ -55,12 +46,9 @@ def run(args: argparse.Namespace, settings) -> int:
               file=sys.stderr, flush=True)
 
     try:
-        model = load_model(_resolve_model(args.model, settings.models_dir))
+        model = load_model(resolve_model(args.model, settings))
         report = evaluate_model(model, data_dir, Progress(show), batch=args.batch, limit=args.limit)
-    except StationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError) as exc:  # person-facing StationErrors are handled by @job
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
