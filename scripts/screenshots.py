@@ -43,7 +43,7 @@ def wait(app: QApplication, until=lambda: True, timeout: float = 60.0, settle: f
 
 def save(pixmap: QPixmap, out: Path, name: str) -> None:
     path = out / f"{name}.png"
-    pixmap.save(str(path), "PNG")
+    pixmap.save(str(path), "PNG", 0)     # 0: the strongest (lossless) compression
     print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QIcon, QPixmap
-from PyQt5.QtWidgets import (QDialog, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+from PyQt5.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget,
                              QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from gui.camera import frame_to_qimage

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import QModelIndex, QSize, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence, QShowEvent
 from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView,
                              QProgressBar, QPushButton, QShortcut, QVBoxLayout, QWidget)
