@@ -85,7 +85,7 @@ def run_users(args: argparse.Namespace, settings: Any, *, out: TextIO | None = N
             print("No accounts yet: run `main.py create-admin`.", file=out)
         for name, role, active, locked in rows:
             state = "active" if active else "inactive"
-            if locked is not None:
+            if locked is not None and locked > station.database.now_naive():
                 state += f", locked until {locked:%Y-%m-%d %H:%M} UTC"
             print(f"{name:<24} {role:<11} {state}", file=out)
         return 0

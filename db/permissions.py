@@ -73,6 +73,3 @@ def matrix_markdown() -> str:
         lines.append(f"| `{action}` | {covers} | {marks} |")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":   # python -m db.permissions  -> the table for docs/DB.md
-    print(matrix_markdown())

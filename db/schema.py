@@ -93,12 +93,15 @@ class Inspection(Base):
         order_by="SideResult.position", cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
-        Index("ix_inspections_started", "started"),
-        Index("ix_inspections_day", "day"),
-        Index("ix_inspections_product_day", "product_id", "day", "started"),
-        Index("ix_inspections_warehouse_day", "warehouse_id", "day", "started"),
-        Index("ix_inspections_operator_day", "operator_id", "day", "started"),
-        Index("ix_inspections_verdict_day", "final_verdict", "day", "started"),
+        # The gallery filters by one of product / warehouse / operator / verdict and a time
+        # range, and sorts by time: each index walks that range in time order, and carries the
+        # verdict so that counting and checking it needs no table look-up.
+        Index("ix_inspections_started", "started", "final_verdict"),
+        Index("ix_inspections_day", "day", "final_verdict"),
+        Index("ix_inspections_product", "product_id", "started", "final_verdict"),
+        Index("ix_inspections_warehouse", "warehouse_id", "started", "final_verdict"),
+        Index("ix_inspections_operator", "operator_id", "started", "final_verdict"),
+        Index("ix_inspections_verdict", "final_verdict", "started"),
         Index("ix_inspections_thumbnail_sha", "thumbnail_sha"),
     )
 

@@ -2,6 +2,8 @@
 the statistics, so they always agree on which inspections a filter means."""
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, timezone
+
 from sqlalchemy import Select, asc, desc
 
 from db.errors import ValidationError
@@ -11,7 +13,9 @@ from db.schema import Inspection, Product, User, Warehouse
 
 # sort key -> columns; a trailing id keeps paging stable when values tie.
 SORTS = {
-    "started": (Inspection.started,),
+    # final_verdict before the id: the indexes hold (…, started, final_verdict, id), so the
+    # whole order comes from the index and no sort step is needed, even at a deep offset.
+    "started": (Inspection.started, Inspection.final_verdict),
     "verdict": (Inspection.final_verdict, Inspection.started),
     "product": (Product.sku, Inspection.started),
     "warehouse": (Warehouse.name, Inspection.started),
@@ -48,11 +52,19 @@ def apply_filter(q: Select, f: GalleryFilter) -> Select:
             # operator index can be used: a verdict matches about a third to nine tenths of the
             # rows, so it is the worse choice, and SQLite without fresh statistics picks it.
             q = q.where(Inspection.final_verdict.concat("") == f.verdict)
+    # Dates become a range of ``started`` (local midnight to local midnight, in UTC as stored),
+    # so one index serves the filter and the time order; it matches the ``day`` column.
     if f.date_from is not None:
-        q = q.where(Inspection.day >= f.date_from)
+        q = q.where(Inspection.started >= day_start_utc(f.date_from))
     if f.date_to is not None:
-        q = q.where(Inspection.day <= f.date_to)
+        q = q.where(Inspection.started < day_start_utc(f.date_to + timedelta(days=1)))
     return q
+
+
+def day_start_utc(day: date) -> datetime:
+    """Local midnight at the start of ``day`` as naive UTC (the stored form)."""
+    return datetime.combine(day, time.min).astimezone().astimezone(timezone.utc) \
+        .replace(tzinfo=None)
 
 
 # sort key -> the join a query on inspections alone needs for it

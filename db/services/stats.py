@@ -72,6 +72,7 @@ class StatsService(Service):
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
             q = select(SideResult.side_name, func.count(SideResult.id),
                        _count_if(SideResult.outcome == "review"), _count_if(final == "Anomaly"))
-            q = apply_filter(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
+            if any(v is not None for v in vars(f).values()):   # the join only when filtering
+                q = apply_filter(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
             q = q.group_by(SideResult.side_name).order_by(SideResult.side_name)
             return [RateRow(name, name, t, r, j) for name, t, r, j in s.execute(q)]

@@ -171,4 +171,6 @@ def test_inactive_account_may_call_nothing(station: Station, tmp_path: Path) -> 
 
 def test_docs_show_the_matrix_from_the_code() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "DB.md").read_text()
-    assert matrix_markdown() in doc, "regenerate the table: python -m db.permissions"
+    assert matrix_markdown() in doc, (
+        "regenerate the table: .venv/bin/python -c "
+        "'from db.permissions import matrix_markdown; print(matrix_markdown())'")

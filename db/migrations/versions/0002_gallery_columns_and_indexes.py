@@ -85,15 +85,18 @@ def upgrade() -> None:
     bind.execute(insp.update().values(
         final_verdict=sa.func.coalesce(insp.c.corrected_verdict, insp.c.verdict)))
 
-    op.create_index("ix_inspections_started", "inspections", ["started"])
-    op.create_index("ix_inspections_day", "inspections", ["day"])
-    op.create_index("ix_inspections_product_day", "inspections", ["product_id", "day", "started"])
-    op.create_index("ix_inspections_warehouse_day", "inspections",
-                    ["warehouse_id", "day", "started"])
-    op.create_index("ix_inspections_operator_day", "inspections",
-                    ["operator_id", "day", "started"])
-    op.create_index("ix_inspections_verdict_day", "inspections",
-                    ["final_verdict", "day", "started"])
+    # The gallery filters by one of product / warehouse / operator / verdict and a time range,
+    # and sorts by time: each index walks that range in time order, and carries the verdict so
+    # that counting and checking it needs no table look-up.
+    op.create_index("ix_inspections_started", "inspections", ["started", "final_verdict"])
+    op.create_index("ix_inspections_day", "inspections", ["day", "final_verdict"])
+    op.create_index("ix_inspections_product", "inspections",
+                    ["product_id", "started", "final_verdict"])
+    op.create_index("ix_inspections_warehouse", "inspections",
+                    ["warehouse_id", "started", "final_verdict"])
+    op.create_index("ix_inspections_operator", "inspections",
+                    ["operator_id", "started", "final_verdict"])
+    op.create_index("ix_inspections_verdict", "inspections", ["final_verdict", "started"])
     op.create_index("ix_inspections_thumbnail_sha", "inspections", ["thumbnail_sha"])
     op.create_index("ix_side_results_inspection", "side_results", ["inspection_id", "position"])
     op.create_index("ix_side_results_image_sha", "side_results", ["image_sha"])
@@ -113,10 +116,10 @@ def downgrade() -> None:
                         ("ix_side_results_image_sha", "side_results"),
                         ("ix_side_results_inspection", "side_results"),
                         ("ix_inspections_thumbnail_sha", "inspections"),
-                        ("ix_inspections_verdict_day", "inspections"),
-                        ("ix_inspections_operator_day", "inspections"),
-                        ("ix_inspections_warehouse_day", "inspections"),
-                        ("ix_inspections_product_day", "inspections"),
+                        ("ix_inspections_verdict", "inspections"),
+                        ("ix_inspections_operator", "inspections"),
+                        ("ix_inspections_warehouse", "inspections"),
+                        ("ix_inspections_product", "inspections"),
                         ("ix_inspections_day", "inspections"),
                         ("ix_inspections_started", "inspections")):
         op.drop_index(name, table_name=table)
