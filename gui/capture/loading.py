@@ -1,7 +1,8 @@
 """Reading imported photos: plain functions that run in a worker task (``gui.workers.start_task``).
 
-Threading rule: no Qt here; ``read_images`` is called on a worker thread with a ``Progress`` and
-returns numpy arrays plus the original bytes; the panel fills the slots on the GUI thread.
+Threading rule: ``read_images`` is called on a worker thread with a ``Progress`` and returns numpy
+arrays, the original bytes and a display QImage (QImage, unlike QPixmap, may be made on any thread);
+the panel fills the slots on the GUI thread.
 """
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from PyQt5.QtGui import QImage
 
 from core.errors import StationError, UnreadableImage
 from core.images import load_image
 from core.progress import Progress
 from gui.adapters import OriginalImage
+from gui.widgets.image_view import prepare_result
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
 
 @dataclass
 class LoadedImages:
-    images: list[tuple[str, np.ndarray, OriginalImage | None]] = field(default_factory=list)
+    # (file name, RGB, original bytes, display copy made here so the GUI thread only paints)
+    images: list[tuple[str, np.ndarray, OriginalImage | None, QImage]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)   # one sentence per file that was skipped
 
 
@@ -52,6 +56,7 @@ def read_images(progress: Progress, paths: Sequence[str | Path]) -> LoadedImages
             continue
         suffix = path.suffix.lower()
         ext = {".jpeg": "jpg", ".tiff": "tif"}.get(suffix, suffix.lstrip("."))
-        out.images.append((path.name, rgb, OriginalImage(data, ext) if suffix in IMAGE_SUFFIXES else None))
+        original = OriginalImage(data, ext) if suffix in IMAGE_SUFFIXES else None
+        out.images.append((path.name, rgb, original, prepare_result(rgb, None).photo))
     progress.report(len(paths), len(paths), "")
     return out

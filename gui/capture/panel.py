@@ -34,10 +34,15 @@ from gui.capture.product_bar import ProductBar
 from gui.capture.saving import save_inspection
 from gui.capture.slot import SlotWidget
 from gui.errors import error_text
-from gui.widgets.image_view import ImageView, OverlayControls
+from gui.widgets.image_view import ImageView, OverlayControls, PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task
 
 log = logging.getLogger(__name__)
+
+
+def _prepare_sides(progress, result: CanResult) -> list[PreparedResult]:
+    """Worker task: display-ready photo and heatmap of every side."""
+    return [prepare_result(s.image, s.heatmap, s.boxes) for s in result.sides]
 
 
 class CapturePanel(QWidget):
@@ -185,8 +190,9 @@ class CapturePanel(QWidget):
         self.slots[index].clear()
         self._update_buttons()
 
-    def _fill(self, index: int, image: np.ndarray, original: OriginalImage | None, source: str) -> None:
-        self.slots[index].set_photo(image, original, source)
+    def _fill(self, index: int, image: np.ndarray, original: OriginalImage | None, source: str,
+              preview: QImage | None = None) -> None:
+        self.slots[index].set_photo(image, original, source, preview)
 
     # ---- camera -----------------------------------------------------------------------------
     def start_camera(self) -> None:
@@ -274,15 +280,18 @@ class CapturePanel(QWidget):
         messages = list(loaded.errors)
         queue = list(loaded.images)
         if first_index is not None and queue and first_index < len(self.slots):
-            name, rgb, original = queue.pop(0)
-            self._fill(first_index, rgb, original, name)
+            self._fill(first_index, *self._unpack(queue.pop(0)))
         while queue and self.next_slot() is not None:
-            name, rgb, original = queue.pop(0)
-            self._fill(self.next_slot(), rgb, original, name)
+            self._fill(self.next_slot(), *self._unpack(queue.pop(0)))
         if queue:
             messages.append(f"{len(queue)} file(s) not used: every side already has a photo.")
         self._say(" ".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
                   error=bool(messages))
+
+    @staticmethod
+    def _unpack(item: tuple) -> tuple:
+        name, rgb, original, preview = item
+        return rgb, original, name, preview
 
     # ---- inspect and save ---------------------------------------------------------------------
     @property
@@ -330,11 +339,22 @@ class CapturePanel(QWidget):
         self._result = result
         for slot, side in zip(self.slots, result.sides):
             slot.set_result(side)
+        # Heatmap colouring for seven sides is ~50 ms of numpy: a worker does it, the verdicts and
+        # the banner show at once and the heatmaps follow a moment later.
+        self._tasks.append(start_task(self, _prepare_sides, result, on_success=self._show_prepared,
+                                      on_error=self._on_task_error("drawing heatmaps"),
+                                      on_finished=self._task_done, name="prepare heatmaps"))
         worst = max(result.sides, key=lambda s: s.score)
         self.banner.show_verdict(result.verdict, f"highest score {worst.score:.2f} ({worst.side}) · "
                                                  f"model {result.model_name} {result.model_version}")
         self._save(result)
         self._update_buttons()
+
+    def _show_prepared(self, prepared: list[PreparedResult]) -> None:
+        if self._result is None:
+            return  # a new can was started meanwhile
+        for slot, item in zip(self.slots, prepared):
+            slot.show_prepared(item)
 
     def _on_failed(self, request_id: int, exc: BaseException) -> None:
         if request_id == self.product_bar.preload_id:

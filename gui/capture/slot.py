@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QDragEnterEvent, QDropEvent
+from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from core.results import Outcome, SideResult
 from gui.adapters import OriginalImage
-from gui.widgets.image_view import ImageView
+from gui.widgets.image_view import ImageView, PreparedResult
 
 OUTCOME_COLOURS = {Outcome.PASS: "#2e7d32", Outcome.REVIEW: "#f9a825", Outcome.REJECT: "#c62828"}
 NEXT_COLOUR = "#1e88e5"
@@ -65,9 +65,10 @@ class SlotWidget(QFrame):
         return self.image is not None
 
     def set_photo(self, image: np.ndarray, original: OriginalImage | None = None,
-                  source: str = "camera") -> None:
+                  source: str = "camera", preview: QImage | None = None) -> None:
+        """``preview``: the display copy made by a worker (saves the GUI thread a conversion)."""
         self.image, self.original, self.result = image, original, None
-        self.view.set_image(image)
+        self.view.set_image(preview if preview is not None else image)
         self.status.setText(f"Captured ({source})")
         self.retake_button.setEnabled(True)
         self._restyle()
@@ -88,11 +89,17 @@ class SlotWidget(QFrame):
         self.status.setText("Captured")
         self._restyle()
 
-    def set_result(self, result: SideResult) -> None:
+    def set_result(self, result: SideResult, prepared: PreparedResult | None = None) -> None:
+        """The verdict now; the heatmap too if ``prepared`` (else call ``show_prepared`` later)."""
         self.result = result
-        self.view.set_result(result.image, result.heatmap, result.boxes)
+        if prepared is not None:
+            self.view.set_prepared(prepared)
         self.status.setText(f"{result.label} · score {result.score:.2f} · {result.outcome.value.upper()}")
         self._restyle()
+
+    def show_prepared(self, prepared: PreparedResult) -> None:
+        if self.result is not None:
+            self.view.set_prepared(prepared)
 
     def set_next(self, is_next: bool) -> None:
         if is_next != self._is_next:

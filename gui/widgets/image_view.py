@@ -10,6 +10,7 @@ every can (colours from ``core.overlay``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import cv2
@@ -38,6 +39,34 @@ def _shrink(array: np.ndarray, interpolation: int = cv2.INTER_AREA) -> tuple[np.
     return cv2.resize(array, size, interpolation=interpolation), factor
 
 
+@dataclass(frozen=True)
+class PreparedResult:
+    """Display-ready images of one side: make them off the GUI thread with ``prepare_result``."""
+
+    photo: QImage
+    heat: QImage | None
+    boxes: tuple[Box, ...]
+    box_scale: float          # image pixels → ``photo`` pixels
+
+
+def prepare_result(image: np.ndarray, heatmap: np.ndarray | None,
+                   boxes: Iterable[Box] = ()) -> PreparedResult:
+    """Shrink, colour and convert a side's photo and heatmap; any thread (numpy and QImage only).
+
+    Colouring seven 640x640 heatmaps costs ~50 ms: a worker does it, so the GUI thread only paints.
+    """
+    small, factor = _shrink(np.asarray(image))
+    photo = frame_to_qimage(small)
+    heat = None
+    if heatmap is not None:
+        size = (photo.width(), photo.height())
+        hm = np.asarray(heatmap, np.float32)
+        if hm.shape[::-1] != size:
+            hm = cv2.resize(hm, size, interpolation=cv2.INTER_LINEAR)
+        heat = frame_to_qimage(heat_colours(hm))
+    return PreparedResult(photo, heat, tuple(boxes), factor)
+
+
 class ImageView(QWidget):
     """Paints ``image`` (RGB numpy or QImage) scaled to fit, then the heatmap, then the boxes."""
 
@@ -61,18 +90,18 @@ class ImageView(QWidget):
         self._heat, self._boxes = None, []
         self._changed()
 
-    def set_result(self, image: np.ndarray | QImage, heatmap: np.ndarray | None,
+    def set_result(self, image: np.ndarray, heatmap: np.ndarray | None,
                    boxes: Iterable[Box] = ()) -> None:
-        """Show a photo with its normalised heatmap (HxW, 0.5 = box level) and boxes."""
-        self._photo, self._box_scale = self._as_qimage(image)
-        self._heat = None
-        if heatmap is not None and self._photo is not None:
-            size = (self._photo.width(), self._photo.height())
-            heat = np.asarray(heatmap, np.float32)
-            if heat.shape[::-1] != size:
-                heat = cv2.resize(heat, size, interpolation=cv2.INTER_LINEAR)
-            self._heat = frame_to_qimage(heat_colours(heat))
-        self._boxes = list(boxes)
+        """Show a photo with its normalised heatmap (HxW, 0.5 = box level) and boxes.
+
+        Colours the heatmap here, on the GUI thread (a few ms per 640x640 side); for many sides at
+        once, build ``prepare_result`` in a worker and call ``set_prepared``.
+        """
+        self.set_prepared(prepare_result(image, heatmap, boxes))
+
+    def set_prepared(self, prepared: PreparedResult) -> None:
+        self._photo, self._heat = prepared.photo, prepared.heat
+        self._boxes, self._box_scale = list(prepared.boxes), prepared.box_scale
         self._changed()
 
     def clear(self) -> None:

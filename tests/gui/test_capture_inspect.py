@@ -66,6 +66,7 @@ def test_inspection_shows_verdicts_and_banner_and_saves_the_can(qtbot, panel, wo
     qtbot.mouseClick(panel.inspect_button, Qt.LeftButton)
     assert panel.busy and not panel.capture_button.isEnabled()
     qtbot.waitUntil(lambda: panel.status.text().startswith("Saved #"), timeout=60000)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=10000)  # heatmaps are coloured in a worker
 
     result = panel._result
     assert panel.banner.kind == "verdict" and panel.banner.verdict == result.verdict
