@@ -11,8 +11,9 @@ QApplication and must run on the GUI thread.
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
-from PyQt5.QtGui import QColor, QFont
+from PyQt5.QtGui import QColor, QFont, QIcon
 from PyQt5.QtWidgets import QApplication
 
 # Verdict colours (hex strings, so matplotlib, style sheets and QColor can all use them).
@@ -44,9 +45,15 @@ def verdict_badge_css(verdict: str | None) -> str:
             "font-weight:bold;")
 
 
+def icons_dir() -> Path:
+    return Path(str(resources.files("resources").joinpath("icons")))
+
+
 def load_style_sheet() -> str:
-    """The application style sheet from the ``resources`` package."""
-    return resources.files("resources").joinpath(STYLE_SHEET).read_text(encoding="utf-8")
+    """The application style sheet from the ``resources`` package, with its icon paths filled in
+    (a style sheet cannot name a file relative to itself)."""
+    text = resources.files("resources").joinpath(STYLE_SHEET).read_text(encoding="utf-8")
+    return text.replace("@ICONS@", icons_dir().as_posix())
 
 
 def apply_style(app: QApplication) -> None:
@@ -56,3 +63,4 @@ def apply_style(app: QApplication) -> None:
     font.setPointSize(BASE_POINT_SIZE)
     app.setFont(font)
     app.setStyleSheet(load_style_sheet())
+    app.setWindowIcon(QIcon(str(icons_dir() / "station.svg")))

@@ -23,6 +23,7 @@ def cans_spin(name: str, value: int = 0) -> QSpinBox:
     spin.setRange(0, MAX_CANS)
     spin.setGroupSeparatorShown(True)
     spin.setSuffix(" cans")
+    spin.setMaximumWidth(240)       # a count, not a sentence: a long field reads wrong
     spin.setValue(value)
     return spin
 

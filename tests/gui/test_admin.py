@@ -7,6 +7,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox
 
 from db import Role
+from tests.gui.conftest import PASSWORD
 from gui.admin.products_panel import ProductsPanel
 from gui.admin.users_panel import UsersPanel
 from gui.admin.warehouses_panel import WarehousesPanel
@@ -223,3 +224,22 @@ def test_products_create_move_overfill_and_free_space(qtbot, make_ctx, world):
     warehouses = _show(qtbot, WarehousesPanel(make_ctx(Role.ADMIN)))
     assert _cell(warehouses, "Hall A", 4) == "780"
     assert _cell(warehouses, "Small", 4) == "150"
+
+
+def test_locked_user_is_shown_and_unlocked(qtbot, make_ctx, world):
+    from db import AccountLocked
+    for _ in range(5):
+        try:
+            world.station.auth.sign_in("otto", "wrong password")
+        except Exception as exc:  # noqa: BLE001 - the last one is AccountLocked
+            last = exc
+    assert isinstance(last, AccountLocked)
+    panel = _show(qtbot, UsersPanel(make_ctx(Role.ADMIN)))
+    assert _cell(panel, "otto", 2) == "Locked" and _cell(panel, "otto", 3) != ""
+    _select(panel, "sue")
+    assert not panel.unlock_button.isEnabled()
+    _select(panel, "otto")
+    assert panel.unlock_button.isEnabled()
+    qtbot.mouseClick(panel.unlock_button, Qt.LeftButton)
+    assert _cell(panel, "otto", 2) == "Active"
+    assert world.station.auth.sign_in("otto", PASSWORD).username == "otto"
