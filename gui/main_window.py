@@ -184,12 +184,6 @@ class MainWindow(QMainWindow):
             holder = self.stack.widget(row)
             try:
                 panel = spec.build(self.ctx)
-            # PLACEHOLDER (remove before the final commit): panels still being written elsewhere.
-            except ModuleNotFoundError as exc:
-                if not (exc.name or "").startswith("gui."):
-                    raise
-                panel = QLabel(f"PLACEHOLDER: {spec.title} is not built yet ({exc.name}).")
-                panel.setAlignment(Qt.AlignCenter)
             except Exception as exc:  # noqa: BLE001 - one broken panel must not end the session
                 show_error(self, exc, self.ctx.log_path, context=f"opening {spec.title}")
                 panel = QLabel(f"{spec.title} could not be opened; see the message.")

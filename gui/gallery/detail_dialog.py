@@ -1,28 +1,45 @@
 """One inspected can: the seven sides with photo, heatmap overlay and boxes; per side the score,
 label and outcome; machine versus corrected verdicts; corrections (for supervisors).
 
-The record and its images are read in a worker (``detail_data.load_detail``); pixmaps are made
-here, on the GUI thread, by ``ImageView`` (GUI-2's photo + heatmap + boxes widget).
+The record and its images are read, and the heatmaps coloured, in a worker
+(``load_for_display``); pixmaps are made here, on the GUI thread, by ``ImageView`` (GUI-2's
+photo + heatmap + boxes widget).
 
 Threading: GUI thread only.
 """
 from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QIcon, QPixmap
+from PyQt5.QtGui import QColor, QIcon, QImage, QPixmap
 from PyQt5.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget,
                              QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from gui.camera import frame_to_qimage
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
 from gui.gallery.detail_data import Detail, SideView, load_detail
 from gui.theme import VERDICT_COLOURS, VERDICT_TEXT, verdict_badge_css
-from gui.widgets.image_view import ImageView, OverlayControls
+from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.workers import TaskHandle, start_task
 
 ICON = QSize(120, 90)
+
+
+def load_for_display(progress, station, actor, inspection_id: int):
+    """Worker side: the record and images (``load_detail``), then each side made display-ready
+    (heatmap coloured, photo shrunk, a strip icon) so the GUI thread only paints."""
+    detail = load_detail(progress, station, actor, inspection_id)
+    prepared, icons = [], []
+    for side in detail.sides:
+        progress.check()
+        if side.image is None:
+            prepared.append(None)
+            icons.append(None)
+            continue
+        ready = prepare_result(side.image, side.heatmap, side.boxes)
+        prepared.append(ready)
+        icons.append(ready.photo.scaled(ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+    return detail, prepared, icons
 
 
 class DetailDialog(QDialog):
@@ -35,6 +52,7 @@ class DetailDialog(QDialog):
         self.ctx = ctx
         self.inspection_id = inspection_id
         self.detail: Detail | None = None
+        self._prepared: list = []
         self._task: TaskHandle | None = None
         self.setObjectName("detailDialog")
         self.setWindowTitle(f"Inspection {inspection_id}")
@@ -102,9 +120,9 @@ class DetailDialog(QDialog):
 
     def reload(self, side_row: int | None = None) -> None:
         keep = self.strip.currentRow() if side_row is None else side_row
-        self._task = start_task(self, load_detail, self.ctx.station, self.ctx.actor,
+        self._task = start_task(self, load_for_display, self.ctx.station, self.ctx.actor,
                                 self.inspection_id, name="inspection detail",
-                                on_success=lambda d: self._loaded(d, keep),
+                                on_success=lambda r: self._loaded(*r, keep),
                                 on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
@@ -112,8 +130,9 @@ class DetailDialog(QDialog):
         self.meta.setObjectName("errorLabel")
         self.meta.setStyleSheet("color:#c5221f; font-weight:bold;")
 
-    def _loaded(self, detail: Detail, keep_row: int) -> None:
+    def _loaded(self, detail: Detail, prepared: list, icons: list, keep_row: int) -> None:
         self.detail = d = detail
+        self._prepared = prepared
         i = d.inspection
         self.title.setText(f"Inspection {i.id} — {i.product_sku} {i.product_name}")
         self.verdict.setText(VERDICT_TEXT.get(i.verdict, i.verdict))
@@ -125,8 +144,8 @@ class DetailDialog(QDialog):
                           f"{i.warehouse_name} · model {i.model_name} {i.model_version}")
         self.strip.blockSignals(True)
         self.strip.clear()
-        for side in d.sides:
-            self.strip.addItem(self._side_item(side))
+        for side, icon in zip(d.sides, icons):
+            self.strip.addItem(self._side_item(side, icon))
         self.strip.blockSignals(False)
         row = keep_row if 0 <= keep_row < len(d.sides) else 0
         self.strip.setCurrentRow(row)
@@ -134,14 +153,12 @@ class DetailDialog(QDialog):
         self.history.setText(self._history_text())
 
     @staticmethod
-    def _side_item(side: SideView) -> QListWidgetItem:
+    def _side_item(side: SideView, icon: QImage | None) -> QListWidgetItem:
         info = side.info
         label = info.final_label + (" ✎" if info.corrected_label else "")
         item = QListWidgetItem(f"{info.side_name}\n{label} {info.score:.2f}")
-        if side.image is not None:
-            pixmap = QPixmap.fromImage(frame_to_qimage(side.image)).scaled(
-                ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation)
-            item.setIcon(QIcon(pixmap))
+        if icon is not None:
+            item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
         item.setForeground(QColor(VERDICT_COLOURS.get(info.outcome, "#1a1f24")))
         item.setToolTip(side.problem or f"{info.side_name}: {info.outcome}")
         return item
@@ -152,8 +169,8 @@ class DetailDialog(QDialog):
             return
         side = self.detail.sides[row]
         info = side.info
-        if side.image is not None:
-            self.view.set_result(side.image, side.heatmap, side.boxes)
+        if self._prepared[row] is not None:
+            self.view.set_prepared(self._prepared[row])
         else:
             self.view.clear()
             self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"

@@ -168,3 +168,20 @@ def test_excepthooks_log_and_show_uncaught_errors_from_threads(qtbot, tmp_path, 
         if isinstance(w, QMessageBox):
             assert "Something went wrong (RuntimeError)" in w.text()
             w.close()
+
+
+def test_every_panel_of_the_admin_opens_without_an_error(qtbot, make_ctx):
+    window = MainWindow(make_ctx(Role.ADMIN))
+    qtbot.addWidget(window)
+    window.show()
+    for spec in window.specs:
+        panel = window.show_panel(spec.key)
+        assert panel.objectName() == f"panel_{spec.key}"
+        assert type(panel).__name__.endswith("Panel"), (spec.key, type(panel))
+        qtbot.wait(50)
+    assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    for panel in window._built.values():
+        busy = getattr(type(panel), "busy", None)
+        if isinstance(busy, property):
+            qtbot.waitUntil(lambda p=panel: not p.busy, timeout=10000)
+    window.close()
