@@ -3,6 +3,7 @@ starts and ends cleanly, and errors reach a person as the house rules say."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 import threading
 
 import pytest
@@ -185,3 +186,28 @@ def test_every_panel_of_the_admin_opens_without_an_error(qtbot, make_ctx):
         if isinstance(busy, property):
             qtbot.waitUntil(lambda p=panel: not p.busy, timeout=10000)
     window.close()
+
+
+def test_bundled_model_is_installed_and_registered_once(station, tmp_path):
+    import json
+
+    from core.calibration import ScoreScale
+    from core.model_io import ModelSpec
+    from gui.first_start import install_bundled_model
+
+    source = tmp_path / "bundle"
+    source.mkdir()
+    spec = ModelSpec(name="default", kind="cam", backbone="efficientnet_lite0", input_size=224,
+                     mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+                     score_scale=ScoreScale(0.0, 0.5, 1.0), heatmap_scale=ScoreScale(0.0, 0.5, 1.0),
+                     version="3")
+    (source / "model.json").write_text(json.dumps(spec.to_dict()))
+    (source / "weights.safetensors").write_bytes(b"weights are copied, not read here")
+    models_dir = tmp_path / "data" / "models"
+    info = install_bundled_model(station, models_dir, source=source)
+    assert info is not None and info.trained_by == "system"
+    assert Path(info.folder) == models_dir / "default-3"
+    assert (models_dir / "default-3" / "weights.safetensors").read_bytes().startswith(b"weights")
+    assert install_bundled_model(station, models_dir, source=source) is None   # once per folder
+    admin = station.auth.create_first_admin("admin", PASSWORD)
+    assert [(m.name, m.version) for m in station.models.list(admin)] == [("default", "3")]
