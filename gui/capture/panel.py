@@ -27,22 +27,18 @@ from PyQt5.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPro
 from core.results import CanResult
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.adapters import OriginalImage
-from gui.camera import CameraFeed, FrameSource, OpenCVSource
+from gui.camera import FrameSource, OpenCVSource
+from gui.capture.camera_box import CameraBox
 from gui.capture.banner import VerdictBanner
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
 from gui.capture.product_bar import ProductBar
-from gui.capture.saving import save_inspection
+from gui.capture.inspection import CanInspection
 from gui.capture.slot import SlotWidget
 from gui.errors import error_text
-from gui.widgets.image_view import ImageView, OverlayControls, PreparedResult, prepare_result
+from gui.widgets.image_view import OverlayControls, PreparedResult
 from gui.workers import TaskHandle, start_task
 
 log = logging.getLogger(__name__)
-
-
-def _prepare_sides(progress, result: CanResult) -> list[PreparedResult]:
-    """Worker task: display-ready photo and heatmap of every side."""
-    return [prepare_result(s.image, s.heatmap, s.boxes) for s in result.sides]
 
 
 class CapturePanel(QWidget):
@@ -60,20 +56,14 @@ class CapturePanel(QWidget):
         s = ctx.settings
         factory = source_factory or (lambda: OpenCVSource(s.camera_device, s.camera_width,
                                                           s.camera_height))
-        self._feed = CameraFeed(factory, parent=self)
-        self._camera_ok = False      # between "opened" and "lost"/stop: frames are current
-        self._request_id: int | None = None
         self._result: CanResult | None = None
         self._tasks: list[TaskHandle] = []
         self.slots: list[SlotWidget] = []
 
         self.product_bar = ProductBar(ctx, self)
-        self.preview = ImageView(self, placeholder="Camera off.\nPress Start camera.")
-        self.camera_button = QPushButton("Start camera", self)
-        self.camera_status = QLabel("", self)
-        self.camera_status.setObjectName("cameraStatus")
-        self.camera_status.setWordWrap(True)
-        self.capture_button = QPushButton("Capture (Space)", self)
+        self.camera = CameraBox(factory, self)
+        self.capture_button = self.camera.capture_button
+        self.camera_status = self.camera.status
         self.import_files_button = QPushButton("Import files…", self)
         self.import_folder_button = QPushButton("Import folder…", self)
         self.new_can_button = QPushButton("New can", self)
@@ -87,40 +77,36 @@ class CapturePanel(QWidget):
         self.status = QLabel("", self)
         self.status.setObjectName("captureStatus")
         self.status.setWordWrap(True)
-        for b in (self.camera_button, self.capture_button, self.import_files_button,
-                  self.import_folder_button, self.new_can_button, self.inspect_button):
+        for b in (self.import_files_button, self.import_folder_button, self.new_can_button,
+                  self.inspect_button):
             b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
         self._slot_grid = QGridLayout()
         self._layout()
 
         self.product_bar.product_changed.connect(self._on_product_changed)
         self.product_bar.open_models_requested.connect(self.open_models_requested)
-        self.camera_button.clicked.connect(self.start_camera)
-        self.capture_button.clicked.connect(self.capture)
+        self.camera.capture_requested.connect(self.capture)
+        self.camera.state_changed.connect(self._update_buttons)
         self.import_files_button.clicked.connect(self._choose_files)
         self.import_folder_button.clicked.connect(self._choose_folder)
         self.new_can_button.clicked.connect(self.new_can)
         self.inspect_button.clicked.connect(self.inspect)
         self.space = QShortcut(QKeySequence(Qt.Key_Space), self, self.capture,
                                context=Qt.WidgetWithChildrenShortcut)
-        self._feed.frame.connect(self._on_frame)
-        self._feed.lost.connect(self._on_camera_lost)
-        self._feed.opened.connect(self._on_camera_opened)
-        if ctx.inference is not None:
-            ctx.inference.side_progress.connect(self._on_side_progress)
-            ctx.inference.inspected.connect(self._on_inspected)
-            ctx.inference.failed.connect(self._on_failed)
+        self.run = CanInspection(ctx, self)
+        self.run.progress.connect(self._on_progress)
+        self.run.inspected.connect(self._on_inspected)
+        self.run.prepared.connect(self._on_prepared)
+        self.run.failed.connect(self._on_failed)
+        self.run.saved.connect(self._on_saved)
+        self.run.save_failed.connect(lambda text: self._say(text, error=True))
+        self.run.idle.connect(self._update_buttons)
         self.product_bar.refresh()
         self._update_buttons()
 
     def _layout(self) -> None:
         left = QVBoxLayout()
-        left.addWidget(self.preview, 1)
-        left.addWidget(self.camera_status)
-        cam_row = QHBoxLayout()
-        for b in (self.camera_button, self.capture_button):
-            cam_row.addWidget(b)
-        left.addLayout(cam_row)
+        left.addWidget(self.camera, 1)
         io_row = QHBoxLayout()
         for b in (self.import_files_button, self.import_folder_button, self.new_can_button):
             io_row.addWidget(b)
@@ -196,38 +182,16 @@ class CapturePanel(QWidget):
 
     # ---- camera -----------------------------------------------------------------------------
     def start_camera(self) -> None:
-        self._camera_ok = False
-        self.camera_status.setText("Opening the camera…")
-        self._feed.start()
-        self.camera_button.setText("Restart camera")
+        self.camera.start()
 
     def stop_camera(self) -> None:
-        self._camera_ok = False
-        self._feed.stop()
-        self._update_buttons()
-
-    def _on_frame(self, image: QImage) -> None:
-        self.preview.set_image(image)
-
-    def _on_camera_opened(self) -> None:
-        self._camera_ok = True
-        self.camera_status.setText("Camera on.")
-        self.camera_status.setStyleSheet("")
-        self._update_buttons()
-
-    def _on_camera_lost(self, message: str) -> None:
-        self._camera_ok = False
-        self.camera_status.setText(message)
-        self.camera_status.setStyleSheet("color: #c62828; font-weight: bold;")
-        self.preview.set_image(None)
-        self.preview.placeholder = "No camera.\n" + message
-        self._update_buttons()
+        self.camera.stop()
 
     def capture(self) -> None:
         """Fill the next empty slot with the newest camera frame (the Space key)."""
         if self.busy or not self.slots:
             return
-        frame = self._feed.latest_frame() if self._camera_ok else None
+        frame = self.camera.frame()
         if frame is None:
             self._say("No picture from the camera: start it (or import files).")
             return
@@ -296,7 +260,7 @@ class CapturePanel(QWidget):
     # ---- inspect and save ---------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self._request_id is not None or any(not t.done for t in self._tasks)
+        return self.run.busy or any(not t.done for t in self._tasks)
 
     def inspect(self) -> None:
         """Send the can to the inference worker; needs every side and an active model."""
@@ -317,66 +281,40 @@ class CapturePanel(QWidget):
         for slot in self.slots:
             slot.clear_result()
         self._result = None
-        self._request_id = self._ctx.inference.new_request_id()
         self.progress.setRange(0, len(self.slots) + 2)
         self.progress.setValue(0)
         self.banner.show_message("Inspecting…")
         self._say("")
-        self._ctx.inference.inspect(self._request_id, folder, [s.image for s in self.slots],
-                                    list(self.side_names), thresholds)
+        self.run.start(folder, [s.image for s in self.slots], self.side_names, thresholds,
+                       self.product_bar.product.id, [s.original for s in self.slots])
         self._update_buttons()
 
-    def _on_side_progress(self, request_id: int, done: int, total: int, stage: str) -> None:
-        if request_id == self._request_id:
-            self.progress.setRange(0, total)
-            self.progress.setValue(done)
-            self.progress.setFormat(stage)
+    def _on_progress(self, done: int, total: int, stage: str) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat(stage)
 
-    def _on_inspected(self, request_id: int, result: CanResult) -> None:
-        if request_id != self._request_id:
-            return  # another panel's can, or one this panel gave up on
-        self._request_id = None
+    def _on_inspected(self, result: CanResult) -> None:
         self._result = result
         for slot, side in zip(self.slots, result.sides):
-            slot.set_result(side)
-        # Heatmap colouring for seven sides is ~50 ms of numpy: a worker does it, the verdicts and
-        # the banner show at once and the heatmaps follow a moment later.
-        self._tasks.append(start_task(self, _prepare_sides, result, on_success=self._show_prepared,
-                                      on_error=self._on_task_error("drawing heatmaps"),
-                                      on_finished=self._task_done, name="prepare heatmaps"))
+            slot.set_result(side)  # verdict colours now; heatmaps when ``prepared`` arrives
         worst = max(result.sides, key=lambda s: s.score)
         self.banner.show_verdict(result.verdict, f"highest score {worst.score:.2f} ({worst.side}) · "
                                                  f"model {result.model_name} {result.model_version}")
-        self._save(result)
+        self._say("Saving…")
         self._update_buttons()
 
-    def _show_prepared(self, prepared: list[PreparedResult]) -> None:
+    def _on_prepared(self, prepared: list[PreparedResult]) -> None:
         if self._result is None:
             return  # a new can was started meanwhile
         for slot, item in zip(self.slots, prepared):
             slot.show_prepared(item)
 
-    def _on_failed(self, request_id: int, exc: BaseException) -> None:
-        if request_id == self.product_bar.preload_id:
-            self.product_bar.show_model_error(error_text(exc, self._ctx.log_path, "loading a model"))
-            return
-        if request_id != self._request_id:
-            return
-        self._request_id = None
+    def _on_failed(self, text: str) -> None:
         self.progress.setValue(0)
         self.progress.setFormat("")
-        self.banner.show_error(error_text(exc, self._ctx.log_path, "inspecting a can"))
+        self.banner.show_error(text)
         self._update_buttons()
-
-    def _save(self, result: CanResult) -> None:
-        product = self.product_bar.product
-        originals = [s.original for s in self.slots]
-        self._say("Saving…")
-        handle = start_task(self, save_inspection, self._ctx.station, self._ctx.actor, result,
-                            product.id, self._ctx.settings.station_name, originals,
-                            on_success=self._on_saved, on_error=self._on_task_error("saving"),
-                            on_finished=self._task_done, name="save inspection")
-        self._tasks.append(handle)
 
     def _on_saved(self, inspection_id: int) -> None:
         self._say(f"Saved #{inspection_id}.")
@@ -387,17 +325,17 @@ class CapturePanel(QWidget):
             self._say(error_text(exc, self._ctx.log_path, what), error=True)
         return show
 
-    def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
-
     def _task_done(self) -> None:
         self._tasks = [t for t in self._tasks if not t.done]
         self._update_buttons()
 
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+
     def _update_buttons(self) -> None:
         busy, has_slots = self.busy, bool(self.slots)
-        self.capture_button.setEnabled(has_slots and not busy and self._camera_ok)
+        self.capture_button.setEnabled(has_slots and not busy and self.camera.ok)
         self.import_files_button.setEnabled(has_slots and not busy)
         self.import_folder_button.setEnabled(has_slots and not busy)
         self.new_can_button.setEnabled(has_slots and not busy)
@@ -410,10 +348,9 @@ class CapturePanel(QWidget):
             slot.set_next(slot.index == self.next_slot() and not busy)
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt name
-        self.stop_camera()  # release the device for other programs while another panel is shown
+        self.camera.stop()  # release the device for other programs while another panel is shown
         super().hideEvent(event)
 
     def shutdown(self) -> None:
         """Stop the camera thread (the main window calls this on close; tests too)."""
-        self._camera_ok = False
-        self._feed.stop()
+        self.camera.stop()

@@ -41,6 +41,8 @@ class ProductBar(QWidget):
         layout.addWidget(self.build_button)
         self.combo.currentIndexChanged.connect(self._on_index)
         self.build_button.clicked.connect(self.open_models_requested)
+        if ctx.inference is not None:
+            ctx.inference.failed.connect(self._on_load_failed)
 
     @property
     def has_model(self) -> bool:
@@ -102,6 +104,10 @@ class ProductBar(QWidget):
     def no_model_text(self) -> str:
         name = self.product.name if self.product is not None else "this product"
         return f"No model is active for {name}. An admin can build one in Models."
+
+    def _on_load_failed(self, request_id: int, exc: BaseException) -> None:
+        if request_id == self.preload_id and request_id is not None:
+            self.show_model_error(error_text(exc, self._ctx.log_path, "loading a model"))
 
     def show_model_error(self, text: str) -> None:
         self.model_label.setText(text)

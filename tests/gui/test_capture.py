@@ -51,7 +51,7 @@ def start_fake_camera(qtbot, panel: CapturePanel) -> None:
     qtbot.waitExposed(panel)
     panel.activateWindow()
     panel.start_camera()
-    qtbot.waitUntil(lambda: panel._feed.latest_frame() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: panel.camera.feed.latest_frame() is not None, timeout=5000)
     qtbot.waitUntil(panel.capture_button.isEnabled, timeout=5000)
 
 

@@ -1,0 +1,94 @@
+"""One can's way through the station after Inspect: the request to the inference worker, its
+per-stage progress, the result, the heatmaps made display-ready in a worker, and the automatic save
+in another worker. The panel shows what this reports.
+
+Threading rule: a QObject on the GUI thread. The inference service answers by queued signals; the
+heatmap colouring and the save run as ``gui.workers`` tasks; every signal here is emitted on the
+GUI thread. Failures arrive as person-facing text (``gui.errors.error_text`` logs the unexpected).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from PyQt5.QtCore import QObject, pyqtSignal
+
+from core.calibration import Thresholds
+from core.results import CanResult
+from gui.adapters import OriginalImage
+from gui.capture.saving import save_inspection
+from gui.errors import error_text
+from gui.widgets.image_view import PreparedResult, prepare_result
+from gui.workers import TaskHandle, start_task
+
+
+def _prepare_sides(progress, result: CanResult) -> list[PreparedResult]:
+    """Worker task: colouring seven 640x640 heatmaps is ~50 ms of numpy, too long for the GUI."""
+    return [prepare_result(s.image, s.heatmap, s.boxes) for s in result.sides]
+
+
+class CanInspection(QObject):
+    progress = pyqtSignal(int, int, str)
+    inspected = pyqtSignal(object)          # CanResult: verdicts can be shown at once
+    prepared = pyqtSignal(list)             # list[PreparedResult], one per side, a moment later
+    failed = pyqtSignal(str)                # the inspection failed: nothing to save
+    saved = pyqtSignal(int)                 # the new inspection's id
+    save_failed = pyqtSignal(str)
+    idle = pyqtSignal()                     # nothing of this can is running any more
+
+    def __init__(self, ctx: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._request_id: int | None = None
+        self._tasks: list[TaskHandle] = []
+        self._save_args: tuple = ()
+        inference = ctx.inference
+        if inference is not None:
+            inference.side_progress.connect(self._on_progress)
+            inference.inspected.connect(self._on_inspected)
+            inference.failed.connect(self._on_failed)
+
+    @property
+    def busy(self) -> bool:
+        return self._request_id is not None or any(not t.done for t in self._tasks)
+
+    def start(self, folder: str, images: Sequence, side_names: Sequence[str],
+              thresholds: Thresholds | None, product_id: int,
+              originals: Sequence[OriginalImage | None]) -> None:
+        inference = self._ctx.inference
+        self._request_id = inference.new_request_id()
+        self._save_args = (product_id, list(originals))
+        inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds)
+
+    def _on_progress(self, request_id: int, done: int, total: int, stage: str) -> None:
+        if request_id == self._request_id:
+            self.progress.emit(done, total, stage)
+
+    def _on_inspected(self, request_id: int, result: CanResult) -> None:
+        if request_id != self._request_id:
+            return  # another panel's can
+        self._request_id = None
+        self.inspected.emit(result)
+        self._task(_prepare_sides, result, on_success=self.prepared.emit, what="drawing heatmaps",
+                   on_error=self.save_failed.emit)
+        product_id, originals = self._save_args
+        self._task(save_inspection, self._ctx.station, self._ctx.actor, result, product_id,
+                   self._ctx.settings.station_name, originals, on_success=self.saved.emit,
+                   what="saving the inspection", on_error=self.save_failed.emit)
+
+    def _on_failed(self, request_id: int, exc: BaseException) -> None:
+        if request_id != self._request_id:
+            return
+        self._request_id = None
+        self.failed.emit(error_text(exc, self._ctx.log_path, "inspecting a can"))
+        self.idle.emit()
+
+    def _task(self, fn, *args, on_success, on_error, what: str) -> None:
+        handle = start_task(self, fn, *args, on_success=on_success,
+                            on_error=lambda exc: on_error(error_text(exc, self._ctx.log_path, what)),
+                            on_finished=self._task_done, name=what)
+        self._tasks.append(handle)
+
+    def _task_done(self) -> None:
+        self._tasks = [t for t in self._tasks if not t.done]
+        if not self.busy:
+            self.idle.emit()
