@@ -98,7 +98,12 @@ def upgrade() -> None:
                     ["operator_id", "started", "final_verdict"])
     op.create_index("ix_inspections_verdict", "inspections", ["final_verdict", "started"])
     op.create_index("ix_inspections_thumbnail_sha", "inspections", ["thumbnail_sha"])
-    op.create_index("ix_side_results_inspection", "side_results", ["inspection_id", "position"])
+    # Both cover what the per-side statistics read: filtered through inspections, and whole.
+    op.create_index("ix_side_results_inspection", "side_results",
+                    ["inspection_id", "position", "side_name", "outcome", "label",
+                     "corrected_label"])
+    op.create_index("ix_side_results_side", "side_results",
+                    ["side_name", "outcome", "label", "corrected_label"])
     op.create_index("ix_side_results_image_sha", "side_results", ["image_sha"])
     op.create_index("ix_side_results_heatmap_sha", "side_results", ["heatmap_sha"])
     op.create_index("ix_corrections_inspection_id", "corrections", ["inspection_id"])
@@ -114,6 +119,7 @@ def downgrade() -> None:
                         ("ix_corrections_inspection_id", "corrections"),
                         ("ix_side_results_heatmap_sha", "side_results"),
                         ("ix_side_results_image_sha", "side_results"),
+                        ("ix_side_results_side", "side_results"),
                         ("ix_side_results_inspection", "side_results"),
                         ("ix_inspections_thumbnail_sha", "inspections"),
                         ("ix_inspections_verdict", "inspections"),
