@@ -73,8 +73,7 @@ class SessionFlow(QObject):
     def show_sign_in(self, *, switching: bool = False) -> None:
         """The sign-in dialog; when ``switching``, over the current window, which stays on cancel."""
         parent = self.window if switching else None
-        username = ""
-        dialog = LoginDialog(self.station, self.log_path, parent, username=username,
+        dialog = LoginDialog(self.station, self.log_path, parent,
                              station_name=self.settings.station_name,
                              cancel_text="Cancel" if switching else "Quit")
         dialog.signed_in.connect(self.open_window)

@@ -1,9 +1,9 @@
 """The station's look: the style sheet in ``resources/`` and the verdict colours used everywhere.
 
 One place for the colours of pass / review / reject, so a badge in the gallery, a bar in the
-statistics and the banner after an inspection always agree (green / amber / red, chosen to read
-on a bright screen on the line and to stay apart for the most common colour-vision deficiency,
-helped by the words and icons that always go with them).
+statistics and the banner after an inspection always agree (green / amber / red; the values are
+the ones the capture panel's slots and banner already use, so they match there too). The colour
+is never the only sign: the word PASS / REVIEW / REJECT always goes with it.
 
 Threading: constants and pure functions, usable from any thread; ``apply_style`` touches the
 QApplication and must run on the GUI thread.
@@ -17,9 +17,9 @@ from PyQt5.QtGui import QColor, QFont, QIcon
 from PyQt5.QtWidgets import QApplication
 
 # Verdict colours (hex strings, so matplotlib, style sheets and QColor can all use them).
-PASS_COLOUR = "#1e8e3e"
-REVIEW_COLOUR = "#e8a200"
-REJECT_COLOUR = "#c5221f"
+PASS_COLOUR = "#2e7d32"
+REVIEW_COLOUR = "#f9a825"
+REJECT_COLOUR = "#c62828"
 NEUTRAL_COLOUR = "#5f6b7a"
 
 VERDICT_COLOURS: dict[str, str] = {"pass": PASS_COLOUR, "review": REVIEW_COLOUR,

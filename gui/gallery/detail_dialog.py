@@ -128,7 +128,7 @@ class DetailDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self.meta.setText(error_text(exc, self.ctx.log_path, "opening an inspection"))
         self.meta.setObjectName("errorLabel")
-        self.meta.setStyleSheet("color:#c5221f; font-weight:bold;")
+        self.meta.setStyleSheet("color:#c62828; font-weight:bold;")
 
     def _loaded(self, detail: Detail, prepared: list, icons: list, keep_row: int) -> None:
         self.detail = d = detail
@@ -182,7 +182,7 @@ class DetailDialog(QDialog):
             f"Machine label: <b>{info.label}</b>{corrected}<br>"
             f"Outcome: <b style='color:{colour}'>{VERDICT_TEXT.get(info.outcome, info.outcome)}"
             f"</b><br>Defect regions: {len(side.boxes)}"
-            + (f"<br><span style='color:#c5221f'>{side.problem}</span>" if side.problem else ""))
+            + (f"<br><span style='color:#c62828'>{side.problem}</span>" if side.problem else ""))
         i = self.detail.inspection
         self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from PyQt5.QtCore import QModelIndex, QObject, QRect, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QPainter, QPen
-from PyQt5.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PyQt5.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from db.dto import InspectionRow
 from gui.gallery.thumbnails import ThumbnailCache
@@ -33,6 +33,21 @@ COLUMNS = (
     Column("Warehouse", lambda r: r.warehouse_name, sort="warehouse"),
     Column("Operator", lambda r: r.operator_name, sort="operator"),
 )
+
+
+def configure_grid(view: QListView) -> None:
+    """Cards in rows that wrap, in *list* mode: icon mode lays out and indexes every item
+    (seconds for 100 000 cans); list mode with uniform sizes computes positions arithmetically."""
+    view.setViewMode(QListView.ListMode)
+    view.setFlow(QListView.LeftToRight)
+    view.setWrapping(True)
+    view.setResizeMode(QListView.Adjust)
+    view.setMovement(QListView.Static)
+    view.setUniformItemSizes(True)
+    view.setGridSize(CARD)
+    view.setSpacing(0)
+    view.setVerticalScrollMode(QListView.ScrollPerPixel)
+    view.verticalScrollBar().setSingleStep(40)
 
 
 class GalleryModel(PagedQueryModel):

@@ -20,7 +20,7 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.filter_bar import FilterBar
-from gui.gallery.grid import CARD, THUMB, CardDelegate, GalleryModel
+from gui.gallery.grid import THUMB, CardDelegate, GalleryModel, configure_grid
 from gui.gallery.report import build_report
 from gui.gallery.thumbnails import ThumbnailCache
 from gui.table_models import ROW_ROLE
@@ -80,16 +80,9 @@ class GalleryPanel(QWidget):
                                   self.thumbnails, self)
         self._filter = self.filters.filter()
         self.grid = QListView(objectName="grid")
-        self.grid.setViewMode(QListView.IconMode)
-        self.grid.setResizeMode(QListView.Adjust)
-        self.grid.setMovement(QListView.Static)
-        self.grid.setUniformItemSizes(True)      # no per-item size query over 100 000 rows
-        self.grid.setGridSize(CARD)
-        self.grid.setSpacing(0)
+        configure_grid(self.grid)
         self.grid.setItemDelegate(CardDelegate(self.grid))
         self.grid.setModel(self.model)
-        self.grid.setVerticalScrollMode(QListView.ScrollPerPixel)
-        self.grid.verticalScrollBar().setSingleStep(40)
         self.grid.activated.connect(self.open_detail)
         self.grid.doubleClicked.connect(self.open_detail)
         col.addWidget(self.grid, 1)
@@ -198,7 +191,7 @@ class GalleryPanel(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color:#c5221f; font-weight:bold;" if error else "")
+        self.status.setStyleSheet("color:#c62828; font-weight:bold;" if error else "")
         self.status.show()
 
     def shutdown(self) -> None:
