@@ -5,9 +5,13 @@ Pure matplotlib object API, so a script or a worker could draw an offscreen Figu
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Sequence
 
+
+from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from db.dto import RateRow
 from gui.theme import NEUTRAL_COLOUR, VERDICT_COLOURS
@@ -26,6 +30,18 @@ def draw_charts(fig: Figure, data: Any) -> None:
     _bars(fig.add_subplot(grid[1, 2]), data.per_operator, "Defect rate per operator")
 
 
+def day_axis(ax, days: Sequence) -> None:
+    """Whole days on the x axis (matplotlib would otherwise tick every 12 hours for a few days)."""
+    span = (max(days) - min(days)).days + 1 if days else 1
+    ax.xaxis.set_major_locator(DayLocator(interval=max(1, span // 8)))
+    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+    if span == 1:                      # one day: give the single point some room
+        ax.set_xlim(min(days) - timedelta(days=1), max(days) + timedelta(days=1))
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
+
+
 def _per_day(ax, rows: Sequence[RateRow]) -> None:
     ax.set_title("Defect rate per day (% rejected)", loc="left", fontsize=11)
     if not rows:
@@ -39,9 +55,7 @@ def _per_day(ax, rows: Sequence[RateRow]) -> None:
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9, frameon=False)
-    for label in ax.get_xticklabels():
-        label.set_rotation(30)
-        label.set_horizontalalignment("right")
+    day_axis(ax, days)
 
 
 def _counts(ax, summary: Any) -> None:
@@ -51,6 +65,7 @@ def _counts(ax, summary: Any) -> None:
     bars = ax.bar(keys, values, color=[VERDICT_COLOURS[k] for k in keys])
     ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=9)
     ax.margins(y=0.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))    # cans are counted, not measured
     ax.grid(axis="y", alpha=0.3)
 
 

@@ -22,10 +22,12 @@ import cv2
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from core.overlay import render_overlay
 from db.records import GalleryFilter
 from gui.gallery.detail_data import read_side
+from gui.stats_charts import day_axis
 from gui.theme import VERDICT_COLOURS
 
 A4_LANDSCAPE = (11.69, 8.27)
@@ -111,13 +113,16 @@ def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int
         ax.plot(days, [100 * r.defect_rate for r in per_day], marker="o",
                 color=VERDICT_COLOURS["reject"])
         ax.set_ylim(bottom=0)
-        fig.autofmt_xdate()
+        day_axis(ax, days)
     ax.set_title("Defect rate per day (%)")
     ax.grid(alpha=0.3)
     bars = fig.add_axes((0.68, 0.1, 0.27, 0.45))
     keys = ("pass", "review", "reject")
-    bars.bar(keys, (summary.passed, summary.review, summary.rejected),
-             color=[VERDICT_COLOURS[k] for k in keys])
+    values = (summary.passed, summary.review, summary.rejected)
+    drawn = bars.bar(keys, values, color=[VERDICT_COLOURS[k] for k in keys])
+    bars.bar_label(drawn, labels=[f"{v:,}" for v in values])
+    bars.yaxis.set_major_locator(MaxNLocator(integer=True))
+    bars.margins(y=0.15)
     bars.set_title("Cans per verdict")
     return fig
 
@@ -138,17 +143,23 @@ def _inspection_page(info: Any) -> Figure:
                  color=VERDICT_COLOURS.get(info.verdict, "black"), x=0.04, ha="left")
     fig.text(0.04, 0.9, f"{info.started.astimezone():%Y-%m-%d %H:%M:%S} · operator "
              f"{info.operator_name} · station {info.station_name} · model {info.model_name} "
-             f"{info.model_version}", fontsize=9)
-    n = max(1, len(info.sides))
-    axes = fig.subplots(2, n, squeeze=False, gridspec_kw={"top": 0.84, "bottom": 0.06,
-                                                           "wspace": 0.05, "hspace": 0.25})
-    for col, side in enumerate(info.sides):
+             f"{info.model_version} · each side: the photo, under it the heatmap with the defect "
+             "boxes", fontsize=9)
+    # Four sides per band, each band a row of photos over a row of overlays: on a landscape
+    # page that keeps every picture about 2.5 inches wide (one row of seven was 1.2 inches).
+    per_row = 4
+    bands = max(1, -(-len(info.sides) // per_row))
+    axes = fig.subplots(2 * bands, per_row, squeeze=False,
+                        gridspec_kw={"top": 0.86, "bottom": 0.03, "left": 0.05, "right": 0.97,
+                                     "wspace": 0.06, "hspace": 0.28})
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for n, side in enumerate(info.sides):
+        band, col = divmod(n, per_row)
         view = read_side(side)
-        top, bottom = axes[0][col], axes[1][col]
-        for ax in (top, bottom):
-            ax.set_xticks([])
-            ax.set_yticks([])
-        top.set_title(f"{side.side_name}\n{side.final_label} {side.score:.2f}", fontsize=8,
+        top, bottom = axes[2 * band][col], axes[2 * band + 1][col]
+        top.set_title(f"{side.side_name}: {side.final_label} {side.score:.2f}"
+                      + (" (corrected)" if side.corrected_label else ""), fontsize=9,
                       color=VERDICT_COLOURS.get(side.outcome, "black"))
         if view.image is None:
             top.text(0.5, 0.5, "photo missing", ha="center", va="center", fontsize=8)
@@ -158,6 +169,4 @@ def _inspection_page(info: Any) -> Figure:
             bottom.imshow(_small(render_overlay(view.image, view.heatmap, view.boxes)))
         else:
             bottom.text(0.5, 0.5, "no heatmap", ha="center", va="center", fontsize=8)
-    axes[1][0].set_ylabel("heatmap + boxes", fontsize=8)
-    axes[0][0].set_ylabel("photo", fontsize=8)
     return fig
