@@ -243,3 +243,21 @@ def test_locked_user_is_shown_and_unlocked(qtbot, make_ctx, world):
     qtbot.mouseClick(panel.unlock_button, Qt.LeftButton)
     assert _cell(panel, "otto", 2) == "Active"
     assert world.station.auth.sign_in("otto", PASSWORD).username == "otto"
+
+
+def test_list_model_hands_rows_to_the_view_in_chunks(qtbot):
+    from PyQt5.QtCore import QModelIndex
+
+    from gui.table_models import Column, ListTableModel
+    rows = [f"item {i:04d}" for i in range(250)]
+    model = ListTableModel([Column("Item", lambda r: r)], lambda: rows)
+    model.reload()
+    assert model.rowCount() == 100 and model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 250 and not model.canFetchMore(QModelIndex())
+    model.set_search("item 02")
+    assert model.rowCount() == 50
+    model.sort(0, Qt.DescendingOrder)
+    assert model.index(0, 0).data() == "item 0249"
+    assert model.find(lambda r: r == "item 0200") == 49
