@@ -4,9 +4,11 @@ Threading rule: GUI thread only.
 """
 from __future__ import annotations
 
+import html
+
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QFont
-from PyQt5.QtWidgets import QLabel, QWidget
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from core.results import Outcome
 from gui.capture.slot import OUTCOME_COLOURS
@@ -19,6 +21,8 @@ class VerdictBanner(QLabel):
         self.setAlignment(Qt.AlignCenter)
         self.setWordWrap(True)
         self.setMinimumHeight(56)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # long details never widen it
+        self.setTextFormat(Qt.RichText)
         self.verdict: Outcome | None = None
         self.kind = "idle"
         self.show_message("Capture the seven sides, then press Inspect.")
@@ -33,15 +37,17 @@ class VerdictBanner(QLabel):
 
     def show_verdict(self, verdict: Outcome, detail: str = "") -> None:
         self.verdict, self.kind = verdict, "verdict"
-        self.setText(verdict.value.upper() + (f"\n{detail}" if detail else ""))
-        self._paint(OUTCOME_COLOURS[verdict], "white", 24)
+        small = f"<br><span style='font-size:10pt; font-weight:normal'>{html.escape(detail)}</span>"
+        self.setText(f"<span style='font-size:26pt'>{verdict.value.upper()}</span>"
+                     + (small if detail else ""))
+        self._paint(OUTCOME_COLOURS[verdict], "white", 11)
 
     def show_message(self, text: str) -> None:
         self.verdict, self.kind = None, "idle"
-        self.setText(text)
+        self.setText(html.escape(text))
         self._paint("#37474f", "white", 11)
 
     def show_error(self, text: str) -> None:
         self.verdict, self.kind = None, "error"
-        self.setText(text)
+        self.setText(html.escape(text).replace("\n", "<br>"))
         self._paint("#b71c1c", "white", 11)

@@ -68,8 +68,22 @@ class CanInspection(QObject):
             return  # another panel's can
         self._request_id = None
         self.inspected.emit(result)
-        self._task(_prepare_sides, result, on_success=self.prepared.emit, what="drawing heatmaps",
-                   on_error=self.save_failed.emit)
+        # Heatmaps first, then the save: one after the other, so that two CPU-heavy workers do
+        # not compete with the GUI thread for the cores and the GIL at the same moment.
+        self._task(_prepare_sides, result, on_success=lambda prepared: self._then_save(result, prepared),
+                   what="drawing heatmaps", on_error=self._prepare_failed(result))
+
+    def _then_save(self, result: CanResult, prepared: list) -> None:
+        self.prepared.emit(prepared)
+        self._save(result)
+
+    def _prepare_failed(self, result: CanResult):
+        def report(text: str) -> None:
+            self.save_failed.emit(text)
+            self._save(result)  # the record matters more than the picture on screen
+        return report
+
+    def _save(self, result: CanResult) -> None:
         product_id, originals = self._save_args
         self._task(save_inspection, self._ctx.station, self._ctx.actor, result, product_id,
                    self._ctx.settings.station_name, originals, on_success=self.saved.emit,

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+                             QWidget)
 
 from core.results import Outcome, SideResult
 from gui.adapters import OriginalImage
@@ -44,7 +45,12 @@ class SlotWidget(QFrame):
         self.view.setMinimumSize(120, 120)
         self.status = QLabel("Empty", self)
         self.status.setObjectName("slotStatus")
+        # Captions (file names, results) must never widen the slot: seven slots share a 1366 px
+        # screen with the preview; the full text is in the tooltip.
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.retake_button = QPushButton("Retake", self)
+        self.retake_button.setToolTip(f"Empty {side} so that the next capture fills it")
         self.retake_button.setFocusPolicy(Qt.NoFocus)  # Space must stay the capture key
         self.retake_button.setEnabled(False)
         self.retake_button.clicked.connect(lambda: self.retake.emit(self.index))
@@ -69,14 +75,14 @@ class SlotWidget(QFrame):
         """``preview``: the display copy made by a worker (saves the GUI thread a conversion)."""
         self.image, self.original, self.result = image, original, None
         self.view.set_image(preview if preview is not None else image)
-        self.status.setText(f"Captured ({source})")
+        self._caption(f"Captured ({source})")
         self.retake_button.setEnabled(True)
         self._restyle()
 
     def clear(self) -> None:
         self.image = self.original = self.result = None
         self.view.clear()
-        self.status.setText("Empty")
+        self._caption("Empty")
         self.retake_button.setEnabled(False)
         self._restyle()
 
@@ -86,7 +92,7 @@ class SlotWidget(QFrame):
             return
         self.result = None
         self.view.set_image(self.image)
-        self.status.setText("Captured")
+        self._caption("Captured")
         self._restyle()
 
     def set_result(self, result: SideResult, prepared: PreparedResult | None = None) -> None:
@@ -94,12 +100,18 @@ class SlotWidget(QFrame):
         self.result = result
         if prepared is not None:
             self.view.set_prepared(prepared)
-        self.status.setText(f"{result.label} · score {result.score:.2f} · {result.outcome.value.upper()}")
+        self._caption(f"{result.outcome.value.upper()} {result.score:.2f}",
+                      f"{result.label}, score {result.score:.3f} (0.5 = the model's threshold), "
+                      f"{result.outcome.value}, {len(result.boxes)} box(es)")
         self._restyle()
 
     def show_prepared(self, prepared: PreparedResult) -> None:
         if self.result is not None:
             self.view.set_prepared(prepared)
+
+    def _caption(self, text: str, tip: str = "") -> None:
+        self.status.setText(text)
+        self.status.setToolTip(tip or text)
 
     def set_next(self, is_next: bool) -> None:
         if is_next != self._is_next:

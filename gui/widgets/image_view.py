@@ -160,6 +160,12 @@ class ImageView(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt name
         painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()  # explicit: a lingering Python reference must not keep it active
+
+    def _paint(self, painter: QPainter) -> None:
         painter.fillRect(self.rect(), QColor(30, 30, 30))
         if self._photo is None or self._photo.isNull():
             if self.placeholder:
