@@ -42,7 +42,7 @@ class StatsService(Service):
     def per_day(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = apply_filter(select(Inspection.day, _TOTAL, _REVIEW, _REJECT), f)
+            q = apply_filter(select(Inspection.day, _TOTAL, _REVIEW, _REJECT), f, by_day=True)
             q = q.group_by(Inspection.day).order_by(Inspection.day)
             return [RateRow(day, day.isoformat(), t, r, j) for day, t, r, j in s.execute(q)]
 

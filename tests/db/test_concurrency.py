@@ -49,3 +49,20 @@ def test_two_processes_write_at_once(db_url: str | None, data_dir: Path, station
                                      .group_by(Inspection.operator_id)).all())
     assert by_operator == {world.operator.user_id: PER_PROCESS,
                            world.operator2.user_id: PER_PROCESS}
+
+
+def test_one_station_shared_by_threads(station: Station, world: World) -> None:
+    """Services are called from GUI workers: several threads on one Station at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(n: int) -> int:
+        info = station.inspections.record(world.operator, new_inspection(world.product_id,
+                                                                         f"thread-{n}"))
+        station.inspections.page(world.supervisor)
+        station.stats.summary(world.supervisor)
+        return info.id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(work, range(12)))
+    assert len(set(ids)) == 12
+    assert station.inspections.count(world.supervisor) == 12
