@@ -154,3 +154,19 @@ def test_day_follows_the_station_calendar() -> None:
     late = datetime(2026, 1, 1, 23, 59, tzinfo=timezone.utc)
     assert station_day(late) == late.astimezone().date()
     assert isinstance(station_day(datetime(2026, 1, 1, 12)), date)
+
+
+def test_downgrade_to_first_schema_keeps_rows(station: Station) -> None:
+    """Not used by the station, but a downgrade must never lose rows (an admin may need it)."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+    from tests.db.helpers import new_inspection, populate
+    world = populate(station)
+    station.inspections.record(world.operator, new_inspection(world.product_id, "d"))
+    with station.database.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001")
+    with station.database.engine.connect() as conn:
+        assert current_revision(conn) == "0001"
+        assert conn.execute(text("SELECT count(*) FROM side_results")).scalar() == 7
+        assert conn.execute(text("SELECT count(*) FROM inspections")).scalar() == 1

@@ -129,9 +129,8 @@ def downgrade() -> None:
                         ("ix_inspections_day", "inspections"),
                         ("ix_inspections_started", "inspections")):
         op.drop_index(name, table_name=table)
-    with op.batch_alter_table("side_results") as batch:
-        batch.drop_column("corrected_label")
-    with op.batch_alter_table("inspections") as batch:
-        batch.drop_column("final_verdict")
-        batch.drop_column("corrected_verdict")
-        batch.drop_column("day")
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch table rebuild: with foreign keys on, the
+    # rebuild's DROP TABLE of inspections would cascade-delete the side results.
+    op.drop_column("side_results", "corrected_label")
+    for column in ("final_verdict", "corrected_verdict", "day"):
+        op.drop_column("inspections", column)
