@@ -25,6 +25,10 @@ NEUTRAL_COLOUR = "#5f6b7a"
 VERDICT_COLOURS: dict[str, str] = {"pass": PASS_COLOUR, "review": REVIEW_COLOUR,
                                    "reject": REJECT_COLOUR}
 VERDICT_TEXT: dict[str, str] = {"pass": "PASS", "review": "REVIEW", "reject": "REJECT"}
+# Verdict words written in colour on a light background: amber text is too pale to read, so
+# review text uses a dark amber (the badge colours above stay for fills).
+VERDICT_TEXT_COLOURS: dict[str, str] = {"pass": PASS_COLOUR, "review": "#8d5b00",
+                                        "reject": REJECT_COLOUR}
 # Text on top of the colour: dark on amber reads better than white.
 VERDICT_FOREGROUND: dict[str, str] = {"pass": "#ffffff", "review": "#1a1a1a", "reject": "#ffffff"}
 

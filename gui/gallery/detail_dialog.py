@@ -18,7 +18,7 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
 from gui.gallery.detail_data import Detail, SideView, load_detail
-from gui.theme import VERDICT_COLOURS, VERDICT_TEXT, verdict_badge_css
+from gui.theme import VERDICT_TEXT, VERDICT_TEXT_COLOURS, verdict_badge_css
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.workers import TaskHandle, start_task
 
@@ -159,7 +159,7 @@ class DetailDialog(QDialog):
         item = QListWidgetItem(f"{info.side_name}\n{label} {info.score:.2f}")
         if icon is not None:
             item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
-        item.setForeground(QColor(VERDICT_COLOURS.get(info.outcome, "#1a1f24")))
+        item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")))
         item.setToolTip(side.problem or f"{info.side_name}: {info.outcome}")
         return item
 
@@ -176,7 +176,7 @@ class DetailDialog(QDialog):
             self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"
         corrected = (f"<br>Corrected label: <b>{info.corrected_label}</b>"
                      if info.corrected_label else "")
-        colour = VERDICT_COLOURS.get(info.outcome, "#1a1f24")
+        colour = VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")
         self.side_info.setText(
             f"<h3>{info.side_name}</h3>Score: <b>{info.score:.3f}</b> (0.5 = threshold)<br>"
             f"Machine label: <b>{info.label}</b>{corrected}<br>"

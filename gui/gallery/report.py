@@ -28,7 +28,7 @@ from core.overlay import render_overlay
 from db.records import GalleryFilter
 from gui.gallery.detail_data import read_side
 from gui.stats_charts import day_axis
-from gui.theme import VERDICT_COLOURS
+from gui.theme import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
 
 A4_LANDSCAPE = (11.69, 8.27)
 MAX_INSPECTIONS = 50
@@ -140,7 +140,7 @@ def _inspection_page(info: Any) -> Figure:
                               if info.corrected_verdict else "")
     fig.suptitle(f"Inspection {info.id} — {info.product_sku} {info.product_name} — "
                  f"{verdict.upper()}", fontsize=14, fontweight="bold",
-                 color=VERDICT_COLOURS.get(info.verdict, "black"), x=0.04, ha="left")
+                 color=VERDICT_TEXT_COLOURS.get(info.verdict, "black"), x=0.04, ha="left")
     fig.text(0.04, 0.9, f"{info.started.astimezone():%Y-%m-%d %H:%M:%S} · operator "
              f"{info.operator_name} · station {info.station_name} · model {info.model_name} "
              f"{info.model_version} · each side: the photo, under it the heatmap with the defect "
@@ -160,7 +160,7 @@ def _inspection_page(info: Any) -> Figure:
         top, bottom = axes[2 * band][col], axes[2 * band + 1][col]
         top.set_title(f"{side.side_name}: {side.final_label} {side.score:.2f}"
                       + (" (corrected)" if side.corrected_label else ""), fontsize=9,
-                      color=VERDICT_COLOURS.get(side.outcome, "black"))
+                      color=VERDICT_TEXT_COLOURS.get(side.outcome, "black"))
         if view.image is None:
             top.text(0.5, 0.5, "photo missing", ha="center", va="center", fontsize=8)
             continue
