@@ -88,6 +88,25 @@ def test_save_and_load_round_trip(built, tmp_path: Path):
     np.testing.assert_allclose(a[1].heatmap, b[1].heatmap, atol=1e-3)
 
 
+def test_evaluate_command_reads_the_saved_model(built, tmp_path: Path, capsys):
+    import argparse
+    import json
+
+    from core.commands import evaluate as command
+    from core.settings import Settings
+
+    model, _, _ = built
+    model.save(tmp_path / "m", half=True)   # half-precision bank must still work
+    data = make_synthetic_cans(tmp_path / "eval", n_good=5, n_defect=5, size=SIZE, seed=21)
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    args = parser.parse_args(["evaluate", str(data), "--model", str(tmp_path / "m"), "--json"])
+    assert args.run(args, Settings(data_dir=tmp_path / "station")) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["detector"] == "patchcore" and report["images"] == 10
+    assert report["image_auroc"] > 0.8 and report["pixel_auroc"] is not None
+
+
 def test_defects_only_calibrate_and_never_enter_the_bank(tmp_path: Path):
     data = make_synthetic_cans(tmp_path / "mixed", n_good=10, n_defect=4, size=SIZE, seed=4)
     model = train_model(scan_dataset(data), _config(options={"max_bank": 64}), Progress(), "mixed")
