@@ -78,6 +78,11 @@ def find_model(args: argparse.Namespace, work: Path) -> Path:
     return work / "trained-model"
 
 
+def demo_model_id(station, demo) -> int:
+    return next(m.id for m in station.models.list(demo.admin)
+                if Path(m.folder) == demo.model_folder)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "screens")
@@ -183,6 +188,11 @@ def shoot_all(app: QApplication, args: argparse.Namespace, work: Path) -> None:
     for n, key in ((10, "users"), (11, "warehouses"), (12, "products"), (14, "models")):
         panel = admin.show_panel(key)
         wait(app, settle=1.0)
+        if key == "models":
+            # the Models panel reads best with an evaluation: the model on the demo photos
+            panel.select_model(demo_model_id(station, demo))
+            job = panel.start_evaluation(str(args.images))
+            wait(app, lambda: job is None or job.done, timeout=600, settle=1.0)
         save(admin.grab(), out, f"{n}-{key}")
         if key == "products":
             panel.table.selectRow(0)
