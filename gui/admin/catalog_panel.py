@@ -59,7 +59,7 @@ class CatalogPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(34)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.doubleClicked.connect(lambda _i: self.on_activated())
+        self.table.activated.connect(lambda _i: self.on_activated())   # double-click or Enter
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.model.modelReset.connect(self._update_buttons)
         col.addWidget(self.table, 1)

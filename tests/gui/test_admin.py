@@ -261,3 +261,14 @@ def test_list_model_hands_rows_to_the_view_in_chunks(qtbot):
     model.sort(0, Qt.DescendingOrder)
     assert model.index(0, 0).data() == "item 0249"
     assert model.find(lambda r: r == "item 0200") == 49
+
+
+def test_enter_on_a_row_opens_its_editor(qtbot, make_ctx):
+    panel = _show(qtbot, WarehousesPanel(make_ctx(Role.ADMIN)))
+    _select(panel, "Hall A")
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key_Return)
+    dialog = panel.dialog
+    assert dialog.isVisible() and dialog.name.text() == "Hall A"
+    qtbot.keyClick(dialog, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: _closed(dialog))

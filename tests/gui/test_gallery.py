@@ -11,6 +11,7 @@ from PyQt5 import sip
 from PyQt5.QtCore import QModelIndex, Qt
 
 from db import Role
+from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.panel import GalleryPanel
 from gui.table_models import Column, PagedQueryModel
 from tests.gui.conftest import record_inspection
@@ -103,6 +104,8 @@ def _open_detail(qtbot, panel, inspection_id):
             qtbot.mouseDClick(panel.grid.viewport(), Qt.LeftButton, pos=rect.center())
             qtbot.waitUntil(lambda: panel.detail is not None and panel.detail.detail is not None,
                             timeout=10000)
+            opened = [d for d in panel.findChildren(DetailDialog) if d.isVisible()]
+            assert opened == [panel.detail]            # one double-click, one dialog
             return panel.detail
     raise AssertionError(inspection_id)
 
