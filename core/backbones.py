@@ -62,9 +62,10 @@ def create_trunk(name: str, pretrained: bool = True, weights_path: str | Path | 
         stages = nn.Sequential(
             nn.Sequential(model.conv_stem, model.bn1), *model.blocks,
             nn.Sequential(model.conv_head, model.bn2))
-        # Stages: stem, 7 block groups, head. Fine-tune the last two block groups and the head:
-        # they carry the object-level features; earlier ones are generic edges and textures.
-        return Trunk(stages, 1280, trainable_from=6, mean=LITE_MEAN, std=LITE_STD)
+        # Stages: stem, 7 block groups, head conv. Fine-tune the last block group and the head conv
+        # (object-level features). Measured by 4-fold CV on the cans training part: also tuning
+        # the group before (stage 6) overfit the ~150 photos and cost 3x the training time.
+        return Trunk(stages, 1280, trainable_from=7, mean=LITE_MEAN, std=LITE_STD)
     from torchvision.models import vgg
 
     # Only the convolutional part: the 120M-parameter classifier is never used by a CAM, and

@@ -3,7 +3,9 @@
 Why it is fast on a CPU: the early backbone stages stay frozen, so their output is computed ONCE
 per image and augmented view (``config.views`` views per training image, view 0 unaugmented) and
 cached; each epoch then runs only the last blocks and the head, on a random cached view of each
-image. BatchNorm keeps its ImageNet statistics (batches of a few dozen cans would make them
+image. The head trains alone for ``head_warmup_epochs`` first (a linear probe on ImageNet features
+already separates good from dented cans well); fine-tuning the last block then starts from it
+instead of from a random head, which on the cans data overfit and lost about 0.05 AUROC. BatchNorm keeps its ImageNet statistics (batches of a few dozen cans would make them
 noisy); its affine weights still train.
 
 Deterministic for a given seed: numpy ``Generator`` and ``torch.Generator`` seeded from it,
@@ -58,6 +60,11 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
     rng = np.random.default_rng(config.seed)
     size = config.input_size
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights)
+    # Building the backbone may or may not draw random numbers (the pretrained weights are cached
+    # after the first model), so seed again here: the head's start and dropout then depend on the
+    # seed alone.
+    torch.manual_seed(config.seed)
+    net.head.reset_parameters()
     placeholder = ScoreScale(-1.0, 0.0, 1.0)
     spec = ModelSpec(name=name, kind="cam", backbone=config.backbone, input_size=size,
                      mean=net.norm_mean, std=net.norm_std, score_scale=placeholder,
@@ -121,6 +128,9 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
     history = []
     epochs_run = 0
     for epoch in range(config.epochs):
+        # AdamW scales its decoupled weight decay by lr too, so lr 0 really freezes the blocks.
+        optimizer.param_groups[0]["lr"] = (0.0 if epoch < config.head_warmup_epochs
+                                           else config.lr * config.backbone_lr_factor)
         set_train_mode()
         order = torch.randperm(len(train_idx), generator=gen)
         view_pick = torch.randint(0, n_views, (len(train_idx),), generator=gen)

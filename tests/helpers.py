@@ -13,8 +13,14 @@ build_tiny_model(folder) -> Path
     in a few seconds and saves it to ``folder / "model"``; returns that model folder.
 
 tiny_model_dir(tmp_path_factory) -> Path
-    The same, built once per test session and shared (see the ``tiny_model_dir`` fixture in
-    ``tests/conftest.py``). Treat the folder as read-only; copy it if a test must change it.
+    The same, built once per test session and shared. Treat the folder as read-only; copy it if
+    a test must change it. tests/core/conftest.py wraps it as a session fixture; GUI tests can do::
+
+        @pytest.fixture(scope="session")
+        def tiny_model_dir(tmp_path_factory):
+            return helpers.tiny_model_dir(tmp_path_factory)
+
+    The model's data (synthetic cans it was trained on) lies in ``tiny_model_dir.parent / "data"``.
 """
 from __future__ import annotations
 
@@ -78,8 +84,8 @@ def build_tiny_model(folder: str | Path) -> Path:
 
     folder = Path(folder)
     data = make_synthetic_cans(folder / "data", n_good=24, n_defect=24, size=TINY_INPUT_SIZE, seed=1)
-    config = TrainConfig(epochs=6, batch_size=16, input_size=TINY_INPUT_SIZE, views=2, lr=3e-3,
-                         patience=3, seed=0, source=str(data))
+    config = TrainConfig(epochs=6, batch_size=16, input_size=TINY_INPUT_SIZE, views=2, lr=1e-2,
+                         head_warmup_epochs=2, patience=3, seed=0, source=str(data))
     model = train_model(scan_dataset(data), config, Progress(), name="tiny-test-model")
     model.save(folder / "model")
     return folder / "model"

@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--views", type=int, default=d.views, help="augmented views per image")
     p.add_argument("--patience", type=int, default=d.patience)
+    p.add_argument("--head-warmup", type=int, default=d.head_warmup_epochs,
+                   help="epochs that train the head alone before the last blocks join")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
@@ -51,7 +53,8 @@ def run(args: argparse.Namespace, settings) -> int:
     out = Path(args.out).expanduser()
     config = TrainConfig(detector=args.detector, backbone=args.backbone, epochs=args.epochs,
                          batch_size=args.batch_size, input_size=args.input_size, lr=args.lr,
-                         views=args.views, patience=args.patience, val_fraction=args.val_fraction,
+                         views=args.views, patience=args.patience,
+                         head_warmup_epochs=args.head_warmup, val_fraction=args.val_fraction,
                          seed=args.seed, backbone_weights=args.weights,
                          source=str(Path(args.data_dir).expanduser().resolve()))
     samples = scan_dataset(args.data_dir)

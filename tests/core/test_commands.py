@@ -1,0 +1,62 @@
+"""The engine's command-line jobs through main.py: train, inspect, bench, and clean errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import main
+from core.model_io import read_spec
+from tests.helpers import make_synthetic_cans
+
+
+def _run(capsys, *argv):
+    code = main.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_the_jobs(capsys):
+    with pytest.raises(SystemExit):
+        main.main(["--help"])
+    out = capsys.readouterr().out
+    for job in ("train", "inspect", "bench"):
+        assert job in out
+
+
+def test_train_then_inspect(tmp_path, capsys):
+    data = make_synthetic_cans(tmp_path / "data", n_good=6, n_defect=6, size=64, seed=4)
+    code, out, err = _run(capsys, "--data-dir", str(tmp_path / "station"), "train", str(data),
+                          "--out", str(tmp_path / "m"), "--epochs", "2", "--input-size", "64",
+                          "--views", "1", "--batch-size", "8", "--half")
+    assert code == 0, err
+    assert "saved" in out and "validation AUROC" in out
+    spec = read_spec(tmp_path / "m")
+    assert spec.name == "m" and spec.input_size == 64 and spec.trained_on["source"] == str(data.resolve())
+
+    images = sorted((data / "defect").glob("*.png"))[:2] + sorted((data / "good").glob("*.png"))[:1]
+    code, out, err = _run(capsys, "inspect", *map(str, images), "--model", str(tmp_path / "m"),
+                          "--out", str(tmp_path / "overlays"))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["verdict"] in ("pass", "review", "reject") and len(report["sides"]) == 3
+    assert report["sides"][0]["image"] == str(images[0])
+    written = sorted(p.name for p in (tmp_path / "overlays").iterdir())
+    assert written == sorted(f"{p.stem}.overlay.jpg" for p in images)
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, capsys):
+    code, out, err = _run(capsys, "inspect", str(tmp_path / "x.png"), "--model", str(tmp_path / "none"))
+    assert code == 1 and err.startswith("error: The model at") and "Traceback" not in err
+    code, _, err = _run(capsys, "train", str(tmp_path / "empty"), "--out", str(tmp_path / "m"))
+    assert code == 1 and "does not exist" in err
+
+
+def test_bench_prints_its_table(tiny_model_dir, capsys):
+    code, out, err = _run(capsys, "bench", "--model", str(tiny_model_dir), "--repeats", "2",
+                          "--warmup", "1", "--vgg-input-size", "64", "--json")
+    assert code == 0, err
+    assert "median ms" in out and "random weights" in out
+    rows = json.loads(out[out.index("["):])
+    assert [r["name"].split()[0] for r in rows] == ["efficientnet_lite0", "vgg16-CAM"]
+    assert all(r["median_ms"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
