@@ -192,6 +192,30 @@ class PagedQueryModel(QAbstractTableModel):
                                       on_success=lambda n: self._counted(gen, n),
                                       on_error=self.failed.emit)
 
+    def reload_rows(self) -> None:
+        """Read the rows again but keep the view where it is (after an edit such as a
+        correction): count again; if the number is unchanged only the pages are re-fetched as
+        the view asks for them, otherwise the model resets."""
+        self._generation += 1
+        gen = self._generation
+        self._count_task = start_task(self, lambda _p: self._count(), name="count",
+                                      on_success=lambda n: self._recounted(gen, n),
+                                      on_error=self.failed.emit)
+
+    def _recounted(self, gen: int, total: int) -> None:
+        if gen != self._generation:
+            return
+        if int(total) != self._total:
+            self._counted(gen, total)
+            return
+        self._pages.clear()
+        self._wanted.clear()
+        self._in_flight = None
+        if self._total:
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(self._total - 1, self.columnCount() - 1))
+        self.loaded.emit(self._total)
+
     def _counted(self, gen: int, total: int) -> None:
         if gen != self._generation:
             return

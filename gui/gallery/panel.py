@@ -138,7 +138,7 @@ class GalleryPanel(QWidget):
             return None
         dialog = DetailDialog(self.ctx, row.id, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
-        dialog.corrected.connect(self.refresh)
+        dialog.corrected.connect(self.model.reload_rows)    # new badge, same scroll position
         dialog.open()
         self.detail = dialog
         return dialog

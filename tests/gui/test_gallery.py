@@ -269,3 +269,26 @@ def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
     assert worst < 0.1, sweeps
     assert len(fetched) <= 30            # a page or two per position, not the 834 pages
     assert model.index(99_999, 0).data(Qt.DisplayRole) is not None
+
+
+def test_reload_rows_keeps_the_view_unless_the_count_changed(qtbot):
+    rows = list(range(1000))
+    model = PagedQueryModel([Column("n", lambda r: r, sort="n")], lambda: len(rows),
+                            lambda off, lim, sort: rows[off:off + lim], page_size=100)
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.refresh()
+    model.data(model.index(500, 0))
+    qtbot.waitUntil(lambda: model.data(model.index(500, 0)) == "500", timeout=5000)
+    resets = []
+    model.modelReset.connect(lambda: resets.append(True))
+    rows[500] = "corrected"
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.reload_rows()
+    assert not resets and model.rowCount() == 1000
+    model.data(model.index(500, 0))
+    qtbot.waitUntil(lambda: model.data(model.index(500, 0)) == "corrected", timeout=5000)
+    rows.append(1000)                                   # one more row: now the model resets
+    with qtbot.waitSignal(model.loaded, timeout=5000):
+        model.reload_rows()
+    assert resets and model.rowCount() == 1001
+    qtbot.waitUntil(lambda: not model.busy, timeout=5000)
