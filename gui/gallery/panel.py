@@ -39,6 +39,7 @@ class GalleryPanel(QWidget):
         self.ctx = ctx
         self.export_task: TaskHandle | None = None
         self.detail: DetailDialog | None = None
+        self._shown_once = False
         own = not ctx.can("inspection.view_all")
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 14, 20, 12)
@@ -129,7 +130,11 @@ class GalleryPanel(QWidget):
             self.filters.refresh_choices()
         except Exception as exc:  # noqa: BLE001 - shown in the panel
             self._say(error_text(exc, self.ctx.log_path, "reading the filters"), True)
-        self.refresh()
+        if self._shown_once:
+            self.model.reload_rows()        # coming back: keep the place unless cans were added
+        else:
+            self._shown_once = True
+            self.refresh()
 
     # -- detail -----------------------------------------------------------------------------------
     def open_detail(self, index: QModelIndex) -> DetailDialog | None:
