@@ -94,14 +94,16 @@ class Inspection(Base):
 
     __table_args__ = (
         # The gallery filters by one of product / warehouse / operator / verdict and a time
-        # range, and sorts by time: each index walks that range in time order, and carries the
-        # verdict so that counting and checking it needs no table look-up.
-        Index("ix_inspections_started", "started", "final_verdict"),
+        # range, and sorts by time: each index walks that range in time order and carries the
+        # verdict and the id, so pages and counts are answered from the index alone, already in
+        # the gallery's order (ties: verdict, then id). The id is explicit for PostgreSQL;
+        # SQLite would have it anyway as the rowid.
+        Index("ix_inspections_started", "started", "final_verdict", "id"),
         Index("ix_inspections_day", "day", "final_verdict"),
-        Index("ix_inspections_product", "product_id", "started", "final_verdict"),
-        Index("ix_inspections_warehouse", "warehouse_id", "started", "final_verdict"),
-        Index("ix_inspections_operator", "operator_id", "started", "final_verdict"),
-        Index("ix_inspections_verdict", "final_verdict", "started"),
+        Index("ix_inspections_product", "product_id", "started", "final_verdict", "id"),
+        Index("ix_inspections_warehouse", "warehouse_id", "started", "final_verdict", "id"),
+        Index("ix_inspections_operator", "operator_id", "started", "final_verdict", "id"),
+        Index("ix_inspections_verdict", "final_verdict", "started", "id"),
         Index("ix_inspections_thumbnail_sha", "thumbnail_sha"),
     )
 

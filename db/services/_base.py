@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from db.database import Database
 from db.errors import NotFound, PermissionDenied, ValidationError
 from db.permissions import Actor, Role, require
+from db.records import GalleryFilter
 from db.schema import AuditEvent, User
+from db.services.filters import apply_filter
 
 SYSTEM = "system"
 
@@ -44,6 +46,10 @@ class Service:
         s.add(AuditEvent(at=self._db.now_naive(), user_id=user.id if user else None,
                          username=user.username if user else SYSTEM, action=action,
                          target=target, details=details))
+
+    def _where(self, q: Select, f: GalleryFilter, by_day: bool = False) -> Select:
+        """The gallery filter ``f`` applied to ``q`` (see :mod:`db.services.filters`)."""
+        return apply_filter(q, f, by_day=by_day, sqlite=self._db.is_sqlite)
 
     @staticmethod
     def _get(s: Session, cls: type, key: int, what: str, lock: bool = False):

@@ -23,7 +23,7 @@ from db.errors import ValidationError
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
 from db.schema import Inspection, SideResult
-from db.services.filters import apply_filter, apply_sort, effective_filter
+from db.services.filters import apply_sort, effective_filter
 from db.services.rows import row_query
 
 _BATCH = 500
@@ -76,7 +76,7 @@ class ExportMixin:
         count = 0
         with self._db.read() as s:
             self._authorize(s, actor, "inspection.export")
-            q = apply_sort(apply_filter(row_query(), f), sort)
+            q = apply_sort(self._where(row_query(), f), sort)
             for batch in _batches(s.execute(q.execution_options(yield_per=_BATCH))):
                 ids = [r[0].id for r in batch]
                 sides: dict[int, list[SideResult]] = {}
@@ -106,10 +106,10 @@ class ExportMixin:
         with self._db.read() as s:
             me = self._authorize(s, actor, "inspection.training_labels")
             f = effective_filter(filters, me)
-            q = apply_filter(select(SideResult.inspection_id, SideResult.id, SideResult.side_name,
-                                    SideResult.image_sha, SideResult.image_ext, final,
-                                    SideResult.corrected_label)
-                             .join(Inspection, SideResult.inspection_id == Inspection.id), f)
+            q = select(SideResult.inspection_id, SideResult.id, SideResult.side_name,
+                       SideResult.image_sha, SideResult.image_ext, final,
+                       SideResult.corrected_label)
+            q = self._where(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
             if side_name is not None:
                 q = q.where(SideResult.side_name == side_name)
             if label is not None:

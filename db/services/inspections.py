@@ -29,7 +29,7 @@ from db.permissions import Actor, Role, allowed
 from db.records import LABELS, VERDICTS, GalleryFilter, NewInspection, NewSide
 from db.schema import Inspection, Product, SideResult, User
 from db.services._base import Service, clean_text
-from db.services.filters import apply_filter, apply_sort, effective_filter
+from db.services.filters import apply_sort, effective_filter
 from db.services.inspection_export import ExportMixin
 from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
                               station_day)
@@ -132,7 +132,7 @@ class InspectionService(ExportMixin, Service):
             # Two steps: pick the page's ids from inspections alone, so the planner walks an
             # index in sort order (joined first, SQLite starts from the small product table and
             # sorts every match), then fetch those rows with their names.
-            ids_q = apply_sort(apply_filter(select(Inspection.id), f), sort, joined=False)
+            ids_q = apply_sort(self._where(select(Inspection.id), f), sort, joined=False)
             ids = s.scalars(ids_q.offset(offset).limit(limit)).all()
             if not ids:
                 return []
@@ -144,7 +144,7 @@ class InspectionService(ExportMixin, Service):
         with self._db.read() as s:
             me = self._authorize(s, actor, "inspection.view_own")
             f = effective_filter(filters, me)
-            q = apply_filter(select(func.count(Inspection.id)), f)
+            q = self._where(select(func.count(Inspection.id)), f)
             return int(s.execute(q).scalar_one())
 
     # -- deleting --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from db.permissions import Actor
 from db.records import GalleryFilter
 from db.schema import Inspection, Product, SideResult, User
 from db.services._base import Service
-from db.services.filters import apply_filter, effective_filter
+from db.services.filters import effective_filter
 
 
 def _count_if(condition):  # noqa: ANN001, ANN202 (SQL expressions)
@@ -34,22 +34,22 @@ class StatsService(Service):
         """How many cans passed, went to review, were rejected."""
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = apply_filter(select(_TOTAL, _count_if(Inspection.final_verdict == "pass"),
-                                    _REVIEW, _REJECT), f)
+            q = self._where(select(_TOTAL, _count_if(Inspection.final_verdict == "pass"),
+                                   _REVIEW, _REJECT), f)
             total, passed, review, rejected = s.execute(q).one()
             return VerdictCounts(int(total), int(passed), int(review), int(rejected))
 
     def per_day(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = apply_filter(select(Inspection.day, _TOTAL, _REVIEW, _REJECT), f, by_day=True)
+            q = self._where(select(Inspection.day, _TOTAL, _REVIEW, _REJECT), f, by_day=True)
             q = q.group_by(Inspection.day).order_by(Inspection.day)
             return [RateRow(day, day.isoformat(), t, r, j) for day, t, r, j in s.execute(q)]
 
     def per_product(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = apply_filter(select(Inspection.product_id, _TOTAL, _REVIEW, _REJECT), f)
+            q = self._where(select(Inspection.product_id, _TOTAL, _REVIEW, _REJECT), f)
             rows = s.execute(q.group_by(Inspection.product_id)).all()
             names = dict(s.execute(select(Product.id, Product.sku)).all())
             out = [RateRow(pid, names.get(pid, str(pid)), t, r, j) for pid, t, r, j in rows]
@@ -58,7 +58,7 @@ class StatsService(Service):
     def per_operator(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = apply_filter(select(Inspection.operator_id, _TOTAL, _REVIEW, _REJECT), f)
+            q = self._where(select(Inspection.operator_id, _TOTAL, _REVIEW, _REJECT), f)
             rows = s.execute(q.group_by(Inspection.operator_id)).all()
             names = dict(s.execute(select(User.id, User.username)).all())
             out = [RateRow(uid, names.get(uid, str(uid)), t, r, j) for uid, t, r, j in rows]
@@ -73,6 +73,6 @@ class StatsService(Service):
             q = select(SideResult.side_name, func.count(SideResult.id),
                        _count_if(SideResult.outcome == "review"), _count_if(final == "Anomaly"))
             if any(v is not None for v in vars(f).values()):   # the join only when filtering
-                q = apply_filter(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
+                q = self._where(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
             q = q.group_by(SideResult.side_name).order_by(SideResult.side_name)
             return [RateRow(name, name, t, r, j) for name, t, r, j in s.execute(q)]

@@ -86,17 +86,17 @@ def upgrade() -> None:
         final_verdict=sa.func.coalesce(insp.c.corrected_verdict, insp.c.verdict)))
 
     # The gallery filters by one of product / warehouse / operator / verdict and a time range,
-    # and sorts by time: each index walks that range in time order, and carries the verdict so
-    # that counting and checking it needs no table look-up.
-    op.create_index("ix_inspections_started", "inspections", ["started", "final_verdict"])
+    # and sorts by time: each index walks that range in time order and carries the verdict and
+    # the id, so pages and counts come from the index alone, already in the gallery's order.
+    op.create_index("ix_inspections_started", "inspections", ["started", "final_verdict", "id"])
     op.create_index("ix_inspections_day", "inspections", ["day", "final_verdict"])
     op.create_index("ix_inspections_product", "inspections",
-                    ["product_id", "started", "final_verdict"])
+                    ["product_id", "started", "final_verdict", "id"])
     op.create_index("ix_inspections_warehouse", "inspections",
-                    ["warehouse_id", "started", "final_verdict"])
+                    ["warehouse_id", "started", "final_verdict", "id"])
     op.create_index("ix_inspections_operator", "inspections",
-                    ["operator_id", "started", "final_verdict"])
-    op.create_index("ix_inspections_verdict", "inspections", ["final_verdict", "started"])
+                    ["operator_id", "started", "final_verdict", "id"])
+    op.create_index("ix_inspections_verdict", "inspections", ["final_verdict", "started", "id"])
     op.create_index("ix_inspections_thumbnail_sha", "inspections", ["thumbnail_sha"])
     # Both cover what the per-side statistics read: filtered through inspections, and whole.
     op.create_index("ix_side_results_inspection", "side_results",
