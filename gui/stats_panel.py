@@ -16,6 +16,7 @@ from typing import Any
 from matplotlib.backends.backend_qt5agg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PyQt5.QtCore import QDate
+from PyQt5.QtGui import QShowEvent
 from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from db.dto import RateRow, VerdictCounts
@@ -152,6 +153,11 @@ class StatsPanel(QWidget):
             f"defect rate {s.defect_rate:.1%}" if s.total else "No inspections in this period.")
         draw_charts(self.figure, data)
         self.canvas.draw_idle()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.data is not None and not self.busy:
+            self.refresh()          # cans inspected since the last look count too
 
     def shutdown(self) -> None:
         if self._task is not None:
