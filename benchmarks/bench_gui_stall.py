@@ -62,19 +62,31 @@ class StallMeter:
             threading.Thread(target=self._watch, daemon=True).start()
 
     def _watch(self) -> None:
-        reported = 0.0
+        """Sample every thread's stack while the GUI thread is late; print them if it was > 100 ms."""
+        samples: list[str] = []
+        pending = None
         while not self._stop.wait(0.02):
             last = self.ticks[-1]
             late = time.perf_counter() - last
-            if late > 0.06 and last != reported:
-                reported = last
+            if pending is not None and last != pending:
+                gap = (self.ticks[self.ticks.index(pending) + 1] - pending) * 1000
+                if gap > 100:
+                    print(f"--- GUI thread stalled {gap:.0f} ms; samples while late:\n"
+                          + "\n".join(samples), file=sys.stderr)
+                pending, samples = None, []
+            if late > 0.04:
+                pending = last
                 names = {t.ident: t.name for t in threading.enumerate()}
-                print(f"--- GUI thread late by {late * 1000:.0f} ms; stacks:", file=sys.stderr)
+                lines = [f"  at +{late * 1000:.0f} ms:"]
                 for ident, frame in sys._current_frames().items():
                     if ident == threading.get_ident():
                         continue
-                    stack = "".join(traceback.format_stack(frame)[-4:])
-                    print(f"[{names.get(ident, ident)}]\n{stack}", file=sys.stderr)
+                    top = traceback.extract_stack(frame)[-3:]
+                    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                        for f in reversed(top))
+                    lines.append(f"    [{names.get(ident, ident)}] {where}")
+                del frame
+                samples.append("\n".join(lines))
 
     def stop(self) -> dict:
         self._stop.set()
@@ -186,11 +198,13 @@ def bench_train(ctx, work: Path, seconds: float, trace: bool) -> dict:
     panel.show()
     meter = StallMeter(trace)
     meter.start()
+    t0 = time.perf_counter()
     panel.start_build(BuildRequest(name="bench", source="folder", folder=str(data), epochs=1000))
-    wait_until(lambda: False, seconds)
+    wait_until(lambda: panel.job is None, seconds)  # early stopping may end it before
     panel.cancel_job()
     assert wait_until(lambda: panel.job is None, 120), "training did not stop after cancel"
     stats = meter.stop()
+    stats["seconds"] = time.perf_counter() - t0
     stats["message"] = panel.message.text()
     panel.close()
     return stats
@@ -204,9 +218,13 @@ def main() -> int:
                         help="torch threads for the inference worker (0: torch's default)")
     parser.add_argument("--trace", action="store_true",
                         help="print every thread's stack when the GUI thread is 60 ms late")
+    parser.add_argument("--switch-interval", type=float, default=0.0,
+                        help="sys.setswitchinterval for this run (0: Python's default, 5 ms)")
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--skip-inspect", action="store_true")
     args = parser.parse_args()
+    if args.switch_interval > 0:
+        sys.setswitchinterval(args.switch_interval)
     app = QApplication.instance() or QApplication([])
 
     from db import Role  # noqa: F401 - the station's modules load before timing starts
@@ -234,7 +252,8 @@ def main() -> int:
                       "message": "skipped"}
             if not args.skip_train:
                 tstats = bench_train(ctx, work, args.train_seconds, args.trace)
-            print(f"(b) train for {args.train_seconds:.0f} s then cancel: longest stall "
+            print(f"(b) train for {tstats.get('seconds', 0):.0f} s (cancelled at {args.train_seconds:.0f} s "
+                  f"unless early stopping ended it first): longest stall "
                   f"{tstats['longest_ms']:.1f} ms, p99 gap {tstats['p99_ms']:.1f} ms, gaps > 100 ms: "
                   f"{tstats['over_100ms']} of {tstats['ticks']} ({tstats['message']})")
         finally:

@@ -21,9 +21,9 @@ from gui.widgets.image_view import PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task
 
 
-def _prepare_sides(progress, result: CanResult) -> list[PreparedResult]:
-    """Worker task: colouring seven 640x640 heatmaps is ~50 ms of numpy, too long for the GUI."""
-    return [prepare_result(s.image, s.heatmap, s.boxes) for s in result.sides]
+def _prepare_sides(progress, result: CanResult, fit: tuple[int, int] | None) -> list[PreparedResult]:
+    """Worker task: colouring and scaling seven 640x640 sides is ~100 ms, too long for the GUI."""
+    return [prepare_result(s.image, s.heatmap, s.boxes, fit) for s in result.sides]
 
 
 class CanInspection(QObject):
@@ -41,6 +41,7 @@ class CanInspection(QObject):
         self._request_id: int | None = None
         self._tasks: list[TaskHandle] = []
         self._save_args: tuple = ()
+        self._fit: tuple[int, int] | None = None
         inference = ctx.inference
         if inference is not None:
             inference.side_progress.connect(self._on_progress)
@@ -53,8 +54,11 @@ class CanInspection(QObject):
 
     def start(self, folder: str, images: Sequence, side_names: Sequence[str],
               thresholds: Thresholds | None, product_id: int,
-              originals: Sequence[OriginalImage | None]) -> None:
+              originals: Sequence[OriginalImage | None],
+              display_fit: tuple[int, int] | None = None) -> None:
+        """``display_fit``: the slots' view size, so that pictures come back ready to paint."""
         inference = self._ctx.inference
+        self._fit = display_fit
         self._request_id = inference.new_request_id()
         self._save_args = (product_id, list(originals))
         inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds)
@@ -70,7 +74,7 @@ class CanInspection(QObject):
         self.inspected.emit(result)
         # Heatmaps first, then the save: one after the other, so that two CPU-heavy workers do
         # not compete with the GUI thread for the cores and the GIL at the same moment.
-        self._task(_prepare_sides, result, on_success=lambda prepared: self._then_save(result, prepared),
+        self._task(_prepare_sides, result, self._fit, on_success=lambda prepared: self._then_save(result, prepared),
                    what="drawing heatmaps", on_error=self._prepare_failed(result))
 
     def _then_save(self, result: CanResult, prepared: list) -> None:

@@ -38,8 +38,12 @@ def images_in_folder(folder: str | Path) -> list[Path]:
                   key=lambda p: p.name.lower())
 
 
-def read_images(progress: Progress, paths: Sequence[str | Path]) -> LoadedImages:
-    """Read and decode each file; a file that cannot be read is skipped and named in ``errors``."""
+def read_images(progress: Progress, paths: Sequence[str | Path],
+                fit: tuple[int, int] | None = None) -> LoadedImages:
+    """Read and decode each file; a file that cannot be read is skipped and named in ``errors``.
+
+    ``fit``: the slots' view size; the display copy is made that small here, not on the GUI thread.
+    """
     out = LoadedImages()
     for i, path in enumerate(paths):
         progress.check()
@@ -57,6 +61,6 @@ def read_images(progress: Progress, paths: Sequence[str | Path]) -> LoadedImages
         suffix = path.suffix.lower()
         ext = {".jpeg": "jpg", ".tiff": "tif"}.get(suffix, suffix.lstrip("."))
         original = OriginalImage(data, ext) if suffix in IMAGE_SUFFIXES else None
-        out.images.append((path.name, rgb, original, prepare_result(rgb, None).photo))
+        out.images.append((path.name, rgb, original, prepare_result(rgb, None, fit=fit).photo))
     progress.report(len(paths), len(paths), "")
     return out

@@ -231,7 +231,7 @@ class CapturePanel(QWidget):
         if self.busy or not self.slots:
             return None
         self._say(f"Reading {len(paths)} file(s)…")
-        handle = start_task(self, read_images, list(paths),
+        handle = start_task(self, read_images, list(paths), self._display_fit(),
                             on_success=lambda loaded: self._place(loaded, first_index),
                             on_error=self._on_task_error("reading photos"),
                             on_finished=self._task_done, name="import photos")
@@ -256,6 +256,12 @@ class CapturePanel(QWidget):
     def _unpack(item: tuple) -> tuple:
         name, rgb, original, preview = item
         return rgb, original, name, preview
+
+    def _display_fit(self) -> tuple[int, int] | None:
+        """The slots' picture size: workers prepare images this large, so painting is cheap."""
+        if not self.slots or not self.isVisible():
+            return None  # not laid out yet: keep full size (up to MAX_DISPLAY_SIDE)
+        return self.slots[0].view.display_size()
 
     # ---- inspect and save ---------------------------------------------------------------------
     @property
@@ -286,7 +292,8 @@ class CapturePanel(QWidget):
         self.banner.show_message("Inspecting…")
         self._say("")
         self.run.start(folder, [s.image for s in self.slots], self.side_names, thresholds,
-                       self.product_bar.product.id, [s.original for s in self.slots])
+                       self.product_bar.product.id, [s.original for s in self.slots],
+                       self._display_fit())
         self._update_buttons()
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:

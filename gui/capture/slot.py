@@ -35,6 +35,7 @@ class SlotWidget(QFrame):
         self.setObjectName(f"slot{index}")
         self.setAcceptDrops(True)
         self.image: np.ndarray | None = None
+        self._preview: QImage | None = None
         self.original: OriginalImage | None = None
         self.result: SideResult | None = None
         self._is_next = False
@@ -74,13 +75,14 @@ class SlotWidget(QFrame):
                   source: str = "camera", preview: QImage | None = None) -> None:
         """``preview``: the display copy made by a worker (saves the GUI thread a conversion)."""
         self.image, self.original, self.result = image, original, None
+        self._preview = preview
         self.view.set_image(preview if preview is not None else image)
         self._caption(f"Captured ({source})")
         self.retake_button.setEnabled(True)
         self._restyle()
 
     def clear(self) -> None:
-        self.image = self.original = self.result = None
+        self.image = self.original = self.result = self._preview = None
         self.view.clear()
         self._caption("Empty")
         self.retake_button.setEnabled(False)
@@ -91,7 +93,8 @@ class SlotWidget(QFrame):
         if self.result is None:
             return
         self.result = None
-        self.view.set_image(self.image)
+        # The worker-made display copy: re-converting seven photos here would stall the GUI.
+        self.view.set_image(self._preview if self._preview is not None else self.image)
         self._caption("Captured")
         self._restyle()
 

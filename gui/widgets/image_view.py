@@ -29,10 +29,13 @@ DEFAULT_OPACITY = 0.45
 MAX_DISPLAY_SIDE = 1600
 
 
-def _shrink(array: np.ndarray, interpolation: int = cv2.INTER_AREA) -> tuple[np.ndarray, float]:
-    """``array`` scaled so that its longer side is at most MAX_DISPLAY_SIDE, and the factor."""
+def _shrink(array: np.ndarray, interpolation: int = cv2.INTER_AREA,
+            fit: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """``array`` scaled to fit ``fit`` (w, h) or, without it, MAX_DISPLAY_SIDE; and the factor."""
     h, w = array.shape[:2]
     factor = min(1.0, MAX_DISPLAY_SIDE / max(h, w))
+    if fit is not None and fit[0] > 0 and fit[1] > 0:
+        factor = min(factor, fit[0] / w, fit[1] / h)
     if factor >= 1.0:
         return array, 1.0
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
@@ -50,12 +53,14 @@ class PreparedResult:
 
 
 def prepare_result(image: np.ndarray, heatmap: np.ndarray | None,
-                   boxes: Iterable[Box] = ()) -> PreparedResult:
+                   boxes: Iterable[Box] = (), fit: tuple[int, int] | None = None) -> PreparedResult:
     """Shrink, colour and convert a side's photo and heatmap; any thread (numpy and QImage only).
 
-    Colouring seven 640x640 heatmaps costs ~50 ms: a worker does it, so the GUI thread only paints.
+    Colouring seven 640x640 heatmaps costs ~50 ms, and smooth-scaling them to the views' size on the
+    first paint as much again: a worker does both (``fit`` = the view's size in device pixels), so
+    the GUI thread only paints.
     """
-    small, factor = _shrink(np.asarray(image))
+    small, factor = _shrink(np.asarray(image), fit=fit)
     photo = frame_to_qimage(small)
     heat = None
     if heatmap is not None:
@@ -69,6 +74,11 @@ def prepare_result(image: np.ndarray, heatmap: np.ndarray | None,
 
 class ImageView(QWidget):
     """Paints ``image`` (RGB numpy or QImage) scaled to fit, then the heatmap, then the boxes."""
+
+    def display_size(self) -> tuple[int, int]:
+        """The size in device pixels that a ``prepare_result(fit=...)`` should aim at."""
+        ratio = self.devicePixelRatioF()
+        return max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
 
     def __init__(self, parent: QWidget | None = None, placeholder: str = "") -> None:
         super().__init__(parent)
