@@ -155,7 +155,14 @@ def run_gui(settings: Any) -> int:
     app.setApplicationName("Can inspection station")
     app.setQuitOnLastWindowClosed(False)  # between sign-out and sign-in no window is open
     apply_style(app)
-    log_path = configure_logging(settings.log_dir)
+    try:
+        log_path = configure_logging(settings.log_dir)
+    except OSError as exc:      # the data folder itself is unusable: nothing else can work
+        QMessageBox.critical(None, "Data folder unavailable",
+                             f"The station cannot write to its data folder {settings.data_dir}: "
+                             f"{exc.strerror or exc}.\n\nChoose another with --data-dir or "
+                             "STATION_DATA_DIR.")
+        return 2
     reporter = install_excepthooks(app, log_path)  # noqa: F841 - must live as long as the loop
     station = open_station(settings, log_path)
     if station is None:

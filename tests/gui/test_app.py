@@ -211,3 +211,14 @@ def test_bundled_model_is_installed_and_registered_once(station, tmp_path):
     assert install_bundled_model(station, models_dir, source=source) is None   # once per folder
     admin = station.auth.create_first_admin("admin", PASSWORD)
     assert [(m.name, m.version) for m in station.models.list(admin)] == [("default", "3")]
+
+
+def test_an_unwritable_data_folder_is_explained(qtbot, tmp_path, monkeypatch):
+    from core.settings import Settings
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the data folder should be")
+    shown = {}
+    monkeypatch.setattr(QMessageBox, "critical",
+                        lambda parent, title, text: shown.update(title=title, text=text))
+    assert run_gui(Settings(data_dir=blocker / "data")) == 2
+    assert "cannot write to its data folder" in shown["text"]
