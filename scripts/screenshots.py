@@ -89,11 +89,19 @@ def main() -> int:
     parser.add_argument("--images", type=Path, default=ROOT.parent / "shared" / "datasets" / "cans")
     parser.add_argument("--model", help="a model folder (model.json + weights.safetensors)")
     parser.add_argument("--cans", type=int, default=30)
+    parser.add_argument("--keep-data", type=Path, metavar="DIR",
+                        help="build the demo station in DIR and keep it (then: main.py --data-dir "
+                             "DIR/data, users admin / sue.miller / otto.berg, password "
+                             "demo-password)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     from gui.theme import apply_style
     apply_style(app)
+    if args.keep_data is not None:
+        args.keep_data.mkdir(parents=True, exist_ok=True)
+        shoot_all(app, args, args.keep_data)
+        return 0
     with tempfile.TemporaryDirectory(prefix="station-demo-") as tmp:
         shoot_all(app, args, Path(tmp))
     return 0
