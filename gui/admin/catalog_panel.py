@@ -29,6 +29,7 @@ class CatalogPanel(QWidget):
         self.ctx = ctx
         self.model = ListTableModel(columns, load, self)
         self._selection_buttons: list[QPushButton] = []
+        self.dialog: QWidget | None = None     # the edit dialog opened last (tests reach it here)
 
         col = QVBoxLayout(self)
         col.setContentsMargins(20, 14, 20, 12)
@@ -135,7 +136,7 @@ class CatalogPanel(QWidget):
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.saved.connect(lambda result: self.reload(keep(result)))
         dialog.open()
-        self.dialog = dialog    # tests and screenshots reach the open dialog through this
+        self.dialog = dialog
 
     # -- internals ------------------------------------------------------------------------------
     def _update_buttons(self, *_: object) -> None:
