@@ -222,3 +222,42 @@ def test_an_unwritable_data_folder_is_explained(qtbot, tmp_path, monkeypatch):
                         lambda parent, title, text: shown.update(title=title, text=text))
     assert run_gui(Settings(data_dir=blocker / "data")) == 2
     assert "cannot write to its data folder" in shown["text"]
+
+
+def test_first_start_of_run_gui_registers_the_bundled_model(qtbot, settings, monkeypatch):
+    from db import Station
+    from gui.first_start import bundled_model_folder
+    if bundled_model_folder() is None:
+        pytest.skip("this checkout has no resources/models/default yet")
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+
+    def create_admin() -> None:
+        dialog = next((w for w in QApplication.topLevelWidgets()
+                       if w.objectName() == "firstRunDialog" and w.isVisible()), None)
+        if dialog is None:
+            QTimer.singleShot(50, create_admin)
+            return
+        dialog.password.setText("first admin pass")
+        dialog.confirm.setText("first admin pass")
+        dialog.create_button.click()
+        QTimer.singleShot(50, close_window)
+
+    def close_window() -> None:
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(50, close_window)
+            return
+        windows[0].close()
+
+    QTimer.singleShot(0, create_admin)
+    assert run_gui(settings) == 0
+    station = Station.open(None, settings.data_dir)
+    try:
+        admin = station.auth.sign_in("admin", "first admin pass")
+        models = station.models.list(admin)
+        assert len(models) == 1 and models[0].trained_by == "system"
+        assert Path(models[0].folder).parent == settings.models_dir
+    finally:
+        station.close()
