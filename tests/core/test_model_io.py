@@ -122,3 +122,13 @@ def test_wrong_tensor_shape(model_copy, tiny_model):
     state["head.weight"] = state["head.weight"][:, :10].contiguous()
     save_file(state, str(model_copy / WEIGHTS_FILE))
     assert "shape" in _invalid(model_copy)
+
+
+def test_the_shipped_default_model_loads_and_is_small():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "resources" / "models" / "default"
+    model = load_model(folder)
+    assert model.spec.kind == "cam" and model.spec.backbone == "efficientnet_lite0"
+    assert model.spec.metrics["val_auroc"] >= 0.9
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 20 * 1024 * 1024
