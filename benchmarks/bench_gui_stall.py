@@ -188,7 +188,7 @@ def bench_inspect(ctx, photos: list[Path], cans: int, trace: bool) -> tuple[dict
     return stats, seconds
 
 
-def bench_train(ctx, work: Path, seconds: float, trace: bool) -> dict:
+def bench_train(ctx, work: Path, seconds: float, trace: bool, epochs: int = 1000) -> dict:
     from gui.models.jobs import BuildRequest
     from gui.models.panel import ModelsPanel
     from tests.helpers import make_synthetic_cans
@@ -199,7 +199,7 @@ def bench_train(ctx, work: Path, seconds: float, trace: bool) -> dict:
     meter = StallMeter(trace)
     meter.start()
     t0 = time.perf_counter()
-    panel.start_build(BuildRequest(name="bench", source="folder", folder=str(data), epochs=1000))
+    panel.start_build(BuildRequest(name="bench", source="folder", folder=str(data), epochs=epochs))
     wait_until(lambda: panel.job is None, seconds)  # early stopping may end it before
     panel.cancel_job()
     assert wait_until(lambda: panel.job is None, 120), "training did not stop after cancel"
@@ -220,6 +220,8 @@ def main() -> int:
                         help="print every thread's stack when the GUI thread is 60 ms late")
     parser.add_argument("--switch-interval", type=float, default=0.0,
                         help="sys.setswitchinterval for this run (0: Python's default, 5 ms)")
+    parser.add_argument("--train-epochs", type=int, default=1000,
+                        help="epochs asked for (early stopping usually ends training sooner)")
     parser.add_argument("--skip-train", action="store_true")
     parser.add_argument("--skip-inspect", action="store_true")
     args = parser.parse_args()
@@ -251,7 +253,7 @@ def main() -> int:
             tstats = {"longest_ms": 0.0, "p99_ms": 0.0, "over_100ms": 0, "ticks": 0,
                       "message": "skipped"}
             if not args.skip_train:
-                tstats = bench_train(ctx, work, args.train_seconds, args.trace)
+                tstats = bench_train(ctx, work, args.train_seconds, args.trace, args.train_epochs)
             print(f"(b) train for {tstats.get('seconds', 0):.0f} s (cancelled at {args.train_seconds:.0f} s "
                   f"unless early stopping ended it first): longest stall "
                   f"{tstats['longest_ms']:.1f} ms, p99 gap {tstats['p99_ms']:.1f} ms, gaps > 100 ms: "
