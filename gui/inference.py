@@ -17,11 +17,13 @@ Training and evaluation do not run here: they are plain ``core`` functions run t
 """
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import importlib.util
 import itertools
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -57,6 +59,20 @@ def import_engine() -> float:
         except ImportError as exc:  # an optional detector or package missing: its job will say so
             log.info("engine module %s not imported: %s", name, exc)
     return time.perf_counter() - started
+
+
+_frozen = threading.Event()  # process-wide, like the collector it configures
+
+
+def _freeze_long_lived_objects() -> None:
+    """``gc.freeze`` once per process; unfrozen at exit so that the final collection frees them
+    (extension modules such as triton's report frozen objects as leaks otherwise)."""
+    if _frozen.is_set():
+        return
+    _frozen.set()
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)
 
 
 def _model_key(folder: str | Path) -> tuple[str, int, int]:
@@ -172,8 +188,7 @@ class InferenceService(QObject):
             # takes 250 ms+ and runs in whichever thread triggers it, holding the GIL: a training
             # thread froze the window for 0.5-0.8 s that way. Freezing what exists now (modules,
             # the Qt application) keeps them out of every later collection.
-            gc.collect()
-            gc.freeze()
+            _freeze_long_lived_objects()
         self._ids = itertools.count(1)
         self._thread = QThread()
         self._thread.setObjectName("inference")
