@@ -64,7 +64,7 @@ def _counts(ax, summary: Any) -> None:
     values = (summary.passed, summary.review, summary.rejected)
     bars = ax.bar(keys, values, color=[VERDICT_COLOURS[k] for k in keys])
     ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=9)
-    ax.margins(y=0.15)
+    ax.set_ylim(0, max(max(values) * 1.15, 1))              # no negative axis when all are 0
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))    # cans are counted, not measured
     ax.grid(axis="y", alpha=0.3)
 

@@ -27,6 +27,8 @@ def date_edit(name: str) -> QDateEdit:
     edit.setSpecialValueText("any")
     edit.setDisplayFormat("yyyy-MM-dd")
     edit.setDate(NO_DATE)
+    # the styled drop-down button is not counted in the size hint: room for "2026-10-25"
+    edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("2026-10-25") + 60)
     return edit
 
 
