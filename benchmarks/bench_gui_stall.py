@@ -229,7 +229,6 @@ def main() -> int:
         sys.setswitchinterval(args.switch_interval)
     app = QApplication.instance() or QApplication([])
 
-    from db import Role  # noqa: F401 - the station's modules load before timing starts
     from gui import workers
     from gui.context import AppContext
     from gui.inference import InferenceService

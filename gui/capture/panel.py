@@ -15,7 +15,6 @@ inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here
 """
 from __future__ import annotations
 
-import logging
 from typing import Callable, Sequence
 
 import numpy as np
@@ -37,8 +36,6 @@ from gui.capture.slot import SlotWidget
 from gui.errors import error_text
 from gui.widgets.image_view import OverlayControls, PreparedResult
 from gui.workers import TaskHandle, start_task
-
-log = logging.getLogger(__name__)
 
 
 class CapturePanel(QWidget):
