@@ -32,7 +32,8 @@ class CanInspection(QObject):
     prepared = pyqtSignal(list)             # list[PreparedResult], one per side, a moment later
     failed = pyqtSignal(str)                # the inspection failed: nothing to save
     saved = pyqtSignal(int)                 # the new inspection's id
-    save_failed = pyqtSignal(str)
+    save_failed = pyqtSignal(str)           # the can is inspected but not recorded: save_again()
+    display_failed = pyqtSignal(str)        # heatmaps could not be drawn (the save still happens)
     idle = pyqtSignal()                     # nothing of this can is running any more
 
     def __init__(self, ctx: Any, parent: QObject | None = None) -> None:
@@ -42,6 +43,7 @@ class CanInspection(QObject):
         self._tasks: list[TaskHandle] = []
         self._save_args: tuple = ()
         self._fit: tuple[int, int] | None = None
+        self.unsaved: CanResult | None = None   # inspected, but its save failed
         inference = ctx.inference
         if inference is not None:
             inference.side_progress.connect(self._on_progress)
@@ -60,6 +62,7 @@ class CanInspection(QObject):
         inference = self._ctx.inference
         self._fit = display_fit
         self._request_id = inference.new_request_id()
+        self.unsaved = None
         self._save_args = (product_id, list(originals))
         inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds)
 
@@ -74,7 +77,8 @@ class CanInspection(QObject):
         self.inspected.emit(result)
         # Heatmaps first, then the save: one after the other, so that two CPU-heavy workers do
         # not compete with the GUI thread for the cores and the GIL at the same moment.
-        self._task(_prepare_sides, result, self._fit, on_success=lambda prepared: self._then_save(result, prepared),
+        self._task(_prepare_sides, result, self._fit,
+                   on_success=lambda prepared: self._then_save(result, prepared),
                    what="drawing heatmaps", on_error=self._prepare_failed(result))
 
     def _then_save(self, result: CanResult, prepared: list) -> None:
@@ -83,15 +87,28 @@ class CanInspection(QObject):
 
     def _prepare_failed(self, result: CanResult):
         def report(text: str) -> None:
-            self.save_failed.emit(text)
+            self.display_failed.emit(text)
             self._save(result)  # the record matters more than the picture on screen
         return report
 
     def _save(self, result: CanResult) -> None:
         product_id, originals = self._save_args
+        self.unsaved = result
+
+        def done(inspection_id: int) -> None:
+            self.unsaved = None
+            self.saved.emit(inspection_id)
+
         self._task(save_inspection, self._ctx.station, self._ctx.actor, result, product_id,
-                   self._ctx.settings.station_name, originals, on_success=self.saved.emit,
+                   self._ctx.settings.station_name, originals, on_success=done,
                    what="saving the inspection", on_error=self.save_failed.emit)
+
+    def save_again(self) -> bool:
+        """Retry the save of a can whose save failed (e.g. the database was busy)."""
+        if self.unsaved is None or self.busy:
+            return False
+        self._save(self.unsaved)
+        return True
 
     def _on_failed(self, request_id: int, exc: BaseException) -> None:
         if request_id != self._request_id:

@@ -74,8 +74,10 @@ class CapturePanel(QWidget):
         self.status = QLabel("", self)
         self.status.setObjectName("captureStatus")
         self.status.setWordWrap(True)
+        self.save_again_button = QPushButton("Save again", self)
+        self.save_again_button.hide()
         for b in (self.import_files_button, self.import_folder_button, self.new_can_button,
-                  self.inspect_button):
+                  self.inspect_button, self.save_again_button):
             b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
         self._slot_grid = QGridLayout()
         self._layout()
@@ -96,7 +98,9 @@ class CapturePanel(QWidget):
         self.run.prepared.connect(self._on_prepared)
         self.run.failed.connect(self._on_failed)
         self.run.saved.connect(self._on_saved)
-        self.run.save_failed.connect(lambda text: self._say(text, error=True))
+        self.run.save_failed.connect(self._on_save_failed)
+        self.run.display_failed.connect(lambda text: self._say(text, error=True))
+        self.save_again_button.clicked.connect(self._save_again)
         self.run.idle.connect(self._update_buttons)
         self.product_bar.refresh()
         self._update_buttons()
@@ -116,7 +120,10 @@ class CapturePanel(QWidget):
         run_row.addWidget(self.overlay)
         right.addLayout(run_row)
         right.addWidget(self.banner)
-        right.addWidget(self.status)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.save_again_button)
+        right.addLayout(status_row)
         body = QHBoxLayout()
         body.addLayout(left, 2)
         body.addLayout(right, 5)
@@ -149,11 +156,20 @@ class CapturePanel(QWidget):
     def next_slot(self) -> int | None:
         return next((s.index for s in self.slots if not s.filled), None)
 
-    def _start_new_can_if_done(self) -> None:
-        if self._result is not None:
-            self.new_can()
+    def _start_new_can_if_done(self) -> bool:
+        """An inspected can gives way to a new one, unless it is not saved yet; False then."""
+        if self._result is None:
+            return True
+        if self.run.unsaved is not None:
+            self._say("The last can is not saved: press Save again, or New can to discard it.",
+                      error=True)
+            return False
+        self.new_can()
+        return True
 
     def new_can(self) -> None:
+        self.run.unsaved = None  # an explicit New can discards a can whose save failed
+        self.save_again_button.hide()
         for slot in self.slots:
             slot.clear()
         self._result = None
@@ -192,7 +208,8 @@ class CapturePanel(QWidget):
         if frame is None:
             self._say("No picture from the camera: start it (or import files).")
             return
-        self._start_new_can_if_done()
+        if not self._start_new_can_if_done():
+            return
         index = self.next_slot()
         if index is None:
             self._say("All sides are captured: retake one or press Inspect.")
@@ -237,7 +254,8 @@ class CapturePanel(QWidget):
         return handle
 
     def _place(self, loaded: LoadedImages, first_index: int | None) -> None:
-        self._start_new_can_if_done()
+        if not self._start_new_can_if_done():
+            return
         messages = list(loaded.errors)
         queue = list(loaded.images)
         if first_index is not None and queue and first_index < len(self.slots):
@@ -320,7 +338,18 @@ class CapturePanel(QWidget):
         self.banner.show_error(text)
         self._update_buttons()
 
+    def _on_save_failed(self, text: str) -> None:
+        self._say(f"Not saved: {text}", error=True)
+        self.save_again_button.show()
+
+    def _save_again(self) -> None:
+        if self.run.save_again():
+            self.save_again_button.hide()
+            self._say("Saving…")
+            self._update_buttons()
+
     def _on_saved(self, inspection_id: int) -> None:
+        self.save_again_button.hide()
         self._say(f"Saved #{inspection_id}.")
         self.inspection_saved.emit(inspection_id)
 

@@ -3,6 +3,7 @@ verdicts on the slots, the banner, the record saved in the database; and the wor
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -130,3 +131,49 @@ def test_product_thresholds_override_the_models(qtbot, panel, world, tiny_model,
                 for s in scores]
     assert [s.outcome for s in panel._result.sides] == expected
     qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+
+
+class FlakyInspections:
+    """The station's inspections service, failing the first record like a busy database."""
+
+    def __init__(self, real) -> None:
+        self._real, self.calls = real, 0
+
+    def record(self, actor, new):
+        from db.errors import DatabaseBusy
+
+        self.calls += 1
+        if self.calls == 1:
+            raise DatabaseBusy("The database is busy; try again in a moment.")
+        return self._real.record(actor, new)
+
+
+class StationWithFlakyInspections:
+    def __init__(self, station) -> None:
+        self._station = station
+        self.inspections = FlakyInspections(station.inspections)
+
+    def __getattr__(self, name):
+        return getattr(self._station, name)
+
+
+def test_a_failed_save_keeps_the_can_until_saved_again(qtbot, make_ctx, inference, world,
+                                                      tiny_model, tmp_path):
+    register(world, tiny_model)
+    ctx = make_ctx(Role.OPERATOR, inference=inference)
+    panel = CapturePanel(replace(ctx, station=StationWithFlakyInspections(world.station)))
+    qtbot.addWidget(panel)
+    fill_with_cans(qtbot, panel, tmp_path)
+    qtbot.mouseClick(panel.inspect_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Not saved"), timeout=60000)
+    assert "busy" in panel.status.text() and not panel.save_again_button.isHidden()
+    assert world.station.inspections.count(world.admin) == 0
+    # the next import must not silently drop the unsaved can
+    handle = panel.import_files([str(write_photos(tmp_path / "next", 1)[0])])
+    qtbot.waitUntil(lambda: handle.done, timeout=10000)
+    assert "not saved" in panel.status.text() and panel.banner.kind == "verdict"
+    qtbot.mouseClick(panel.save_again_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Saved #"), timeout=30000)
+    assert world.station.inspections.count(world.admin) == 1
+    assert panel.save_again_button.isHidden()
+    panel.shutdown()
