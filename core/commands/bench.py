@@ -36,12 +36,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--unoptimised", action="store_true",
                    help="also time the default model without BatchNorm folding / channels-last")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--passive-wait", action="store_true",
+                   help="set OMP_WAIT_POLICY=PASSIVE before torch starts: idle OpenMP threads sleep "
+                        "instead of spinning, which helps a lot when other processes share the "
+                        "cores (no effect if torch is already imported)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON too")
     p.set_defaults(run=run)
 
 
 @job
 def run(args: argparse.Namespace, settings) -> int:
+    if args.passive_wait:
+        import os
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read once, when torch loads its OpenMP runtime
     set_threads(args.threads, settings)
     import torch
 
@@ -62,8 +69,12 @@ def run(args: argparse.Namespace, settings) -> int:
         rows.append(bench_model(f"vgg16-CAM (random weights, {args.vgg_input_size}px)", vgg, jpegs,
                                 max(3, args.repeats // 3), 1))
     base = rows[0]["median_ms"]
+    import os
+
     print(f"One can = {SIDES} photos of {PHOTO_SIZE}x{PHOTO_SIZE}, end to end; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'backbone':<46} {'median ms':>9} {'p90 ms':>8} {'vs default':>10} {'peak RSS MB':>11}"
           f"   decode / preprocess / network / heatmaps+boxes (median ms)")
     for r in rows:
