@@ -72,19 +72,21 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
     helper = Model(spec, net)  # its preprocess() is exactly what inference will do
     train_idx, val_idx = stratified_split(labels, config.val_fraction, config.seed)
 
-    images = []
-    for i, sample in enumerate(samples):
-        progress.check()
-        progress.report(i, len(samples), "reading images")
-        img = load_image(sample.source)
-        images.append(cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA))
-
     start = net.trainable_from
     n_views = max(1, config.views)
     cache_jobs = len(train_idx) * n_views + len(val_idx)
     batches_per_epoch = math.ceil(len(train_idx) / config.batch_size)
-    total = cache_jobs + config.epochs * batches_per_epoch
+    # One scale for the whole job so a progress bar never jumps back: read, cache, train.
+    total = len(samples) + cache_jobs + config.epochs * batches_per_epoch
     done = 0
+
+    images = []
+    for sample in samples:
+        progress.check()
+        img = load_image(sample.source)
+        images.append(cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA))
+        done += 1
+        progress.report(done, total, "reading images")
 
     def frozen(batch_imgs: list[np.ndarray]) -> torch.Tensor:
         nonlocal done

@@ -74,6 +74,8 @@ def test_progress_every_batch_and_cancel(small_data):
     # 12 training images, batch 8 -> 2 batches per epoch, 2 epochs (unless stopped early).
     assert len(epoch_msgs) in (2, 4)
     assert all(d <= t for d, t, _ in calls) and calls[-1][0] == calls[-1][1]
+    assert len({t for _, t, _ in calls}) == 1                       # one scale, no jumping back
+    assert all(a[0] <= b[0] for a, b in zip(calls, calls[1:]))
 
     progress = Progress()
     seen = []
