@@ -17,15 +17,13 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QImage, QKeySequence
-from PyQt5.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                              QPushButton, QShortcut, QVBoxLayout, QWidget)
 
 from core.results import CanResult
 from core.sides import DEFAULT_SIDE_NAMES
-from gui.adapters import OriginalImage
 from gui.camera import FrameSource, OpenCVSource
 from gui.capture.camera_box import CameraBox
 from gui.capture.banner import VerdictBanner
@@ -33,6 +31,7 @@ from gui.capture.loading import LoadedImages, images_in_folder, read_images
 from gui.capture.product_bar import ProductBar
 from gui.capture.inspection import CanInspection
 from gui.capture.slot import SlotWidget
+from gui.capture.slot_grid import SlotGrid
 from gui.errors import error_text
 from gui.widgets.image_view import OverlayControls, PreparedResult
 from gui.workers import TaskHandle, start_task
@@ -55,7 +54,6 @@ class CapturePanel(QWidget):
                                                           s.camera_height))
         self._result: CanResult | None = None
         self._tasks: list[TaskHandle] = []
-        self.slots: list[SlotWidget] = []
 
         self.product_bar = ProductBar(ctx, self)
         self.camera = CameraBox(factory, self)
@@ -79,10 +77,12 @@ class CapturePanel(QWidget):
         for b in (self.import_files_button, self.import_folder_button, self.new_can_button,
                   self.inspect_button, self.save_again_button):
             b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
-        self._slot_grid = QGridLayout()
+        self.grid = SlotGrid(self.overlay, self)
         self._layout()
 
         self.product_bar.product_changed.connect(self._on_product_changed)
+        self.grid.retake.connect(self.retake)
+        self.grid.files_dropped.connect(lambda index, paths: self.import_files(paths, index))
         self.product_bar.open_models_requested.connect(self.open_models_requested)
         self.camera.capture_requested.connect(self.capture)
         self.camera.state_changed.connect(self._update_buttons)
@@ -113,7 +113,7 @@ class CapturePanel(QWidget):
             io_row.addWidget(b)
         left.addLayout(io_row)
         right = QVBoxLayout()
-        right.addLayout(self._slot_grid, 1)
+        right.addWidget(self.grid, 1)
         run_row = QHBoxLayout()
         run_row.addWidget(self.inspect_button)
         run_row.addWidget(self.progress, 1)
@@ -137,24 +137,18 @@ class CapturePanel(QWidget):
         p = self.product_bar.product
         return tuple(p.side_names) if p is not None and p.side_names else DEFAULT_SIDE_NAMES
 
+    @property
+    def slots(self) -> list[SlotWidget]:
+        return self.grid.slots
+
     def _on_product_changed(self) -> None:
-        for slot in self.slots:
-            self._slot_grid.removeWidget(slot)
-            slot.deleteLater()
-        self.slots = []
-        for i, side in enumerate(self.side_names):
-            slot = SlotWidget(i, side, self)
-            slot.retake.connect(self.retake)
-            slot.files_dropped.connect(lambda index, paths: self.import_files(paths, index))
-            self.overlay.bind(slot.view)
-            self._slot_grid.addWidget(slot, i // 4, i % 4)
-            self.slots.append(slot)
+        self.grid.rebuild(self.side_names)
         self._result = None
         self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
         self._update_buttons()
 
     def next_slot(self) -> int | None:
-        return next((s.index for s in self.slots if not s.filled), None)
+        return self.grid.next_slot()
 
     def _start_new_can_if_done(self) -> bool:
         """An inspected can gives way to a new one, unless it is not saved yet; False then."""
@@ -170,8 +164,7 @@ class CapturePanel(QWidget):
     def new_can(self) -> None:
         self.run.unsaved = None  # an explicit New can discards a can whose save failed
         self.save_again_button.hide()
-        for slot in self.slots:
-            slot.clear()
+        self.grid.clear()
         self._result = None
         self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
         self._say("")
@@ -183,15 +176,10 @@ class CapturePanel(QWidget):
             return
         if self._result is not None:
             self._result = None
-            for slot in self.slots:
-                slot.clear_result()
+            self.grid.clear_results()
             self.banner.show_message("Retake: the can will be inspected again.")
         self.slots[index].clear()
         self._update_buttons()
-
-    def _fill(self, index: int, image: np.ndarray, original: OriginalImage | None, source: str,
-              preview: QImage | None = None) -> None:
-        self.slots[index].set_photo(image, original, source, preview)
 
     # ---- camera -----------------------------------------------------------------------------
     def start_camera(self) -> None:
@@ -214,7 +202,7 @@ class CapturePanel(QWidget):
         if index is None:
             self._say("All sides are captured: retake one or press Inspect.")
             return
-        self._fill(index, frame, None, "camera")
+        self.slots[index].set_photo(frame, None, "camera")
         self._update_buttons()
 
     # ---- import -----------------------------------------------------------------------------
@@ -245,7 +233,7 @@ class CapturePanel(QWidget):
         if self.busy or not self.slots:
             return None
         self._say(f"Reading {len(paths)} file(s)…")
-        handle = start_task(self, read_images, list(paths), self._display_fit(),
+        handle = start_task(self, read_images, list(paths), self.grid.display_fit(),
                             on_success=lambda loaded: self._place(loaded, first_index),
                             on_error=self._on_task_error("reading photos"),
                             on_finished=self._task_done, name="import photos")
@@ -257,26 +245,11 @@ class CapturePanel(QWidget):
         if not self._start_new_can_if_done():
             return
         messages = list(loaded.errors)
-        queue = list(loaded.images)
-        if first_index is not None and queue and first_index < len(self.slots):
-            self._fill(first_index, *self._unpack(queue.pop(0)))
-        while queue and self.next_slot() is not None:
-            self._fill(self.next_slot(), *self._unpack(queue.pop(0)))
-        if queue:
-            messages.append(f"{len(queue)} file(s) not used: every side already has a photo.")
+        left = self.grid.place(loaded.images, first_index)
+        if left:
+            messages.append(f"{left} file(s) not used: every side already has a photo.")
         self._say(" ".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
                   error=bool(messages))
-
-    @staticmethod
-    def _unpack(item: tuple) -> tuple:
-        name, rgb, original, preview = item
-        return rgb, original, name, preview
-
-    def _display_fit(self) -> tuple[int, int] | None:
-        """The slots' picture size: workers prepare images this large, so painting is cheap."""
-        if not self.slots or not self.isVisible():
-            return None  # not laid out yet: keep full size (up to MAX_DISPLAY_SIDE)
-        return self.slots[0].view.display_size()
 
     # ---- inspect and save ---------------------------------------------------------------------
     @property
@@ -287,9 +260,8 @@ class CapturePanel(QWidget):
         """Send the can to the inference worker; needs every side and an active model."""
         if self.busy or not self.slots or self._ctx.inference is None:
             return
-        if any(not s.filled for s in self.slots):
-            missing = ", ".join(s.side for s in self.slots if not s.filled)
-            self._say(f"Inspect needs every side; missing: {missing}.")
+        if not self.grid.full:
+            self._say(f"Inspect needs every side; missing: {', '.join(self.grid.missing())}.")
             return
         try:
             folder, thresholds = self.product_bar.model_for_inspection()
@@ -299,8 +271,7 @@ class CapturePanel(QWidget):
         if folder is None:
             self.banner.show_error(self.product_bar.no_model_text())
             return
-        for slot in self.slots:
-            slot.clear_result()
+        self.grid.clear_results()
         self._result = None
         self.progress.setRange(0, len(self.slots) + 2)
         self.progress.setValue(0)
@@ -308,7 +279,7 @@ class CapturePanel(QWidget):
         self._say("")
         self.run.start(folder, [s.image for s in self.slots], self.side_names, thresholds,
                        self.product_bar.product.id, [s.original for s in self.slots],
-                       self._display_fit())
+                       self.grid.display_fit())
         self._update_buttons()
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:
@@ -373,12 +344,9 @@ class CapturePanel(QWidget):
         self.import_folder_button.setEnabled(has_slots and not busy)
         self.new_can_button.setEnabled(has_slots and not busy)
         self.product_bar.setEnabled(not busy)
-        full = has_slots and all(s.filled for s in self.slots)
-        self.inspect_button.setEnabled(full and not busy and self.product_bar.has_model
+        self.inspect_button.setEnabled(self.grid.full and not busy and self.product_bar.has_model
                                        and self._ctx.inference is not None)
-        for slot in self.slots:
-            slot.retake_button.setEnabled(slot.filled and not busy)
-            slot.set_next(slot.index == self.next_slot() and not busy)
+        self.grid.update_state(busy)
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt name
         self.camera.stop()  # release the device for other programs while another panel is shown

@@ -165,7 +165,8 @@ def test_a_failed_save_keeps_the_can_until_saved_again(qtbot, make_ctx, inferenc
     qtbot.addWidget(panel)
     fill_with_cans(qtbot, panel, tmp_path)
     qtbot.mouseClick(panel.inspect_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: panel.status.text().startswith("Not saved"), timeout=60000)
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Not saved") and not panel.busy,
+                    timeout=60000)
     assert "busy" in panel.status.text() and not panel.save_again_button.isHidden()
     assert world.station.inspections.count(world.admin) == 0
     # the next import must not silently drop the unsaved can
