@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+
+# Idle OpenMP threads sleep instead of spinning: on a station PC the GUI thread, the camera and the
+# inference worker share a few cores, and spinning threads stole them (measured in benchmarks/
+# bench_can.py --passive-wait and bench_gui_stall.py). Read once, when torch loads; a user's own
+# setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from core.settings import resolve_settings
 
