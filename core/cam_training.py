@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import math
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -27,7 +26,7 @@ from core.augment import augment
 from core.calibration import ScoreScale, calibrate
 from core.detectors.cam import CamNet
 from core.errors import DatasetInvalid
-from core.images import load_image
+from core.images import load_image, resize_square
 from core.model import Model
 from core.model_io import ModelSpec
 from core.progress import Progress
@@ -84,7 +83,7 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
     for sample in samples:
         progress.check()
         img = load_image(sample.source)
-        images.append(cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA))
+        images.append(resize_square(img, size))
         done += 1
         progress.report(done, total, "reading images")
 

@@ -143,6 +143,25 @@ def _from_array(arr: np.ndarray, label: str, max_pixels: int) -> np.ndarray:
     return np.ascontiguousarray(out).copy() if out is arr else np.ascontiguousarray(out)
 
 
+def resize_square(img: np.ndarray, size: int) -> np.ndarray:
+    """Resize to ``size x size`` the way every model sees its input (training and inference alike).
+
+    Shrinking uses box filtering (INTER_AREA: no aliasing). OpenCV's INTER_AREA is about ten
+    times slower for non-integer factors than for integer ones, so a mild bilinear step first
+    brings the image to the nearest integer multiple of ``size`` (a factor below 2; mean
+    difference from a direct INTER_AREA about 0.2 grey levels), then the box filter finishes.
+    """
+    h, w = img.shape[:2]
+    if h < size or w < size:
+        return cv2.resize(img, (size, size), interpolation=cv2.INTER_LINEAR)
+    fy, fx = h // size, w // size
+    if (h, w) != (fy * size, fx * size):
+        img = cv2.resize(img, (fx * size, fy * size), interpolation=cv2.INTER_LINEAR)
+    if fx == fy == 1:
+        return np.ascontiguousarray(img)
+    return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+
+
 def encode_png(rgb: np.ndarray) -> bytes:
     """Lossless PNG of an RGB (or grayscale) uint8 array."""
     return _encode(rgb, ".png", [cv2.IMWRITE_PNG_COMPRESSION, 3])

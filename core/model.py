@@ -23,6 +23,7 @@ from torch import nn
 
 from core.boxes import find_boxes
 from core.calibration import Thresholds
+from core.images import resize_square
 from core.model_io import SPEC_FILE, WEIGHTS_FILE, ModelSpec
 from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
 
@@ -57,9 +58,7 @@ class Model:
     # -- inference -----------------------------------------------------------------------------
     def preprocess(self, images: Sequence[np.ndarray]) -> torch.Tensor:
         """Resize every image to the one input size and normalise: ``[B, 3, S, S]`` channels-last."""
-        resized = [cv2.resize(img, self._size, interpolation=cv2.INTER_AREA
-                              if img.shape[0] >= self._size[1] else cv2.INTER_LINEAR)
-                   for img in images]
+        resized = [resize_square(img, self._size[0]) for img in images]
         batch = torch.from_numpy(np.stack(resized)).permute(0, 3, 1, 2)  # NHWC memory = channels-last
         return batch.float().mul_(self._scale).add_(self._shift)
 

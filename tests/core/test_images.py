@@ -127,3 +127,20 @@ def test_refuses_other_formats_and_missing_files(tmp_path):
     Image.fromarray(_photo()).save(buf, format="GIF")
     assert "GIF" in _refused(buf.getvalue()).reason
     assert "does not exist" in _refused(tmp_path / "missing.png").reason
+
+
+def test_resize_square_matches_box_filtering_closely_and_keeps_small_images_whole():
+    from core.images import resize_square
+    import cv2
+
+    rng = np.random.default_rng(0)
+    # A smooth photo-like image: the fast path must agree with a direct INTER_AREA shrink.
+    base = cv2.resize(rng.integers(0, 256, (20, 30, 3), dtype=np.uint8), (640, 480),
+                      interpolation=cv2.INTER_CUBIC)
+    for size in (224, 192, 160):
+        fast = resize_square(base, size)
+        exact = cv2.resize(base, (size, size), interpolation=cv2.INTER_AREA)
+        assert fast.shape == (size, size, 3) and fast.dtype == np.uint8
+        assert np.abs(fast.astype(int) - exact.astype(int)).mean() < 1.0
+    small = rng.integers(0, 256, (100, 120, 3), dtype=np.uint8)
+    assert resize_square(small, 224).shape == (224, 224, 3)  # enlarged, not cropped
