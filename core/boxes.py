@@ -34,3 +34,24 @@ def find_boxes(heatmap: np.ndarray, level: float = BOX_LEVEL,
         boxes.append(Box(x, y, x + w, y + h, peak))
     boxes.sort(key=lambda b: b.score, reverse=True)
     return boxes
+
+
+def boxes_from_map(small: np.ndarray, width: int, height: int, step: int = 4,
+                   level: float = BOX_LEVEL, min_area_fraction: float = MIN_AREA_FRACTION,
+                   ceiling: float | None = None) -> list[Box]:
+    """Boxes in image pixels from a normalised network-resolution map, found on a ``step``-pixel grid.
+
+    A network's map is far coarser than the photo (a cell of a 7x7 CAM map is ~90 px of a 640 px
+    photo; PatchCore's ~23 px), so a 4-pixel grid loses nothing a person could see, while
+    connected components cost about twenty times less than at full resolution (~4 ms per side).
+    Box edges agree with ``find_boxes`` on the full-size map to within ``step`` pixels, peaks to
+    a few per cent (the grid may fall beside the exact crest).
+    """
+    grid_w, grid_h = max(1, -(-width // step)), max(1, -(-height // step))
+    grid = cv2.resize(np.asarray(small, np.float32), (grid_w, grid_h), interpolation=cv2.INTER_LINEAR)
+    if ceiling is not None:
+        np.clip(grid, None, ceiling, out=grid)
+    sx, sy = width / grid_w, height / grid_h
+    return [Box(int(b.x0 * sx), int(b.y0 * sy), min(width, int(np.ceil(b.x1 * sx))),
+                min(height, int(np.ceil(b.y1 * sy))), b.score)
+            for b in find_boxes(grid, level, min_area_fraction)]

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.boxes import find_boxes
+from core.boxes import boxes_from_map
 from core.calibration import Thresholds
 from core.images import resize_square
 from core.model_io import SPEC_FILE, WEIGHTS_FILE, ModelSpec
@@ -113,8 +113,8 @@ class Model:
             score = float(spec.score_scale.normalise(float(raw)))
             results.append(SideResult(
                 side=name, score=score, label=ANOMALY if score >= 0.5 else GOOD,
-                outcome=spec.thresholds.outcome(score), heatmap=heat, boxes=find_boxes(heat),
-                image=img))
+                outcome=spec.thresholds.outcome(score), heatmap=heat,
+                boxes=boxes_from_map(small, w, h, ceiling=HEATMAP_PNG_MAX), image=img))
         return results
 
     # -- saving --------------------------------------------------------------------------------

@@ -49,3 +49,24 @@ def test_render_overlay_draws_boxes_and_keeps_size():
     assert (boxed == plain).all(axis=2)[50:, 50:].all()     # far from the box nothing changes
     small = render_overlay(image, np.zeros((6, 8), np.float32), [])
     assert small.shape == image.shape
+
+
+def test_boxes_from_a_coarse_map_match_full_resolution_boxes_within_the_grid_step():
+    import cv2
+
+    from core.boxes import boxes_from_map
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        small = (rng.random((7, 7)) * 0.45).astype(np.float32)
+        for _ in range(int(rng.integers(1, 3))):  # one or two separate hot cells
+            y, x = int(rng.integers(0, 7)), int(rng.integers(0, 7))
+            small[y, x] = 0.6 + float(rng.random())
+        w, h = int(rng.integers(300, 700)), int(rng.integers(300, 700))
+        full = find_boxes(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
+        fast = boxes_from_map(small, w, h, step=4)
+        assert len(fast) == len(full)
+        for a, b in zip(sorted(fast, key=lambda b: (b.x0, b.y0)), sorted(full, key=lambda b: (b.x0, b.y0))):
+            assert max(abs(a.x0 - b.x0), abs(a.y0 - b.y0), abs(a.x1 - b.x1), abs(a.y1 - b.y1)) <= 5
+            assert 0 <= a.x0 < a.x1 <= w and 0 <= a.y0 < a.y1 <= h
+            assert abs(a.score - b.score) < 0.06 * max(1.0, b.score)  # the grid may miss the exact crest
