@@ -93,7 +93,7 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
     options = options or options_from(config)
     started = time.perf_counter()
     seed = int(getattr(config, "seed", 0))
-    size = int(getattr(config, "input_size", 256))
+    size = int(config.input_size or 224)  # the size its benchmarks (docs/ANOMALY.md) were measured at
     batch = max(1, int(getattr(config, "batch_size", 8)))
     backbone = getattr(config, "backbone", "efficientnet_lite0")
     torch.manual_seed(seed)

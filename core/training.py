@@ -33,7 +33,7 @@ class TrainConfig:
     backbone: str = "efficientnet_lite0"
     epochs: int = 30
     batch_size: int = 16
-    input_size: int = 224
+    input_size: int | None = None    # None: the detector's own default (cam 192, patchcore 224)
     lr: float = 1e-2                 # head; the fine-tuned backbone blocks get lr * backbone_lr_factor
     backbone_lr_factor: float = 0.03
     head_warmup_epochs: int = 8      # head only first, so fine-tuning starts from a sane classifier

@@ -57,9 +57,10 @@ class BuildDialog(QDialog):
         self.epochs.setRange(1, 500)
         self.epochs.setValue(15)
         self.input_size = QSpinBox(self)
-        self.input_size.setRange(64, 1024)
+        self.input_size.setRange(0, 1024)  # 0 = the detector's own default (shown as text)
+        self.input_size.setSpecialValueText("detector default")
         self.input_size.setSingleStep(32)
-        self.input_size.setValue(224)
+        self.input_size.setValue(self.input_size.minimum())
         self.error = QLabel("", self)
         self.error.setStyleSheet("color: #c62828;")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
@@ -103,7 +104,8 @@ class BuildDialog(QDialog):
             detector=self.detector.currentData() or "cam",
             backbone=self.backbone.currentText(),
             epochs=self.epochs.value(),
-            input_size=self.input_size.value())
+            input_size=(None if self.input_size.value() == self.input_size.minimum()
+                        else self.input_size.value()))
 
     def validation_error(self) -> str:
         r = self.request()

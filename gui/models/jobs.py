@@ -37,7 +37,7 @@ class BuildRequest:
     detector: str = "cam"         # "cam" (classifier) | "patchcore" (good-only)
     backbone: str = "efficientnet_lite0"
     epochs: int = 15
-    input_size: int = 224
+    input_size: int | None = None    # None: the detector's own default
 
 
 def _slug(name: str) -> str:
