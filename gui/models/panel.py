@@ -102,6 +102,9 @@ class ModelsPanel(QWidget):
         split = QSplitter(Qt.Vertical, self)
         split.addWidget(top)
         split.addWidget(bottom)
+        # The evaluation charts need the height more than the short list of models does.
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
         QVBoxLayout(self).addWidget(split)
 
     # ---- listing ------------------------------------------------------------------------------
