@@ -47,21 +47,19 @@ class StatsService(Service):
             return [RateRow(day, day.isoformat(), t, r, j) for day, t, r, j in s.execute(q)]
 
     def per_product(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
-        with self._db.read() as s:
-            f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = self._where(select(Inspection.product_id, _TOTAL, _REVIEW, _REJECT), f)
-            rows = s.execute(q.group_by(Inspection.product_id)).all()
-            names = dict(s.execute(select(Product.id, Product.sku)).all())
-            out = [RateRow(pid, names.get(pid, str(pid)), t, r, j) for pid, t, r, j in rows]
-            return sorted(out, key=lambda row: row.label)
+        return self._per_key(actor, filters, Inspection.product_id, select(Product.id, Product.sku))
 
     def per_operator(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
+        return self._per_key(actor, filters, Inspection.operator_id, select(User.id, User.username))
+
+    def _per_key(self, actor: Actor, filters: GalleryFilter | None, key, names_query) -> list[RateRow]:
+        """Rates grouped by one inspection column, labelled through ``names_query`` (id, name)."""
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            q = self._where(select(Inspection.operator_id, _TOTAL, _REVIEW, _REJECT), f)
-            rows = s.execute(q.group_by(Inspection.operator_id)).all()
-            names = dict(s.execute(select(User.id, User.username)).all())
-            out = [RateRow(uid, names.get(uid, str(uid)), t, r, j) for uid, t, r, j in rows]
+            q = self._where(select(key, _TOTAL, _REVIEW, _REJECT), f)
+            rows = s.execute(q.group_by(key)).all()
+            names = dict(s.execute(names_query).all())
+            out = [RateRow(k, names.get(k, str(k)), t, r, j) for k, t, r, j in rows]
             return sorted(out, key=lambda row: row.label)
 
     def per_side(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
