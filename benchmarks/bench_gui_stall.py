@@ -143,7 +143,7 @@ def model_folder(work: Path) -> tuple[Path, str]:
 
 
 def make_world(work: Path, folder: Path):
-    from core.model_io import read_spec
+    from core.model.spec import read_spec
     from core.settings import Settings
     from core.sides import DEFAULT_SIDE_NAMES
     from db import Station
@@ -189,7 +189,7 @@ def bench_inspect(ctx, photos: list[Path], cans: int, trace: bool) -> tuple[dict
 
 
 def bench_train(ctx, work: Path, seconds: float, trace: bool, epochs: int = 1000) -> dict:
-    from gui.models.jobs import BuildRequest
+    from app.model_jobs import BuildRequest
     from gui.models.panel import ModelsPanel
     from tests.helpers import make_synthetic_cans
 

@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from core.images import encode_jpeg, load_image
-    from core.model_io import load_model
-    from core.overlay import render_overlay
+    from core.model.io import load_model
+    from core.scoring.overlay import render_overlay
 
     model = load_model(args.model)
     out = Path(args.out)

@@ -22,7 +22,7 @@ from core.errors import DatasetInvalid
 from core.progress import Progress
 
 if TYPE_CHECKING:
-    from core.model import Model
+    from core.model.model import Model
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
@@ -64,7 +64,7 @@ class LabeledImage:
 Trainer = Callable[[list[LabeledImage], TrainConfig, Progress, str], "Model"]
 _TRAINERS: dict[str, Trainer] = {}
 # Modules that call register_trainer when imported; missing ones are skipped.
-_TRAINER_MODULES = ("core.cam_training", "core.patchcore_training")
+_TRAINER_MODULES = ("core.detectors.cam.training", "core.detectors.patchcore.training")
 
 
 def register_trainer(kind: str, trainer: Trainer) -> None:

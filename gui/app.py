@@ -8,7 +8,7 @@
 3. opens the database (``db.Station.open``), explaining in a dialog when it is locked, newer than
    this program or unreachable;
 4. installs and registers the bundled default model at a data folder's first start
-   (``gui.first_start``), and starts the one inference thread shared by every session;
+   (``app.first_start``), and starts the one inference thread shared by every session;
 5. hands over to ``SessionFlow``: first-run dialog on an empty database, then sign-in, then the
    main window for the signed-in role; sign-out and switch-user go back to sign-in without
    restarting, and the window is rebuilt for the new role.
@@ -28,7 +28,7 @@ from PyQt5.QtWidgets import QApplication, QMessageBox
 from gui.context import AppContext
 from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
 from gui.first_run_dialog import FirstRunDialog
-from gui.first_start import install_bundled_model
+from app.first_start import install_bundled_model
 from gui.inference import InferenceService
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow

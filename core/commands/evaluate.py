@@ -37,8 +37,8 @@ def run(args: argparse.Namespace, settings) -> int:
         print("error: --limit must be at least 2", file=sys.stderr)
         return 2
     set_threads(args.threads, settings)  # imports torch: only when the job runs
-    from core.evaluation import evaluate_model
-    from core.model_io import load_model
+    from core.evaluation.evaluate import evaluate_model
+    from core.model.io import load_model
     from core.progress import Progress
 
     def show(done: int, total: int, message: str) -> None:

@@ -31,9 +31,9 @@ def run(args: argparse.Namespace, settings) -> int:
     set_threads(args.threads, settings)
     import cv2
 
-    from core.inspect import inspect_can
-    from core.model_io import load_model
-    from core.overlay import render_overlay
+    from core.verdict import inspect_can
+    from core.model.io import load_model
+    from core.scoring.overlay import render_overlay
     from core.sides import DEFAULT_SIDE_NAMES
 
     model = load_model(resolve_model(args.model, settings))

@@ -2,7 +2,7 @@
 
 A detector network is an ``nn.Module`` whose ``forward(x)`` takes a normalised batch
 ``[B, 3, S, S]`` (S = ``spec.input_size``) and returns ``(raw_scores [B], raw_maps [B, h, w])``
-in the detector's own raw units, maps at any resolution. ``core.model.Model`` does everything
+in the detector's own raw units, maps at any resolution. ``core.model.model.Model`` does everything
 around it (preprocessing, upsampling, scaling, boxes, verdicts), so a new kind only needs::
 
     # core/detectors/mykind.py
@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from torch import nn
 
-    from core.model_io import ModelSpec
+    from core.model.spec import ModelSpec
 
 NetworkBuilder = Callable[["ModelSpec"], "nn.Module"]
 
 _NETWORKS: dict[str, NetworkBuilder] = {}
 # Modules that register a kind when imported; a module that does not exist (yet) is skipped.
-_BUILTIN_MODULES = ("core.detectors.cam", "core.detectors.patchcore")
+_BUILTIN_MODULES = ("core.detectors.cam.network", "core.detectors.patchcore.network")
 _loaded = False
 
 

@@ -12,10 +12,10 @@ from typing import Any, Sequence
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from core.results import CanResult
-from gui.adapters import OriginalImage
-from gui.capture.saving import save_inspection
+from app.recording import OriginalImage
+from app.saving import save_inspection
 from gui.errors import error_text
 from gui.widgets.image_view import PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task

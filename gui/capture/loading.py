@@ -16,7 +16,7 @@ from PyQt5.QtGui import QImage
 from core.errors import StationError, UnreadableImage
 from core.images import load_image
 from core.progress import Progress
-from gui.adapters import OriginalImage
+from app.recording import OriginalImage
 from gui.widgets.image_view import prepare_result
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from gui.errors import error_text
 
 

@@ -15,7 +15,7 @@ from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePoli
                              QWidget)
 
 from core.results import Outcome, SideResult
-from gui.adapters import OriginalImage
+from app.recording import OriginalImage
 from gui.widgets.image_view import ImageView, PreparedResult
 
 OUTCOME_COLOURS = {Outcome.PASS: "#2e7d32", Outcome.REVIEW: "#f9a825", Outcome.REJECT: "#c62828"}

@@ -17,7 +17,7 @@ from PyQt5.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget,
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
-from gui.gallery.detail_data import Detail, SideView, load_detail
+from app.inspection_detail import Detail, SideView, load_detail
 from gui.theme import VERDICT_TEXT, VERDICT_TEXT_COLOURS, verdict_badge_css
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.workers import TaskHandle, start_task

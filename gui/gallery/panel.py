@@ -21,7 +21,7 @@ from gui.errors import error_text
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.filter_bar import FilterBar
 from gui.gallery.grid import THUMB, CardDelegate, GalleryModel, configure_grid
-from gui.gallery.report import build_report
+from app.report import build_report
 from gui.gallery.thumbnails import ThumbnailCache
 from gui.table_models import ROW_ROLE
 from gui.workers import TaskHandle, start_task

@@ -3,7 +3,7 @@ defect/, or the gallery with its corrections), detector, backbone, epochs. It on
 choices into a ``BuildRequest``; the panel runs the job.
 
 Threading rule: GUI thread only. It imports no torch: the detector choices are found with
-``importlib.util.find_spec`` (no import), the backbones mirror ``core.backbones.BACKBONES``
+``importlib.util.find_spec`` (no import), the backbones mirror ``core.detectors.backbones.BACKBONES``
 (a test keeps them equal).
 """
 from __future__ import annotations
@@ -14,11 +14,11 @@ from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox,
                              QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
                              QSpinBox, QWidget)
 
-from gui.models.jobs import BuildRequest
+from app.model_jobs import BuildRequest
 
 BACKBONES = ("efficientnet_lite0", "vgg16")
-DETECTORS = (("cam", "CAM classifier (good and defective images)", "core.cam_training"),
-             ("patchcore", "Good-only (PatchCore: needs only good images)", "core.patchcore_training"))
+DETECTORS = (("cam", "CAM classifier (good and defective images)", "core.detectors.cam.training"),
+             ("patchcore", "Good-only (PatchCore: needs only good images)", "core.detectors.patchcore.training"))
 
 
 def available_detectors() -> list[tuple[str, str]]:

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from core import metrics
-from core.calibration import Thresholds
+from core.evaluation import metrics
+from core.scoring.calibration import Thresholds
 
 OUTCOMES = ("pass", "review", "reject")
 GRAB_DISTANCE = 0.03  # how near (in score units) a press must be to pick up a threshold line

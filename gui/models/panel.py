@@ -6,7 +6,7 @@ never written into the model folder, which stays exactly as trained. The capture
 the product's own override if it has one, else these database thresholds, so what is saved here is
 what the line uses from the next can on.
 
-Threading rule: GUI thread only. Training and evaluation are plain functions (``gui.models.jobs``)
+Threading rule: GUI thread only. Training and evaluation are plain functions (``app.model_jobs``)
 run with ``gui.workers.start_task``, one job at a time; this panel never touches torch.
 """
 from __future__ import annotations
@@ -18,13 +18,13 @@ from PyQt5.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayou
                              QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from core.errors import Cancelled
 from gui.errors import error_text
 from gui.models.activate_dialog import ActivateDialog
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import EvaluationCharts
-from gui.models.jobs import BuildRequest, build_and_register, evaluate_folder
+from app.model_jobs import BuildRequest, build_and_register, evaluate_folder
 from gui.workers import TaskHandle, start_task
 
 COLUMNS = ("Name", "Version", "Kind", "Backbone", "Val. AUROC", "Review / reject", "Products",

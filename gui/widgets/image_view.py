@@ -6,7 +6,7 @@ QPixmaps are built here, on the GUI thread, and cached until the image or the si
 
 The heatmap is coloured on a fixed scale, not stretched per image: 0 → blue, 0.5 (the box / decision
 level) → the middle of the map, ≥ 1 → red, so the same colour means the same score on every side and
-every can (colours from ``core.overlay``).
+every can (colours from ``core.scoring.overlay``).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
-from core.overlay import heat_colours
+from core.scoring.overlay import heat_colours
 from core.results import Box
 from gui.camera import frame_to_qimage
 

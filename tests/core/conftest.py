@@ -17,6 +17,6 @@ def tiny_model_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir):
-    from core.model_io import load_model
+    from core.model.io import load_model
 
     return load_model(tiny_model_dir)

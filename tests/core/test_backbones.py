@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from core import backbones
+from core.detectors import backbones
 from core.errors import WeightsUnavailable
 
 

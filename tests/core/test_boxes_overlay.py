@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.boxes import find_boxes
-from core.overlay import heat_colours, render_overlay
+from core.scoring.boxes import find_boxes
+from core.scoring.overlay import heat_colours, render_overlay
 from core.results import Box
 
 
@@ -54,7 +54,7 @@ def test_render_overlay_draws_boxes_and_keeps_size():
 def test_boxes_from_a_coarse_map_match_full_resolution_boxes_within_the_grid_step():
     import cv2
 
-    from core.boxes import boxes_from_map
+    from core.scoring.boxes import boxes_from_map
 
     rng = np.random.default_rng(3)
     for _ in range(20):

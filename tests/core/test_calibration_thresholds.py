@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from core.calibration import Thresholds, calibrate
+from core.scoring.calibration import Thresholds, calibrate
 from core.results import Outcome
 
 

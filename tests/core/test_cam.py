@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.detectors.cam import CamNet
+from core.detectors.cam.network import CamNet
 from tests.helpers import TINY_INPUT_SIZE, synthetic_can
 
 

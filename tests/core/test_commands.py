@@ -6,7 +6,7 @@ import json
 import pytest
 
 import main
-from core.model_io import read_spec
+from core.model.spec import read_spec
 from tests.helpers import make_synthetic_cans
 
 

@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-from core.boxes import find_boxes
-from core.calibration import Thresholds
+from core.scoring.boxes import find_boxes
+from core.scoring.calibration import Thresholds
 from core.errors import Cancelled
-from core.evaluation import evaluate_model, limit_samples
+from core.evaluation.evaluate import evaluate_model, limit_samples
 from core.progress import Progress
 from core.results import ANOMALY, GOOD, SideResult
 from core.training import LabeledImage

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import UnreadableImage
 from core.images import encode_png
-from core.inspect import inspect_can
+from core.verdict import inspect_can
 from core.results import Outcome
 from core.sides import DEFAULT_SIDE_NAMES
 from tests.helpers import TINY_INPUT_SIZE, synthetic_can
@@ -65,7 +65,7 @@ def test_unreadable_side_names_the_side(tiny_model):
 
 
 def test_outcomes_follow_the_model_thresholds(tiny_model):
-    from core.calibration import Thresholds
+    from core.scoring.calibration import Thresholds
 
     sides = _cans(4, 0, seed=41)
     plain = inspect_can(tiny_model, sides)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import metrics
+from core.evaluation import metrics
 from core.results import Box
 
 

@@ -7,9 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from core.errors import ModelFileInvalid
-from core.model_io import FORMAT_VERSION, SPEC_FILE, WEIGHTS_FILE, load_model, read_spec
+from core.model.io import load_model
+from core.model.spec import FORMAT_VERSION, SPEC_FILE, WEIGHTS_FILE, read_spec
 
 
 @pytest.fixture()

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.coreset import greedy_coreset
+from core.detectors.patchcore.coreset import greedy_coreset
 from core.errors import Cancelled, DatasetInvalid
-from core.evaluation import evaluate_model
-from core.model_io import load_model, read_spec
+from core.evaluation.evaluate import evaluate_model
+from core.model.io import load_model
+from core.model.spec import read_spec
 from core.progress import Progress
 from core.training import TrainConfig, scan_dataset, train_model
 from tests.helpers import make_synthetic_cans, synthetic_can

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
 
-from core.model_io import read_spec
+from core.model.spec import read_spec
 from core.results import Outcome
 from db import Role
 from gui.capture.panel import CapturePanel

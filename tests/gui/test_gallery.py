@@ -180,7 +180,7 @@ def test_csv_and_pdf_export_of_the_filtered_set(qtbot, make_ctx, world, cans, tm
 def test_pdf_report_caps_the_pages_and_says_so(qtbot, world, cans, tmp_path):
     from core.progress import Progress
     from db.records import GalleryFilter
-    from gui.gallery.report import build_report
+    from app.report import build_report
 
     result = build_report(Progress(), world.station, world.supervisor, GalleryFilter(),
                           tmp_path / "r.pdf", max_inspections=2)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from core.errors import ModelFileInvalid, UnreadableImage
 from core.results import CanResult, Outcome
 from core.sides import DEFAULT_SIDE_NAMES

@@ -8,12 +8,12 @@ import pytest
 from matplotlib.backend_bases import MouseEvent
 from PyQt5.QtCore import Qt
 
-from core.model_io import read_spec
+from core.model.spec import read_spec
 from db import Role
 from gui.models.activate_dialog import ActivateDialog
 from gui.models.build_dialog import BACKBONES, BuildDialog
 from gui.models.charts import outcome_matrix
-from gui.models.jobs import BuildRequest, NotEnoughImages, collect_samples
+from app.model_jobs import BuildRequest, NotEnoughImages, collect_samples
 from gui.models.panel import ModelsPanel
 from tests.gui.conftest import record_inspection
 from tests.helpers import make_synthetic_cans, tiny_model_dir
@@ -157,7 +157,7 @@ def test_the_gallery_is_a_source_and_corrections_override_labels(world):
 
 
 def test_build_dialog_checks_its_fields_and_offers_core_backbones(qtbot, world):
-    from core.backbones import BACKBONES as CORE_BACKBONES
+    from core.detectors.backbones import BACKBONES as CORE_BACKBONES
 
     assert BACKBONES == CORE_BACKBONES
     dialog = BuildDialog(world.station.products.list(world.admin))

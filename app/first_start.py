@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from core.model_io import read_spec
+from core.model.spec import read_spec
 
 log = logging.getLogger(__name__)
 

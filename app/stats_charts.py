@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from db.dto import RateRow
-from gui.theme import NEUTRAL_COLOUR, VERDICT_COLOURS
+from app.palette import NEUTRAL_COLOUR, VERDICT_COLOURS
 
 MAX_BARS = 12       # more bars than this do not read on a line screen; the worst are shown
 

@@ -4,7 +4,7 @@
   where a supervisor's correction overrides the machine's label), train through
   ``core.training.train_model``, save the model folder under the models folder, register it.
   Cancelling raises ``Cancelled`` before anything is saved or registered.
-* ``evaluate_folder``: load a model and run ``core.evaluation.evaluate_model`` on a folder.
+* ``evaluate_folder``: load a model and run ``core.evaluation.evaluate.evaluate_model`` on a folder.
 
 Threading rule: each runs on its own worker thread and owns the model it loads (models are not
 thread-safe; this one is never shared with the inference worker). The station services are
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from core.calibration import Thresholds
+from core.scoring.calibration import Thresholds
 from core.errors import StationError
 from core.progress import Progress
 
@@ -103,8 +103,8 @@ def build_and_register(progress: Progress, station: Any, actor: Any, models_dir:
 def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,
                     thresholds: Thresholds | None):
     """``EvalReport`` of the model (with the thresholds the station uses) on ``data_dir``."""
-    from core.evaluation import evaluate_model
-    from core.model_io import load_model
+    from core.evaluation.evaluate import evaluate_model
+    from core.model.io import load_model
 
     progress.report(0, 1, "Loading the model")
     model = load_model(model_folder)

@@ -239,7 +239,7 @@ def _box_tuple(box) -> BoxLike:
 
 def box_hits(mask: np.ndarray, boxes: Iterable) -> tuple[int, int]:
     """``(regions hit, regions)`` for one image: a region is hit when at least one of its pixels
-    lies inside a box. Boxes are inclusive-exclusive like ``core.boxes.find_boxes``: columns
+    lies inside a box. Boxes are inclusive-exclusive like ``core.scoring.boxes.find_boxes``: columns
     x0 .. x1-1 and rows y0 .. y1-1."""
     count, labelled = _regions(np.asarray(mask, dtype=bool))
     if count == 0:

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Sequence
 import cv2
 import numpy as np
 
-from core import metrics
+from core.evaluation import metrics
 from core.progress import Progress
 from core.results import Outcome
 
 if TYPE_CHECKING:  # imported for hints only: keep this module light for the GUI
-    from core.model_io import Model
+    from core.model.model import Model
     from core.training import LabeledImage
 
 # Pixel metrics run on maps and masks shrunk so their longer side is at most this; the sort behind

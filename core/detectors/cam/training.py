@@ -22,13 +22,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.augment import augment
-from core.calibration import ScoreScale, calibrate
-from core.detectors.cam import CamNet
+from core.images.augment import augment
+from core.scoring.calibration import ScoreScale, calibrate
+from core.detectors.cam.network import CamNet
 from core.errors import DatasetInvalid
 from core.images import load_image, resize_square
-from core.model import Model
-from core.model_io import ModelSpec
+from core.model.model import Model
+from core.model.spec import ModelSpec
 from core.progress import Progress
 from core.training import LabeledImage, TrainConfig, auroc, register_trainer, stratified_split
 

@@ -1,6 +1,6 @@
 """A can's verdict: up to seven side images through one model in one batch.
 
-Thread rule: runs on the thread that owns ``model`` (see ``core.model.Model``).
+Thread rule: runs on the thread that owns ``model`` (see ``core.model.model.Model``).
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from core.images import ImageSource, load_image
-from core.model import Model
+from core.model.model import Model
 from core.results import CanResult
 from core.sides import DEFAULT_SIDE_NAMES
 

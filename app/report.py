@@ -24,11 +24,11 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from core.overlay import render_overlay
+from core.scoring.overlay import render_overlay
 from db.records import GalleryFilter
-from gui.gallery.detail_data import read_side
-from gui.stats_charts import day_axis
-from gui.theme import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
+from app.inspection_detail import read_side
+from app.stats_charts import day_axis
+from app.palette import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
 
 A4_LANDSCAPE = (11.69, 8.27)
 MAX_INSPECTIONS = 50

@@ -5,12 +5,12 @@ After Roth et al., "Towards Total Recall in Industrial Anomaly Detection" (CVPR 
 - patch features: two mid-level stages of the pretrained backbone (efficientnet_lite0 stages 2 and 3,
   strides 8 and 16), each averaged over its 3x3 neighbourhood ("locally aware" features), the coarser
   one upsampled to the finer grid and concatenated (40 + 112 = 152 values per patch);
-- memory bank: the good images' patch features, reduced by greedy coreset (``core.coreset``); a
+- memory bank: the good images' patch features, reduced by greedy coreset (``core.detectors.patchcore.coreset``); a
   registered buffer, so it is saved in ``weights.safetensors`` with the backbone;
 - anomaly map: Euclidean distance of each patch to its nearest bank entry, upsampled to the input
   size and smoothed by a Gaussian (sigma ``SIGMA_PX`` input pixels) inside ``forward``;
 - image score: the maximum of the smoothed map, so "score above threshold" and "some region above the
-  same level" are the same event (see ``core.patchcore_training`` for the scales).
+  same level" are the same event (see ``core.detectors.patchcore.training`` for the scales).
 
 The architecture (stages, bank size, sigma) is read from ``spec.extra["patchcore"]`` so that
 ``load_model`` rebuilds the same module before loading the weights. Thread rule: one thread at a
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.backbones import create_feature_backbone
+from core.detectors.backbones import create_feature_backbone
 from core.detectors import register_network
 
 DEFAULT_LAYERS = (2, 3)

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.boxes import boxes_from_map
-from core.calibration import Thresholds
+from core.scoring.boxes import boxes_from_map
+from core.scoring.calibration import Thresholds
 from core.images import resize_square
-from core.model_io import SPEC_FILE, WEIGHTS_FILE, ModelSpec
+from core.model.spec import SPEC_FILE, WEIGHTS_FILE, ModelSpec
 from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
 
 MAX_BATCH = 7  # one can; larger lists are run in chunks of this size
@@ -66,7 +66,7 @@ class Model:
         if self._fast is None and not self.optimise:
             self._fast = self.network
         if self._fast is None:
-            from core.fusion import fold_batchnorm
+            from core.model.fusion import fold_batchnorm
 
             # A private folded copy: the stored network stays trainable and savable as it is.
             net = fold_batchnorm(self.network, example[:1])

@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 import torch
 
-from core.calibration import ScoreScale
+from core.scoring.calibration import ScoreScale
 from core.images import encode_jpeg, load_image
-from core.inspect import inspect_can
-from core.model import Model
-from core.model_io import ModelSpec
+from core.verdict import inspect_can
+from core.model.model import Model
+from core.model.spec import ModelSpec
 from core.sides import DEFAULT_SIDE_NAMES
 
 
@@ -42,8 +42,8 @@ def photos(paths: Sequence[str] | None, count: int, size: int) -> list[bytes]:
 
 def vgg16_cam_model(input_size: int) -> Model:
     """The original design's VGG16-CAM with random weights (for timing only)."""
-    from core.backbones import IMAGENET_MEAN, IMAGENET_STD
-    from core.detectors.cam import CamNet
+    from core.detectors.backbones import IMAGENET_MEAN, IMAGENET_STD
+    from core.detectors.cam.network import CamNet
 
     scale = ScoreScale(-1.0, 0.0, 1.0)
     spec = ModelSpec(name="vgg16-cam-random", kind="cam", backbone="vgg16", input_size=input_size,

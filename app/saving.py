@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from core.progress import Progress
 from core.results import CanResult
-from gui.adapters import OriginalImage, to_new_inspection
+from app.recording import OriginalImage, to_new_inspection
 
 
 def save_inspection(progress: Progress, station: Any, actor: Any, result: CanResult,

@@ -4,7 +4,7 @@ The heatmap is the class-activation map of the 2-class softmax's deciding quanti
 difference: ``m(x, y) = (w_anomaly - w_good) . f(x, y) + (b_anomaly - b_good)``. Because pooling is
 an average and the head is linear, the spatial mean of ``m`` IS the logit difference, so the raw
 score and the raw map share units and one calibration serves both (the map gets its own scale,
-see ``core.cam_training``). No per-image min-max: a good can's map stays cold.
+see ``core.detectors.cam.training``). No per-image min-max: a good can's map stays cold.
 
 Thread rule: a module is used by one thread at a time (``Model`` owns it).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from core.backbones import create_trunk
+from core.detectors.backbones import create_trunk
 from core.detectors import register_network
 
 ANOMALY = 1  # class index; class_names = ("Good", "Anomaly")

@@ -7,7 +7,7 @@ from good cans alone, and uses defects, if any, only to place the threshold.
 
 Scales (recorded in ``spec.extra['patchcore']`` and ``trained_on['calibration']``):
 
-- image score = the maximum of the smoothed distance map; ``core.calibration.calibrate`` turns the
+- image score = the maximum of the smoothed distance map; ``core.scoring.calibration.calibrate`` turns the
   calibration scores into the score scale and the review band (F1-max with defects, otherwise a
   high quantile of good scores plus a margin);
 - heatmap scale: the same decision threshold (so a region turns "red", 0.5, exactly where the
@@ -28,10 +28,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from core.backbones import LITE_MEAN, LITE_STD
-from core.calibration import ScoreScale, calibrate
-from core.coreset import greedy_coreset
-from core.detectors.patchcore import DEFAULT_LAYERS, SIGMA_PX, PatchCoreNet
+from core.detectors.backbones import LITE_MEAN, LITE_STD
+from core.scoring.calibration import ScoreScale, calibrate
+from core.detectors.patchcore.coreset import greedy_coreset
+from core.detectors.patchcore.network import DEFAULT_LAYERS, SIGMA_PX, PatchCoreNet
 from core.errors import DatasetInvalid
 from core.progress import Progress
 from core.training import register_trainer
@@ -87,8 +87,8 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
                     options: PatchCoreOptions | None = None):
     """A calibrated PatchCore ``Model`` from labelled samples (``LabeledImage``); caller saves it."""
     from core.images import load_image
-    from core.model import Model
-    from core.model_io import ModelSpec
+    from core.model.model import Model
+    from core.model.spec import ModelSpec
 
     options = options or options_from(config)
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
 
 def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: float) -> dict:
     """What the calibration images say (optimistic with defects: the threshold was fitted on them)."""
-    from core import metrics
+    from core.evaluation import metrics
 
     y, s = np.asarray(labels), np.asarray(raw_scores)
     op = metrics.operating_point(y, s, threshold)

@@ -1,0 +1,1 @@
+"""Judging a model on labelled images: per-image and localisation metrics, speed."""

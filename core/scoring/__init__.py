@@ -1,0 +1,1 @@
+"""After the detector: score and heatmap scales, the two thresholds, boxes from maps, overlays."""
