@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.errors import PersonFacingError, StorageFull  # noqa: F401  (re-exported for core)
 
-class StationError(Exception):
-    """Base of every error the station reports to its user without a traceback."""
+
+class StationError(PersonFacingError):
+    """Base of every error the engine reports to its user without a traceback."""
 
 
 class UnreadableImage(StationError):

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from common.errors import PersonFacingError, StorageFull  # noqa: F401  (re-exported for db)
 
-class StationDataError(Exception):
+
+class StationDataError(PersonFacingError):
     """Base of every error that ``db`` raises on purpose."""
 
 
