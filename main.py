@@ -16,7 +16,7 @@ import sys
 # setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from core.settings import resolve_settings
+from core.settings import SettingsInvalid, resolve_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = resolve_settings(args.data_dir, args.db_url)
+    try:
+        settings = resolve_settings(args.data_dir, args.db_url)
+    except SettingsInvalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command in (None, "gui"):
         from gui.app import run_gui
         return run_gui(settings)
