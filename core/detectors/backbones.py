@@ -22,11 +22,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.detectors.catalogue import BACKBONES
 from core.errors import WeightsUnavailable
 
 VGG16_WEIGHTS_ENV = "STATION_VGG16_WEIGHTS"
-BACKBONES = ("efficientnet_lite0", "vgg16")
-DEFAULT_BACKBONE = "efficientnet_lite0"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # The TF-ported Lite models were trained on (x - 127) / 128, i.e. mean = std = 0.5 in 0..1 units.

@@ -139,7 +139,7 @@ def test_too_few_good_images_is_a_clear_error(tmp_path: Path):
 
 def test_unknown_option_is_rejected(tmp_path: Path):
     data = make_synthetic_cans(tmp_path / "o", n_good=8, n_defect=0, size=SIZE)
-    with pytest.raises(ValueError, match="unknown PatchCore option"):
+    with pytest.raises(ValueError, match="patchcore detector has no option 'bank'"):
         train_model(scan_dataset(data), _config(options={"bank": 3}), Progress(), "o")
 
 

@@ -7,8 +7,7 @@ import torch
 
 from core.errors import Cancelled, DatasetInvalid
 from core.progress import Progress
-from core.training import (LabeledImage, TrainConfig, auroc, scan_dataset, stratified_split,
-                           train_model)
+from core.training import LabeledImage, TrainConfig, scan_dataset, stratified_split, train_model
 from tests.helpers import make_synthetic_cans
 
 FAST = dict(epochs=2, batch_size=8, input_size=64, views=2, patience=2, head_warmup_epochs=1)
@@ -43,12 +42,6 @@ def test_stratified_split_keeps_both_classes_on_both_sides():
     assert np.array_equal(again[1], val)
     _, tiny_val = stratified_split(np.array([0, 0, 1, 1]), 0.01, seed=0)
     assert sorted(np.array([0, 0, 1, 1])[tiny_val]) == [0, 1]
-
-
-def test_auroc():
-    assert auroc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == 1.0
-    assert auroc([0.5, 0.5], [0, 1]) == 0.5
-    assert np.isnan(auroc([1, 2], [1, 1]))
 
 
 def test_training_is_deterministic_with_a_seed(small_data):

@@ -14,7 +14,6 @@ import torch
 from torch import nn
 
 from core.detectors.backbones import create_trunk
-from core.detectors import register_network
 
 ANOMALY = 1  # class index; class_names = ("Good", "Anomaly")
 
@@ -52,5 +51,3 @@ class CamNet(nn.Module):
 def build_cam(spec) -> CamNet:
     return CamNet(spec.backbone, pretrained=False)
 
-
-register_network("cam", build_cam)

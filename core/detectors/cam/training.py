@@ -30,9 +30,10 @@ from core.images import load_image, resize_square
 from core.model.model import Model
 from core.model.spec import ModelSpec
 from core.progress import Progress
-from core.training import LabeledImage, TrainConfig, auroc, register_trainer, stratified_split
+from core.detectors import catalogue
+from core.evaluation.metrics import roc_auc
+from core.training import LabeledImage, TrainConfig, stratified_split
 
-MIN_PER_CLASS = 2
 HEAD_DROPOUT = 0.2
 HEATMAP_RULE = ("heatmap scale: threshold = max-F1 split of per-image map peaks on validation "
                 "(good peaks below, defective above), raw_low = median of good maps, raw_high = "
@@ -40,12 +41,9 @@ HEATMAP_RULE = ("heatmap scale: threshold = max-F1 split of per-image map peaks 
 
 
 def train_cam(samples: list[LabeledImage], config: TrainConfig, progress: Progress, name: str) -> Model:
+    """Called by ``core.training.train_model``, which has checked the counts (catalogue: 2 + 2)."""
     labels = np.array([s.label for s in samples])
     counts = {c: int((labels == c).sum()) for c in (0, 1)}
-    if min(counts.values()) < MIN_PER_CLASS:
-        raise DatasetInvalid(f"The CAM classifier needs at least {MIN_PER_CLASS} good and "
-                             f"{MIN_PER_CLASS} defective images; got {counts[0]} good and "
-                             f"{counts[1]} defective.")
     previous_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
@@ -58,8 +56,8 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     # 192 px: held-out AUROC 0.991 on the cans at 16x the speed of VGG16-CAM (224 px: 0.995, 10x);
-    # see docs/ENGINE.md.
-    size = config.input_size or 192
+    # see docs/ENGINE.md. The catalogue holds that default; train_model fills it in.
+    size = config.input_size or catalogue.get("cam").input_size
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights)
     # Building the backbone may or may not draw random numbers (the pretrained weights are cached
     # after the first model), so seed again here: the head's start and dropout then depend on the
@@ -171,7 +169,7 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
     heatmap_scale, heat_info = _heatmap_scale(val_maps.numpy(), labels[val_idx])
     predicted = (raw_scores >= score_scale.raw_threshold).astype(int)
     metrics = {
-        "val_auroc": round(auroc(raw_scores, labels[val_idx]), 4),
+        "val_auroc": round(roc_auc(labels[val_idx], raw_scores), 4),
         "val_accuracy": round(float((predicted == labels[val_idx]).mean()), 4),
         "val_loss": round(float(F.cross_entropy(val_logits, y_val, weight=class_weights)), 4),
         "val_images": int(len(val_idx)), "best_epoch": best[1], "epochs_run": epochs_run,
@@ -208,5 +206,3 @@ def _heatmap_scale(maps: np.ndarray, labels: np.ndarray) -> tuple[ScoreScale, di
     info = dict(info, rule=HEATMAP_RULE, peak_rule=info.get("rule"))
     return scale, info
 
-
-register_trainer("cam", train_cam)

@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.detectors.backbones import create_feature_backbone
-from core.detectors import register_network
+from core.detectors import catalogue
 
-DEFAULT_LAYERS = (2, 3)
-SIGMA_PX = 4.0
+DEFAULT_LAYERS: tuple[int, ...] = catalogue.get("patchcore").option("layers").default
+SIGMA_PX: float = catalogue.get("patchcore").option("sigma").default
 # Queries per distance chunk: bounds the [queries, bank] matrix to ~80 MB at a 10k-patch bank.
 QUERY_CHUNK = 2048
 
@@ -105,5 +105,3 @@ def build_patchcore(spec) -> PatchCoreNet:
                         layers=tuple(config.get("layers", DEFAULT_LAYERS)),
                         sigma=float(config.get("sigma", SIGMA_PX)), pretrained=False)
 
-
-register_network("patchcore", build_patchcore)

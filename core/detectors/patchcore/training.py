@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -34,31 +34,32 @@ from core.detectors.patchcore.coreset import greedy_coreset
 from core.detectors.patchcore.network import DEFAULT_LAYERS, SIGMA_PX, PatchCoreNet
 from core.errors import DatasetInvalid
 from core.progress import Progress
-from core.training import register_trainer
+from core.detectors import catalogue
 
-MIN_TRAIN_GOOD = 5
+_ENTRY = catalogue.get("patchcore")
+MIN_TRAIN_GOOD = _ENTRY.min_good - 1   # the bank's images; the catalogue's minimum leaves one to calibrate on
 MIN_CALIBRATION_GOOD = 3
+
+
+def _default(name: str):
+    return _ENTRY.option(name).default
 
 
 @dataclass
 class PatchCoreOptions:
-    """Knobs of the memory bank; the defaults were measured on magnetic_tile and cans (docs/ANOMALY.md)."""
-    coreset_ratio: float = 0.1        # keep this share of all good patches ...
-    max_bank: int = 8192              # ... but at most this many (bounds the time per can)
-    projection_dim: int = 32          # random projection used only to pick the coreset
+    """Knobs of the memory bank; the defaults (declared in the catalogue) were measured on
+    magnetic_tile and cans (docs/ANOMALY.md)."""
+    coreset_ratio: float = _default("coreset_ratio")  # keep this share of all good patches ...
+    max_bank: int = _default("max_bank")              # ... but at most this many (time per can)
+    projection_dim: int = _default("projection_dim")  # random projection used only to pick the coreset
     layers: tuple[int, ...] = DEFAULT_LAYERS
     sigma: float = SIGMA_PX
 
 
 def options_from(config) -> PatchCoreOptions:
-    """``TrainConfig.options`` may override any field of ``PatchCoreOptions``; unknown keys are an error."""
-    given = dict(getattr(config, "options", {}) or {})
-    known = {f.name for f in fields(PatchCoreOptions)}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise ValueError(f"unknown PatchCore option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if "layers" in given:
-        given["layers"] = tuple(int(v) for v in given["layers"])
+    """``TrainConfig.options`` may override any of the catalogue's PatchCore options; a name it
+    does not declare, or a wrong value, raises ``OptionInvalid``."""
+    given = _ENTRY.converted(dict(getattr(config, "options", {}) or {}))
     return PatchCoreOptions(**given)
 
 
@@ -93,7 +94,8 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
     options = options or options_from(config)
     started = time.perf_counter()
     seed = int(getattr(config, "seed", 0))
-    size = int(config.input_size or 224)  # the size its benchmarks (docs/ANOMALY.md) were measured at
+    # 224: the size its benchmarks (docs/ANOMALY.md) were measured at; the catalogue holds it
+    size = int(config.input_size or catalogue.get("patchcore").input_size)
     batch = max(1, int(getattr(config, "batch_size", 8)))
     backbone = getattr(config, "backbone", "efficientnet_lite0")
     torch.manual_seed(seed)
@@ -174,5 +176,3 @@ def _heatmap_scale(score_scale: ScoreScale, good_pixels: np.ndarray) -> ScoreSca
     low = min(low, score_scale.raw_low)
     return ScoreScale(low, score_scale.raw_threshold, score_scale.raw_high)
 
-
-register_trainer("patchcore", train_patchcore)
