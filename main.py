@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Entry point: parse arguments, build settings, then start the GUI or run a command-line job.
 
-Wiring only. Each layer registers its own sub-commands (core.cli, db.cli); the GUI is the default.
+Wiring only. Each layer registers its own sub-commands (core.cli, db.cli, app.cli); the GUI is the
+default.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from core.settings import SettingsInvalid, resolve_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import cli as app_cli
     from core import cli as core_cli
     from db import cli as db_cli
 
@@ -33,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("gui", help="start the desktop station (the default)")
     core_cli.register(sub)
     db_cli.register(sub)
+    app_cli.register(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ from core.detectors import catalogue
 from core.detectors.catalogue import NotEnoughImages
 from core.progress import Progress
 from core.scoring.calibration import Thresholds
+from db.permissions import require
 
 if TYPE_CHECKING:
     from core.evaluation.evaluate import EvalReport
@@ -77,6 +78,8 @@ def build_and_register(progress: Progress, station: Station, actor: Actor, model
     """Train, save and register a model; returns the ``ModelInfo``."""
     from core.training import TrainConfig, train_model
 
+    # The service checks again when it registers; this spares a refused user the training first.
+    require(actor.role, "model.manage")
     progress.report(0, 1, "Collecting labelled images")
     samples = collect_samples(request, station, actor)
     source = request.folder if request.source == "folder" else (

@@ -18,12 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from core.images.shrink import shrink
 from core.scoring.overlay import render_overlay
 from db.records import GalleryFilter
 from app.inspection_detail import read_side
@@ -128,10 +128,7 @@ def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int
 
 
 def _small(rgb: np.ndarray) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    f = min(1.0, PHOTO_SIDE / max(h, w))
-    return rgb if f >= 1 else cv2.resize(rgb, (round(w * f), round(h * f)),
-                                         interpolation=cv2.INTER_AREA)
+    return shrink(rgb, PHOTO_SIDE)[0]
 
 
 def _inspection_page(info: Any) -> Figure:

@@ -39,15 +39,12 @@ def run(args: argparse.Namespace, settings) -> int:
     set_threads(args.threads, settings)  # imports torch: only when the job runs
     from core.evaluation.evaluate import evaluate_model
     from core.model.io import load_model
-    from core.progress import Progress
-
-    def show(done: int, total: int, message: str) -> None:
-        print(f"\r{message} ({done}/{total})", end="" if done < total else "\n",
-              file=sys.stderr, flush=True)
+    from core.progress import console_progress
 
     try:
         model = load_model(resolve_model(args.model, settings))
-        report = evaluate_model(model, data_dir, Progress(show), batch=args.batch, limit=args.limit)
+        with console_progress() as progress:
+            report = evaluate_model(model, data_dir, progress, batch=args.batch, limit=args.limit)
     except (ValueError, OSError) as exc:  # person-facing StationErrors are handled by @job
         print(f"error: {exc}", file=sys.stderr)
         return 1

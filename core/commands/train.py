@@ -3,8 +3,6 @@ save a model. The detector kinds and their options come from ``core.detectors.ca
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 from pathlib import Path
 
 from core.commands._common import job, set_threads
@@ -67,9 +65,7 @@ def detector_options(args: argparse.Namespace) -> dict[str, object]:
 @job
 def run(args: argparse.Namespace, settings) -> int:
     set_threads(args.threads, settings)
-    from tqdm import tqdm
-
-    from core.progress import Progress
+    from core.progress import console_progress
     from core.training import TrainConfig, scan_dataset, train_model
 
     out = Path(args.out).expanduser()
@@ -79,23 +75,8 @@ def run(args: argparse.Namespace, settings) -> int:
                          source=str(Path(args.data_dir).expanduser().resolve())
                          ).with_options(detector_options(args))
     samples = scan_dataset(args.data_dir)
-    bar = tqdm(total=1, unit="step", file=sys.stderr, dynamic_ncols=True)
-
-    def show(done: int, total: int, message: str) -> None:
-        bar.total = max(total, 1)
-        bar.n = done
-        bar.set_description(message, refresh=False)
-        bar.refresh()
-
-    progress = Progress(show)
-    # First Ctrl-C: stop cleanly at the next batch; a second one interrupts at once.
-    previous = signal.signal(signal.SIGINT, lambda *_: (progress.cancel(),
-                                                         signal.signal(signal.SIGINT, previous)))
-    try:
+    with console_progress() as progress:
         model = train_model(samples, config, progress, name=args.name or out.name)
-    finally:
-        bar.close()
-        signal.signal(signal.SIGINT, previous)
     model.save(out, half=args.half)
     m = model.spec.metrics
     print(f"saved {out}: {len(samples)} images, validation AUROC {m.get('val_auroc')}, "

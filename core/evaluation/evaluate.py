@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from core.evaluation import metrics
+from core.images.shrink import shrink
 from core.progress import Progress
 from core.results import Outcome
 
@@ -110,13 +111,10 @@ def _load_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _shrink(mask: np.ndarray, heat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    h, w = mask.shape
-    factor = PIXEL_METRIC_SIDE / max(h, w)
+    small_heat, factor = shrink(heat.astype(np.float32), PIXEL_METRIC_SIDE)
     if factor >= 1.0:
-        return mask, heat.astype(np.float32)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    small_heat = cv2.resize(heat.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    small_mask = cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA)
+        return mask, small_heat
+    small_mask, _ = shrink(mask.astype(np.uint8) * 255, PIXEL_METRIC_SIDE)
     return small_mask > MASK_LEVEL, small_heat
 
 

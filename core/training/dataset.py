@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import DatasetInvalid
-from core.images import IMAGE_SUFFIXES
+from core.images import IMAGE_SUFFIXES, is_image_file
 from core.training.config import LabeledImage
 
 
@@ -20,8 +20,7 @@ def scan_dataset(data_dir: str | Path) -> list[LabeledImage]:
     for sub, label in (("good", 0), ("defect", 1)):
         folder = root / sub
         if folder.is_dir():
-            files = sorted(p for p in folder.iterdir()
-                           if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            files = sorted(p for p in folder.iterdir() if is_image_file(p))
             samples += [LabeledImage(p, label) for p in files]
     if not samples:
         raise DatasetInvalid(f"{root} holds no images: expected good/ and defect/ sub-folders "

@@ -14,8 +14,7 @@ from PyQt5.QtCore import QObject, pyqtSignal
 
 from core.scoring.calibration import Thresholds
 from core.results import CanResult
-from app.recording import OriginalImage
-from app.saving import save_inspection
+from app.recording import OriginalImage, save_inspection
 from gui.errors import error_text
 from gui.widgets.image_view import PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task

@@ -27,6 +27,7 @@ from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
 from gui.capture.camera_box import CameraBox
 from gui.capture.banner import VerdictBanner
+from core.images.formats import file_dialog_filter
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
 from gui.capture.product_bar import ProductBar
 from gui.capture.inspection import CanInspection
@@ -207,8 +208,7 @@ class CapturePanel(QWidget):
 
     # ---- import -----------------------------------------------------------------------------
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "",
-                                                "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff)")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "", file_dialog_filter())
         if paths:
             self.import_files(paths)
 

@@ -19,6 +19,7 @@ from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
+from core.images.shrink import shrink
 from core.scoring.overlay import heat_colours
 from core.results import Box
 from gui.camera import frame_to_qimage
@@ -32,14 +33,7 @@ MAX_DISPLAY_SIDE = 1600
 def _shrink(array: np.ndarray, interpolation: int = cv2.INTER_AREA,
             fit: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
     """``array`` scaled to fit ``fit`` (w, h) or, without it, MAX_DISPLAY_SIDE; and the factor."""
-    h, w = array.shape[:2]
-    factor = min(1.0, MAX_DISPLAY_SIDE / max(h, w))
-    if fit is not None and fit[0] > 0 and fit[1] > 0:
-        factor = min(factor, fit[0] / w, fit[1] / h)
-    if factor >= 1.0:
-        return array, 1.0
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cv2.resize(array, size, interpolation=interpolation), factor
+    return shrink(array, MAX_DISPLAY_SIDE, interpolation, fit)
 
 
 @dataclass(frozen=True)
