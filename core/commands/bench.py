@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
+from core.sides import SIDES_PER_CAN
 
-SIDES = 7
+SIDES = SIDES_PER_CAN
 PHOTO_SIZE = 640
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "default"
 

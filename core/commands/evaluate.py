@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
+from core.sides import SIDES_PER_CAN
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--per-image", action="store_true", help="with --json: include every image")
     parser.add_argument("--limit", type=int, help="evaluate a seeded subset of N images "
                         "(keeps the good/defect proportions)")
-    parser.add_argument("--batch", type=int, default=7, help="images per forward pass (default 7)")
+    parser.add_argument("--batch", type=int, default=SIDES_PER_CAN,
+                        help=f"images per forward pass (default {SIDES_PER_CAN}, one can)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     parser.set_defaults(run=run)
 

@@ -21,6 +21,7 @@ from core.evaluation import metrics
 from core.images.shrink import shrink
 from core.progress import Progress
 from core.results import Outcome
+from core.sides import SIDES_PER_CAN
 
 if TYPE_CHECKING:  # imported for hints only: keep this module light for the GUI
     from core.model.model import Model
@@ -136,7 +137,7 @@ def limit_samples(samples: Sequence["LabeledImage"], limit: int | None,
 
 
 def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
-                   progress: Progress | None = None, batch: int = 7,
+                   progress: Progress | None = None, batch: int = SIDES_PER_CAN,
                    limit: int | None = None) -> EvalReport:
     """Run ``model`` over every image of ``data`` (a folder with good/ and defect/, or samples).
 

@@ -26,8 +26,9 @@ from core.scoring.calibration import Thresholds
 from core.images import resize_square
 from core.model.spec import SPEC_FILE, WEIGHTS_FILE, ModelSpec
 from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
+from core.sides import SIDES_PER_CAN
 
-MAX_BATCH = 7  # one can; larger lists are run in chunks of this size
+MAX_BATCH = SIDES_PER_CAN  # one can; larger lists are run in chunks of this size
 
 
 class Model:

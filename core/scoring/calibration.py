@@ -15,6 +15,8 @@ import numpy as np
 
 from core.results import Outcome
 
+_BY_SEVERITY = sorted(Outcome, key=lambda o: o.severity)
+
 
 @dataclass(frozen=True)
 class ScoreScale:
@@ -64,11 +66,13 @@ class Thresholds:
                 f"reject={self.reject}")
 
     def outcome(self, score: float) -> Outcome:
-        if score >= self.reject:
-            return Outcome.REJECT
-        if score >= self.review:
-            return Outcome.REVIEW
-        return Outcome.PASS
+        return _BY_SEVERITY[int(self.severities(score))]
+
+    def severities(self, scores: np.ndarray | float) -> np.ndarray:
+        """The rule of ``outcome`` for many scores at once: ``Outcome.severity`` per score
+        (0 pass, 1 review, 2 reject)."""
+        s = np.asarray(scores, dtype=float)
+        return np.where(s >= self.reject, 2, np.where(s >= self.review, 1, 0))
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -18,6 +18,7 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
+from common.sides import SIDES_PER_CAN
 from db.dto import LabelledSide
 from db.errors import ValidationError
 from db.permissions import Actor
@@ -27,7 +28,7 @@ from db.services.filters import apply_sort, effective_filter
 from db.services.rows import row_query
 
 _BATCH = 500
-SIDE_COLUMNS = 7
+SIDE_COLUMNS = SIDES_PER_CAN
 BASE_COLUMNS = ["id", "started_utc", "finished_utc", "day", "station", "product_sku",
                 "product_name", "warehouse", "operator", "model", "model_version",
                 "machine_verdict", "corrected_verdict", "verdict"]

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from common.sides import SIDES_PER_CAN
 from db.database import Database, to_naive_utc
 from db.dto import InspectionInfo, InspectionRow
 from db.errors import PermissionDenied, ValidationError
@@ -186,8 +187,8 @@ def _validate(new: NewInspection) -> None:
             raise ValidationError(name, "Expected a date and time.")
     if to_naive_utc(new.finished) < to_naive_utc(new.started):
         raise ValidationError("finished", "An inspection cannot finish before it started.")
-    if not 1 <= len(new.sides) <= 7:
-        raise ValidationError("sides", "An inspection has one to seven side results.")
+    if not 1 <= len(new.sides) <= SIDES_PER_CAN:
+        raise ValidationError("sides", f"An inspection has one to {SIDES_PER_CAN} side results.")
     names = [clean_text(side.side_name, "side_name", 64) for side in new.sides]
     if len(set(names)) != len(names):
         raise ValidationError("sides", "Each side may appear only once.")

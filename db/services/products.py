@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.sides import SIDES_PER_CAN
 from db.dto import ProductInfo
 from db.errors import Conflict, ValidationError
 from db.permissions import Actor
@@ -21,16 +22,15 @@ from db.schema import Inspection, Model, Product, Warehouse
 from db.services._base import Service, check_int, check_thresholds, clean_text
 from db.services.warehouses import check_room
 
-SIDE_COUNT = 7
 _UNSET = object()
 
 
 def check_side_names(value: object) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValidationError("side_names", f"Give exactly {SIDE_COUNT} side names.")
+        raise ValidationError("side_names", f"Give exactly {SIDES_PER_CAN} side names.")
     names = [clean_text(v, "side_names", 64) for v in value]
-    if len(names) != SIDE_COUNT:
-        raise ValidationError("side_names", f"A can has {SIDE_COUNT} sides; {len(names)} names "
+    if len(names) != SIDES_PER_CAN:
+        raise ValidationError("side_names", f"A can has {SIDES_PER_CAN} sides; {len(names)} names "
                                             "were given.")
     if len({n.casefold() for n in names}) != len(names):
         raise ValidationError("side_names", "Each side needs its own name.")

@@ -34,6 +34,7 @@ from gui.capture.inspection import CanInspection
 from gui.capture.slot import SlotWidget
 from gui.capture.slot_grid import SlotGrid
 from gui.errors import error_text
+from gui.theme import error_style
 from gui.widgets.image_view import OverlayControls, PreparedResult
 from gui.workers import TaskHandle, start_task
 
@@ -335,7 +336,7 @@ class CapturePanel(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+        self.status.setStyleSheet(error_style(error))
 
     def _update_buttons(self) -> None:
         busy, has_slots = self.busy, bool(self.slots)
