@@ -1,7 +1,8 @@
 """Inference-only speed-ups that do not change the result: BatchNorm folded into convolutions.
 
 In eval mode a BatchNorm after a convolution is an affine map per channel, so it can be folded into
-the convolution's weights and bias exactly (up to float rounding). The pairs are found by tracing
+the convolution's weights and bias exactly (up to float rounding; torch's
+``fuse_conv_bn_weights`` does the arithmetic). The pairs are found by tracing
 one forward pass with hooks: a BatchNorm whose input tensor IS a convolution's output. The folded
 copy is checked against the original on the example batch and discarded if it differs.
 
@@ -14,6 +15,7 @@ import logging
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +47,8 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
                for name, child in parent.named_children()}
     with torch.no_grad():
         for conv, bn in pairs:
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-            bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-            conv.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
-            conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias)
+            conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
+                                                          bn.running_var, bn.eps, bn.weight, bn.bias)
             parent, name = parents[id(bn)]
             # timm's BatchNormAct2d also applies dropout (identity in eval) and the activation.
             tail = [m for m in (getattr(bn, "drop", None), getattr(bn, "act", None)) if m is not None]

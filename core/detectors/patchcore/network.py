@@ -23,6 +23,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchvision.transforms.v2.functional import gaussian_blur
 
 from core.detectors.backbones import create_feature_backbone
 from core.detectors import catalogue
@@ -77,13 +78,9 @@ class PatchCoreNet(nn.Module):
         """Upsample [B, h, w] to ``size`` and blur with a Gaussian of ``sigma`` pixels there."""
         up = F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)
         if self.sigma > 0:
-            radius = int(math.ceil(3 * self.sigma))
-            t = torch.arange(-radius, radius + 1, dtype=up.dtype, device=up.device)
-            kernel = torch.exp(-0.5 * (t / self.sigma) ** 2)
-            kernel = kernel / kernel.sum()
-            up = F.pad(up, (radius, radius, radius, radius), mode="reflect")
-            up = F.conv2d(up, kernel.view(1, 1, 1, -1))   # separable: rows, then columns
-            up = F.conv2d(up, kernel.view(1, 1, -1, 1))
+            # A kernel of +-3 sigma, reflected borders (torchvision's separable implementation).
+            width = 2 * int(math.ceil(3 * self.sigma)) + 1
+            up = gaussian_blur(up, [width, width], [self.sigma, self.sigma])
         return up[:, 0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
