@@ -23,7 +23,7 @@ from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, 
                              QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
                              QWidget)
 
-from db.database import SQLITE_FILE
+from db.database import SQLITE_FILE, display_url
 from gui.context import AppContext
 from gui.errors import show_error
 
@@ -158,10 +158,8 @@ class MainWindow(QMainWindow):
 
     def _status_bar(self) -> None:
         settings = self.ctx.settings
-        where = settings.db_url or str(settings.data_dir / SQLITE_FILE)
-        if "@" in where:  # never show a password from a server URL
-            scheme, _, rest = where.partition("://")
-            where = f"{scheme}://…@{rest.rpartition('@')[2]}"
+        where = (display_url(settings.db_url) if settings.db_url
+                 else str(settings.data_dir / SQLITE_FILE))
         self.statusBar().addWidget(QLabel(f"Station: {settings.station_name}"))
         self.statusBar().addPermanentWidget(QLabel(f"Database: {where}"))
 
