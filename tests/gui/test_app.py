@@ -227,8 +227,7 @@ def test_an_unwritable_data_folder_is_explained(qtbot, tmp_path, monkeypatch):
 def test_first_start_of_run_gui_registers_the_bundled_model(qtbot, settings, monkeypatch):
     from db import Station
     from app.first_start import bundled_model_folder
-    if bundled_model_folder() is None:
-        pytest.skip("this checkout has no resources/models/default yet")
+    assert bundled_model_folder() is not None, "resources/models/default is missing from the checkout"
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
 
