@@ -44,6 +44,7 @@ def test_stratified_split_keeps_both_classes_on_both_sides():
     assert sorted(np.array([0, 0, 1, 1])[tiny_val]) == [0, 1]
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_with_a_seed(small_data):
     samples = scan_dataset(small_data)
     a = train_model(samples, TrainConfig(**FAST, seed=7), Progress(), "a")
@@ -59,6 +60,7 @@ def test_training_is_deterministic_with_a_seed(small_data):
                    zip(a.network.state_dict().values(), c.network.state_dict().values()))
 
 
+@pytest.mark.slow
 def test_progress_every_batch_and_cancel(small_data):
     samples = scan_dataset(small_data)
     calls = []
@@ -91,6 +93,7 @@ def test_cam_needs_both_classes(small_data):
         train_model([LabeledImage(goods[0].source, 2)], TrainConfig(**FAST), Progress(), "x")
 
 
+@pytest.mark.slow
 def test_samples_from_bytes_train_too(small_data):
     samples = [LabeledImage(s.source.read_bytes(), s.label) for s in scan_dataset(small_data)]
     model = train_model(samples, TrainConfig(**FAST), Progress(), "from-gallery")

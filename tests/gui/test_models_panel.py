@@ -42,6 +42,7 @@ def register(world, folder) -> int:
                                          spec.trained_on).id
 
 
+@pytest.mark.slow
 def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_path):
     data = make_synthetic_cans(tmp_path / "data", n_good=8, n_defect=8, size=64, seed=2)
     progress: list = []
@@ -60,6 +61,7 @@ def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_
     assert progress and any("epoch" in m for _, _, m in progress)
 
 
+@pytest.mark.slow
 def test_cancelling_a_training_saves_and_registers_nothing(qtbot, panel, world, tmp_path):
     data = make_synthetic_cans(tmp_path / "data", n_good=8, n_defect=8, size=64, seed=2)
     handle = panel.start_build(BuildRequest(name="never", source="folder", folder=str(data),
