@@ -16,9 +16,13 @@ import logging
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.model.spec import read_spec
+
+if TYPE_CHECKING:
+    from db import Station
+    from db.dto import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,8 @@ def bundled_model_folder() -> Path | None:
     return folder if (folder / "model.json").is_file() else None
 
 
-def install_bundled_model(station: Any, models_dir: Path,
-                          source: Path | None = None) -> Any | None:
+def install_bundled_model(station: Station, models_dir: Path,
+                          source: Path | None = None) -> ModelInfo | None:
     """Copy and register the bundled model once per data folder; the ModelInfo, or None when
     nothing was done (no bundled model, or installed before)."""
     source = source or bundled_model_folder()

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
@@ -25,7 +25,12 @@ from matplotlib.ticker import MaxNLocator
 
 from core.images.shrink import shrink
 from core.scoring.overlay import render_overlay
+from core.progress import Progress
+from db.dto import InspectionInfo, RateRow, VerdictCounts
 from db.records import GalleryFilter
+
+if TYPE_CHECKING:
+    from db import Actor, Station
 from app.inspection_detail import read_side
 from app.stats_charts import day_axis
 from app.palette import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
@@ -58,7 +63,7 @@ def describe_filter(f: GalleryFilter, names: dict[str, dict[int, str]]) -> str:
     return ", ".join(parts) or "all inspections"
 
 
-def build_report(progress: Any, station: Any, actor: Any, filters: GalleryFilter,
+def build_report(progress: Progress, station: Station, actor: Actor, filters: GalleryFilter,
                  path: Path, max_inspections: int = MAX_INSPECTIONS) -> ReportResult:
     path = Path(path)
     summary = station.stats.summary(actor, filters)
@@ -95,7 +100,8 @@ def build_report(progress: Any, station: Any, actor: Any, filters: GalleryFilter
     return ReportResult(path, summary.total, len(rows), pages)
 
 
-def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int) -> Figure:
+def _summary_page(summary: VerdictCounts, per_day: list[RateRow], filter_text: str,
+                  with_pages: int) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.suptitle("Can inspection report", fontsize=18, fontweight="bold", x=0.06, ha="left")
     left = [f"Filter: {filter_text}",
@@ -131,7 +137,7 @@ def _small(rgb: np.ndarray) -> np.ndarray:
     return shrink(rgb, PHOTO_SIDE)[0]
 
 
-def _inspection_page(info: Any) -> Figure:
+def _inspection_page(info: InspectionInfo) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     verdict = info.verdict + (f" (machine: {info.machine_verdict})"
                               if info.corrected_verdict else "")

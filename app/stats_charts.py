@@ -6,20 +6,35 @@ Pure matplotlib object API, so a script or a worker could draw an offscreen Figu
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Sequence
-
+from typing import Protocol, Sequence
 
 from matplotlib.dates import DateFormatter, DayLocator
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from db.dto import RateRow
+from db.dto import RateRow, VerdictCounts
 from app.palette import NEUTRAL_COLOUR, VERDICT_COLOURS
 
 MAX_BARS = 12       # more bars than this do not read on a line screen; the worst are shown
 
 
-def draw_charts(fig: Figure, data: Any) -> None:
+class ChartData(Protocol):
+    """What the charts draw: the statistics services' answers for one period."""
+
+    @property
+    def summary(self) -> VerdictCounts: ...
+    @property
+    def per_day(self) -> list[RateRow]: ...
+    @property
+    def per_product(self) -> list[RateRow]: ...
+    @property
+    def per_side(self) -> list[RateRow]: ...
+    @property
+    def per_operator(self) -> list[RateRow]: ...
+
+
+def draw_charts(fig: Figure, data: ChartData) -> None:
     """Five charts: rate per day (line), verdict counts, rate per product, side and operator."""
     fig.clear()
     grid = fig.add_gridspec(2, 3)
@@ -58,7 +73,7 @@ def _per_day(ax, rows: Sequence[RateRow]) -> None:
     day_axis(ax, days)
 
 
-def _counts(ax, summary: Any) -> None:
+def _counts(ax: Axes, summary: VerdictCounts) -> None:
     ax.set_title("Cans per verdict", loc="left", fontsize=11)
     keys = ("pass", "review", "reject")
     values = (summary.passed, summary.review, summary.rejected)
