@@ -20,10 +20,10 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeVar
 
 from common.errors import PersonFacingError
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 USERNAME_ENV = "STATION_USERNAME"
 PASSWORD_ENV = "STATION_PASSWORD"
 VERDICTS = ("pass", "review", "reject")
+_N = TypeVar("_N", bound="_Named")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -118,7 +119,12 @@ def _job(args: argparse.Namespace, settings: Settings, stdin: TextIO | None,
         station.close()
 
 
-def _find(value: str | None, items: list, key: Callable[[object], str], what: str) -> int | None:
+class _Named(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+def _find(value: str | None, items: Sequence[_N], key: Callable[[_N], str], what: str) -> int | None:
     """The id of the item whose ``key`` (or id) is ``value``; refused with the choices named."""
     if value is None:
         return None

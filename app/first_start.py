@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def bundled_model_folder() -> Path | None:
     """``resources/models/default`` if this installation ships it."""
-    folder = Path(str(resources.files("resources").joinpath("models", "default")))
+    folder = Path(str(resources.files("resources") / "models" / "default"))
     return folder if (folder / "model.json").is_file() else None
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.dates import date2num
 from matplotlib.ticker import MaxNLocator
 
 from core.images.shrink import shrink
@@ -68,9 +69,9 @@ def build_report(progress: Progress, station: Station, actor: Actor, filters: Ga
     path = Path(path)
     summary = station.stats.summary(actor, filters)
     per_day = station.stats.per_day(actor, filters)
-    names = {"products": {p.id: p.sku for p in station.products.list(actor)},
+    names: dict[str, dict[int, str]] = {"products": {p.id: p.sku for p in station.products.list(actor)},
              "warehouses": {w.id: w.name for w in station.warehouses.list(actor)},
-             "operators": {r.key: r.label for r in station.stats.per_operator(actor)}}
+             "operators": {cast(int, r.key): r.label for r in station.stats.per_operator(actor)}}
     rows = station.inspections.page(actor, filters, "-started", 0, max(1, max_inspections)) \
         if max_inspections > 0 else []
     total_steps = len(rows) + 1
@@ -115,8 +116,8 @@ def _summary_page(summary: VerdictCounts, per_day: list[RateRow], filter_text: s
     fig.text(0.06, 0.88, "\n".join(left), va="top", fontsize=11, linespacing=1.7)
     ax = fig.add_axes((0.07, 0.1, 0.52, 0.45))
     if per_day:
-        days = [r.key for r in per_day]
-        ax.plot(days, [100 * r.defect_rate for r in per_day], marker="o",
+        days = [cast(date, r.key) for r in per_day]     # per-day rows are keyed by day
+        ax.plot(date2num(days), [100 * r.defect_rate for r in per_day], marker="o",
                 color=VERDICT_COLOURS["reject"])
         ax.set_ylim(bottom=0)
         day_axis(ax, days)

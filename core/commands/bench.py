@@ -8,6 +8,8 @@ photos; VGG16 uses RANDOM weights (the time does not depend on the weights' valu
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
@@ -19,6 +21,9 @@ from core.sides import SIDES_PER_CAN
 SIDES = SIDES_PER_CAN
 PHOTO_SIZE = 640
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "default"
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.passive_wait:
         import os
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read once, when torch loads its OpenMP runtime

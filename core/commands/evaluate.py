@@ -1,6 +1,8 @@
 """``evaluate DATA_DIR --model MODEL_DIR [--json] [--limit N]``: how well a model does on a labelled folder."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
@@ -8,6 +10,9 @@ from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
 from core.sides import SIDES_PER_CAN
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = Path(args.data_dir).expanduser()
     if not (data_dir / "good").is_dir() and not (data_dir / "defect").is_dir():
         print(f"error: {data_dir} has neither good/ nor defect/ folder", file=sys.stderr)
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 

@@ -5,11 +5,16 @@ than seven images the report holds several cans.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     set_threads(args.threads, settings)
     import cv2
 

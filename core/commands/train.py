@@ -2,10 +2,15 @@
 save a model. The detector kinds and their options come from ``core.detectors.catalogue``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 from pathlib import Path
 
 from core.commands._common import job, set_threads
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,7 +68,7 @@ def detector_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     set_threads(args.threads, settings)
     from core.progress import console_progress
     from core.training import TrainConfig, scan_dataset, train_model

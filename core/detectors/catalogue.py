@@ -193,7 +193,8 @@ def modules() -> tuple[str, ...]:
 def resolve(ref: str) -> Callable[..., Any]:
     """The function a ``"module:function"`` reference names; imports its module."""
     module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
 
 
 def _module_exists(name: str) -> bool:

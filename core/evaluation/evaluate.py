@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -69,7 +69,7 @@ class EvalReport:
         return int(np.sum(self.labels == 1))
 
     def to_dict(self, per_image: bool = False) -> dict:
-        def r(v):
+        def r(v: float | None) -> float | None:
             return None if v is None else round(float(v), 4)
         out = {
             "model": self.model_name, "model_version": self.model_version,
@@ -93,7 +93,7 @@ class EvalReport:
         return out
 
 
-def _mask_path(source) -> Path | None:
+def _mask_path(source: str | Path | bytes) -> Path | None:
     """DATA_DIR/defect/x.jpg -> DATA_DIR/masks/x.png, if the data set has masks at all."""
     if not isinstance(source, (str, Path)):
         return None
@@ -201,17 +201,17 @@ def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
         progress.report(min(start + batch, total), total, f"Evaluated {min(start + batch, total)} of {total}")
 
     y = np.asarray(labels, dtype=np.int64)
-    s = np.asarray(scores, dtype=np.float64)
+    score_array = np.asarray(scores, dtype=np.float64)
     thresholds = model.spec.thresholds
     report = EvalReport(
         model_name=model.spec.name, model_version=str(model.spec.version), detector=model.spec.kind,
-        data=label, names=names, labels=y, scores=s, outcomes=outcomes,
+        data=label, names=names, labels=y, scores=score_array, outcomes=outcomes,
         review_threshold=float(thresholds.review), reject_threshold=float(thresholds.reject),
-        image_auroc=_or_none(metrics.roc_auc, y, s, notes, "image AUROC"),
-        average_precision=_or_none(metrics.average_precision, y, s, notes, "average precision"),
-        decision=metrics.operating_point(y, s, 0.5),
-        at_review=metrics.operating_point(y, s, thresholds.review),
-        at_reject=metrics.operating_point(y, s, thresholds.reject),
+        image_auroc=_or_none(metrics.roc_auc, y, score_array, notes, "image AUROC"),
+        average_precision=_or_none(metrics.average_precision, y, score_array, notes, "average precision"),
+        decision=metrics.operating_point(y, score_array, 0.5),
+        at_review=metrics.operating_point(y, score_array, thresholds.review),
+        at_reject=metrics.operating_point(y, score_array, thresholds.reject),
         review_share=float(np.mean([o == Outcome.REVIEW.value for o in outcomes])),
         latency_ms=1000.0 * inference_s / total, notes=notes)
     if has_masks:
@@ -226,7 +226,7 @@ def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
     return report
 
 
-def _or_none(fn, a, b, notes: list[str], what: str) -> float | None:
+def _or_none(fn: Callable[..., float], a: Any, b: Any, notes: list[str], what: str) -> float | None:
     """Metrics undefined for this data (one class only, no regions) become None plus a note."""
     try:
         return fn(a, b)

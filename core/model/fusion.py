@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,7 +28,7 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
     calls: list[tuple[nn.Module, object, object]] = []
     counts: dict[int, int] = {}
 
-    def hook(mod, inputs, output):
+    def hook(mod: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         calls.append((mod, inputs[0], output))
         counts[id(mod)] = counts.get(id(mod), 0) + 1
 
@@ -47,6 +48,7 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
                for name, child in parent.named_children()}
     with torch.no_grad():
         for conv, bn in pairs:
+            assert bn.running_mean is not None and bn.running_var is not None  # eval-mode BN
             conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
                                                           bn.running_var, bn.eps, bn.weight, bn.bias)
             parent, name = parents[id(bn)]
@@ -62,7 +64,7 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
     return module
 
 
-def _close(a, b) -> bool:
+def _close(a: Any, b: Any) -> bool:
     if isinstance(a, (tuple, list)):
         return all(_close(x, y) for x, y in zip(a, b))
     return bool(torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(a.abs().max()) + 1e-5))

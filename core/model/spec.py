@@ -90,7 +90,7 @@ class ModelSpec:
                    heatmap_scale=heatmap_scale, thresholds=thresholds,
                    class_names=tuple(str(c) for c in data.get("class_names", ("Good", "Anomaly"))))
 
-    def replace(self, **changes) -> "ModelSpec":
+    def replace(self, **changes: Any) -> ModelSpec:
         return replace(self, **changes)
 
 

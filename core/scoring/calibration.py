@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from core.results import Outcome
 
@@ -32,7 +35,7 @@ class ScoreScale:
         if not (self.raw_low < self.raw_threshold < self.raw_high):
             raise ValueError(f"score scale needs raw_low < raw_threshold < raw_high, got {values}")
 
-    def normalise(self, raw):
+    def normalise(self, raw: Any) -> Any:
         """Works on floats and numpy arrays of any shape; returns the same kind."""
         arr = np.asarray(raw, dtype=np.float64)
         lower = 0.5 * (arr - self.raw_low) / (self.raw_threshold - self.raw_low)
@@ -99,7 +102,7 @@ BAND_MIN, BAND_MAX = 0.05, 0.2
 FALLBACK_BAND = 0.1
 
 
-def calibrate(val_scores_raw, val_labels) -> tuple[ScoreScale, Thresholds, dict]:
+def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike) -> tuple[ScoreScale, Thresholds, dict]:
     """Score scale and thresholds from validation raw scores (labels 0 good, 1 anomaly).
 
     Non-finite scores are ignored (counted in ``info``); ``ValueError`` if none is left.

@@ -19,6 +19,7 @@ time uses a module (``Model`` owns it).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,9 @@ from torchvision.transforms.v2.functional import gaussian_blur
 from core.detectors.backbones import create_feature_backbone
 from core.detectors import catalogue
 
+if TYPE_CHECKING:
+    from core.model.spec import ModelSpec
+
 DEFAULT_LAYERS: tuple[int, ...] = catalogue.get("patchcore").option("layers").default
 SIGMA_PX: float = catalogue.get("patchcore").option("sigma").default
 # Queries per distance chunk: bounds the [queries, bank] matrix to ~80 MB at a 10k-patch bank.
@@ -35,6 +39,9 @@ QUERY_CHUNK = 2048
 
 
 class PatchCoreNet(nn.Module):
+    memory_bank: torch.Tensor   # a buffer: [bank_size, feature_dim]
+    extractor: Any              # timm's multi-stage feature extractor
+
     def __init__(self, backbone: str, bank_size: int, layers: tuple[int, ...] = DEFAULT_LAYERS,
                  sigma: float = SIGMA_PX, pretrained: bool = False) -> None:
         super().__init__()
@@ -84,11 +91,11 @@ class PatchCoreNet(nn.Module):
         return up[:, 0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        maps = self.smooth(self.nearest_distance(self.patch_features(x)), tuple(x.shape[-2:]))
+        maps = self.smooth(self.nearest_distance(self.patch_features(x)), (x.shape[-2], x.shape[-1]))
         return maps.amax(dim=(1, 2)), maps
 
 
-def patchcore_config(spec) -> dict:
+def patchcore_config(spec: ModelSpec) -> dict:
     """The architecture recorded by the trainer in ``spec.extra['patchcore']``."""
     config = dict(spec.extra.get("patchcore", {}))
     if "bank_size" not in config:
@@ -96,7 +103,7 @@ def patchcore_config(spec) -> dict:
     return config
 
 
-def build_patchcore(spec) -> PatchCoreNet:
+def build_patchcore(spec: ModelSpec) -> PatchCoreNet:
     config = patchcore_config(spec)
     return PatchCoreNet(spec.backbone, bank_size=int(config["bank_size"]),
                         layers=tuple(config.get("layers", DEFAULT_LAYERS)),

@@ -23,7 +23,8 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import torch
@@ -35,13 +36,17 @@ from core.detectors.patchcore.network import DEFAULT_LAYERS, SIGMA_PX, PatchCore
 from core.errors import DatasetInvalid
 from core.progress import Progress
 from core.detectors import catalogue
+from core.training.config import LabeledImage, TrainConfig
+
+if TYPE_CHECKING:
+    from core.model.model import Model
 
 _ENTRY = catalogue.get("patchcore")
 MIN_TRAIN_GOOD = _ENTRY.min_good - 1   # the bank's images; the catalogue's minimum leaves one to calibrate on
 MIN_CALIBRATION_GOOD = 3
 
 
-def _default(name: str):
+def _default(name: str) -> Any:
     return _ENTRY.option(name).default
 
 
@@ -56,7 +61,7 @@ class PatchCoreOptions:
     sigma: float = SIGMA_PX
 
 
-def options_from(config) -> PatchCoreOptions:
+def options_from(config: TrainConfig) -> PatchCoreOptions:
     """``TrainConfig.options`` may override any of the catalogue's PatchCore options; a name it
     does not declare, or a wrong value, raises ``OptionInvalid``."""
     given = _ENTRY.converted(dict(getattr(config, "options", {}) or {}))
@@ -79,13 +84,13 @@ def split_for_patchcore(samples: Sequence, val_fraction: float, seed: int) -> tu
     return bank, cal + defects
 
 
-def _batches(items: list, size: int):
+def _batches(items: list, size: int) -> Iterator[tuple[int, list]]:
     for start in range(0, len(items), size):
         yield start, items[start:start + size]
 
 
-def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
-                    options: PatchCoreOptions | None = None):
+def train_patchcore(samples: Sequence[LabeledImage], config: TrainConfig, progress: Progress, name: str,
+                    options: PatchCoreOptions | None = None) -> Model:
     """A calibrated PatchCore ``Model`` from labelled samples (``LabeledImage``); caller saves it."""
     from core.images import load_image
     from core.model.model import Model
@@ -158,13 +163,13 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
     return Model(spec, net)
 
 
-def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: float) -> dict:
+def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: float) -> dict[str, float]:
     """What the calibration images say (optimistic with defects: the threshold was fitted on them)."""
     from core.evaluation import metrics
 
     y, s = np.asarray(labels), np.asarray(raw_scores)
     op = metrics.operating_point(y, s, threshold)
-    out = {"val_images": int(y.size), "val_good_flagged": op.fp}
+    out: dict[str, float] = {"val_images": int(y.size), "val_good_flagged": op.fp}
     if 0 < y.sum() < y.size:
         out |= {"val_auroc": round(metrics.roc_auc(y, s), 4), "val_recall": round(op.recall, 4)}
     return out
