@@ -39,7 +39,7 @@ class OriginalImage:
     ext: str            # "jpg", "png", ...
 
     @classmethod
-    def from_path(cls, path: str | Path) -> "OriginalImage | None":
+    def from_path(cls, path: str | Path) -> OriginalImage | None:
         """The file's bytes, or None for a format the record should not keep as it is."""
         path = Path(path)
         ext = stored_extension(path)

@@ -8,12 +8,11 @@ photos; VGG16 uses RANDOM weights (the time does not depend on the weights' valu
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.commands._common import job, resolve_model, set_threads
 from core.sides import SIDES_PER_CAN
@@ -59,8 +58,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
     from core.evaluation.benchmarking import bench_model, photos, vgg16_cam_model
-    from core.model.model import Model
     from core.model.io import load_model
+    from core.model.model import Model
 
     jpegs = photos(args.images, SIDES, PHOTO_SIZE)
     model = load_model(resolve_model(args.model, settings))

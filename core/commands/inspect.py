@@ -5,11 +5,10 @@ than seven images the report holds several cans.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.commands._common import job, resolve_model, set_threads
 
@@ -36,10 +35,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     set_threads(args.threads, settings)
     import cv2
 
-    from core.verdict import inspect_can
     from core.model.io import load_model
     from core.scoring.overlay import render_overlay
     from core.sides import DEFAULT_SIDE_NAMES
+    from core.verdict import inspect_can
 
     model = load_model(resolve_model(args.model, settings))
     out = Path(args.out).expanduser() if args.out else None

@@ -10,9 +10,10 @@ operating points below read the same for every detector.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -88,8 +89,8 @@ class EvalReport:
         }
         if per_image:
             out["per_image"] = [
-                {"name": n, "label": int(l), "score": round(float(s), 4), "outcome": o}
-                for n, l, s, o in zip(self.names, self.labels, self.scores, self.outcomes)]
+                {"name": n, "label": int(y), "score": round(float(s), 4), "outcome": o}
+                for n, y, s, o in zip(self.names, self.labels, self.scores, self.outcomes)]
         return out
 
 
@@ -119,8 +120,8 @@ def _shrink(mask: np.ndarray, heat: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return small_mask > MASK_LEVEL, small_heat
 
 
-def limit_samples(samples: Sequence["LabeledImage"], limit: int | None,
-                  seed: int = 0) -> list["LabeledImage"]:
+def limit_samples(samples: Sequence[LabeledImage], limit: int | None,
+                  seed: int = 0) -> list[LabeledImage]:
     """A seeded subset of ``limit`` samples that keeps the good/defect proportions."""
     samples = list(samples)
     if limit is None or limit >= len(samples):
@@ -136,7 +137,7 @@ def limit_samples(samples: Sequence["LabeledImage"], limit: int | None,
     return chosen
 
 
-def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
+def evaluate_model(model: Model, data: str | Path | Sequence[LabeledImage],
                    progress: Progress | None = None, batch: int = SIDES_PER_CAN,
                    limit: int | None = None) -> EvalReport:
     """Run ``model`` over every image of ``data`` (a folder with good/ and defect/, or samples).

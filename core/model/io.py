@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ModelFileInvalid
-from core.model.spec import SPEC_FILE, WEIGHTS_FILE, read_spec
+from core.model.spec import WEIGHTS_FILE, read_spec
 
 if TYPE_CHECKING:
     from core.model.model import Model
@@ -55,7 +55,7 @@ def read_safetensors_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]
     return out
 
 
-def load_model(folder: str | Path) -> "Model":
+def load_model(folder: str | Path) -> Model:
     """Load and check a model folder; raises ``ModelFileInvalid`` with the reason."""
     import torch
     from safetensors.torch import load_file

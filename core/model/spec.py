@@ -50,7 +50,7 @@ class ModelSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ModelSpec":
+    def from_dict(cls, data: Any) -> ModelSpec:
         """Validate and build; raises ``ValueError`` with a readable reason."""
         if not isinstance(data, dict):
             raise ValueError("model.json must hold a JSON object")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,7 @@ class ScoreScale:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ScoreScale":
+    def from_dict(cls, data: dict) -> ScoreScale:
         return cls(float(data["raw_low"]), float(data["raw_threshold"]), float(data["raw_high"]))
 
 
@@ -81,7 +80,7 @@ class Thresholds:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Thresholds":
+    def from_dict(cls, data: dict) -> Thresholds:
         return cls(float(data.get("review", 0.5)), float(data.get("reject", 0.5)))
 
 

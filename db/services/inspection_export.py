@@ -14,16 +14,19 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import Result, Select, func, select
+from sqlalchemy.orm import Session
 
 from common.sides import SIDES_PER_CAN
+from db.database import Database
 from db.dto import LabelledSide
 from db.errors import ValidationError
+from db.filestore import FileStore
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
-from db.schema import Inspection, SideResult
+from db.schema import Inspection, SideResult, User
 from db.services.filters import apply_sort, effective_filter
 from db.services.rows import row_query
 
@@ -44,6 +47,15 @@ def csv_header() -> list[str]:
 
 class ExportMixin:
     """Mixed into InspectionService (which provides _db, _files, _authorize, _audit)."""
+
+    if TYPE_CHECKING:      # what the service class provides
+        _db: Database
+        _files: FileStore
+
+        def _authorize(self, s: Session, actor: Actor, action: str) -> User: ...
+        def _audit(self, s: Session, user: User | None, action: str, target: str = "",
+                   **details: Any) -> None: ...
+        def _where(self, q: Select, f: GalleryFilter, by_day: bool = False) -> Select: ...
 
     def export_csv(self, actor: Actor, filters: GalleryFilter | None,
                    dest: str | Path | TextIO, sort: str = "started") -> int:
@@ -122,7 +134,7 @@ class ExportMixin:
                     for r in s.execute(q)]
 
 
-def _batches(result) -> Iterator[list]:  # noqa: ANN001 (a SQLAlchemy Result)
+def _batches(result: Result[Any]) -> Iterator[list]:
     for part in result.partitions(_BATCH):
         yield list(part)
 

@@ -10,6 +10,7 @@ Threading: every method is safe to call from any thread (one short transaction p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,10 +105,10 @@ class ProductService(Service):
                 changes["side_names"] = check_side_names(side_names)
             if thresholds is not _UNSET:
                 changes["thresholds"] = check_thresholds(thresholds, optional=True)
-            target = p.warehouse_id if warehouse_id is _UNSET else warehouse_id
+            target = p.warehouse_id if warehouse_id is _UNSET else cast(int, warehouse_id)
             if "quantity" in changes or target != p.warehouse_id:
                 w = self._get(s, Warehouse, target, "Warehouse", lock=True)
-                check_room(s, w, changes.get("quantity", p.quantity), except_product=p.id)
+                check_room(s, w, cast(int, changes.get("quantity", p.quantity)), except_product=p.id)
                 if target != p.warehouse_id:
                     changes["warehouse_id"] = target
             for key, value in changes.items():

@@ -2,20 +2,32 @@
 list, and a row of buttons acting on the selected record.
 
 The rows come from a ``ListTableModel`` (catalogues are small: the service returns them whole);
-a ``RowFilterProxy`` (Qt's ``QSortFilterProxyModel``) searches and sorts them. The table reloads when the panel is shown, so numbers
-another panel changed (a warehouse's free space after a product moved) are current.
+a ``RowFilterProxy`` (Qt's ``QSortFilterProxyModel``) searches and sorts them. The table reloads
+when the panel is shown, so numbers another panel changed (a warehouse's free space after a product
+moved) are current.
 
 Threading: GUI thread only. List calls are one short read each; edits that may be slow run in
 the dialogs' workers (see ``form_dialog``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QShowEvent
-from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                             QMessageBox, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.context import AppContext
 from gui.errors import show_error

@@ -8,7 +8,7 @@ QImages; the newest one is handed out as numpy by ``frame()``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal

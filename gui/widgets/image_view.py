@@ -10,8 +10,8 @@ every can (colours from ``core.scoring.overlay``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -20,8 +20,8 @@ from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 from core.images.shrink import shrink
-from core.scoring.overlay import heat_colours
 from core.results import Box
+from core.scoring.overlay import heat_colours
 from gui.camera import frame_to_qimage
 
 DEFAULT_OPACITY = 0.45
@@ -209,8 +209,8 @@ class ImageView(QWidget):
 class OverlayControls(QWidget):
     """"Heatmap" check box and an opacity slider; drives every bound ``ImageView`` live."""
 
-    visibilityChanged = pyqtSignal(bool)
-    opacityChanged = pyqtSignal(float)
+    visibilityChanged = pyqtSignal(bool)  # noqa: N815  (Qt signals are camelCase)
+    opacityChanged = pyqtSignal(float)  # noqa: N815  (Qt signals are camelCase)
 
     def __init__(self, parent: QWidget | None = None, views: Sequence[ImageView] = ()) -> None:
         super().__init__(parent)

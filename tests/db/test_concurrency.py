@@ -14,7 +14,7 @@ from tests.db.helpers import PASSWORD, World, new_inspection
 PER_PROCESS = 25
 
 
-def _writer(url: str | None, data_dir: str, username: str, product_id: int, start,  # noqa: ANN001
+def _writer(url: str | None, data_dir: str, username: str, product_id: int, start,
             root: str) -> None:
     sys.path.insert(0, root)
     from tests.db.conftest import FAST_HASHER

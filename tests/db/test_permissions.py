@@ -111,7 +111,7 @@ def test_every_service_method_is_covered(station: Station) -> None:
     public = set()
     for name in ACTOR_SERVICES:
         service = getattr(station, name)
-        for attr, fn in inspect.getmembers(service, inspect.ismethod):
+        for attr, _fn in inspect.getmembers(service, inspect.ismethod):
             if not attr.startswith("_"):
                 public.add((name, attr))
     assert public - NO_ACTOR == set(CALLS)

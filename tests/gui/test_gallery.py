@@ -95,7 +95,7 @@ def test_sort_goes_through_the_service(qtbot, make_ctx, cans):
 
 def _open_detail(qtbot, panel, inspection_id):
     for r in range(panel.model.rowCount()):
-        qtbot.waitUntil(lambda: panel.model.row(r) is not None)
+        qtbot.waitUntil(lambda r=r: panel.model.row(r) is not None)
         if panel.model.row(r).id == inspection_id:
             index = panel.model.index(r, 0)
             rect = panel.grid.visualRect(index)
@@ -178,9 +178,9 @@ def test_csv_and_pdf_export_of_the_filtered_set(qtbot, make_ctx, world, cans, tm
 
 
 def test_pdf_report_caps_the_pages_and_says_so(qtbot, world, cans, tmp_path):
+    from app.report import build_report
     from core.progress import Progress
     from db.records import GalleryFilter
-    from app.report import build_report
 
     result = build_report(Progress(), world.station, world.supervisor, GalleryFilter(),
                           tmp_path / "r.pdf", max_inspections=2)

@@ -5,13 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from PyQt5.QtCore import QObject, QThread
 
 from core.errors import Cancelled, UnreadableImage
 from gui import workers
-
-
 
 
 def _record(handle: workers.TaskHandle) -> list:

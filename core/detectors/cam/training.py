@@ -5,8 +5,9 @@ per image and augmented view (``config.views`` views per training image, view 0 
 cached; each epoch then runs only the last blocks and the head, on a random cached view of each
 image. The head trains alone for ``head_warmup_epochs`` first (a linear probe on ImageNet features
 already separates good from dented cans well); fine-tuning the last block then starts from it
-instead of from a random head, which on the cans data overfit and lost about 0.05 AUROC. BatchNorm keeps its ImageNet statistics (batches of a few dozen cans would make them
-noisy); its affine weights still train.
+instead of from a random head, which on the cans data overfit and lost about 0.05 AUROC. BatchNorm
+keeps its ImageNet statistics (batches of a few dozen cans would make them noisy); its affine
+weights still train.
 
 Deterministic for a given seed: numpy ``Generator`` and ``torch.Generator`` seeded from it,
 deterministic torch algorithms while training.
@@ -22,16 +23,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.images.augment import augment
-from core.scoring.calibration import ScoreScale, calibrate
+from core.detectors import catalogue
 from core.detectors.cam.network import CamNet
-from core.errors import DatasetInvalid
+from core.evaluation.metrics import roc_auc
 from core.images import load_image, resize_square
+from core.images.augment import augment
 from core.model.model import Model
 from core.model.spec import ModelSpec
 from core.progress import Progress
-from core.detectors import catalogue
-from core.evaluation.metrics import roc_auc
+from core.scoring.calibration import ScoreScale, calibrate
 from core.training import LabeledImage, TrainConfig, stratified_split
 
 HEAD_DROPOUT = 0.2
