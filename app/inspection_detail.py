@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.images import load_image
-from core.progress import Progress
 from core.results import Box, heatmap_from_png16
+from core.progress import Progress
 from db.dto import CorrectionInfo, InspectionInfo, SideResultInfo
 
 if TYPE_CHECKING:

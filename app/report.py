@@ -20,21 +20,21 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.dates import date2num
 from matplotlib.figure import Figure
+from matplotlib.dates import date2num
 from matplotlib.ticker import MaxNLocator
 
 from core.images.shrink import shrink
-from core.progress import Progress
 from core.scoring.overlay import render_overlay
+from core.progress import Progress
 from db.dto import InspectionInfo, RateRow, VerdictCounts
 from db.records import GalleryFilter
 
 if TYPE_CHECKING:
     from db import Actor, Station
 from app.inspection_detail import read_side
-from app.palette import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
 from app.stats_charts import day_axis
+from app.palette import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
 
 A4_LANDSCAPE = (11.69, 8.27)
 MAX_INSPECTIONS = 50

@@ -4,8 +4,8 @@ Thread rule: runs on the thread that owns ``model`` (see ``core.model.model.Mode
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timezone
+from collections.abc import Sequence
 
 from core.images import ImageSource, load_image
 from core.model.model import Model

@@ -5,17 +5,8 @@ services; see docs/DB.md for the permission matrix, the files and the schema.
 """
 from __future__ import annotations
 
-from db.errors import (
-                       AccountLocked,
-                       Conflict,
-                       DatabaseBusy,
-                       InvalidCredentials,
-                       NotFound,
-                       PermissionDenied,
-                       SchemaOutdated,
-                       StationDataError,
-                       ValidationError,
-)
+from db.errors import (AccountLocked, Conflict, DatabaseBusy, InvalidCredentials, NotFound,
+                       PermissionDenied, SchemaOutdated, StationDataError, ValidationError)
 from db.permissions import Actor, Role
 from db.records import GalleryFilter, NewInspection, NewSide
 from db.station import Station

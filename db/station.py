@@ -122,7 +122,7 @@ class Station:
             try:
                 with self.database.engine.begin() as conn:
                     conn.exec_driver_sql("PRAGMA optimize")
-            except Exception:
+            except Exception:  # never fail a shutdown for statistics
                 log.debug("ANALYZE failed at close", exc_info=True)
         self.database.dispose()
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
 from typing import Protocol
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
@@ -153,7 +153,7 @@ class _Grabber(QObject):
                 self.stop_event.wait(max(0.0, self._period - (time.monotonic() - t0)))
         except CameraUnavailable as exc:
             self.lost.emit(str(exc))
-        except Exception as exc:
+        except Exception as exc:  # any driver failure must reach the operator
             log.exception("camera failed")
             self.lost.emit(f"The camera failed: {exc}. Captured photos are kept.")
         finally:

@@ -12,16 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLayout,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-)
+from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QLineEdit,
+                             QPushButton, QVBoxLayout)
 
 from gui.forms import FieldErrors
 from gui.workers import TaskHandle, start_task

@@ -14,25 +14,14 @@ Threading: GUI thread only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QKeySequence
-from PyQt5.QtWidgets import (
-    QAction,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QMainWindow,
-    QPushButton,
-    QScrollArea,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                             QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
+                             QWidget)
 
 from db.database import SQLITE_FILE, display_url
 from gui.context import AppContext
@@ -224,7 +213,7 @@ class MainWindow(QMainWindow):
             if callable(stop):
                 try:
                     stop()
-                except Exception:
+                except Exception:  # keep shutting the others down
                     log.exception("shutting down panel %s failed", key)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

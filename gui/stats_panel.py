@@ -19,12 +19,12 @@ from PyQt5.QtCore import QDate
 from PyQt5.QtGui import QShowEvent
 from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.stats_charts import draw_charts
 from db.dto import RateRow, VerdictCounts
 from db.records import GalleryFilter
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.filter_bar import NO_DATE, FilterBar, date_edit
+from app.stats_charts import draw_charts
 from gui.workers import TaskHandle, start_task
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", None),

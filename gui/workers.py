@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
@@ -125,7 +125,7 @@ def shutdown_all(timeout: float = 5.0) -> list[QThread]:
         try:
             if entry.stop is not None:
                 entry.stop()
-        except Exception:
+        except Exception:  # one bad stopper must not keep the others running
             log.exception("stopping thread %s failed", entry.name)
         entry.thread.quit()
     deadline = time.monotonic() + timeout

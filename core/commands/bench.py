@@ -8,11 +8,12 @@ photos; VGG16 uses RANDOM weights (the time does not depend on the weights' valu
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.commands._common import job, resolve_model, set_threads
 from core.sides import SIDES_PER_CAN

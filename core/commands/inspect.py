@@ -5,10 +5,11 @@ than seven images the report holds several cans.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from core.commands._common import job, resolve_model, set_threads
 

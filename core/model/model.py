@@ -13,19 +13,19 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 import torch
 from torch import nn
 
+from core.scoring.boxes import boxes_from_map
+from core.scoring.calibration import Thresholds
 from core.images import resize_square
 from core.model.spec import SPEC_FILE, WEIGHTS_FILE, ModelSpec
 from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
-from core.scoring.boxes import boxes_from_map
-from core.scoring.calibration import Thresholds
 from core.sides import SIDES_PER_CAN
 
 MAX_BATCH = SIDES_PER_CAN  # one can; larger lists are run in chunks of this size

@@ -19,26 +19,18 @@ from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QShortcut,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt5.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QShortcut, QVBoxLayout, QWidget)
 
-from core.images.formats import file_dialog_filter
 from core.results import CanResult
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
-from gui.capture.banner import VerdictBanner
 from gui.capture.camera_box import CameraBox
-from gui.capture.inspection import CanInspection
+from gui.capture.banner import VerdictBanner
+from core.images.formats import file_dialog_filter
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
 from gui.capture.product_bar import ProductBar
+from gui.capture.inspection import CanInspection
 from gui.capture.slot import SlotWidget
 from gui.capture.slot_grid import SlotGrid
 from gui.errors import error_text

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+                             QWidget)
 
-from app.recording import OriginalImage
 from core.results import SideResult
+from app.recording import OriginalImage
 from gui.theme import ACCENT_COLOUR, EMPTY_BORDER_COLOUR, OUTCOME_COLOURS
 from gui.widgets.image_view import ImageView, PreparedResult
 

@@ -11,29 +11,15 @@ from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QIcon, QImage, QPixmap
-from PyQt5.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt5.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget,
+                             QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
-from app.inspection_detail import Detail, SideView, load_detail
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
-from gui.theme import (
-    REJECT_COLOUR,
-    TEXT_COLOUR,
-    VERDICT_TEXT,
-    VERDICT_TEXT_COLOURS,
-    error_style,
-    verdict_badge_css,
-)
+from app.inspection_detail import Detail, SideView, load_detail
+from gui.theme import (REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS,
+                       error_style, verdict_badge_css)
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.workers import TaskHandle, start_task
 
@@ -217,7 +203,7 @@ class DetailDialog(QDialog):
         self.corrected.emit()
         self.reload()
 
-    def done(self, result: int) -> None:
+    def done(self, result: int) -> None:  # Qt's name; wait for our short reads
         if self._task is not None:
             self._task.cancel()
             self._task.wait()

@@ -14,28 +14,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt5.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QLabel,
+                             QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                             QVBoxLayout, QWidget)
 
-from app.model_jobs import BuildRequest, build_and_register, evaluate_folder
-from core.errors import Cancelled
 from core.scoring.calibration import Thresholds
+from core.errors import Cancelled
 from gui.errors import error_text
 from gui.models.activate_dialog import ActivateDialog
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import EvaluationCharts
+from app.model_jobs import BuildRequest, build_and_register, evaluate_folder
 from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from db import Station, cli
+from db import cli
+from db import Station
 from tests.db.conftest import FAST_HASHER
 
 

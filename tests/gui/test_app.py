@@ -3,8 +3,8 @@ starts and ends cleanly, and errors reach a person as the house rules say."""
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
+import threading
 
 import pytest
 from PyQt5.QtCore import Qt, QTimer

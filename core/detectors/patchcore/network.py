@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.transforms.v2.functional import gaussian_blur
 
-from core.detectors import catalogue
 from core.detectors.backbones import create_feature_backbone
+from core.detectors import catalogue
 
 if TYPE_CHECKING:
     from core.model.spec import ModelSpec
