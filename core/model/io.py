@@ -71,7 +71,7 @@ def load_model(folder: str | Path) -> Model:
         network = build_network(spec)
     except KeyError as exc:
         raise ModelFileInvalid(folder, str(exc.args[0])) from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the builder raises, the file is unusable
         raise ModelFileInvalid(folder, f"the network for kind {spec.kind!r} / backbone "
                                        f"{spec.backbone!r} cannot be built ({exc})") from None
     expected = network.state_dict()
@@ -87,7 +87,7 @@ def load_model(folder: str | Path) -> Model:
                                            f"needs {tuple(tensor.shape)}")
     try:
         state = load_file(str(weights))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - safetensors raises several types for damaged files
         raise ModelFileInvalid(folder, f"{WEIGHTS_FILE} cannot be read ({exc})") from None
     # Weights may be stored in half precision to keep model folders small; compute in float32.
     state = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in state.items()}
