@@ -1,6 +1,7 @@
 """Hostile files for tests: a FIFO, links to endless devices, a huge sparse file, and a deadline.
 
-``hostile_files(folder, name, head)`` makes, under ``folder``, one of each kind named like a real
+``hostile_files(folder, name, head)`` makes, under ``folder``, one of each kind (a FIFO, links to
+``/dev/zero`` and ``/dev/urandom``, a sparse file, a folder, a dangling link, a link to itself) named like a real
 file (``name``, e.g. ``x.jpg`` or ``model.json``), each in its own sub-folder, and returns
 ``{kind: path}``. ``head`` are the first bytes of the sparse file (a JPEG's start, say), so only a
 size check can tell it from a real one. ``deadline(seconds)`` fails the block with ``TimeoutError``
@@ -21,7 +22,7 @@ SPARSE_BYTES = 1536 * 1024 * 1024  # 1.5 GB, as in the attack; sparse, so it tak
 def hostile_files(folder: str | Path, name: str, head: bytes = b"") -> dict[str, Path]:
     folder = Path(folder)
     out: dict[str, Path] = {}
-    for kind in ("fifo", "dev_zero", "dev_urandom", "sparse", "folder"):
+    for kind in ("fifo", "dev_zero", "dev_urandom", "sparse", "folder", "dangling", "loop"):
         sub = folder / kind
         sub.mkdir(parents=True, exist_ok=True)
         path = sub / name
@@ -35,8 +36,12 @@ def hostile_files(folder: str | Path, name: str, head: bytes = b"") -> dict[str,
             with open(path, "wb") as fh:
                 fh.write(head)
                 fh.truncate(SPARSE_BYTES)
-        else:
+        elif kind == "folder":
             path.mkdir()
+        elif kind == "dangling":
+            path.symlink_to(sub / "nothing-here")
+        else:
+            path.symlink_to(path)  # a link to itself: ELOOP
         out[kind] = path
     return out
 
