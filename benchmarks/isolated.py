@@ -74,10 +74,15 @@ class Isolated:
         self._proc.start()
         child.close()
         self._conn = parent
-        if not parent.poll(self.start_timeout_s):
+        try:
+            if not parent.poll(self.start_timeout_s):
+                raise EOFError
+            parent.recv()
+        except (EOFError, OSError):
+            code = self._proc.exitcode
             self._kill()
-            raise RuntimeError("the worker process did not start")
-        parent.recv()
+            raise RuntimeError(f"the worker process did not start (exit code {code}); a script that "
+                               "uses Isolated needs an `if __name__ == '__main__':` guard") from None
 
     def _rss(self) -> int:
         try:
@@ -97,7 +102,7 @@ class Isolated:
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-        if self._proc is not None:
+        if self._proc is not None and self._proc.pid is not None:
             self._proc.join(2)
             if self._proc.is_alive():
                 self._proc.kill()
