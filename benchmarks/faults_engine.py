@@ -36,8 +36,8 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.fault_mutations import (hostile_paths, image_cases, model_cases,  # noqa: E402
-                                        write_model_case)
+from benchmarks.fault_image_cases import hostile_paths, image_cases  # noqa: E402
+from benchmarks.fault_model_cases import model_cases, write_model_case  # noqa: E402
 from benchmarks.isolated import Isolated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -109,7 +109,8 @@ def _open_weights(folder: Path, path: Path, expected: Mapping[str, tuple]) -> It
         raise ModelFileInvalid(folder, f"{WEIGHTS_FILE} cannot be used: {exc}") from None
     except FileTooLarge as exc:
         raise ModelFileInvalid(folder, f"{WEIGHTS_FILE} is {describe_bytes(exc.size)}, more than the "
-                                       f"network in {SPEC_FILE} can hold ({describe_bytes(exc.limit)})") from None
+                                       f"network in {SPEC_FILE} can hold "
+                                       f"({describe_bytes(exc.limit)})") from None
     except OSError as exc:
         raise ModelFileInvalid(folder, f"{WEIGHTS_FILE} cannot be read ({exc.strerror or exc})") from None
 

@@ -164,9 +164,11 @@ def read_spec_file(folder: str | Path) -> SpecFile:
     except UnicodeDecodeError:
         raise ModelFileInvalid(folder, f"{SPEC_FILE} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ModelFileInvalid(folder, f"{SPEC_FILE} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        reason = f"{SPEC_FILE} is not valid JSON ({exc.msg}, line {exc.lineno})"
+        raise ModelFileInvalid(folder, reason) from None
     except RecursionError:
-        raise ModelFileInvalid(folder, f"{SPEC_FILE} is nested too deeply to be a model description") from None
+        reason = f"{SPEC_FILE} is nested too deeply to be a model description"
+        raise ModelFileInvalid(folder, reason) from None
     try:
         spec = ModelSpec.from_dict(data)
     except ValueError as exc:

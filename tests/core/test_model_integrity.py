@@ -242,7 +242,8 @@ def test_malformed_headers_are_refused_with_a_reason(model_copy):
     name, first, second = tensors[0], tensors[0], tensors[1]
     cases = {
         "json list": [1, 2, 3],
-        "string offsets": real | {name: real[name] | {"data_offsets": [str(v) for v in real[name]["data_offsets"]]}},
+        "string offsets": real | {name: real[name] | {
+            "data_offsets": [str(v) for v in real[name]["data_offsets"]]}},
         "deep nesting": b"[" * 100_000 + b"]" * 100_000,
         "wrong dtype": real | {name: real[name] | {"dtype": "U8"}},
         "unknown dtype": real | {name: real[name] | {"dtype": "Q99"}},
