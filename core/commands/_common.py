@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from collections.abc import Callable
 
-from core.errors import StationError
+from core.errors import PersonFacingError
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -20,7 +20,7 @@ def job(func: Callable[..., int]) -> Callable[..., int]:
     def wrapper(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return int(func(args, settings) or 0)
-        except StationError as exc:
+        except PersonFacingError as exc:  # StationError, and StorageFull from common
             print(f"error: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
