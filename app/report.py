@@ -12,7 +12,6 @@ renamed when complete.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.dates import date2num
 from matplotlib.ticker import MaxNLocator
 
+from common.atomic import replacing
 from core.images.shrink import shrink
 from core.scoring.overlay import render_overlay
 from core.progress import Progress
@@ -75,9 +75,8 @@ def build_report(progress: Progress, station: Station, actor: Actor, filters: Ga
     rows = station.inspections.page(actor, filters, "-started", 0, max(1, max_inspections)) \
         if max_inspections > 0 else []
     total_steps = len(rows) + 1
-    tmp = path.with_name(path.name + ".part")
     pages = 0
-    try:
+    with replacing(path) as tmp:
         with PdfPages(tmp) as pdf:
             pdf.savefig(_summary_page(summary, per_day, describe_filter(filters, names),
                                       len(rows)))
@@ -92,12 +91,6 @@ def build_report(progress: Progress, station: Station, actor: Actor, filters: Ga
             meta = pdf.infodict()
             meta["Title"] = "Can inspection report"
             meta["Subject"] = describe_filter(filters, names)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return ReportResult(path, summary.total, len(rows), pages)
 
 

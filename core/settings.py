@@ -26,6 +26,7 @@ from typing import Any
 from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from common.atomic import write_text
 from core.errors import StationError
 
 APP_NAME = "can-inspection-station"
@@ -76,13 +77,7 @@ class Settings(BaseModel):
         """Write ``settings.json`` atomically (temporary file, fsync, rename)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         data = self.model_dump(mode="json", exclude=set(_NOT_IN_FILE))
-        path = self.data_dir / SETTINGS_FILE
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(json.dumps(data, indent=2))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_text(self.data_dir / SETTINGS_FILE, json.dumps(data, indent=2))
 
 
 def default_data_dir() -> Path:

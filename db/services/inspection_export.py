@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import Result, Select, func, select
 from sqlalchemy.orm import Session
 
+from common.atomic import replacing
 from common.sides import SIDES_PER_CAN
 from db.database import Database
 from db.dto import LabelledSide
@@ -65,17 +65,8 @@ class ExportMixin:
             me = self._authorize(s, actor, "inspection.export")
             f = effective_filter(filters, me)
         if isinstance(dest, (str, Path)):
-            path = Path(dest)
-            tmp = path.with_name(path.name + ".part")
-            try:
-                with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                    count = self._write_csv(actor, f, sort, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            with replacing(Path(dest)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+                count = self._write_csv(actor, f, sort, fh)
         else:
             count = self._write_csv(actor, f, sort, dest)
         with self._db.write() as s:

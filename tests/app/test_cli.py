@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import main
+from common.atomic import TMP_MARK
 from core.model.spec import read_spec
 from core.sides import DEFAULT_SIDE_NAMES
 from tests.gui.conftest import PASSWORD, record_inspection
@@ -32,7 +33,8 @@ def test_report_writes_the_filtered_pdf(world, recorded, tmp_path, capsys):
                        "--username", "sue", "--password-stdin"])
     assert code == 0, capsys.readouterr().err
     assert out.read_bytes().startswith(b"%PDF")
-    assert "wrote" in capsys.readouterr().out and not list(tmp_path.glob("*.part"))
+    assert "wrote" in capsys.readouterr().out
+    assert not [p for p in tmp_path.iterdir() if TMP_MARK in p.name]      # no temporary left
     counts = world.station.stats.summary(world.supervisor, _filter(world, verdict="reject"))
     assert counts.total == 2
     capsys.readouterr()

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import SessionTransaction
 
+from common.errors import StorageFull
 from db import Station
 from db.filestore import FileStore
 from db.schema import Inspection
@@ -66,7 +67,7 @@ def test_failure_while_writing_files_leaves_no_row_and_no_file(station: Station,
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageFull):           # a full disk is a message for a person
         station.inspections.record(world.operator, new_inspection(world.product_id, "w"))
     assert _rows(station) == 0
     assert _image_files(station) == set()      # neither the finished files nor the temp file
