@@ -62,7 +62,7 @@ class StatsService(Service):
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
             q = self._where(select(key, _TOTAL, _REVIEW, _REJECT), f)
             rows = s.execute(q.group_by(key)).all()
-            names: dict[Any, str] = dict(s.execute(names_query).tuples().all())
+            names: dict[Any, str] = {key: name for key, name in s.execute(names_query).all()}
             out = [RateRow(k, names.get(k, str(k)), t, r, j) for k, t, r, j in rows]
             return sorted(out, key=lambda row: row.label)
 
