@@ -210,6 +210,7 @@ def test_paged_model_fetches_only_the_pages_it_is_asked_for(qtbot):
     assert model.rowCount(QModelIndex()) == 100_000
 
 
+@pytest.mark.slow
 def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
     """The grid never loads the whole set: jumping anywhere in 100 000 rows repaints in well
     under 100 ms on the GUI thread, and only the pages on screen are fetched."""
