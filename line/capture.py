@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("line")
 
-MODEL_LOAD_TIMEOUT_S = 300.0
 
 
 class CaptureLoop:
@@ -48,6 +47,7 @@ class CaptureLoop:
         self.can: CanInProgress | None = None
         self.can_owner: object = None
         self.error = ""
+        self.preparing = ""           # non-empty while the selected product's model loads
         self.plc: dict[object, str] = {}
         self._number = 0
 
@@ -95,6 +95,8 @@ class CaptureLoop:
             self._c._refresh()
 
     def _on_select(self, sku: str) -> LineStatus:
+        """Check the product now (the PLC's call gets refusals at once); load its model and open
+        its cameras afterwards, without keeping the PLC's call waiting: BUSY until READY."""
         sku = str(sku).strip()
         self._abort(f"the PLC selected product {sku}")
         products = self._station.products.list(self._actor)
@@ -109,17 +111,42 @@ class CaptureLoop:
             raise RequestRefused("no-model", f"Product {product.sku} has no active model; an "
                                  "admin activates one under Models.")
         thresholds = product.thresholds or model.thresholds or None
-        loading = self._inspector.load(model.folder, thresholds)
-        loaded = loading.result(timeout=MODEL_LOAD_TIMEOUT_S)   # raises ModelFileInvalid etc.
+        selection = Selection(sku=product.sku, product_id=product.id,
+                              side_names=tuple(product.side_names), steps=steps,
+                              model_folder=model.folder, thresholds=thresholds)
         with self._c._lock:
-            self.selection = Selection(sku=product.sku, product_id=product.id,
-                                       side_names=tuple(product.side_names), steps=steps,
-                                       model_folder=model.folder, thresholds=thresholds)
-            self.error = ""
-        self._c.event(f"Product {product.sku} selected: {len(steps)} steps per can, model "
-                      f"{loaded}.")
-        self._open_cameras()
+            self.selection, self.error = selection, ""
+            self.preparing = f"Preparing product {product.sku}: loading model {model.name} " \
+                             f"{model.version} and opening the cameras."
+        self._queue.put(("open_cameras", selection, None))
+        loading = self._inspector.load(model.folder, thresholds)
+        loading.add_done_callback(
+            lambda f: self._queue.put(("model_ready", (selection, f), None)))
+        self._c._refresh()
         return self._c.status()
+
+    def _on_open_cameras(self, selection: Selection) -> None:
+        if selection is self.selection:
+            try:
+                self._open_cameras()
+            except RequestRefused as exc:
+                log.warning("%s", exc)   # the rig's keeper reconnects; the state says ERROR
+
+    def _on_model_ready(self, payload: tuple[Selection, Future]) -> None:
+        selection, loading = payload
+        if selection is not self.selection:
+            return   # the PLC selected another product meanwhile
+        try:
+            loaded = loading.result()
+        except BaseException as exc:  # noqa: BLE001 - the state shows it; the PLC resets
+            with self._c._lock:
+                self.preparing = ""
+                self.error = f"The model for product {selection.sku} cannot be used: {exc}"
+            return
+        with self._c._lock:
+            self.preparing = ""
+        self._c.event(f"Product {selection.sku} ready: {len(selection.steps)} steps per can, "
+                      f"model {loaded}.")
 
     def _on_trigger(self, payload: tuple[int, object, float | None]) -> StepDone:
         step, owner, arrived = payload
@@ -134,6 +161,8 @@ class CaptureLoop:
                                  "station is reconnecting it.")
         if self.error:
             raise RequestRefused("error", self.error)
+        if self.preparing:
+            raise RequestRefused("preparing", self.preparing)
         n = len(sel.steps)
         expected = self.can.steps_done + 1 if self.can is not None else 1
         step = int(step) or expected

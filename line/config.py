@@ -196,7 +196,7 @@ def _camera(name: str, c: _Reader) -> CameraSpec:
             pixel_format=c.get("pixel_format", str, "colour"),
             roi=tuple(roi) if roi is not None else None, trigger=mode,
             trigger_line=c.get("trigger_line", str, "Line1"),
-            frame_timeout_ms=c.get("frame_timeout_ms", int, 2000))
+            frame_timeout_ms=c.get("frame_timeout_ms", int, 1000))
     except LineConfigInvalid as exc:
         raise LineConfigInvalid(c._name(exc.field), str(exc).split(": ", 2)[-1]) from None
     if kind == "opencv" and mode is TriggerMode.HARDWARE:

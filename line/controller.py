@@ -144,6 +144,8 @@ class LineController:
                 state, message = LineState.ERROR, c.error
             elif c.selection is None:
                 state, message = LineState.IDLE, self._message
+            elif c.preparing:
+                state, message = LineState.BUSY, c.preparing
             elif can is not None or self._unpublished:
                 state, message = LineState.BUSY, self._message
             else:

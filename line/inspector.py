@@ -75,6 +75,10 @@ class Inspector:
 
     # -- the inspector thread --------------------------------------------------------------
     def _run(self) -> None:
+        # The engine's first import takes seconds: done now, not when the PLC selects a product
+        # (its call would time out) or triggers the first can.
+        import core.model.io  # noqa: F401
+        import core.verdict  # noqa: F401
         if self._torch_threads > 0:
             import torch
             torch.set_num_threads(self._torch_threads)

@@ -39,7 +39,7 @@ class CameraSettings:
     roi: tuple[int, int, int, int] | None = None      # x, y, width, height in sensor pixels
     trigger: TriggerMode = TriggerMode.SOFTWARE
     trigger_line: str = "Line1"                       # for TriggerMode.HARDWARE
-    frame_timeout_ms: int = 2000                      # a frame later than this is a failure
+    frame_timeout_ms: int = 1000                      # a frame later than this is a failure
 
     def __post_init__(self) -> None:
         if self.pixel_format not in PIXEL_FORMATS:
