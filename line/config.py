@@ -198,6 +198,8 @@ def _camera(name: str, c: _Reader) -> CameraSpec:
             trigger_line=c.get("trigger_line", str, "Line1"),
             frame_timeout_ms=c.get("frame_timeout_ms", int, 1000))
     except LineConfigInvalid as exc:
+        if exc.field.startswith(c.where):
+            raise
         raise LineConfigInvalid(c._name(exc.field), str(exc).split(": ", 2)[-1]) from None
     if kind == "opencv" and mode is TriggerMode.HARDWARE:
         raise LineConfigInvalid(c._name("trigger"), "an OpenCV camera has no trigger line; use "

@@ -100,12 +100,14 @@ class UaPlc:
         return await self.result()
 
     async def result(self) -> dict:
+        """The last published result; later ``wait_result`` calls wait for a newer one."""
         names = ("CanId", "CanNumber", "Product", "Verdict", "VerdictCode", "Reject", "SideNames",
                  "SideOutcomes", "SideScores", "Reason", "DeadlineMissed", "TriggerToVerdictMs",
                  "Sequence")
         nodes = [self.node(f"LastResult.{n}") for n in names]
-        values = await self.client.read_values(nodes)
-        return dict(zip(names, values))
+        values = dict(zip(names, await self.client.read_values(nodes)))
+        self.last_sequence = max(self.last_sequence, values["Sequence"])
+        return values
 
     async def run_can(self, steps: int, timeout_s: float = 30.0) -> tuple[dict, float]:
         """Trigger every step, then wait for the verdict; (result, ms from the last trigger's
