@@ -71,7 +71,8 @@ class CanJob:
 
 
 def make_report(job: CanJob, verdict: Outcome, result: CanResult | None, reason: str,
-                elapsed_ms: float, deadline_missed: bool = False) -> CanReport:
+                elapsed_ms: float, deadline_missed: bool = False,
+                inspect_ms: float = 0.0) -> CanReport:
     """The published form of a can; sides without a result are "missing" (or "pending" when the
     deadline published the can before its verdict)."""
     by_side = {s.side: s for s in result.sides} if result is not None else {}
@@ -88,7 +89,7 @@ def make_report(job: CanJob, verdict: Outcome, result: CanResult | None, reason:
                      side_names=job.selection.side_names, side_outcomes=tuple(outcomes),
                      side_scores=tuple(scores), reason=reason,
                      published=datetime.now(timezone.utc), trigger_to_verdict_ms=elapsed_ms,
-                     deadline_missed=deadline_missed)
+                     deadline_missed=deadline_missed, inspect_ms=inspect_ms)
 
 
 def worst(*outcomes: Outcome) -> Outcome:

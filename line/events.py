@@ -74,6 +74,7 @@ class CanReport:
     published: datetime                   # aware, UTC
     trigger_to_verdict_ms: float          # from the last trigger's arrival to publication
     deadline_missed: bool = False
+    inspect_ms: float = 0.0               # of which the model's inspection (0: not inspected)
     inspection_id: int | None = None      # set once recorded
     extra: dict = field(default_factory=dict, compare=False)
 

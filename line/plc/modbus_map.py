@@ -23,7 +23,7 @@ REGISTERS: dict[str, tuple[int, bool, str]] = {
     "ACTIVE_PRODUCT": (3, False, "code of the selected product (0 = none or not in the map)"),
     "STEPS_PER_CAN": (4, False, "triggers per can for the selected product"),
     "TRIGGER": (5, True, "write the step (1 starts a can); reads 0 once its pictures are taken"),
-    "STEP_DONE": (6, False, "steps captured of the open can (0 = none open)"),
+    "STEP_DONE": (6, False, "the step whose pictures were taken last (set before TRIGGER reads 0)"),
     "RESULT_READY": (7, False, "1: a verdict waits for ACK"),
     "VERDICT": (8, False, "0 none, 1 pass, 2 review, 3 reject"),
     "ACK": (9, True, "write 1 after reading the verdict"),
@@ -45,16 +45,14 @@ REJECT_COIL = 0
 
 ERROR_CODES: dict[str, int] = {
     "": 0, "no-product": 1, "wrong-step": 2, "camera-lost": 3, "camera-failed": 4,
-    "unknown-product": 5, "no-model": 6, "preparing": 7, "error": 8, "config": 9,
-    "bad-request": 10, "internal": 11,
+    "unknown-product": 5, "no-model": 6, "preparing": 7, "error": 8, "config": 9, "internal": 10,
 }
 ERROR_TEXT: dict[int, str] = {
     0: "accepted", 1: "no product selected", 2: "wrong step for the open can",
     3: "a camera is lost (reconnecting)", 4: "a picture failed (the can goes to review)",
     5: "unknown product code or SKU", 6: "the product has no active model",
     7: "the product is being prepared (model loading)", 8: "the station is in error (see its screen)",
-    9: "line.json does not fit the product", 10: "a value the station cannot take",
-    11: "an internal error (see the station's log)",
+    9: "line.json does not fit the product", 10: "an internal error (see the station's log)",
 }
 
 

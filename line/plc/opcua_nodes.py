@@ -21,7 +21,7 @@ ROOT = "CanInspection"
 
 # (NodeId suffix, OPC UA type, array, what it holds). Folders: LastResult, Counters.
 VARIABLES: tuple[tuple[str, str, bool, str], ...] = (
-    ("State", "String", False, "idle | ready | busy | error"),
+    ("State", "String", False, "idle, ready, busy or error"),
     ("StateCode", "Int32", False, "0 idle, 1 ready, 2 busy, 3 error"),
     ("Message", "String", False, "what the station last said (why it is in error, what happened)"),
     ("LastError", "String", False, "the text of the last refused method call"),
@@ -34,15 +34,16 @@ VARIABLES: tuple[tuple[str, str, bool, str], ...] = (
     ("LastResult.CanId", "String", False, "the can's capture key (as returned by Trigger)"),
     ("LastResult.CanNumber", "UInt32", False, "1, 2, ... since the station started"),
     ("LastResult.Product", "String", False, "SKU"),
-    ("LastResult.Verdict", "String", False, "pass | review | reject"),
+    ("LastResult.Verdict", "String", False, "pass, review or reject"),
     ("LastResult.VerdictCode", "Int16", False, "1 pass, 2 review, 3 reject"),
     ("LastResult.Reject", "Boolean", False, "true: kick the can out (verdict reject)"),
     ("LastResult.SideNames", "String", True, "the product's sides, in order"),
-    ("LastResult.SideOutcomes", "String", True, "pass | review | reject | missing | pending"),
+    ("LastResult.SideOutcomes", "String", True, "per side: pass, review, reject, missing or pending"),
     ("LastResult.SideScores", "Double", True, "normalised scores (0.5 = threshold); NaN = none"),
     ("LastResult.Reason", "String", False, "why the verdict is worse than the sides ('' = none)"),
     ("LastResult.DeadlineMissed", "Boolean", False, "true: no verdict in time, rejected"),
     ("LastResult.TriggerToVerdictMs", "Double", False, "last trigger's arrival to publication"),
+    ("LastResult.InspectMs", "Double", False, "of which the model's inspection of the can"),
     ("LastResult.Time", "DateTime", False, "when the verdict was published (UTC)"),
     ("LastResult.InspectionId", "Int64", False, "the record's id once recorded (0 before)"),
     ("Counters.Passed", "UInt32", False, "cans published as pass"),
@@ -128,6 +129,7 @@ def result_values(r: CanReport, sequence: int) -> list[tuple[str, Any]]:
                                        for x in r.side_scores]),
             ("LastResult.Reason", r.reason), ("LastResult.DeadlineMissed", r.deadline_missed),
             ("LastResult.TriggerToVerdictMs", float(r.trigger_to_verdict_ms)),
+            ("LastResult.InspectMs", float(r.inspect_ms)),
             ("LastResult.Time", r.published), ("LastResult.InspectionId", 0),
             ("LastResult.Sequence", sequence)]
 

@@ -103,7 +103,7 @@ class UaPlc:
         """The last published result; later ``wait_result`` calls wait for a newer one."""
         names = ("CanId", "CanNumber", "Product", "Verdict", "VerdictCode", "Reject", "SideNames",
                  "SideOutcomes", "SideScores", "Reason", "DeadlineMissed", "TriggerToVerdictMs",
-                 "Sequence")
+                 "InspectMs", "Sequence")
         nodes = [self.node(f"LastResult.{n}") for n in names]
         values = dict(zip(names, await self.client.read_values(nodes)))
         self.last_sequence = max(self.last_sequence, values["Sequence"])
