@@ -10,12 +10,13 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from core.results import CanResult, Outcome
-from line.config import Step
+from line.config import LineConfig, Step
+from line.errors import RequestRefused
 from line.events import MISSING, CanReport
 
 PENDING = "pending"   # a side's outcome in a report published at the deadline, before the verdict
@@ -31,6 +32,26 @@ class Selection:
     steps: tuple[Step, ...]
     model_folder: str
     thresholds: dict | None
+
+    @classmethod
+    def resolve(cls, station: Any, actor: Any, config: LineConfig, sku: str
+                ) -> tuple["Selection", Any]:
+        """The product of ``sku`` (exact, else ignoring case), its steps and its active model;
+        ``RequestRefused``/``LineConfigInvalid`` say why not. Returns (selection, ModelInfo)."""
+        products = station.products.list(actor)
+        product = next((p for p in products if p.sku == sku), None) or next(
+            (p for p in products if p.sku.casefold() == sku.casefold()), None)
+        if product is None:
+            raise RequestRefused("unknown-product", f"There is no product with the SKU {sku!r}; "
+                                 "an admin adds it under Products.")
+        steps = config.recipe(product.sku).steps_for(product.side_names, product.sku)
+        model = station.models.active_for_product(actor, product.id)
+        if model is None:
+            raise RequestRefused("no-model", f"Product {product.sku} has no active model; an "
+                                 "admin activates one under Models.")
+        thresholds = product.thresholds or model.thresholds or None
+        return cls(sku=product.sku, product_id=product.id, side_names=tuple(product.side_names),
+                   steps=steps, model_folder=model.folder, thresholds=thresholds), model
 
 
 @dataclass

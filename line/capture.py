@@ -99,27 +99,13 @@ class CaptureLoop:
         its cameras afterwards, without keeping the PLC's call waiting: BUSY until READY."""
         sku = str(sku).strip()
         self._abort(f"the PLC selected product {sku}")
-        products = self._station.products.list(self._actor)
-        product = next((p for p in products if p.sku == sku), None) or next(
-            (p for p in products if p.sku.casefold() == sku.casefold()), None)
-        if product is None:
-            raise RequestRefused("unknown-product", f"There is no product with the SKU {sku!r}; "
-                                 "an admin adds it under Products.")
-        steps = self._config.recipe(product.sku).steps_for(product.side_names, product.sku)
-        model = self._station.models.active_for_product(self._actor, product.id)
-        if model is None:
-            raise RequestRefused("no-model", f"Product {product.sku} has no active model; an "
-                                 "admin activates one under Models.")
-        thresholds = product.thresholds or model.thresholds or None
-        selection = Selection(sku=product.sku, product_id=product.id,
-                              side_names=tuple(product.side_names), steps=steps,
-                              model_folder=model.folder, thresholds=thresholds)
+        selection, model = Selection.resolve(self._station, self._actor, self._config, sku)
         with self._c._lock:
             self.selection, self.error = selection, ""
-            self.preparing = f"Preparing product {product.sku}: loading model {model.name} " \
+            self.preparing = f"Preparing product {selection.sku}: loading model {model.name} " \
                              f"{model.version} and opening the cameras."
         self._queue.put(("open_cameras", selection, None))
-        loading = self._inspector.load(model.folder, thresholds)
+        loading = self._inspector.load(selection.model_folder, selection.thresholds)
         loading.add_done_callback(
             lambda f: self._queue.put(("model_ready", (selection, f), None)))
         self._c._refresh()
