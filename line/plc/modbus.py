@@ -24,7 +24,6 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Any, Callable
 
-from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.datastore.context import ModbusBaseDeviceContext
 
@@ -34,6 +33,12 @@ from line.errors import LineConfigInvalid, LineError, RequestRefused
 from line.events import CanReport, Counters, ListenerBase, LineStatus
 from line.plc.modbus_map import (ERROR_CODES, REJECT_COIL, SIZE, WIDE, addr, side_mask,
                                  writable_by_plc)
+
+try:   # pymodbus 3.11+: errors are ExcCodes; 3.10 takes the plain exception code numbers
+    from pymodbus.constants import ExcCodes
+    ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = ExcCodes.ILLEGAL_FUNCTION, ExcCodes.ILLEGAL_ADDRESS
+except ImportError:  # pragma: no cover - exercised with pymodbus 3.10
+    ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = 1, 2
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +64,16 @@ class StationRegisters(ModbusBaseDeviceContext):
         with self.lock:
             store = self._hr if func_code in _HOLDING else self._coils if func_code in _COILS else None
             if store is None:
-                return ExcCodes.ILLEGAL_FUNCTION
+                return ILLEGAL_FUNCTION
             if address < 0 or address + count > len(store):
-                return ExcCodes.ILLEGAL_ADDRESS
+                return ILLEGAL_ADDRESS
             return list(store[address:address + count])
 
     def setValues(self, func_code: int, address: int, values: Any) -> Any:  # noqa: N802
         if func_code not in _HOLDING:
-            return ExcCodes.ILLEGAL_ADDRESS     # the coil is the station's output
+            return ILLEGAL_ADDRESS     # the coil is the station's output
         if not all(writable_by_plc(address + i) for i in range(len(values))):
-            return ExcCodes.ILLEGAL_ADDRESS
+            return ILLEGAL_ADDRESS
         with self.lock:
             for i, v in enumerate(values):
                 self._hr[address + i] = int(v)
