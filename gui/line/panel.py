@@ -62,15 +62,23 @@ class LinePanel(QWidget):
         self.endpoints = QLabel("–", self)
         self.endpoints.setWordWrap(True)
         self.counters = QLabel("", self)
+        self.last = QLabel("–", self)
+        self.last.setWordWrap(True)
         self.start_button = QPushButton("Start line", self)
         self.stop_button = QPushButton("Stop line", self)
         self.strip = VerdictStrip(parent=self)
         self.events = QListWidget(self)
 
         grid = QGridLayout()
-        for row, (label, widget) in enumerate((("State", self.state), ("Product", self.product),
-                                               ("PLC", self.plc), ("Servers", self.endpoints),
-                                               ("Cans", self.counters))):
+        state_row = QHBoxLayout()
+        state_row.addWidget(self.state)
+        state_row.addStretch(1)
+        grid.addWidget(QLabel("State", self), 0, 0)
+        grid.addLayout(state_row, 0, 1)
+        for row, (label, widget) in enumerate((("Product", self.product), ("PLC", self.plc),
+                                               ("Servers", self.endpoints),
+                                               ("Cans", self.counters), ("Last can", self.last)),
+                                              start=1):
             grid.addWidget(QLabel(label, self), row, 0)
             grid.addWidget(widget, row, 1)
         grid.setColumnStretch(1, 1)
@@ -167,6 +175,9 @@ class LinePanel(QWidget):
     def _on_published(self, report: CanReport, counters: Counters) -> None:
         self.strip.add(report)
         self._on_counters(counters)
+        text = (f"#{report.number} {report.verdict.value.upper()}, "
+                f"{report.trigger_to_verdict_ms:.0f} ms after the last trigger")
+        self.last.setText(text + (f". Why: {report.reason}" if report.reason else ""))
 
     def _on_recorded(self, report: CanReport, counters: Counters) -> None:
         self.strip.update_report(report)

@@ -26,7 +26,7 @@ class VerdictStrip(QWidget):
         for _ in range(size):
             tile = QLabel("", self)
             tile.setAlignment(Qt.AlignCenter)
-            tile.setMinimumSize(56, 44)
+            tile.setMinimumSize(64, 44)
             tile.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
             layout.addWidget(tile)
             self._tiles.append(tile)
