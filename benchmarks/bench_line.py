@@ -195,22 +195,32 @@ def report(args, rows, rss, elapsed, station, admin, counters, plc_rc) -> int:
         pages += station.inspections.page(admin, sort="started", offset=offset, limit=1000)
     record_mismatch = sum(1 for r, row in zip(rows, pages) if r["Verdict"] != row.machine_verdict)
     verdicts = {v: sum(r["Verdict"] == v for r in rows) for v in ("pass", "review", "reject")}
-    print(f"""
-| measure | value |
-|---|---|
-| cans asked / results read | {args.cans} / {n} |
-| lost results / duplicated / out of order or wrong CanId | {lost + args.cans - n} / {duplicated} / {mismatched} |
-| verdicts | pass {verdicts['pass']}, review {verdicts['review']}, reject {verdicts['reject']} |
-| deadline ({args.deadline_ms} ms) missed | {sum(r['DeadlineMissed'] for r in rows)} |
-| trigger-to-verdict, PLC side (last Trigger call to the verdict seen) | median {percentile(client, 50):.1f} ms, p99 {percentile(client, 99):.1f} ms, max {max(client):.1f} ms |
-| trigger-to-verdict, station side (TriggerToVerdictMs node) | median {percentile(server, 50):.1f} ms, p99 {percentile(server, 99):.1f} ms, max {max(server):.1f} ms |
-| of which the model's inspection (InspectMs node) | median {percentile(inspect, 50):.1f} ms, p99 {percentile(inspect, 99):.1f} ms, max {max(inspect):.1f} ms |
-| cans per minute | {60 * n / max(elapsed, 1e-9):.0f} |
-| recorded in the database / verdict differs from the PLC's | {recorded} / {record_mismatch} (recorder: {counters.recorded} ok, {counters.record_failed} failed) |
-| station RSS after 10 cans / at the end | {rss.get(10, 0):.0f} MiB / {rss.get(n, 0):.0f} MiB |
-| RSS every 100 cans (MiB) | {', '.join(f'{v:.0f}' for k, v in sorted(rss.items()) if k % 100 == 0)} |
-| security, torch threads | {args.security}, {args.threads} |
-""")
+
+    def spread(values: list[float]) -> str:
+        return (f"median {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
+                f"max {max(values):.1f} ms")
+
+    table = [
+        ("cans asked / results read", f"{args.cans} / {n}"),
+        ("lost results / duplicated / out of order or wrong CanId",
+         f"{lost + args.cans - n} / {duplicated} / {mismatched}"),
+        ("verdicts", ", ".join(f"{k} {v}" for k, v in verdicts.items())),
+        (f"deadline ({args.deadline_ms} ms) missed", str(sum(r["DeadlineMissed"] for r in rows))),
+        ("trigger-to-verdict, PLC side (last Trigger call to the verdict seen)", spread(client)),
+        ("trigger-to-verdict, station side (TriggerToVerdictMs node)", spread(server)),
+        ("of which the model's inspection (InspectMs node)", spread(inspect)),
+        ("cans per minute", f"{60 * n / max(elapsed, 1e-9):.0f}"),
+        ("recorded in the database / verdict differs from the PLC's",
+         f"{recorded} / {record_mismatch} (recorder: {counters.recorded} ok, "
+         f"{counters.record_failed} failed)"),
+        ("station RSS after 10 cans / at the end", f"{rss.get(10, 0):.0f} MiB / {rss.get(n, 0):.0f} MiB"),
+        ("RSS every 100 cans (MiB)", ", ".join(f"{v:.0f}" for k, v in sorted(rss.items()) if k % 100 == 0)),
+        ("security, torch threads", f"{args.security}, {args.threads}"),
+    ]
+    print("\n| measure | value |\n|---|---|")
+    for name, value in table:
+        print(f"| {name} | {value} |")
+    print()
     ok = (n == args.cans and lost == 0 and duplicated == 0 and mismatched == 0
           and recorded == n and record_mismatch == 0 and plc_rc == 0)
     print("OK" if ok else "FAILED: see the table")

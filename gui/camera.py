@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
@@ -63,13 +63,13 @@ class _Grabber(QObject):
                 self.stop_event.wait(max(0.0, self._period - (time.monotonic() - t0)))
         except CameraUnavailable as exc:
             self.lost.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - any driver failure must reach the operator
+        except Exception as exc:  # any driver failure must reach the operator
             log.exception("camera failed")
             self.lost.emit(f"The camera failed: {exc}. Captured photos are kept.")
         finally:
             try:
                 self._source.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("closing the camera failed")
             self.finished.emit()
 

@@ -10,7 +10,8 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class Selection:
 
     @classmethod
     def resolve(cls, station: Any, actor: Any, config: LineConfig, sku: str
-                ) -> tuple["Selection", Any]:
+                ) -> tuple[Selection, Any]:
         """The product of ``sku`` (exact, else ignoring case), its steps and its active model;
         ``RequestRefused``/``LineConfigInvalid`` say why not. Returns (selection, ModelInfo)."""
         products = station.products.list(actor)
@@ -68,7 +69,7 @@ class CanInProgress:
     def complete(self) -> bool:
         return self.steps_done >= len(self.selection.steps)
 
-    def finish(self, reason: str, deadline_ms: int, clock_from: float) -> "CanJob":
+    def finish(self, reason: str, deadline_ms: int, clock_from: float) -> CanJob:
         """The job for the inspector; the deadline counts from ``clock_from`` (monotonic): the
         last trigger of a complete can, the moment a can was cut short."""
         return CanJob(can_id=self.can_id, number=self.number, selection=self.selection,

@@ -37,8 +37,8 @@ log = logging.getLogger("line")
 
 
 class CaptureLoop:
-    def __init__(self, owner: "LineController", station: Any, actor: Any, config: LineConfig,
-                 rig: "CameraRig", inspector: "Inspector", watch: "DeadlineWatch") -> None:
+    def __init__(self, owner: LineController, station: Any, actor: Any, config: LineConfig,
+                 rig: CameraRig, inspector: Inspector, watch: DeadlineWatch) -> None:
         self._c, self._station, self._actor, self._config = owner, station, actor, config
         self._rig, self._inspector, self._watch = rig, inspector, watch
         self._queue: queue.Queue[tuple[str, Any, Future | None]] = queue.Queue()
@@ -84,7 +84,7 @@ class CaptureLoop:
                 return
             try:
                 result = getattr(self, f"_on_{kind}")(payload)
-            except BaseException as exc:  # noqa: BLE001 - every refusal goes back to the caller
+            except BaseException as exc:  # every refusal goes back to the caller
                 if not isinstance(exc, (RequestRefused, CameraUnavailable)):
                     log.debug("line request %s failed", kind, exc_info=True)
                 if future is not None:

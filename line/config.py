@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from line.cameras.base import CameraSettings, TriggerMode
 from line.errors import LineConfigInvalid
@@ -100,7 +101,7 @@ class LineConfig:
         return found
 
     @classmethod
-    def load(cls, path: str | Path) -> "LineConfig":
+    def load(cls, path: str | Path) -> LineConfig:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -115,7 +116,7 @@ class LineConfig:
             raise LineConfigInvalid(exc.field, str(exc).split(": ", 2)[-1], str(path)) from None
 
     @classmethod
-    def from_dict(cls, data: Any) -> "LineConfig":
+    def from_dict(cls, data: Any) -> LineConfig:
         d = _Reader(data, "")
         if d.get("format_version", int, FORMAT_VERSION) != FORMAT_VERSION:
             raise LineConfigInvalid("format_version", f"this station reads version {FORMAT_VERSION}.")

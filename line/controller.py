@@ -20,13 +20,14 @@ import threading
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from line.cameras.base import CameraSource
 from line.capture import CaptureLoop
 from line.config import CameraSpec, LineConfig
 from line.deadline import DeadlineWatch
-from line.events import CanReport, Counters, LineListener, LineState, LineStatus, StepDone
+from line.events import CanReport, Counters, LineListener, LineState, LineStatus
 from line.inspector import Inspector, RecordJob
 from line.recorder import Recorder
 from line.rig import CameraRig, open_source

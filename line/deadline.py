@@ -14,7 +14,7 @@ import heapq
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -68,5 +68,5 @@ class DeadlineWatch:
                 on_miss = self._armed.pop(key)
             try:
                 on_miss(key)
-            except Exception:  # noqa: BLE001 - the watch must keep watching the next cans
+            except Exception:  # the watch must keep watching the next cans
                 log.exception("publishing a missed deadline failed")

@@ -17,7 +17,8 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from core.errors import StationError
 from core.results import CanResult, Outcome
@@ -77,7 +78,7 @@ class Inspector:
     def _run(self) -> None:
         # The engine's first import takes seconds: done now, not when the PLC selects a product
         # (its call would time out) or triggers the first can.
-        import core.model.io  # noqa: F401
+        import core.model.io
         import core.verdict  # noqa: F401
         if self._torch_threads > 0:
             import torch
@@ -96,7 +97,7 @@ class Inspector:
                 continue
             try:
                 self._inspect(payload)
-            except Exception:  # noqa: BLE001 - the next can must still be inspected
+            except Exception:  # the next can must still be inspected
                 log.exception("the line's inspector failed on can %s", payload.can_id)
             finally:
                 with self._lock:
@@ -145,7 +146,7 @@ class Inspector:
                 result = inspect_can(model, images, job.selection.side_names)
             except StationError as exc:
                 reason = _join(reason, f"the inspection failed: {exc}")
-            except Exception as exc:  # noqa: BLE001 - a can is never passed on an error
+            except Exception as exc:  # a can is never passed on an error
                 log.exception("inspecting can %s failed", job.can_id)
                 reason = _join(reason, f"the inspection failed ({type(exc).__name__}); see the log")
         verdict = result.verdict if result is not None else Outcome.REVIEW

@@ -15,7 +15,8 @@ import logging
 import queue
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from app.recording import to_new_inspection
 from line.inspector import RecordJob
@@ -53,7 +54,7 @@ class Recorder:
                 return
             try:
                 inspection_id = self._record(job)
-            except Exception as exc:  # noqa: BLE001 - reported, and the next can is recorded
+            except Exception as exc:  # reported, and the next can is recorded
                 log.error("can %s (%s) was not recorded: %s", job.report.can_id,
                           job.verdict.value, exc, exc_info=not _person_facing(exc))
                 self._on_done(job, None, exc)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -117,7 +117,7 @@ class CameraRig:
         while not self._stop.is_set():
             try:
                 source.close()
-            except Exception:  # noqa: BLE001 - a lost device may refuse even that
+            except Exception:  # a lost device may refuse even that
                 log.debug("closing lost camera %s failed", name, exc_info=True)
             if attempts:
                 self._stop.wait(self._retry_s)
@@ -130,7 +130,7 @@ class CameraRig:
                 with self._lock:
                     self._lost[name] = str(exc)
                 continue
-            except Exception:  # noqa: BLE001 - keep trying; the log has the cause
+            except Exception:  # keep trying; the log has the cause
                 log.exception("reopening camera %s failed", name)
                 continue
             self._open[name] = source
@@ -147,7 +147,7 @@ class CameraRig:
         for source in list(self._open.values()):
             try:
                 source.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("closing a camera failed")
         self._open.clear()
 

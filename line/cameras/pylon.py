@@ -23,7 +23,7 @@ import numpy as np
 
 from core.errors import CameraUnavailable
 from line.cameras.base import CameraSettings, TriggerMode, to_rgb
-from line.errors import CameraFrameFailed, LineConfigInvalid
+from line.errors import CameraFrameFailed
 
 log = logging.getLogger(__name__)
 

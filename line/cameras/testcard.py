@@ -7,7 +7,7 @@ For demos and for tests of the GUI's preview (the line's own tests use pypylon's
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

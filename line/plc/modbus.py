@@ -22,7 +22,8 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.datastore.context import ModbusBaseDeviceContext
@@ -134,7 +135,7 @@ class ModbusServer(ListenerBase):
         self._loop = asyncio.new_event_loop()
         try:
             self._loop.run_until_complete(self._serve())
-        except BaseException as exc:  # noqa: BLE001 - reported to start(), or logged
+        except BaseException as exc:  # reported to start(), or logged
             if not self._ready.is_set():
                 self._error = exc
                 self._ready.set()

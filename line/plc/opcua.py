@@ -102,7 +102,7 @@ class OpcUaServer(ListenerBase):
         self._loop = loop
         try:
             loop.run_until_complete(self._serve())
-        except BaseException as exc:  # noqa: BLE001 - reported to start(), or logged
+        except BaseException as exc:  # reported to start(), or logged
             if not self._ready.is_set():
                 self._error = exc
                 self._ready.set()
@@ -201,7 +201,7 @@ class OpcUaServer(ListenerBase):
                 else ("BadConfigurationError" if isinstance(exc, LineConfigInvalid)
                       else "BadUnexpectedError")
             message = str(exc)
-        except Exception as exc:  # noqa: BLE001 - the PLC gets a status, the log the traceback
+        except Exception as exc:  # the PLC gets a status, the log the traceback
             log.exception("OPC UA method %s failed", name)
             code, message = "BadUnexpectedError", f"{name} failed ({type(exc).__name__}); see the log."
         log.info("OPC UA %s refused: %s", name, message)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from line.events import CanReport, Counters, LineState, LineStatus
 

@@ -19,7 +19,8 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from common.errors import PersonFacingError
 
@@ -53,11 +54,11 @@ class StationUsers:
 def policies(security: str) -> list[Any]:
     from asyncua import ua
 
-    P = ua.SecurityPolicyType
-    return {"none": [P.NoSecurity],
-            "sign": [P.Basic256Sha256_Sign, P.Aes128Sha256RsaOaep_Sign],
-            "sign-encrypt": [P.Basic256Sha256_SignAndEncrypt,
-                             P.Aes128Sha256RsaOaep_SignAndEncrypt]}[security]
+    kind = ua.SecurityPolicyType
+    return {"none": [kind.NoSecurity],
+            "sign": [kind.Basic256Sha256_Sign, kind.Aes128Sha256RsaOaep_Sign],
+            "sign-encrypt": [kind.Basic256Sha256_SignAndEncrypt,
+                             kind.Aes128Sha256RsaOaep_SignAndEncrypt]}[security]
 
 
 async def ensure_certificate(folder: Path, host: str | None = None) -> tuple[Path, Path]:

@@ -35,7 +35,7 @@ class UaPlc:
         self.ns = 0
         self.last_sequence = 0
 
-    async def __aenter__(self) -> "UaPlc":
+    async def __aenter__(self) -> UaPlc:
         if self._security != "none":
             await self._use_certificate()
         await self.client.connect()
@@ -127,7 +127,7 @@ class ModbusPlc:
 
         self.client = AsyncModbusTcpClient(host, port=port, timeout=timeout_s)
 
-    async def __aenter__(self) -> "ModbusPlc":
+    async def __aenter__(self) -> ModbusPlc:
         if not await self.client.connect():
             raise PlcTimeout("cannot connect to the station's Modbus TCP server")
         return self

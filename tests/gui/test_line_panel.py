@@ -6,17 +6,17 @@ import os
 
 os.environ["PYLON_CAMEMU"] = "4"   # as tests/line: before pypylon is first imported
 
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import threading  # noqa: E402
+import asyncio
+import json
+import threading
 
-from app.first_start import install_bundled_model  # noqa: E402
-from core.sides import DEFAULT_SIDE_NAMES  # noqa: E402
-from db import Role  # noqa: E402
-from gui.line.panel import LinePanel  # noqa: E402
-from gui.main_window import MainWindow  # noqa: E402
-from line.plc.sim import UaPlc  # noqa: E402
-from tests.line.conftest import free_port, make_photos  # noqa: E402
+from app.first_start import install_bundled_model
+from core.sides import DEFAULT_SIDE_NAMES
+from db import Role
+from gui.line.panel import LinePanel
+from gui.main_window import MainWindow
+from line.plc.sim import UaPlc
+from tests.line.conftest import free_port, make_photos
 
 PLC_PASSWORD = "lantern staple orbit"
 

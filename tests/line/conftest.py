@@ -10,20 +10,20 @@ import os
 
 os.environ["PYLON_CAMEMU"] = "4"   # four emulated cameras: 0815-0000 ... 0815-0003
 
-import socket  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import pytest  # noqa: E402
+import pytest
 
-from app.first_start import install_bundled_model  # noqa: E402
-from core.sides import DEFAULT_SIDE_NAMES  # noqa: E402
-from db import Actor, Role, Station  # noqa: E402
-from db.passwords import PasswordHasher  # noqa: E402
-from line.config import LineConfig  # noqa: E402
+from app.first_start import install_bundled_model
+from core.sides import DEFAULT_SIDE_NAMES
+from db import Actor, Role, Station
+from db.passwords import PasswordHasher
+from line.config import LineConfig
 
 def _cans() -> Path:
     """The can photos (../shared/datasets/cans beside the repository, as the benchmarks read
