@@ -19,11 +19,12 @@ import time
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from common.errors import PersonFacingError
 from core.errors import CameraUnavailable
 from core.results import Outcome
 from line.can import CanInProgress, CanJob, Selection, describe_missing, make_report
 from line.config import LineConfig
-from line.errors import CameraFrameFailed, RequestRefused
+from line.errors import CameraFrameFailed, LineConfigInvalid, RequestRefused
 from line.events import LineStatus, StepDone
 
 if TYPE_CHECKING:
@@ -85,10 +86,12 @@ class CaptureLoop:
             try:
                 result = getattr(self, f"_on_{kind}")(payload)
             except BaseException as exc:  # every refusal goes back to the caller
-                if not isinstance(exc, (RequestRefused, CameraUnavailable)):
-                    log.debug("line request %s failed", kind, exc_info=True)
                 if future is not None:
+                    if not isinstance(exc, PersonFacingError):
+                        log.warning("line request %s failed", kind, exc_info=True)
                     future.set_exception(exc)
+                else:
+                    log.exception("the line's %s failed", kind)
             else:
                 if future is not None:
                     future.set_result(result)
@@ -112,11 +115,15 @@ class CaptureLoop:
         return self._c.status()
 
     def _on_open_cameras(self, selection: Selection) -> None:
-        if selection is self.selection:
-            try:
-                self._open_cameras()
-            except RequestRefused as exc:
-                log.warning("%s", exc)   # the rig's keeper reconnects; the state says ERROR
+        if selection is not self.selection:
+            return
+        try:
+            self._open_cameras()
+        except RequestRefused as exc:
+            log.warning("%s", exc)   # the rig's keeper reconnects; the state says ERROR
+        except LineConfigInvalid as exc:   # settings the camera cannot take: a person must act
+            with self._c._lock:
+                self.error = str(exc)
 
     def _on_model_ready(self, payload: tuple[Selection, Future]) -> None:
         selection, loading = payload
@@ -176,6 +183,9 @@ class CaptureLoop:
             self._abort(f"{exc} (while capturing {what}: step {step} of {n})")
             code = "camera-failed" if isinstance(exc, CameraFrameFailed) else "camera-lost"
             raise RequestRefused(code, str(exc)) from exc
+        except BaseException as exc:   # settings a camera refuses...: no can is left dangling
+            self._abort(f"the capture failed at step {step} of {n}: {exc}")
+            raise
         with self._c._lock:
             can.images.update(frames)
             can.steps_done = step
