@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class OpenCVSource:
                                     "OpenCV, which has no trigger line; use a GenICam camera "
                                     "(kind 'pylon') for a hardware trigger.")
         self.name = name or self.device
-        self._cap = None
+        self._cap: Any = None
         self._failures = 0
 
     @property

@@ -35,6 +35,8 @@ from line.events import CanReport, Counters, ListenerBase, LineStatus
 from line.plc.modbus_map import (ERROR_CODES, REJECT_COIL, SIZE, WIDE, addr, side_mask,
                                  writable_by_plc)
 
+ILLEGAL_FUNCTION: Any
+ILLEGAL_ADDRESS: Any
 try:   # pymodbus 3.11+: errors are ExcCodes; 3.10 takes the plain exception code numbers
     from pymodbus.constants import ExcCodes
     ILLEGAL_FUNCTION, ILLEGAL_ADDRESS = ExcCodes.ILLEGAL_FUNCTION, ExcCodes.ILLEGAL_ADDRESS

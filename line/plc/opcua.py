@@ -27,7 +27,7 @@ from line.config import OpcUaConfig
 from line.errors import LineConfigInvalid, LineError, RequestRefused
 from line.events import CanReport, Counters, ListenerBase, LineStatus
 from line.plc import opcua_nodes as nodes
-from line.plc.opcua_security import APP_URI, StationUsers, ensure_certificate, policies
+from line.plc.opcua_security import APP_URI, ensure_certificate, policies, station_users
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class OpcUaServer(ListenerBase):
         from asyncua import Server, ua
 
         self._writes, self._stopping = asyncio.Queue(), asyncio.Event()
-        server = Server(user_manager=StationUsers(self._station, self._session_started))
+        server = Server(user_manager=station_users(self._station, self._session_started))
         await server.init()
         server.set_endpoint(f"opc.tcp://{self._config.host}:{self._config.port}/can-station/")
         server.set_server_name(self._name)
@@ -140,8 +140,10 @@ class OpcUaServer(ListenerBase):
         from asyncua import ua
 
         last_can = ""
+        queue = self._writes
+        assert queue is not None   # made in _serve before this task starts
         while True:
-            values, only_if_can = await self._writes.get()
+            values, only_if_can = await queue.get()
             if only_if_can is not None and only_if_can != last_can:
                 values = [(k, v) for k, v in values if not k.startswith("LastResult.")]
             for key, value in values:

@@ -30,8 +30,18 @@ APP_URI = "urn:can-inspection-station:line:server"
 CERT_FILE, KEY_FILE = "server-cert.der", "server-key.pem"
 
 
+def station_users(station: Any, on_session: Callable[[str], None]) -> Any:
+    """An asyncua ``UserManager`` over the station's accounts (asyncua imported on call)."""
+    from asyncua.server.user_managers import UserManager
+
+    class _Users(StationUsers, UserManager):
+        pass
+
+    return _Users(station, on_session)
+
+
 class StationUsers:
-    """An asyncua user manager over the station's accounts."""
+    """The user manager's logic: a sign-in with the station's accounts."""
 
     def __init__(self, station: Any, on_session: Callable[[str], None]) -> None:
         self._station, self._on_session = station, on_session
