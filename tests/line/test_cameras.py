@@ -3,6 +3,10 @@ frames equal to the real photos it plays, triggers, removal and reconnection) an
 video file."""
 from __future__ import annotations
 
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import cv2
 import numpy as np
 import pytest
@@ -113,7 +117,6 @@ def test_the_rig_reconnects_a_removed_camera_and_says_so(photos):
         with pytest.raises(CameraUnavailable, match="disconnected"):
             rig.capture_step((("cam", "Bottom"),))
         assert "cam" in rig.lost or back == ["cam"]
-        import time
         end = time.monotonic() + 20
         while not back and time.monotonic() < end:
             time.sleep(0.05)
@@ -148,3 +151,57 @@ def test_opencv_source_reads_a_file_with_roi_and_mono(tmp_path):
         source.close()
     with pytest.raises(LineConfigInvalid, match="no trigger line"):
         OpenCVSource("0", settings=CameraSettings(trigger=TriggerMode.HARDWARE))
+
+
+class _MjpegStream:
+    """A real HTTP MJPEG stream on loopback (multipart/x-mixed-replace, as IP cameras send)."""
+
+    def __init__(self) -> None:
+        stream = self
+        self.running = True
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                i = 0
+                try:
+                    while stream.running:
+                        ok, jpg = cv2.imencode(".jpg", np.full((48, 64, 3), 40 + i % 100, np.uint8))
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                         + str(len(jpg)).encode() + b"\r\n\r\n" + jpg.tobytes()
+                                         + b"\r\n")
+                        i += 1
+                        time.sleep(0.02)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stream.mjpg"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.running = False
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_opencv_source_reads_an_http_mjpeg_stream_and_notices_when_it_stops():
+    stream = _MjpegStream()
+    source = OpenCVSource(stream.url, max_failures=3)
+    try:
+        source.open()
+        frame = source.capture()
+        assert frame.shape == (48, 64, 3) and frame.dtype == np.uint8
+        stream.stop()
+        with pytest.raises(CameraUnavailable, match="stopped sending pictures"):
+            for _ in range(200):
+                source.capture()
+    finally:
+        stream.stop()
+        source.close()
