@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     from app import cli as app_cli
     from core import cli as core_cli
     from db import cli as db_cli
+    from line import cli as line_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description="Can inspection station")
     parser.add_argument("--data-dir", help="folder for the database, images, models and logs "
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     core_cli.register(sub)
     db_cli.register(sub)
     app_cli.register(sub)
+    line_cli.register(sub)
     return parser
 
 

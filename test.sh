@@ -9,5 +9,5 @@ cd "$here"
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/lint-imports --config setup.cfg
 .venv/bin/ruff check .          # lint only: ruff.toml
-.venv/bin/mypy                  # core, db, app, common: setup.cfg [mypy]
+.venv/bin/mypy                  # core, db, app, common, line: setup.cfg [mypy]
 exec .venv/bin/python -m pytest "$@"
