@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QKeySequence
@@ -24,7 +24,7 @@ from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, 
                              QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
                              QWidget)
 
-from db.database import SQLITE_FILE
+from db.database import SQLITE_FILE, display_url
 from gui.context import AppContext
 from gui.errors import show_error
 
@@ -167,10 +167,8 @@ class MainWindow(QMainWindow):
 
     def _status_bar(self) -> None:
         settings = self.ctx.settings
-        where = settings.db_url or str(settings.data_dir / SQLITE_FILE)
-        if "@" in where:  # never show a password from a server URL
-            scheme, _, rest = where.partition("://")
-            where = f"{scheme}://…@{rest.rpartition('@')[2]}"
+        where = (display_url(settings.db_url) if settings.db_url
+                 else str(settings.data_dir / SQLITE_FILE))
         self.statusBar().addWidget(QLabel(f"Station: {settings.station_name}"))
         self.statusBar().addPermanentWidget(QLabel(f"Database: {where}"))
 
@@ -224,7 +222,7 @@ class MainWindow(QMainWindow):
             if callable(stop):
                 try:
                     stop()
-                except Exception:  # noqa: BLE001 - keep shutting the others down
+                except Exception:  # keep shutting the others down
                     log.exception("shutting down panel %s failed", key)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

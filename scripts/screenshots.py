@@ -200,7 +200,7 @@ def shoot_all(app: QApplication, args: argparse.Namespace, work: Path) -> None:
             # the Models panel reads best with an evaluation: the model on the demo photos
             panel.select_model(demo_model_id(station, demo))
             job = panel.start_evaluation(str(args.images))
-            wait(app, lambda: job is None or job.done, timeout=600, settle=1.0)
+            wait(app, lambda job=job: job is None or job.done, timeout=600, settle=1.0)
         save(admin.grab(), out, f"{n}-{key}")
         if key == "products":
             panel.table.selectRow(0)
@@ -210,7 +210,7 @@ def shoot_all(app: QApplication, args: argparse.Namespace, work: Path) -> None:
             dialog.warehouse.setCurrentIndex(dialog.warehouse.findText("Cold store",
                                                                        Qt.MatchStartsWith))
             dialog.submit()
-            wait(app, lambda: not dialog.busy, settle=0.5)
+            wait(app, lambda dialog=dialog: not dialog.busy, settle=0.5)
             save(over(admin.grab(), dialog), out, "13-product-refused")
             dialog.reject()
     admin.close()

@@ -15,7 +15,7 @@ inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
@@ -27,12 +27,14 @@ from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
 from gui.capture.camera_box import CameraBox
 from gui.capture.banner import VerdictBanner
+from core.images.formats import file_dialog_filter
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
 from gui.capture.product_bar import ProductBar
 from gui.capture.inspection import CanInspection
 from gui.capture.slot import SlotWidget
 from gui.capture.slot_grid import SlotGrid
 from gui.errors import error_text
+from gui.theme import error_style
 from gui.widgets.image_view import OverlayControls, PreparedResult
 from gui.workers import TaskHandle, start_task
 
@@ -207,8 +209,7 @@ class CapturePanel(QWidget):
 
     # ---- import -----------------------------------------------------------------------------
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "",
-                                                "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff)")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "", file_dialog_filter())
         if paths:
             self.import_files(paths)
 
@@ -335,7 +336,7 @@ class CapturePanel(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+        self.status.setStyleSheet(error_style(error))
 
     def _update_buttons(self) -> None:
         busy, has_slots = self.busy, bool(self.slots)

@@ -14,12 +14,10 @@ from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                              QWidget)
 
-from core.results import Outcome, SideResult
+from core.results import SideResult
 from app.recording import OriginalImage
+from gui.theme import ACCENT_COLOUR, EMPTY_BORDER_COLOUR, OUTCOME_COLOURS
 from gui.widgets.image_view import ImageView, PreparedResult
-
-OUTCOME_COLOURS = {Outcome.PASS: "#2e7d32", Outcome.REVIEW: "#f9a825", Outcome.REJECT: "#c62828"}
-NEXT_COLOUR = "#1e88e5"
 
 
 class SlotWidget(QFrame):
@@ -125,9 +123,9 @@ class SlotWidget(QFrame):
         if self.result is not None:
             colour, width, style = OUTCOME_COLOURS[self.result.outcome], 4, "solid"
         elif self._is_next:
-            colour, width, style = NEXT_COLOUR, 3, "dashed"
+            colour, width, style = ACCENT_COLOUR, 3, "dashed"
         else:
-            colour, width, style = "#555555", 1, "solid"
+            colour, width, style = EMPTY_BORDER_COLOUR, 1, "solid"
         self.title.setText(f"{self.side}  ← next" if self._is_next and not self.filled else self.side)
         self.setStyleSheet(f"#{self.objectName()} {{ border: {width}px {style} {colour}; "
                            "border-radius: 4px; }")

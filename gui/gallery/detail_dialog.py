@@ -18,7 +18,8 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
 from app.inspection_detail import Detail, SideView, load_detail
-from gui.theme import VERDICT_TEXT, VERDICT_TEXT_COLOURS, verdict_badge_css
+from gui.theme import (REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS,
+                       error_style, verdict_badge_css)
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.workers import TaskHandle, start_task
 
@@ -127,8 +128,7 @@ class DetailDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.meta.setText(error_text(exc, self.ctx.log_path, "opening an inspection"))
-        self.meta.setObjectName("errorLabel")
-        self.meta.setStyleSheet("color:#c62828; font-weight:bold;")
+        self.meta.setStyleSheet(error_style())
 
     def _loaded(self, detail: Detail, prepared: list, icons: list, keep_row: int) -> None:
         self.detail = d = detail
@@ -159,7 +159,7 @@ class DetailDialog(QDialog):
         item = QListWidgetItem(f"{info.side_name}\n{label} {info.score:.2f}")
         if icon is not None:
             item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
-        item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")))
+        item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, TEXT_COLOUR)))
         item.setToolTip(side.problem or f"{info.side_name}: {info.outcome}")
         return item
 
@@ -176,13 +176,13 @@ class DetailDialog(QDialog):
             self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"
         corrected = (f"<br>Corrected label: <b>{info.corrected_label}</b>"
                      if info.corrected_label else "")
-        colour = VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")
+        colour = VERDICT_TEXT_COLOURS.get(info.outcome, TEXT_COLOUR)
         self.side_info.setText(
             f"<h3>{info.side_name}</h3>Score: <b>{info.score:.3f}</b> (0.5 = threshold)<br>"
             f"Machine label: <b>{info.label}</b>{corrected}<br>"
             f"Outcome: <b style='color:{colour}'>{VERDICT_TEXT.get(info.outcome, info.outcome)}"
             f"</b><br>Defect regions: {len(side.boxes)}"
-            + (f"<br><span style='color:#c62828'>{side.problem}</span>" if side.problem else ""))
+            + (f"<br><span style='color:{REJECT_COLOUR}'>{side.problem}</span>" if side.problem else ""))
         i = self.detail.inspection
         self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
 
@@ -203,7 +203,7 @@ class DetailDialog(QDialog):
         self.corrected.emit()
         self.reload()
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt's name; wait for our short reads
+    def done(self, result: int) -> None:  # Qt's name; wait for our short reads
         if self._task is not None:
             self._task.cancel()
             self._task.wait()

@@ -13,7 +13,7 @@ from core.model.spec import read_spec
 from core.results import Outcome
 from db import Role
 from gui.capture.panel import CapturePanel
-from gui.capture.slot import OUTCOME_COLOURS
+from gui.theme import OUTCOME_COLOURS
 from gui.inference import InferenceService
 from tests.gui.test_capture import write_photos
 from tests.helpers import make_synthetic_cans, tiny_model_dir
