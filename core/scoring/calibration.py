@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from common.thresholds import check as check_thresholds
+from common.thresholds import outcome as threshold_outcome
 from core.results import Outcome
 
 
@@ -58,17 +60,12 @@ class Thresholds:
     reject: float = 0.5
 
     def __post_init__(self) -> None:
-        if not (0.0 <= self.review <= 0.5 <= self.reject <= 1.0):
-            raise ValueError(
-                f"thresholds need 0 <= review <= 0.5 <= reject <= 1, got review={self.review}, "
-                f"reject={self.reject}")
+        # The one rule (common.thresholds), which db applies when it stores thresholds too;
+        # ThresholdsInvalid is a ValueError.
+        check_thresholds(self.review, self.reject)
 
     def outcome(self, score: float) -> Outcome:
-        if score >= self.reject:
-            return Outcome.REJECT
-        if score >= self.review:
-            return Outcome.REVIEW
-        return Outcome.PASS
+        return Outcome(threshold_outcome(score, self.review, self.reject))
 
     def to_dict(self) -> dict:
         return asdict(self)
