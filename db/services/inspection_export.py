@@ -77,7 +77,8 @@ class ExportMixin:
         with self._db.read() as s:
             self._authorize(s, actor, "inspection.export")
             q = apply_sort(self._where(row_query(), f), sort)
-            for batch in _batches(s.execute(q.execution_options(yield_per=_BATCH))):
+            result = s.execute(q.execution_options(yield_per=_BATCH))
+            for batch in self._db.guarded(s, _batches(result)):
                 ids = [r[0].id for r in batch]
                 sides: dict[int, list[SideResult]] = {}
                 for side in s.scalars(select(SideResult).where(SideResult.inspection_id.in_(ids))

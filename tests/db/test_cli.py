@@ -80,4 +80,5 @@ def test_unreachable_database_is_a_clean_error(tmp_path: Path) -> None:
     args = _parse(["create-admin", "--username", "boss", "--password-stdin"])
     out = io.StringIO()
     assert args.run(args, settings, stdin=io.StringIO("a good password\n"), out=out) == 2
-    assert out.getvalue().startswith("error: Cannot open the database")
+    assert out.getvalue().startswith("error: The database postgresql+psycopg://nobody@127.0.0.1:1"
+                                     "/none cannot be reached")

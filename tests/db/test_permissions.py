@@ -29,6 +29,8 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("users", "unlock"): ("user.manage", lambda st, a, c: st.users.unlock(a, c["spare_user"])),
     ("users", "reset_password"): ("user.manage", lambda st, a, c: st.users.reset_password(
         a, c["spare_user"], "another password")),
+    ("users", "force_password_change"): ("user.manage", lambda st, a, c:
+                                         st.users.force_password_change(a, c["spare_user"], True)),
     ("users", "change_own_password"): ("user.change_own_password",
                                        lambda st, a, c: st.users.change_own_password(
                                            a, PASSWORD, "another password")),
@@ -57,6 +59,14 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("models", "activate_for_product"): ("model.manage", lambda st, a, c:
                                          st.models.activate_for_product(a, c["model"],
                                                                         c["spare_p"])),
+    ("models", "activate"): ("model.manage", lambda st, a, c: st.models.activate(
+        a, c["model"], [c["spare_p"]])),
+    ("models", "rollback"): ("model.manage", lambda st, a, c: st.models.rollback(a, c["spare_p"])),
+    ("models", "record_evaluation"): ("model.manage", lambda st, a, c:
+                                      st.models.record_evaluation(a, c["model"], {"auroc": 0.9},
+                                                                  10, 0, "folder")),
+    ("models", "evaluations"): ("catalog.view", lambda st, a, c:
+                                st.models.evaluations(a, c["model"])),
     ("models", "set_thresholds"): ("model.manage", lambda st, a, c: st.models.set_thresholds(
         a, c["model"], {"review": 0.3, "reject": 0.7})),
     ("models", "delete"): ("model.manage", lambda st, a, c: st.models.delete(a, c["model"])),
