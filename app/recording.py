@@ -53,8 +53,10 @@ def thumbnail_jpeg(rgb: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
 
 
 def to_new_inspection(result: CanResult, product_id: int, station_name: str,
-                      originals: Sequence[OriginalImage | None] = ()) -> NewInspection:
-    """The record of one inspected can. ``originals[i]`` (if given) are side i's file bytes."""
+                      originals: Sequence[OriginalImage | None] = (),
+                      capture_key: str | None = None) -> NewInspection:
+    """The record of one inspected can. ``originals[i]`` (if given) are side i's file bytes;
+    ``capture_key`` is the can's idempotency key (see ``db.records.NewInspection``)."""
     sides = []
     for i, side in enumerate(result.sides):
         original = originals[i] if i < len(originals) else None
@@ -84,4 +86,5 @@ def to_new_inspection(result: CanResult, product_id: int, station_name: str,
         verdict=result.verdict.value,
         sides=sides,
         thumbnail_bytes=thumbnail_jpeg(worst.image),
+        capture_key=capture_key,
     )

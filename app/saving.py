@@ -14,11 +14,14 @@ from app.recording import OriginalImage, to_new_inspection
 
 def save_inspection(progress: Progress, station: Any, actor: Any, result: CanResult,
                     product_id: int, station_name: str,
-                    originals: Sequence[OriginalImage | None]) -> int:
-    """Record ``result`` for ``actor``; returns the new inspection's id."""
+                    originals: Sequence[OriginalImage | None],
+                    capture_key: str | None = None) -> Any:
+    """Record ``result`` for ``actor``; returns the ``db.dto.InspectionInfo``. ``capture_key``
+    (made when the can's capture started): a can recorded before under the same key is not
+    recorded again; the info then has ``already_recorded`` and the first inspection's id."""
     progress.report(0, 2, "Encoding photos and heatmaps")
-    new = to_new_inspection(result, product_id, station_name, originals)
+    new = to_new_inspection(result, product_id, station_name, originals, capture_key)
     progress.report(1, 2, "Writing the inspection")
     info = station.inspections.record(actor, new)
     progress.report(2, 2, "Saved")
-    return info.id
+    return info
