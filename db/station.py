@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from db import identity
@@ -86,8 +87,7 @@ class Station:
         engine = make_engine(url, busy_timeout_s, timeouts)
         db = Database(engine, now)
         try:
-            with engine.connect() as conn:
-                revision = current_revision(conn)
+            revision = _peek_revision(engine, sqlite_file)
             identity.check_blank(engine, data_dir, files, revision)
             backup = upgrade(engine, sqlite_file, now()) if upgrade_schema else None
             data_id = None
@@ -173,6 +173,34 @@ def _usable_folder(data_dir: Path) -> Path:
             f"The data folder {data_dir} {what}. Choose another data folder (--data-dir or "
             "STATION_DATA_DIR), or move what is in the way.") from exc
     return data_dir
+
+
+def _peek_revision(engine: Engine, sqlite_file: Path | None) -> str | None:
+    """The schema revision, looked at without changing anything: an SQLite file is opened read
+    only (no WAL switch, no file created), so a refused start leaves it exactly as it was."""
+    if sqlite_file is None:
+        with engine.connect() as conn:
+            return current_revision(conn)
+    if not sqlite_file.exists() or sqlite_file.stat().st_size == 0:
+        return None
+    try:
+        conn = sqlite3.connect(f"{sqlite_file.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None   # the real open below says what is wrong
+    try:
+        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    except (sqlite3.Error, TypeError):
+        return None if _no_table(conn) else "?"   # "?": damaged; the upgrade will say so
+    finally:
+        conn.close()
+
+
+def _no_table(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'"
+                            ).fetchone()[0] == 0
+    except sqlite3.Error:
+        return False
 
 
 def _backups_hint(sqlite_file: Path) -> str:

@@ -1,7 +1,9 @@
 """CSV export of filtered inspections, and labelled side images for training.
 
 Both honour the gallery filter (:class:`db.records.GalleryFilter`). The CSV has one line per
-inspection, its seven sides as columns; corrected values are given beside the machine's.
+inspection, its seven sides as columns; corrected values are given beside the machine's. No cell
+runs as a spreadsheet formula (:mod:`db.csv_cells`); a full disk is ``StorageFull`` and leaves
+neither the file nor its temporary part behind.
 Labels for training are the latest correction where there is one, else the machine's label.
 
 Threading: safe from any thread; the export reads in one read transaction (WAL lets stations keep
@@ -18,8 +20,9 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
+from db.csv_cells import safe_row
 from db.dto import LabelledSide
-from db.errors import ValidationError
+from db.errors import StorageFull, ValidationError, is_disk_full
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
 from db.schema import Inspection, SideResult
@@ -60,11 +63,20 @@ class ExportMixin:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.replace(tmp, path)
-            except BaseException:
+            except BaseException as exc:
                 tmp.unlink(missing_ok=True)
+                if isinstance(exc, OSError) and is_disk_full(exc):
+                    raise StorageFull(str(path.parent), "write the export") from exc
                 raise
         else:
-            count = self._write_csv(actor, f, sort, dest)
+            try:
+                count = self._write_csv(actor, f, sort, dest)
+                dest.flush()
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise StorageFull(getattr(dest, "name", "the export's destination"),
+                                      "write the export") from exc
+                raise
         with self._db.write() as s:
             me = self._authorize(s, actor, "inspection.export")
             self._audit(s, me, "inspection.export", "", rows=count, filter=_filter_dict(f))
@@ -92,7 +104,7 @@ class ExportMixin:
                     for side in sides.get(i.id, [])[:SIDE_COLUMNS]:
                         line += [side.side_name, f"{side.score:.6g}", side.label,
                                  side.corrected_label or "", side.image_sha]
-                    writer.writerow(line)
+                    writer.writerow(safe_row(line))
                     count += 1
         return count
 

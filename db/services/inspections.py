@@ -19,6 +19,8 @@ outside them so a slow disk does not hold the database's write lock).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -61,14 +63,16 @@ class InspectionService(ExportMixin, Service):
         created: list[tuple[str, str]] = []
         try:
             info = self._write(actor, new, key, created)
-        except (Conflict, DatabaseUnavailable):
+        except (Conflict, DatabaseUnavailable) as exc:
             # A race on the key (Conflict), or the connection broke at the commit: did the row
             # make it? The key says so without doubt.
             first = self._find_after_failure(actor, key)
+            self._discard(created)   # a no-op for files the found row uses
             if first is None:
-                self._discard(created)
                 raise
-            self._discard(created)   # files of a lost race: the winner's row uses the same
+            if isinstance(exc, DatabaseUnavailable):
+                # Our own commit went through; only its answer was lost.
+                first = replace(first, already_recorded=False)
             return first
         except BaseException:
             self._discard(created)
