@@ -26,7 +26,8 @@ class AccountLocked(StationDataError):
     def __init__(self, until: datetime) -> None:
         self.until = until
         local = until.astimezone().strftime("%Y-%m-%d %H:%M")
-        super().__init__(f"This account is locked after too many failed sign-ins until {local}.")
+        super().__init__(f"Sign-in with this name is locked after too many failed tries, until "
+                         f"{local}. Wait until then, or ask an admin to unlock it.")
 
 
 class PermissionDenied(StationDataError):
