@@ -12,11 +12,8 @@ services lock the rows they check with ``SELECT ... FOR UPDATE``; connecting, st
 waits and idle transactions are bounded (:class:`Timeouts`), TCP keepalives find a dead peer, and
 a client-side watchdog (:mod:`db.watchdog`) frees a call whose server froze.
 
-Faults become station errors here (``_translate``), so nothing raw escapes a service:
-``DatabaseBusy`` (locked too long, a statement over its time), ``DatabaseUnavailable`` (server
-down, frozen or gone, connection lost), ``DatabaseDamaged`` (an SQLite file that is no database or
-is malformed), ``StorageFull`` (SQLite's or the server's disk is full), ``Conflict`` (a race on a
-unique value).
+Faults become station errors at the end of every transaction (``_translate``, by the rules in
+:mod:`db.faults`), so nothing raw escapes a service.
 """
 from __future__ import annotations
 
@@ -31,11 +28,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.errors import (Conflict, DatabaseBusy, DatabaseDamaged, DatabaseUnavailable,
-                       StationDataError, StorageFull)
+from db.faults import translate_error
 from db.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -67,9 +63,6 @@ class Timeouts:
 
 DEFAULT_TIMEOUTS = Timeouts()
 _WATCHDOGS: weakref.WeakKeyDictionary[Engine, Watchdog] = weakref.WeakKeyDictionary()
-_DAMAGED = ("file is not a database", "database disk image is malformed",
-            "file is encrypted or is not a database")
-_FULL = ("database or disk is full", "disk full")
 
 Clock = Callable[[], datetime]
 
@@ -125,53 +118,6 @@ def _pg_connect_args(url: str, t: Timeouts) -> dict[str, Any]:
             "keepalives_count": t.keepalive_count,
             # Data the server's kernel never acknowledges (a pulled cable) fails the call too.
             "tcp_user_timeout": ms(t.answer), "options": options}
-
-
-def translate_error(exc: DBAPIError, where: str = "the database") -> StationDataError | None:
-    """The station error for a database fault, or None for a bug (which keeps its traceback).
-    ``where`` names the database in lower case ("the database file /data/station.sqlite3")."""
-    orig = exc.orig
-    subject = where[:1].upper() + where[1:]
-    text = str(orig).lower()
-    code = getattr(orig, "sqlstate", None) or ""
-    if is_busy_error(exc):
-        return DatabaseBusy()
-    if isinstance(exc, IntegrityError):
-        # The services check first and give precise messages; this is the fallback for a race
-        # between two stations that both passed the check.
-        return Conflict("The change clashes with data another station just saved. "
-                        "Please reload and try again.")
-    if any(m in text for m in _FULL) or code == "53100":
-        return StorageFull(where, "save")
-    if any(m in text for m in _DAMAGED):
-        return DatabaseDamaged(
-            f"{subject} is damaged or is not a station database ({orig}). Nothing was changed. "
-            "Restore it from a backup (station.sqlite3.bak-* beside it, or your own), or point "
-            "the station at the right database.")
-    if code == "57014":
-        return DatabaseBusy("The database took too long to answer, so the step was cancelled. "
-                            "Please try again; if it keeps happening, ask the administrator to "
-                            "check the database server.")
-    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)) \
-            or code.startswith(("08", "57P", "53")):
-        first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-        return DatabaseUnavailable(
-            f"{subject} cannot be reached or stopped answering ({first}). Nothing was saved by "
-            "this step. Check that the database server is running and reachable, then try "
-            "again.")
-    return None
-
-
-def is_busy_error(exc: BaseException) -> bool:
-    """SQLite's lock timeout, or PostgreSQL's lock/serialisation failures."""
-    if isinstance(exc, OperationalError):
-        text = str(exc.orig).lower()
-        if "database is locked" in text or "database is busy" in text:
-            return True
-    if isinstance(exc, DBAPIError):
-        code = getattr(exc.orig, "sqlstate", None)
-        return code in ("40001", "40P01", "55P03")  # serialization, deadlock, lock not available
-    return False
 
 
 class Database:

@@ -25,9 +25,10 @@ from sqlalchemy.exc import DBAPIError
 
 from db import identity
 from db.database import (BUSY_TIMEOUT_S, DEFAULT_TIMEOUTS, Clock, Database, Timeouts,
-                         make_engine, sqlite_url, to_naive_utc, translate_error, utc_now)
+                         make_engine, sqlite_url, to_naive_utc, utc_now)
 from db.errors import (DatabaseDamaged, DataFolderUnusable, StationDataError, StorageFull,
                        is_disk_full)
+from db.faults import translate_error
 from db.filestore import SWEEP_MAX_SHARE, FileStore, SweepReport
 from db.migrate import current_revision, head_revision, upgrade
 from db.passwords import PasswordHasher
