@@ -6,7 +6,7 @@ data or leaked raw errors, with bounded loops, and count what happened.
     .venv/bin/python benchmarks/bench_faults.py --no-postgres   # on a machine without one
     .venv/bin/python benchmarks/bench_faults.py --kills 30 --fuzz 2000
 
-Per attack it prints: tried, clean (the call succeeded, or failed with the station error meant for
+Per attack it prints (and "max s", the longest single timed call): tried, clean (the call succeeded, or failed with the station error meant for
 it), wrong (any other exception type, or success where a refusal was due), hangs (no answer within
 the limit), crashes (a process or a start-up that died), lost (committed rows or their files that
 are gone, duplicated records). It exits 1 when any wrong/hangs/crashes/lost count is not zero.
@@ -65,12 +65,13 @@ def engine_attacks(tmp: Path) -> list[Tally]:
 
 def print_table(tallies: list[Tally]) -> None:
     head = f"{'attack':<48} {'tried':>6} {'clean':>6} {'wrong':>6} {'hangs':>6} " \
-           f"{'crash':>6} {'lost':>6}"
+           f"{'crash':>6} {'lost':>6} {'max s':>6}"
     print(head)
     print("-" * len(head))
     for t in tallies:
+        slowest = f"{t.slowest_s:.1f}" if t.slowest_s else "-"
         print(f"{t.name[:48]:<48} {t.tried:>6} {t.clean:>6} {t.wrong:>6} {t.hangs:>6} "
-              f"{t.crashes:>6} {t.lost:>6}")
+              f"{t.crashes:>6} {t.lost:>6} {slowest:>6}")
         for n in t.notes:
             print(f"    {n}")
 

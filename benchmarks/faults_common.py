@@ -11,6 +11,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Tally:
     hangs: int = 0
     crashes: int = 0
     lost: int = 0
+    slowest_s: float = 0.0       # the longest single call that was timed (refusals included)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -76,7 +78,9 @@ def expect(tally: Tally, call: Callable[[], object], allowed: tuple[type, ...] =
            must_fail: bool = False, limit_s: float = CALL_LIMIT_S) -> object:
     """One attempt: success (unless ``must_fail``) or an error of ``allowed`` types is clean."""
     tally.tried += 1
+    t0 = time.monotonic()
     kind, value = bounded(call, limit_s)
+    tally.slowest_s = max(tally.slowest_s, time.monotonic() - t0)
     if kind == "hang":
         tally.hangs += 1
         tally.note(f"no answer within {limit_s:.0f} s")
