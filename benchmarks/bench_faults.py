@@ -4,7 +4,7 @@ data or leaked raw errors, with bounded loops, and count what happened.
 
     .venv/bin/python benchmarks/bench_faults.py                 # everything (PostgreSQL too)
     .venv/bin/python benchmarks/bench_faults.py --no-postgres   # on a machine without one
-    .venv/bin/python benchmarks/bench_faults.py --kills 30 --fuzz 2000
+    .venv/bin/python benchmarks/bench_faults.py --kills 30 --fuzz 2000 --images 2000 --models 200
 
 Per attack it prints (and "max s", the longest single timed call): tried, clean (the call succeeded, or failed with the station error meant for
 it), wrong (any other exception type, or success where a refusal was due), hangs (no answer within
@@ -17,7 +17,7 @@ frozen (SIGSTOP) and thawed; commits whose answer is lost (a TCP proxy drops the
 the server committed); a genuinely full disk (a small tmpfs when this runs as root, else ENOSPC
 injected at the write); an empty, missing, replaced or foreign database beside a used data folder
 (and a mistyped PostgreSQL database); random malformed input to record(). The engine's attacks
-(malformed images and model folders) come from benchmarks/faults_engine.py when it is there.
+(malformed images and model folders) come from benchmarks/faults_engine.py.
 The attacks live beside this script: faults_processes.py, faults_postgres.py, faults_records.py
 (and faults_common.py, what they share).
 """
@@ -41,25 +41,23 @@ from faults_records import attack_full_disk, attack_fuzz, attack_mismatch  # noq
 from sqlalchemy import create_engine, text  # noqa: E402
 
 # -- the engine's attacks (benchmarks/faults_engine.py, by the model helper) -------------------
-def engine_attacks(tmp: Path) -> list[Tally]:
-    try:
-        import faults_engine  # type: ignore[import-not-found]
-    except ImportError:
-        # TODO(lead): wire benchmarks/faults_engine.py here once it is on main (its functions
-        # return these counters: tried, clean, wrong, hangs, crashes, lost).
-        print("engine attacks: benchmarks/faults_engine.py is not here yet (not counted)")
-        return []
+def engine_attacks(images: int, models: int, seed: int) -> list[Tally]:
+    """Malformed images through load_image and damaged model folders through load_model, each
+    case in a worker process. Their counters map onto the table's: clean = the person-facing
+    error or a harmless mutation that loaded; wrong = another error type, or changed weights
+    that loaded undetected; crashes include runaway memory."""
+    from benchmarks.faults_engine import ATTACKS
     out = []
-    attacks = getattr(faults_engine, "ATTACKS", None) or [
-        getattr(faults_engine, n) for n in sorted(dir(faults_engine)) if n.startswith("attack_")]
-    for fn in attacks:
-        result = fn(tmp)
-        for item in result if isinstance(result, list) else [result]:
-            values = item if isinstance(item, dict) else vars(item)
-            t = Tally(str(values.get("name", fn.__name__)))
-            for key in ("tried", "clean", "wrong", "hangs", "crashes", "lost"):
-                setattr(t, key, int(values.get(key, 0)))
-            out.append(t)
+    for (name, attack), n in zip(ATTACKS.items(), (images, models)):
+        c = attack(n, seed=seed)
+        t = Tally(f"{name} ({n})", tried=c["tried"], clean=c["clean_errors"] + c["accepted"],
+                  wrong=c["wrong_types"] + c["undetected"], hangs=c["hangs"],
+                  crashes=c["crashes"] + c["memory"])
+        t.note(f"{c['clean_errors']} refused as unreadable/invalid, {c['accepted']} harmless "
+               f"mutations loaded; worker peak {c['worker_peak_rss_mb']} MB, {c['seconds']} s")
+        for example in c["examples"][:2]:
+            t.note(example)
+        out.append(t)
     return out
 
 
@@ -80,6 +78,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=30)
     ap.add_argument("--fuzz", type=int, default=2000)
+    ap.add_argument("--images", type=int, default=2000, help="malformed images (engine)")
+    ap.add_argument("--models", type=int, default=200, help="malformed model folders (engine)")
+    ap.add_argument("--no-engine", action="store_true", help="skip the engine's attacks")
     ap.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL attacks")
     ap.add_argument("--seed", type=int, default=9)
     args = ap.parse_args()
@@ -112,7 +113,8 @@ def main() -> int:
             if cluster is not None:
                 cluster.stop()
         tallies.append(attack_fuzz(tmp, args.fuzz, rng))
-        tallies += engine_attacks(tmp)
+        if not args.no_engine:
+            tallies += engine_attacks(args.images, args.models, args.seed)
     print_table(tallies)
     bad = sum(t.bad for t in tallies)
     print(f"\n{len(tallies)} attacks, {sum(t.tried for t in tallies)} tries, "
