@@ -7,7 +7,7 @@
 
 Each job is ``run(args, settings) -> exit code``; ``settings`` is core's Settings object, used
 only for ``.data_dir`` and ``.db_url`` (db does not import core). Messages go to stderr; errors
-exit non-zero.
+meant for a person (every ``common.errors.PersonFacingError``) are one line and exit non-zero.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from db.errors import StationDataError
+from common.errors import PersonFacingError
 from db.station import Station
 
 
@@ -51,7 +51,7 @@ def run_create_admin(args: argparse.Namespace, settings: Any, *, stdin: TextIO |
     out = out or sys.stderr
     try:
         station = _open(settings)
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 2
     try:
@@ -70,7 +70,7 @@ def run_create_admin(args: argparse.Namespace, settings: Any, *, stdin: TextIO |
         actor = station.auth.create_first_admin(username, password)
         print(f"Created admin {actor.username!r}. Sign in with it to add more users.", file=out)
         return 0
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 1
     finally:
@@ -83,7 +83,7 @@ def run_users(args: argparse.Namespace, settings: Any, *, out: TextIO | None = N
     out = out or sys.stdout
     try:
         station = _open(settings)
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
@@ -114,7 +114,7 @@ def run_unlock(args: argparse.Namespace, settings: Any, *, out: TextIO | None = 
     out = out or sys.stderr
     try:
         station = _open(settings)
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 2
     try:
@@ -122,7 +122,7 @@ def run_unlock(args: argparse.Namespace, settings: Any, *, out: TextIO | None = 
         print(f"Sign-in for {args.name!r} is unlocked." if lifted else
               f"{args.name!r} was not locked.", file=out)
         return 0
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 1
     finally:
@@ -133,7 +133,7 @@ def run_sweep(args: argparse.Namespace, settings: Any, *, out: TextIO | None = N
     out = out or sys.stderr
     try:
         station = _open(settings)   # the start-up sweep runs here (and holds back if too many)
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 2
     try:
@@ -150,7 +150,7 @@ def run_sweep(args: argparse.Namespace, settings: Any, *, out: TextIO | None = N
               f"{report.removed_temps} temporary files; {report.kept} files are in use.",
               file=out)
         return 0
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 1
     finally:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
+from common.errors import PersonFacingError
 from db.errors import (Conflict, DatabaseBusy, DatabaseDamaged, DatabaseUnavailable,
-                       StationDataError, StorageFull)
+                       StorageFull)
 
 _DAMAGED = ("file is not a database", "database disk image is malformed",
             "file is encrypted or is not a database")
 _FULL = ("database or disk is full", "disk full")
 
 
-def translate_error(exc: DBAPIError, where: str = "the database") -> StationDataError | None:
+def translate_error(exc: DBAPIError, where: str = "the database") -> PersonFacingError | None:
     """The station error for a database fault, or None for a bug (which keeps its traceback).
     ``where`` names the database in lower case ("the database file /data/station.sqlite3")."""
     orig = exc.orig

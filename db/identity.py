@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -110,8 +110,8 @@ def bind(engine: Engine, data_dir: Path, files: FileStore,
                 "photos belong to, or choose an empty data folder for this database.")
         data_id = db_id or folder_id or str(uuid.uuid4())
         if db_id is None:
-            conn.execute(StationMeta.__table__.insert().values(
-                key=META_KEY, value=data_id, written_at=now_naive()))
+            conn.execute(insert(StationMeta).values(key=META_KEY, value=data_id,
+                                                    written_at=now_naive()))
             log.info("database tied to its data folder %s (data id %s)", data_dir, data_id)
     if folder_id is None:
         write_folder_id(data_dir, data_id)

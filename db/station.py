@@ -185,15 +185,15 @@ def _peek_revision(engine: Engine, sqlite_file: Path | None) -> str | None:
     if not sqlite_file.exists() or sqlite_file.stat().st_size == 0:
         return None
     try:
-        conn = sqlite3.connect(f"{sqlite_file.resolve().as_uri()}?mode=ro", uri=True)
+        raw = sqlite3.connect(f"{sqlite_file.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
         return None   # the real open below says what is wrong
     try:
-        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        return raw.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     except (sqlite3.Error, TypeError):
-        return None if _no_table(conn) else "?"   # "?": damaged; the upgrade will say so
+        return None if _no_table(raw) else "?"   # "?": damaged; the upgrade will say so
     finally:
-        conn.close()
+        raw.close()
 
 
 def _no_table(conn: sqlite3.Connection) -> bool:

@@ -14,6 +14,7 @@ Threading: every method is safe to call from any thread (one short transaction p
 """
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 
@@ -159,7 +160,7 @@ class ModelService(Service):
             e.user = me
             return evaluation_info(e)
 
-    def evaluations(self, actor: Actor, model_id: int) -> list[EvaluationInfo]:
+    def evaluations(self, actor: Actor, model_id: int) -> builtins.list[EvaluationInfo]:
         """The stored evaluations of a model, newest first."""
         with self._db.read() as s:
             self._authorize(s, actor, "catalog.view")

@@ -42,3 +42,12 @@ def test_a_damaged_database_is_explained(qtbot, tmp_path, monkeypatch):
                         lambda parent, title, text: shown.update(title=title, text=text))
     assert app_module.open_station(settings, tmp_path / "station.log") is None
     assert shown["title"] == "Database damaged" and "Restore it from a backup" in shown["text"]
+
+
+def test_a_full_disk_is_shown_as_its_message(qtbot, tmp_path):
+    """StorageFull (common.errors, raised by db and core alike) is for a person, not a bug."""
+    from common.errors import StorageFull
+    from gui.errors import error_text
+    exc = StorageFull("/data/images", "save the photos")
+    assert error_text(exc, tmp_path / "station.log") == str(exc)
+    assert not (tmp_path / "station.log").exists()

@@ -34,6 +34,7 @@ import hashlib
 import math
 import unicodedata
 from datetime import datetime, timezone
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import op
@@ -118,7 +119,7 @@ def upgrade() -> None:
     if carried:
         bind.execute(throttle.insert(), carried)
 
-    recreate = "always" if sqlite else "auto"
+    recreate: Literal["always", "auto"] = "always" if sqlite else "auto"
     autoinc = {"sqlite_autoincrement": True}
     with op.batch_alter_table("users", recreate=recreate, table_kwargs=autoinc) as b:
         b.alter_column("username_key", existing_type=sa.String(_KEY_LEN), nullable=False)
@@ -201,7 +202,7 @@ def _seed_sqlite_sequences(bind: sa.Connection) -> None:
         named = bind.execute(sa.text(
             "SELECT max(CAST(substr(target, :n) AS INTEGER)) FROM audit_events "
             "WHERE target LIKE :p"), {"n": len(prefix) + 1, "p": prefix + "%"}).scalar() or 0
-        seq = max(int(highest), int(named))
+        seq = max(int(highest or 0), int(named))
         bind.execute(sa.text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table})
         if seq:
             bind.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :s)"),
@@ -235,7 +236,7 @@ def downgrade() -> None:
     sqlite = bind.dialect.name == "sqlite"
     if sqlite and bind.exec_driver_sql("PRAGMA foreign_keys").scalar():
         raise RuntimeError("run the downgrade through db.migrate.downgrade (foreign keys off)")
-    recreate = "always" if sqlite else "auto"
+    recreate: Literal["always", "auto"] = "always" if sqlite else "auto"
     op.drop_index("ix_model_evaluations_model", table_name="model_evaluations")
     op.drop_table("model_evaluations")
     op.drop_table("station_meta")
