@@ -1,7 +1,7 @@
 """Content-addressed files (side images, heatmaps, thumbnails) under ``<data_dir>/images``.
 
 A file is named by the SHA-256 of its bytes: ``images/ab/cd/<sha256>.<ext>``. ``put`` writes a
-temporary file, fsyncs it, renames it into place and fsyncs the folder, so once ``put`` returns
+temporary file, fsyncs it, renames it into place and fsyncs the folder (``common.atomic``), so once ``put`` returns
 the file survives a crash; the services call it BEFORE the row that points at it commits. A crash
 between the two leaves a file without a row; :meth:`FileStore.sweep` (run at every start) removes
 such files and stale temporary files, but only those older than a grace period, so that a file
@@ -27,17 +27,17 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.atomic import TMP_MARK, write_bytes
 from db.errors import StorageFull, is_disk_full
 
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
-_TMP_MARK = ".tmp-"
+_TMP_MARK = TMP_MARK     # common.atomic's temporary names: a crash's leftovers are swept
 _SWEEP_STAMP = ".last-sweep"
 ALLOWED_EXTS = frozenset({"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "bin"})
 SWEEP_MAX_SHARE = 0.05     # a sweep removing more than this share of the store asks first...
@@ -62,25 +62,6 @@ class SweepReport:
                 "station at the right database.")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: a temporary file, fsync, rename, fsync of
-    the folder. Raises StorageFull (nothing left behind) when the disk is full."""
-    path = Path(path)
-    tmp = path.with_name(f"{path.name}{_TMP_MARK}{uuid.uuid4().hex}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and is_disk_full(exc):
-            raise StorageFull(str(path.parent), "save a file") from exc
-        raise
-    _fsync_dir(path.parent)
-
-
 class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -100,7 +81,7 @@ class FileStore:
                 raise StorageFull(str(self.root), "save the photos") from exc
             raise
         # Rewritten even when it exists: cheap insurance should a delete race have removed it.
-        write_atomic(dest, data)
+        write_bytes(dest, data, where=self.root)
         return sha, not existed
 
     def remove(self, sha: str, ext: str) -> None:

@@ -30,8 +30,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from db.errors import DataFolderMismatch, StorageFull, is_disk_full
-from db.filestore import FileStore, write_atomic
+from common.atomic import write_bytes
+from db.errors import DataFolderMismatch
+from db.filestore import FileStore
 from db.schema import Inspection, SideResult, StationMeta
 from db.services.rows import referenced_shas
 
@@ -58,12 +59,8 @@ def read_folder_id(data_dir: Path) -> str | None:
 
 
 def write_folder_id(data_dir: Path, data_id: str) -> None:
-    try:
-        write_atomic(Path(data_dir) / ID_FILE, (data_id + "\n").encode("ascii"))
-    except OSError as exc:
-        if is_disk_full(exc):
-            raise StorageFull(str(data_dir), "start") from exc
-        raise
+    """Atomically; a full disk is StorageFull."""
+    write_bytes(Path(data_dir) / ID_FILE, (data_id + "\n").encode("ascii"), where=data_dir)
 
 
 def folder_has_photos(files: FileStore) -> bool:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import func, select
 
+from common.atomic import replacing
 from db.csv_cells import safe_row
 from db.dto import LabelledSide
 from db.errors import StorageFull, ValidationError, is_disk_full
@@ -56,18 +56,9 @@ class ExportMixin:
             f = effective_filter(filters, me)
         if isinstance(dest, (str, Path)):
             path = Path(dest)
-            tmp = path.with_name(path.name + ".part")
-            try:
+            with replacing(path, where=path.parent) as tmp:   # whole or not at all
                 with open(tmp, "w", newline="", encoding="utf-8") as fh:
                     count = self._write_csv(actor, f, sort, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException as exc:
-                tmp.unlink(missing_ok=True)
-                if isinstance(exc, OSError) and is_disk_full(exc):
-                    raise StorageFull(str(path.parent), "write the export") from exc
-                raise
         else:
             try:
                 count = self._write_csv(actor, f, sort, dest)

@@ -70,7 +70,7 @@ def test_csv_export_to_a_full_disk_is_storage_full(station: Station, world: Worl
     real_fsync = os.fsync
 
     def full_fsync(fd: int) -> None:
-        if os.readlink(f"/proc/self/fd/{fd}").endswith(".part"):
+        if ".tmp-" in os.readlink(f"/proc/self/fd/{fd}"):
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
