@@ -92,7 +92,7 @@ def main() -> int:
     parser.add_argument("--keep-data", type=Path, metavar="DIR",
                         help="build the demo station in DIR and keep it (then: main.py --data-dir "
                              "DIR/data, users admin / sue.miller / otto.berg, password "
-                             "demo-password)")
+                             "demo station password)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from common.thresholds import check as check_thresholds
+from common.thresholds import outcome as threshold_outcome
 from core.results import Outcome
 
-_BY_SEVERITY = sorted(Outcome, key=lambda o: o.severity)
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,15 @@ class Thresholds:
     reject: float = 0.5
 
     def __post_init__(self) -> None:
-        if not (0.0 <= self.review <= 0.5 <= self.reject <= 1.0):
-            raise ValueError(
-                f"thresholds need 0 <= review <= 0.5 <= reject <= 1, got review={self.review}, "
-                f"reject={self.reject}")
+        # The one rule (common.thresholds), which db applies when it stores thresholds too;
+        # ThresholdsInvalid is a ValueError.
+        check_thresholds(self.review, self.reject)
 
     def outcome(self, score: float) -> Outcome:
-        return _BY_SEVERITY[int(self.severities(score))]
+        return Outcome(threshold_outcome(score, self.review, self.reject))
 
     def severities(self, scores: np.ndarray | float) -> np.ndarray:
-        """The rule of ``outcome`` for many scores at once: ``Outcome.severity`` per score
+        """``outcome``'s rule (common.thresholds) for many scores at once: the severity per score
         (0 pass, 1 review, 2 reject)."""
         s = np.asarray(scores, dtype=float)
         return np.where(s >= self.reject, 2, np.where(s >= self.review, 1, 0))

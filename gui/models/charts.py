@@ -15,6 +15,7 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.evaluation import metrics
+from common.thresholds import DECISION, HIGHEST, LOWEST
 from core.scoring.calibration import Thresholds
 from gui.theme import ACCENT_COLOUR, GUIDE_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR
 
@@ -49,8 +50,9 @@ class EvaluationCharts(QWidget):
         self.placeholder = QLabel("Evaluate a model on a folder to see its ROC curve, outcomes "
                                   "and score histogram here.", self)
         self.placeholder.setAlignment(Qt.AlignCenter)
-        self.review_box = self._spin(0.0, 0.5)
-        self.reject_box = self._spin(0.5, 1.0)
+        # The ranges of the one threshold rule (common.thresholds): what db stores, core accepts.
+        self.review_box = self._spin(LOWEST, DECISION)
+        self.reject_box = self._spin(DECISION, HIGHEST)
         self.summary = QLabel("", self)
         self.summary.setObjectName("evaluationSummary")
         self.summary.setWordWrap(True)
