@@ -46,6 +46,7 @@ class TrainConfig:
     backbone_weights: str | None = None   # local ImageNet weights file (vgg16 offline)
     source: str = ""                 # where the samples came from, recorded in the model
     options: dict = field(default_factory=dict)  # detector-specific settings (e.g. PatchCore)
+    can_false_reject: float | None = None  # e.g. 0.01: reject set for <= 1 % good cans rejected
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,7 +90,16 @@ def train_model(samples: list[LabeledImage], config: TrainConfig, progress: Prog
     if bad:
         raise DatasetInvalid(f"labels must be 0 (good) or 1 (anomaly); {bad[0].display_name} "
                              f"has {bad[0].label!r}")
-    return trainers[config.detector](list(samples), config, progress, name)
+    if config.can_false_reject is not None and not 0.0 < config.can_false_reject < 1.0:
+        raise ValueError(f"can_false_reject is a share of cans between 0 and 1, got "
+                         f"{config.can_false_reject}")
+    model = trainers[config.detector](list(samples), config, progress, name)
+    # Which images the model saw, so that an evaluation can tell figures on new images apart.
+    from core.images.fingerprint import RECORD_KEY, trained_on_record
+
+    record = trained_on_record(s.source for s in samples)
+    model.spec = model.spec.replace(trained_on={**model.spec.trained_on, RECORD_KEY: record})
+    return model
 
 
 def scan_dataset(data_dir: str | Path) -> list[LabeledImage]:

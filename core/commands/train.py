@@ -37,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="epochs that train the head alone before the last blocks join")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--can-false-reject", type=float, metavar="SHARE",
+                   help="set the reject threshold for at most this share of good cans rejected "
+                        "(e.g. 0.01; a can of 7 sides is rejected if any side is); the model "
+                        "records what its validation images can show about it")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     p.set_defaults(run=run)
@@ -44,8 +48,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 @job
 def run(args: argparse.Namespace, settings) -> int:
+    if args.can_false_reject is not None and not 0.0 < args.can_false_reject < 1.0:
+        print("error: --can-false-reject is a share of cans between 0 and 1 (e.g. 0.01)",
+              file=sys.stderr)
+        return 2
     set_threads(args.threads, settings)
     from tqdm import tqdm
+
+    from core.scoring.can_target import can_target_record
 
     from core.progress import Progress
     from core.training import TrainConfig, scan_dataset, train_model
@@ -56,6 +66,7 @@ def run(args: argparse.Namespace, settings) -> int:
                          views=args.views, patience=args.patience,
                          head_warmup_epochs=args.head_warmup, val_fraction=args.val_fraction,
                          seed=args.seed, backbone_weights=args.weights,
+                         can_false_reject=args.can_false_reject,
                          source=str(Path(args.data_dir).expanduser().resolve()))
     samples = scan_dataset(args.data_dir)
     bar = tqdm(total=1, unit="step", file=sys.stderr, dynamic_ncols=True)
@@ -80,4 +91,8 @@ def run(args: argparse.Namespace, settings) -> int:
     print(f"saved {out}: {len(samples)} images, validation AUROC {m.get('val_auroc')}, "
           f"accuracy {m.get('val_accuracy')}, loss {m.get('val_loss')} "
           f"(best epoch {m.get('best_epoch')} of {m.get('epochs_run')})")
+    target = can_target_record(model.spec)
+    if target:
+        print(f"can-level target: reject from {target['reject']:.3f}. {target['note']}")
     return 0
+

@@ -34,8 +34,8 @@ numpy only; pure functions, safe on any thread.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -131,7 +131,7 @@ class CanFigure:
     defect_images: int
 
     def to_dict(self) -> dict:
-        r = lambda v: None if v is None else round(float(v), 1)  # noqa: E731
+        r = lambda v: None if v is None else round(float(v), 1)
         return {"label": self.label, "per_1000": r(self.per_1000), "low": r(self.low),
                 "high": r(self.high), "sampled_per_1000": r(self.sampled_per_1000),
                 "good_images": self.good_images, "defect_images": self.defect_images}
@@ -162,8 +162,8 @@ FIGURE_LABELS = {
     "good_cans_flagged": "good cans sent to review or rejected",
     "good_cans_to_review": "good cans sent to review",
     "good_cans_rejected": "good cans rejected (overkill)",
-    "defective_cans_passed": "defective cans passed, no side flagged (escapes)",
-    "defective_cans_not_rejected": "defective cans not rejected (escapes if review is skipped)",
+    "defective_cans_passed": "defective cans passed unflagged (escapes)",
+    "defective_cans_not_rejected": "defective cans not rejected",
 }
 
 

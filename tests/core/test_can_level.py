@@ -7,9 +7,16 @@ import numpy as np
 import pytest
 from scipy.stats import beta
 
-from core.evaluation.can_level import (_draw_cans, can_level, clopper_pearson, defective_can_passed,
-                                       good_can_to_review, images_needed, side_rate_for_can_rate,
-                                       upper_bound)
+from core.evaluation.can_level import (
+    _draw_cans,
+    can_level,
+    clopper_pearson,
+    defective_can_passed,
+    good_can_to_review,
+    images_needed,
+    side_rate_for_can_rate,
+    upper_bound,
+)
 from core.results import Outcome
 
 

@@ -167,7 +167,8 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
         val_maps = net.cam(net.features(val_cache, start))
         val_logits = net.logits(net.features(val_cache, start))
     raw_scores = val_maps.mean(dim=(1, 2)).numpy()
-    score_scale, thresholds, score_info = calibrate(raw_scores, labels[val_idx])
+    score_scale, thresholds, score_info = calibrate(raw_scores, labels[val_idx],
+                                                    can_false_reject=config.can_false_reject)
     heatmap_scale, heat_info = _heatmap_scale(val_maps.numpy(), labels[val_idx])
     predicted = (raw_scores >= score_scale.raw_threshold).astype(int)
     metrics = {

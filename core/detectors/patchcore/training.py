@@ -136,7 +136,8 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
             labels += [int(x.label) for x in chunk]
             good_pixels += [m[i].flatten()[::7] for i, x in enumerate(chunk) if int(x.label) == 0]
             progress.report(len(bank_samples) + start + len(chunk), steps, "Calibrating thresholds")
-    score_scale, thresholds, info = calibrate(raw_scores, labels)
+    score_scale, thresholds, info = calibrate(
+        raw_scores, labels, can_false_reject=getattr(config, "can_false_reject", None))
     heatmap_scale = _heatmap_scale(score_scale, torch.cat(good_pixels).numpy())
 
     config_record = asdict(options) | {"bank_size": bank_size, "layers": list(options.layers)}
