@@ -21,7 +21,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from core.evaluation.can_level import good_can_flagged, images_needed, side_rate_for_can_rate, upper_bound
+from core.evaluation.can_level import (
+    good_can_flagged,
+    images_needed,
+    side_rate_for_can_rate,
+    upper_bound,
+)
 from core.sides import SIDES_PER_CAN
 
 MARGIN = 0.03          # normalised units above the highest good score when the rate is unobservable
@@ -68,8 +73,8 @@ def reject_for_can_target(good_scores, target: float, *, sides: int = SIDES_PER_
     k = int(np.sum(good >= reject))
     bound = good_can_flagged(upper_bound(k, n, confidence), sides)
     needed = images_needed(p, confidence)
-    words = [f"{100 * target:g} % of good cans rejected means {100 * p:.3f} % of good sides "
-             f"({sides} sides per can)."]
+    words = [(f"{100 * target:g} % of good cans rejected means {100 * p:.3f} % of good sides "
+              f"({sides} sides per can).")]
     if allowed == 0:
         words.append(f"With {n} good images no side rate below 1/{n} = {100 / n:.1f} % can be seen: the "
                      f"reject threshold sits {MARGIN:g} above the highest good score.")

@@ -86,15 +86,36 @@ class EvaluationCharts(QWidget):
     def set_data(self, labels, scores, thresholds: Thresholds, title: str = "") -> None:
         self.labels = np.asarray(labels).astype(int)
         self.scores = np.asarray(scores, float)
-        for box, value in ((self.review_box, thresholds.review), (self.reject_box, thresholds.reject)):
-            box.blockSignals(True)
-            box.setValue(value)
-            box.blockSignals(False)
+        self._set_boxes(thresholds)
         self._draw_roc(title)
         self._draw_hist()
         self._update_matrix()
         self.placeholder.hide()
         self.canvas.show()
+
+    def show_thresholds(self, thresholds: Thresholds) -> None:
+        """Put a model's own thresholds in the boxes (before or without an evaluation)."""
+        self._set_boxes(thresholds)
+        if self.labels.size:
+            self._update_matrix()
+
+    def _set_boxes(self, thresholds: Thresholds) -> None:
+        for box, value in ((self.review_box, thresholds.review), (self.reject_box, thresholds.reject)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+
+    def clear(self) -> None:
+        """Forget the drawn evaluation (another model was selected): placeholder again."""
+        self.labels = np.zeros(0, int)
+        self.scores = np.zeros(0, float)
+        for ax in (self.ax_roc, self.ax_matrix, self.ax_hist):
+            ax.clear()
+        self.figure.suptitle("")
+        self._lines = {}
+        self.summary.setText("")
+        self.canvas.hide()
+        self.placeholder.show()
 
     def matrix(self) -> np.ndarray:
         t = self.thresholds()

@@ -10,7 +10,6 @@ from PyQt5.QtCore import Qt
 
 from core.model.spec import read_spec
 from db import Role
-from gui.models.activate_dialog import ActivateDialog
 from gui.models.build_dialog import BACKBONES, BuildDialog
 from gui.models.charts import outcome_matrix
 from app.model_jobs import BuildRequest, NotEnoughImages, collect_samples
@@ -123,21 +122,24 @@ def test_outcome_matrix_counts_by_the_thresholds_rule():
     assert outcome_matrix(labels, scores, 0.5, 0.5).tolist() == [[2, 0, 1], [1, 0, 2]]
 
 
-def test_activation_makes_the_model_the_products_model(qtbot, panel, world, tiny_model):
+def test_activation_makes_the_model_the_products_model(qtbot, panel, world, tiny_model, tmp_path):
     model_id = register(world, tiny_model)
     panel.refresh(select_id=model_id)
+    panel.start_evaluation(str(make_synthetic_cans(tmp_path / "new", 3, 3, size=128, seed=5)))
+    qtbot.waitUntil(lambda: panel.job is None, timeout=120000)
     assert panel.activate_button.isEnabled()
-    model = panel.selected_model()
-    dialog = ActivateDialog(model, panel._products, panel)
+    dialog = panel.activation_dialog()
     qtbot.addWidget(dialog)
     dialog.set_checked({world.product_id})
-    assert dialog.chosen() == [world.product_id]
-    panel.activate(dialog.chosen())
+    assert dialog.chosen() == [world.product_id] and dialog.confirmed()
+    panel.activate(dialog.chosen(), confirmed=dialog.confirmed())
+    qtbot.waitUntil(lambda: panel.job is None, timeout=30000)
     assert world.station.models.active_for_product(world.admin, world.product_id).id == model_id
     assert panel.table.item(0, 6).text() == "BEANS-400"
-    again = ActivateDialog(panel.selected_model(), panel._products, panel)
+    again = panel.activation_dialog()
     qtbot.addWidget(again)
     assert again.chosen() == []  # already active there: nothing to do
+    assert not again.activate_button.isEnabled()
 
 
 def test_the_gallery_is_a_source_and_corrections_override_labels(world):
