@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings) -> int:
 
     def show(done: int, total: int, message: str) -> None:
         if not bars:
-            bars.append(tqdm(total=1, unit="image", file=sys.stderr, dynamic_ncols=True))
+            bars.append(tqdm(total=max(total, 1), unit="image", file=sys.stderr, dynamic_ncols=True))
         bars[0].total = max(total, 1)
         bars[0].n = done
         bars[0].set_description(message.split(" ", 1)[0], refresh=False)
