@@ -38,6 +38,7 @@ class BuildRequest:
     backbone: str = "efficientnet_lite0"
     epochs: int = 15
     input_size: int | None = None    # None: the detector's own default
+    can_false_reject: float | None = None  # e.g. 0.01: reject set for <= 1 % good cans rejected
 
 
 def _slug(name: str) -> str:
@@ -81,7 +82,8 @@ def build_and_register(progress: Progress, station: Any, actor: Any, models_dir:
     source = request.folder if request.source == "folder" else (
         f"gallery (product {request.product_id})" if request.product_id else "gallery (all products)")
     config = TrainConfig(detector=request.detector, backbone=request.backbone,
-                         epochs=request.epochs, input_size=request.input_size, source=source)
+                         epochs=request.epochs, input_size=request.input_size, source=source,
+                         can_false_reject=request.can_false_reject)
     model = train_model(samples, config, progress, request.name)
     progress.check()  # a cancel during calibration still means: nothing saved
     stamp = datetime.now(timezone.utc)

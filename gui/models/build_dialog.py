@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import importlib.util
 
-from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
-                             QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
-                             QSpinBox, QWidget)
+from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                             QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                             QRadioButton, QSpinBox, QWidget)
 
 from app.model_jobs import BuildRequest
 
@@ -61,6 +61,15 @@ class BuildDialog(QDialog):
         self.input_size.setSpecialValueText("detector default")
         self.input_size.setSingleStep(32)
         self.input_size.setValue(self.input_size.minimum())
+        # 0 = the usual calibration; else the reject threshold aims at this share of good cans
+        # rejected (core.scoring.can_target), and the model records what its validation can show.
+        self.can_target = QDoubleSpinBox(self)
+        self.can_target.setRange(0.0, 50.0)
+        self.can_target.setDecimals(2)
+        self.can_target.setSingleStep(0.5)
+        self.can_target.setSuffix(" %")
+        self.can_target.setSpecialValueText("usual calibration")
+        self.can_target.setValue(0.0)
         self.error = QLabel("", self)
         self.error.setStyleSheet("color: #c62828;")
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
@@ -78,6 +87,7 @@ class BuildDialog(QDialog):
         form.addRow("Backbone", self.backbone)
         form.addRow("Epochs", self.epochs)
         form.addRow("Input size (px)", self.input_size)
+        form.addRow("Good cans rejected at most", self.can_target)
         form.addRow(self.error)
         form.addRow(buttons)
         self.from_folder.toggled.connect(self._sync)
@@ -105,7 +115,8 @@ class BuildDialog(QDialog):
             backbone=self.backbone.currentText(),
             epochs=self.epochs.value(),
             input_size=(None if self.input_size.value() == self.input_size.minimum()
-                        else self.input_size.value()))
+                        else self.input_size.value()),
+            can_false_reject=(self.can_target.value() / 100.0 if self.can_target.value() > 0 else None))
 
     def validation_error(self) -> str:
         r = self.request()

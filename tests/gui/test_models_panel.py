@@ -9,6 +9,7 @@ from matplotlib.backend_bases import MouseEvent
 from PyQt5.QtCore import Qt
 
 from core.model.spec import read_spec
+from core.scoring.can_target import can_target_record
 from db import Role
 from gui.models.build_dialog import BACKBONES, BuildDialog
 from gui.models.charts import outcome_matrix
@@ -45,7 +46,7 @@ def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_
     data = make_synthetic_cans(tmp_path / "data", n_good=8, n_defect=8, size=64, seed=2)
     progress: list = []
     handle = panel.start_build(BuildRequest(name="Beans line 1", source="folder", folder=str(data),
-                                            epochs=2, input_size=64))
+                                            epochs=2, input_size=64, can_false_reject=0.01))
     handle.progress.connect(lambda d, t, m: progress.append((d, t, m)))
     assert panel.cancel_button.isVisibleTo(panel) and not panel.build_button.isEnabled()
     qtbot.waitUntil(lambda: panel.job is None, timeout=240000)
@@ -55,6 +56,8 @@ def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_
     folder = world.settings.models_dir / f"beans-line-1-{models[0].version}"
     assert models[0].folder == str(folder) and (folder / "model.json").is_file()
     assert read_spec(folder).trained_on["source"] == str(data)
+    target = can_target_record(read_spec(folder))            # the admin's can-level target
+    assert target["target"] == 0.01 and models[0].thresholds["reject"] == target["reject"]
     assert panel.table.rowCount() == 1 and panel.selected_model().id == models[0].id
     assert progress and any("epoch" in m for _, _, m in progress)
 
@@ -172,3 +175,6 @@ def test_build_dialog_checks_its_fields_and_offers_core_backbones(qtbot, world):
     assert dialog.validation_error() == ""
     r = dialog.request()
     assert (r.source, r.product_id, r.detector) == ("gallery", world.product_id, "cam")
+    assert r.can_false_reject is None                          # the usual calibration
+    dialog.can_target.setValue(1.0)
+    assert dialog.request().can_false_reject == pytest.approx(0.01)
