@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,23 +52,28 @@ METHOD = ("cans of {s} sides composed from per-side rates (good can = {s} good s
 
 
 # -- exact binomial intervals (numpy only) ----------------------------------------------------------
-def _log_binom_pmf(n: int, p: float) -> np.ndarray:
-    i = np.arange(n + 1, dtype=np.float64)
-    log_coef = np.r_[0.0, np.cumsum(np.log(np.arange(n, 0, -1.0)) - np.log(np.arange(1, n + 1.0)))]
+def _log_binom_pmf_head(k: int, n: int, p: float) -> np.ndarray:
+    """log P(X = i) for i = 0..k, X ~ Binomial(n, p), 0 < p < 1."""
+    i = np.arange(k + 1, dtype=np.float64)
+    log_coef = np.r_[0.0, np.cumsum(np.log(n - i[1:] + 1.0) - np.log(i[1:]))]
     return log_coef + i * math.log(p) + (n - i) * math.log1p(-p)
 
 
 def _cdf(k: int, n: int, p: float) -> float:
     """P(X <= k) for X ~ Binomial(n, p)."""
-    if p <= 0.0 or p >= 1.0:
+    if k < 0:
+        return 0.0
+    if p <= 0.0 or p >= 1.0 or k >= n:
         return 1.0 if p <= 0.0 or k >= n else 0.0
-    return float(np.exp(_log_binom_pmf(n, p)[: k + 1]).sum())
+    if k > n // 2:  # sum the shorter tail: P(X <= k) = 1 - P(n - X <= n - k - 1)
+        return 1.0 - _cdf(n - k - 1, n, 1.0 - p)
+    return float(np.exp(_log_binom_pmf_head(k, n, p)).sum())
 
 
 def _solve(f, target: float) -> float:
     """p in (0, 1) with the decreasing function f(p) = target, by bisection."""
     lo, hi = 0.0, 1.0
-    for _ in range(60):  # 2^-60: far below any rate a data set can show
+    for _ in range(50):  # 2^-50: far below any rate a data set can show
         mid = 0.5 * (lo + hi)
         if f(mid) > target:
             lo = mid
@@ -76,6 +82,7 @@ def _solve(f, target: float) -> float:
     return 0.5 * (lo + hi)
 
 
+@lru_cache(maxsize=4096)  # moving a threshold changes few counts: most intervals are asked again
 def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Two-sided exact interval for a binomial rate of ``k`` events in ``n`` trials."""
     if n <= 0 or not 0 <= k <= n:
