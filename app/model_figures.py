@@ -26,7 +26,7 @@ class FigureRow:
     name: str
     value: str
     interval: str            # 95 % interval, "" where none applies
-    rests_on: str            # the images the figure rests on
+    rests_on: str            # the images the figure rests on ("17 good, 45 defective")
     warning: str = ""        # why this figure is rough, "" if it is not
 
 
@@ -54,16 +54,15 @@ def outcomes_at(scores, thresholds: Thresholds) -> list[str]:
 
 
 def _small(n: int, what: str) -> str:
-    return (f"only {n} {what} images (fewer than {MIN_IMAGES_PER_CLASS}): rough"
-            if n < MIN_IMAGES_PER_CLASS else "")
+    return f"too few (under {MIN_IMAGES_PER_CLASS} {what})" if n < MIN_IMAGES_PER_CLASS else ""
 
 
 def _share_row(name: str, k: int, n: int, what: str) -> FigureRow:
     if n == 0:
-        return FigureRow(name, "n/a", "", f"no {what} images", f"no {what} images")
+        return FigureRow(name, "n/a", "", f"no {what}", f"no {what} images")
     low, high = clopper_pearson(k, n)
     return FigureRow(name, f"{k} of {n} ({100 * k / n:.1f} %)", f"{100 * low:.1f} – {100 * high:.1f} %",
-                     f"{n} {what} images", _small(n, what))
+                     f"{n} {what}", _small(n, what))
 
 
 def figure_rows(labels, scores, outcomes, *, draws: int = LIVE_DRAWS) -> list[FigureRow]:
@@ -71,7 +70,7 @@ def figure_rows(labels, scores, outcomes, *, draws: int = LIVE_DRAWS) -> list[Fi
     y = np.asarray(labels, dtype=int)
     lv = np.array([{"pass": 0, "review": 1, "reject": 2}[str(o)] for o in outcomes], dtype=int)
     ng, nd = int(np.sum(y == 0)), int(np.sum(y == 1))
-    rest = f"{ng} good, {nd} defective images"
+    rest = f"{ng} good, {nd} defective"
     warn = "; ".join(w for w in (_small(ng, "good"), _small(nd, "defective")) if w)
     rows = []
     if ng and nd:
@@ -93,10 +92,11 @@ def figure_rows(labels, scores, outcomes, *, draws: int = LIVE_DRAWS) -> list[Fi
         if f is None:
             rows.append(FigureRow(name, "n/a", "", rest, "needs good and defective images"))
             continue
+        both = key.startswith("defective")
         rows.append(FigureRow(name, f"{f.per_1000:.0f}", f"{f.low:.0f} – {f.high:.0f}",
-                              f"{f.good_images} good" + (f", {f.defect_images} defective"
-                                                         if key.startswith("defective") else "")
-                              + " images", warn))
+                              f"{f.good_images} good" + (f", {f.defect_images} defective" if both
+                                                         else ""),
+                              warn if both else _small(ng, "good")))
     return rows
 
 
@@ -115,7 +115,7 @@ def stored_rows(data: dict, thresholds: Thresholds | None) -> list[FigureRow]:
         if f is not None:
             rows.append(FigureRow(f["label"] + " (per 1000)", f"{f['per_1000']:.0f}",
                                   f"{f['low']:.0f} – {f['high']:.0f}",
-                                  f"{f['good_images']} good, {f['defect_images']} defective images"))
+                                  f"{f['good_images']} good, {f['defect_images']} defective"))
     return rows
 
 

@@ -87,4 +87,7 @@ class ActivateDialog(QDialog):
         return not self._needs_confirmation or self.accept_box.isChecked()
 
     def _update(self) -> None:
-        self.activate_button.setEnabled(bool(self.chosen()) and self.confirmed())
+        ready = bool(self.chosen()) and self.confirmed()
+        self.activate_button.setEnabled(ready)
+        # The style sheet paints a default button as active even when disabled: default only when ready.
+        self.activate_button.setDefault(ready)

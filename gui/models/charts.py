@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QDoubleSpinBox, QLabel, QVBoxLayout, QWidget
 
 from core.evaluation import metrics
 from core.scoring.calibration import Thresholds
@@ -53,16 +53,11 @@ class EvaluationCharts(QWidget):
         self.summary = QLabel("", self)
         self.summary.setObjectName("evaluationSummary")
         self.summary.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Review from", self))
-        row.addWidget(self.review_box)
-        row.addWidget(QLabel("Reject from", self))
-        row.addWidget(self.reject_box)
-        row.addWidget(self.summary, 1)
+        # The boxes and the summary are laid out by whoever holds the charts (the Models panel puts
+        # them under its tabs, so they stay visible while the charts are hidden).
         layout = QVBoxLayout(self)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.placeholder, 1)
-        layout.addLayout(row)
         self._lines: dict[str, object] = {}
         self._dragging: str | None = None
         self._matrix_texts: list = []
@@ -128,7 +123,7 @@ class EvaluationCharts(QWidget):
     def _draw_roc(self, title: str) -> None:
         ax = self.ax_roc
         ax.clear()
-        ax.set_title("ROC curve")
+        ax.set_title("ROC curve", fontsize=10)
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
         ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
@@ -145,7 +140,7 @@ class EvaluationCharts(QWidget):
     def _draw_hist(self) -> None:
         ax = self.ax_hist
         ax.clear()
-        ax.set_title("Scores (0.5 = model threshold)")
+        ax.set_title("Scores (0.5 = model threshold)", fontsize=10)
         ax.set_xlabel("normalised score")
         low = min(0.0, float(self.scores.min()) if self.scores.size else 0.0)
         high = max(1.0, float(self.scores.max()) if self.scores.size else 1.0)
@@ -167,7 +162,7 @@ class EvaluationCharts(QWidget):
         ax.imshow(m, cmap="Blues", aspect="auto")
         ax.set_xticks(range(3), [o.upper() for o in OUTCOMES])
         ax.set_yticks(range(2), ["good", "defect"])
-        ax.set_title("Outcomes at these thresholds")
+        ax.set_title("Outcomes at these thresholds", fontsize=10)
         for (r, c), n in np.ndenumerate(m):
             ax.text(c, r, str(n), ha="center", va="center",
                     color="white" if n > m.max() / 2 else "black", fontsize=12)

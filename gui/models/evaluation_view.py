@@ -11,7 +11,6 @@ Threading rule: GUI thread only; it computes figures from arrays it is given (nu
 from __future__ import annotations
 
 import numpy as np
-from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -19,9 +18,9 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +31,7 @@ from core.evaluation.uncertainty import MIN_IMAGES_PER_CLASS
 from core.scoring.calibration import Thresholds
 from core.scoring.can_target import reject_for_can_target
 
-FIGURE_COLUMNS = ("Figure", "Value", "95 % interval", "Rests on")
+FIGURE_COLUMNS = ("Figure", "Value", "95 % interval", "Images it rests on")
 
 
 def model_thresholds(model) -> Thresholds:
@@ -46,7 +45,7 @@ def validation_text(model) -> str:
         return "no validation AUROC recorded"
     text = f"validation AUROC {auc:.3f}" + (f" on {n} images" if n is not None else "")
     if n is None or n < 2 * MIN_IMAGES_PER_CLASS:
-        text += " (too few images to trust; its thresholds were set on them)"
+        text += " (too few to trust)"
     return text
 
 
@@ -82,11 +81,16 @@ class EvaluationView(QWidget):
         self._update_target_button()
 
     def _layout(self) -> None:
-        split = QSplitter(Qt.Horizontal, self)
-        split.addWidget(self.charts)
-        split.addWidget(self.figures)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        # Figures and charts share the width as tabs (both fit at 1024 px); the threshold boxes
+        # live below them, so the figures follow the boxes with either tab open.
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.figures, "Figures per side and per can")
+        self.tabs.addTab(self.charts, "Charts")
+        boxes = QHBoxLayout()
+        for widget in (QLabel("Review from", self), self.charts.review_box,
+                       QLabel("Reject from", self), self.charts.reject_box):
+            boxes.addWidget(widget)
+        boxes.addWidget(self.charts.summary, 1)
         row = QHBoxLayout()
         row.addWidget(QLabel("Good cans rejected at most", self))
         row.addWidget(self.target)
@@ -96,7 +100,8 @@ class EvaluationView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.status)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(boxes)
         layout.addLayout(row)
         layout.addWidget(self.target_note)
 

@@ -74,6 +74,7 @@ class ModelsPanel(ActivationActions, QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(96)  # header and two models stay visible at 1024 x 640
         self.build_button = QPushButton("Build model…", self)
         self.evaluate_button = QPushButton("Evaluate on folder…", self)
         self.activate_button = QPushButton("Activate for products…", self)

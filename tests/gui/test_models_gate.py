@@ -70,7 +70,8 @@ def test_charts_and_figures_belong_to_the_selected_model_only(qtbot, panel, worl
     evaluate(qtbot, panel, new_images)
     assert panel.charts.labels.size == 12 and panel.view.rows()
     panel.select_model(b)
-    assert panel.charts.labels.size == 0 and panel.charts.placeholder.isVisibleTo(panel)
+    assert panel.charts.labels.size == 0 and not panel.charts.placeholder.isHidden()
+    assert panel.charts.canvas.isHidden()
     assert panel.view.rows() == [] and (panel.charts.thresholds().review,
                                         panel.charts.thresholds().reject) == (0.3, 0.8)
     panel.select_model(a)                           # a's evaluation comes back from the database
@@ -88,9 +89,9 @@ def test_figures_say_what_they_rest_on_with_intervals_and_warnings(qtbot, panel,
     auroc = rows["Image AUROC"]
     low, high = (float(v) for v in auroc[2].split(" – "))
     assert low < float(auroc[1]) <= high <= 1.0 and low < 0.95     # 12 images cannot prove 1.000
-    assert auroc[3].startswith("6 good, 6 defective images") and "fewer than 20" in auroc[3]
+    assert auroc[3].startswith("6 good, 6 defective") and "too few (under 20 good)" in auroc[3]
     cans = rows["Good cans rejected (per 1000)"]
-    assert cans[3].startswith("6 good images") and " – " in cans[2]
+    assert cans[3].startswith("6 good —") and " – " in cans[2]
     assert float(cans[2].split(" – ")[1]) > 300          # 6 good sides allow many good cans rejected
     assert "None of them was used in its training" in panel.message.text()
     # The figures follow the thresholds: rejecting from 0.5 flags at least as many good sides.
