@@ -87,7 +87,4 @@ class ActivateDialog(QDialog):
         return not self._needs_confirmation or self.accept_box.isChecked()
 
     def _update(self) -> None:
-        ready = bool(self.chosen()) and self.confirmed()
-        self.activate_button.setEnabled(ready)
-        # The style sheet paints a default button as active even when disabled: default only when ready.
-        self.activate_button.setDefault(ready)
+        self.activate_button.setEnabled(bool(self.chosen()) and self.confirmed())
