@@ -39,7 +39,7 @@ class EvaluationCharts(QWidget):
         self.scores = np.zeros(0, float)
         # Fixed margins, not tight_layout: laying out again costs a full extra draw every time.
         self.figure = Figure(figsize=(10, 3.4))
-        self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.84, wspace=0.32)
+        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.2, top=0.84, wspace=0.32)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.ax_roc, self.ax_matrix, self.ax_hist = self.figure.subplots(1, 3)
         # Until there is an evaluation the canvas stays hidden: a first matplotlib draw costs the
