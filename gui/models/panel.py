@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -217,10 +217,10 @@ class ModelsPanel(ActivationActions, QWidget):
         model = next((m for m in self._models if m.id == self._evaluated_model_id), None)
         if model is None:
             return
+        blocker = QSignalBlocker(self.table.selectionModel())
         self.select_model(model.id)
-        self._evaluations.insert(0, evaluated.info)
-        self._shown_model_id = model.id
-        self.view.show_model(model, evaluated.info, evaluated.report)
+        blocker.unblock()
+        self._show_selected(reload=True, report=evaluated.report)   # the new one is stored now
         report = evaluated.report
         seen = report.n_overlap_training
         seen_text = ("The model does not record its training images, so whether these are new to it "
@@ -234,11 +234,16 @@ class ModelsPanel(ActivationActions, QWidget):
 
     # ---- the selected model ---------------------------------------------------------------------
     def _on_selection(self) -> None:
+        self._show_selected()
+
+    def _show_selected(self, reload: bool = False, report=None) -> None:
+        """Show the selected model with its stored evaluations (read when it changed or ``reload``);
+        ``report`` is the fresh ``EvalReport`` of the newest one, if there is one."""
         model = self.selected_model()
         if model is None:
             self._shown_model_id, self._evaluations = None, []
             self.view.clear()
-        elif model.id != self._shown_model_id:
+        elif reload or model.id != self._shown_model_id:
             self._shown_model_id = model.id
             try:
                 self._evaluations = list(self._ctx.station.models.evaluations(self._ctx.actor, model.id))
@@ -246,7 +251,7 @@ class ModelsPanel(ActivationActions, QWidget):
                 self._evaluations = []
                 self._say(error_text(exc, self._ctx.log_path, "reading the model's evaluations"),
                           error=True)
-            self.view.show_model(model, self._evaluations[0] if self._evaluations else None)
+            self.view.show_model(model, self._evaluations[0] if self._evaluations else None, report)
         self._update_buttons()
 
     # ---- thresholds and activation --------------------------------------------------------------
