@@ -59,6 +59,19 @@ def auroc_interval(labels, scores, confidence: float = CONFIDENCE) -> tuple[floa
     return auc, low, high
 
 
+def validation_counts(labels, scores) -> dict:
+    """What a trainer records beside its validation AUROC: the images per class it rests on and its
+    95 % interval (``None`` with one class), so that "1.000" from seven images reads as what it is."""
+    y = np.asarray(labels).ravel().astype(int)
+    out: dict = {"val_good": int(np.sum(y == 0)), "val_defect": int(np.sum(y == 1))}
+    try:
+        _, low, high = auroc_interval(y, scores)
+        out["val_auroc_interval"] = [round(low, 4), round(high, 4)]
+    except ValueError:
+        out["val_auroc_interval"] = None
+    return out
+
+
 def small_set_notes(n_good: int, n_defect: int, minimum: int = MIN_IMAGES_PER_CLASS) -> list[str]:
     """Warnings for a figure that rests on fewer than ``minimum`` good or defective images."""
     notes = []

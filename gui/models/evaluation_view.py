@@ -40,13 +40,21 @@ def model_thresholds(model) -> Thresholds:
 
 def validation_text(model) -> str:
     """The model's own validation AUROC with the images it rests on (they were fitted to)."""
-    auc, n = model.metrics.get("val_auroc"), model.metrics.get("val_images")
+    m = model.metrics
+    auc, n = m.get("val_auroc"), m.get("val_images")
     if auc is None:
         return "no validation AUROC recorded"
-    text = f"validation AUROC {auc:.3f}" + (f" on {n} images" if n is not None else "")
-    if n is None or n < 2 * MIN_IMAGES_PER_CLASS:
-        text += " (too few to trust)"
-    return text
+    text = f"validation AUROC {auc:.3f}"
+    if isinstance(m.get("val_auroc_interval"), list):
+        text += " ({:.2f}–{:.2f})".format(*m["val_auroc_interval"])
+    good, bad = m.get("val_good"), m.get("val_defect")
+    if good is not None and bad is not None:
+        text += f" on {good} good, {bad} defective"
+        few = min(good, bad) < MIN_IMAGES_PER_CLASS
+    else:
+        text += f" on {n} images" if n is not None else ""
+        few = n is None or n < 2 * MIN_IMAGES_PER_CLASS
+    return text + (" (too few to trust)" if few else "")
 
 
 class EvaluationView(QWidget):

@@ -6,7 +6,12 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from core.evaluation.uncertainty import _hanley_mcneil_variance, auroc_interval, small_set_notes
+from core.evaluation.uncertainty import (
+    _hanley_mcneil_variance,
+    auroc_interval,
+    small_set_notes,
+    validation_counts,
+)
 
 
 def _perfect(n_good: int, n_defect: int) -> tuple[list[int], list[float]]:
@@ -48,3 +53,10 @@ def test_small_sets_are_named():
     notes = small_set_notes(5, 30)
     assert len(notes) == 1 and "only 5 good images" in notes[0]
     assert small_set_notes(20, 20) == []
+
+
+def test_trainers_record_the_counts_and_interval_beside_the_validation_auroc():
+    out = validation_counts(*_perfect(5, 2))
+    assert (out["val_good"], out["val_defect"]) == (5, 2)
+    assert out["val_auroc_interval"][1] == 1.0 and out["val_auroc_interval"][0] < 0.6
+    assert validation_counts([0, 0], [0.1, 0.2])["val_auroc_interval"] is None

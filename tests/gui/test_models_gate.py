@@ -82,8 +82,8 @@ def test_figures_say_what_they_rest_on_with_intervals_and_warnings(qtbot, panel,
                                                                    new_images):
     model_id = register(world, tiny_model)
     panel.refresh(select_id=model_id)
-    validation = panel.table.item(0, 4).text()
-    assert "on " in validation and "images" in validation
+    validation = panel.table.item(0, 4).text()          # e.g. "... 1.000 (0.79–1.00) on 6 good, 6 defective"
+    assert "–" in validation and "on 6 good, 6 defective (too few to trust)" in validation
     evaluate(qtbot, panel, new_images)
     rows = {r[0]: r for r in panel.view.rows()}
     auroc = rows["Image AUROC"]

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from core.images.augment import augment
+from core.evaluation.uncertainty import validation_counts
 from core.scoring.calibration import ScoreScale, calibrate
 from core.detectors.cam.network import CamNet
 from core.errors import DatasetInvalid
@@ -177,7 +178,7 @@ def _train(samples, labels, counts, config: TrainConfig, progress: Progress, nam
         "val_loss": round(float(F.cross_entropy(val_logits, y_val, weight=class_weights)), 4),
         "val_images": int(len(val_idx)), "best_epoch": best[1], "epochs_run": epochs_run,
         "history": history,
-    }
+    } | validation_counts(labels[val_idx], raw_scores)
     spec = spec.replace(
         score_scale=score_scale, heatmap_scale=heatmap_scale, thresholds=thresholds, metrics=metrics,
         trained_on={"source": config.source, "n_good": counts[0], "n_anomaly": counts[1],

@@ -166,7 +166,9 @@ def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: 
     out = {"val_images": int(y.size), "val_good_flagged": op.fp}
     if 0 < y.sum() < y.size:
         out |= {"val_auroc": round(metrics.roc_auc(y, s), 4), "val_recall": round(op.recall, 4)}
-    return out
+    from core.evaluation.uncertainty import validation_counts
+
+    return out | validation_counts(y, s)
 
 
 def _heatmap_scale(score_scale: ScoreScale, good_pixels: np.ndarray) -> ScoreScale:
