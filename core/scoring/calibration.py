@@ -101,9 +101,13 @@ BAND_MIN, BAND_MAX = 0.05, 0.2
 FALLBACK_BAND = 0.1
 
 
-def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike) -> tuple[ScoreScale, Thresholds, dict]:
+def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike,
+              can_false_reject: float | None = None) -> tuple[ScoreScale, Thresholds, dict]:
     """Score scale and thresholds from validation raw scores (labels 0 good, 1 anomaly).
 
+    ``can_false_reject`` (e.g. 0.01: at most 1 % of good cans rejected) replaces the reject threshold
+    by the one ``core.scoring.can_target`` derives from the good validation scores; what the data can
+    and cannot show about it goes into ``info["can_target"]``.
     Non-finite scores are ignored (counted in ``info``); ``ValueError`` if none is left.
     Thread-safe (pure function).
     """
@@ -147,6 +151,12 @@ def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike) -> tuple[ScoreSc
     scale = ScoreScale(raw_low, float(threshold), raw_high)
     thresholds = _review_band(scale, good, bad)
     info["threshold_raw"] = float(threshold)
+    if can_false_reject is not None:
+        from core.scoring.can_target import reject_for_can_target
+
+        target = reject_for_can_target(scale.normalise(good), can_false_reject)
+        thresholds = Thresholds(thresholds.review, target.reject)
+        info["can_target"] = target.to_dict()
     return scale, thresholds, info
 
 
