@@ -30,6 +30,13 @@ from typing import Any
 from core.errors import DatasetInvalid, StationError
 
 BACKBONES = ("efficientnet_lite0", "vgg16")
+# How an inference runtime (issue 12) runs a kind, declared per kind (``DetectorKind.runtime``):
+# "onnx"  - the network exports as one graph, normalised batch -> (raw scores, raw maps);
+# "numpy" - no network to export: ``DetectorKind.numpy_outputs`` ("module:function",
+#           function(spec, pixels uint8 [B, S, S, 3] RGB) -> (raw scores [B], raw maps [B, h, w]))
+#           computes the raw outputs with numpy/OpenCV alone, from model.json, without torch;
+# "parts" - a composite (a cascade) whose named models each run in their own runtime.
+RUNTIMES = ("onnx", "numpy", "parts")
 DEFAULT_BACKBONE = "efficientnet_lite0"
 DEFAULT_KIND = "cam"
 
@@ -103,6 +110,12 @@ class DetectorKind:
     min_defective: int = 0            # images labelled defective needed, at least (0: good-only)
     backbones: tuple[str, ...] = BACKBONES
     options: tuple[Option, ...] = field(default=())
+    runtime: str = "onnx"             # see RUNTIMES
+    numpy_outputs: str | None = None  # "module:function" for runtime "numpy"
+    # "module:function", function(folder, spec, network) -> Model: how ``load_model`` makes the
+    # model of a kind that is more than its own network (a cascade loads the models it names);
+    # None: ``Model(spec, network)``.
+    loader: str | None = None
 
     @property
     def needs_defects(self) -> bool:
@@ -154,9 +167,13 @@ def add(entry: DetectorKind, *, replace: bool = False) -> None:
     """Put a kind in the catalogue; an existing kind of that name is an error unless ``replace``."""
     if entry.kind in _KINDS and not replace:
         raise ValueError(f"detector kind {entry.kind!r} is already in the catalogue")
-    for ref in (entry.network, entry.trainer):
-        if ":" not in ref:
+    for ref in (entry.network, entry.trainer, entry.numpy_outputs, entry.loader):
+        if ref is not None and ":" not in ref:
             raise ValueError(f"{ref!r} is not a 'module:function' reference")
+    if entry.runtime not in RUNTIMES:
+        raise ValueError(f"runtime {entry.runtime!r} of {entry.kind!r} is not one of {', '.join(RUNTIMES)}")
+    if (entry.runtime == "numpy") != (entry.numpy_outputs is not None):
+        raise ValueError(f"{entry.kind!r}: a numpy runtime and numpy_outputs go together")
     _KINDS[entry.kind] = entry
 
 
@@ -239,5 +256,21 @@ add(DetectorKind(
         Option("layers", int, (2, 3), "backbone stages whose features make a patch", many=True,
                minimum=0),
         Option("sigma", float, 4.0, "Gaussian smoothing of the anomaly map (input pixels)",
+               minimum=0.0),
+    )))
+
+add(DetectorKind(
+    kind="segdec", label="Mixed supervision (segdec: defective images, masks for some of them)",
+    network="core.detectors.segdec.network:build_segdec",
+    trainer="core.detectors.segdec.training:train_segdec",
+    # 224 px: a 28x28 defect map (stride 8) on a backbone as cheap as PatchCore's
+    input_size=224, min_good=2, min_defective=2, backbones=("efficientnet_lite0",),
+    options=(
+        Option("epochs", int, 30, "training epochs (lambda moves from the masks to the labels)",
+               minimum=1, maximum=500),
+        Option("views", int, 4, "augmented views per training image", minimum=1),
+        Option("head_lr", float, 1e-3, "learning rate of the segmentation and decision layers",
+               minimum=0.0),
+        Option("delta", float, 1.0, "weight of the classification loss against the segmentation loss",
                minimum=0.0),
     )))

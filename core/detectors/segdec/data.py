@@ -1,0 +1,84 @@
+"""The segdec trainer's data: the split, and every training image's views with their masks.
+
+Split (seeded, ``core.training.stratified_split``) over three groups: good images, defective images
+without a mask, defective images with one. The validation share of each group calibrates the
+thresholds; but while masks are few (fewer than ``MIN_MASKS_TO_SPLIT``) every masked image trains,
+since a mask teaches the map far more than a calibration score needs it.
+
+Views: view 0 of an image is exactly what inspection feeds the network (``Model.preprocess`` of the
+photo); the others are augmented by ``masks.augment_pair``, the mask moving with its photo. Each
+training view carries its map-grid target and weights (``masks.cell_targets``) or none (γ = 0: a
+defective image nobody marked; a good image's target is empty, γ = 1).
+
+Runs on the training thread; reports progress per photo read.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.detectors.segdec.masks import augment_pair, cell_targets, read_mask, resize_mask
+from core.images import load_image, resize_square
+from core.training.config import LabeledImage
+from core.training.dataset import stratified_split
+
+MIN_MASKS_TO_SPLIT = 10
+
+
+@dataclass
+class Split:
+    train: np.ndarray        # indices into the samples
+    val: np.ndarray
+    masks_in_training: int
+    masks_in_validation: int
+
+
+def split(samples: Sequence[LabeledImage], val_fraction: float, seed: int) -> Split:
+    groups = np.array([0 if s.label == 0 else (2 if s.mask is not None else 1) for s in samples])
+    train, val = stratified_split(groups, val_fraction, seed)
+    masked = int((groups == 2).sum())
+    if masked < MIN_MASKS_TO_SPLIT:
+        moved = val[groups[val] == 2]
+        train, val = np.sort(np.concatenate([train, moved])), val[groups[val] != 2]
+    return Split(train, val, int((groups[train] == 2).sum()), int((groups[val] == 2).sum()))
+
+
+@dataclass
+class Example:
+    """One view of a training image: pixels at the input size; target/weight None = no mask (γ 0)."""
+    pixels: np.ndarray
+    target: np.ndarray | None
+    weight: np.ndarray | None
+
+
+class Views:
+    """Every training image read once at the input size, with its mask; augmented views on demand."""
+
+    def __init__(self, samples: Sequence[LabeledImage], size: int, grid: tuple[int, int],
+                 step: Callable[[], None] | None = None) -> None:
+        self.size, self.grid = size, grid
+        self.plain: list[np.ndarray] = []
+        self.masks: list[np.ndarray | None] = []
+        for sample in samples:
+            photo = load_image(sample.source)
+            self.plain.append(resize_square(photo, size))
+            if sample.label == 0:
+                self.masks.append(np.zeros((size, size), bool))
+            elif sample.mask is not None:
+                self.masks.append(resize_mask(read_mask(sample.mask, photo.shape[:2]), size))
+            else:
+                self.masks.append(None)
+            if step is not None:
+                step()
+
+    def example(self, i: int, rng: np.random.Generator | None) -> Example:
+        """View of image ``i``: plain with ``rng`` None, else augmented."""
+        pixels, mask = self.plain[i], self.masks[i]
+        if rng is not None:
+            pixels, mask = augment_pair(pixels, mask, rng)
+        if mask is None:
+            return Example(pixels, None, None)
+        target, weight = cell_targets(mask, self.grid)
+        return Example(pixels, target, weight)
