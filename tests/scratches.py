@@ -20,7 +20,7 @@ def textured(rng: np.random.Generator, size: int = 96) -> np.ndarray:
     streaks = cv2.GaussianBlur(base, (0, 0), sigmaX=6.0, sigmaY=0.6)   # brushed along x
     fine = rng.normal(0.0, 3.0, (size, size)).astype(np.float32)
     level = float(rng.uniform(130, 170))
-    grey = level + 40.0 * streaks / (streaks.std() + 1e-6) + fine
+    grey = level + 25.0 * streaks / (streaks.std() + 1e-6) + fine
     tint = np.array([1.0, 0.98, 0.95], np.float32) * float(rng.uniform(0.95, 1.05))
     return np.clip(grey[..., None] * tint, 0, 255).astype(np.uint8)
 

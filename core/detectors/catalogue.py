@@ -274,3 +274,34 @@ add(DetectorKind(
         Option("delta", float, 1.0, "weight of the classification loss against the segmentation loss",
                minimum=0.0),
     )))
+
+add(DetectorKind(
+    kind="classical", label="Classical check (no training: a few good images set its floor)",
+    network="core.detectors.classical.network:build_classical",
+    trainer="core.detectors.classical.training:train_classical",
+    # 2 good images to measure the surface on, 1 to calibrate; the backbone is not used
+    input_size=256, min_good=3, backbones=(DEFAULT_BACKBONE,),
+    runtime="numpy", numpy_outputs="core.detectors.classical.check:raw_outputs",
+    options=(
+        Option("pixel_quantile", float, 0.999,
+               "share of good-surface deviations below the candidates' floor", minimum=0.5, maximum=1.0),
+        Option("min_area", float, 0.0005, "smallest candidate, as a share of the view", minimum=0.0,
+               maximum=0.5),
+        Option("background", float, 0.06, "the smooth background's blur, as a share of the view",
+               minimum=0.005, maximum=1.0),
+    )))
+
+add(DetectorKind(
+    kind="cascade", label="Fast cascade (a gate model, then a heavy model on the sides it does not pass)",
+    network="core.detectors.cascade.model:build_cascade_network",
+    trainer="core.detectors.cascade.training:build_cascade",
+    loader="core.detectors.cascade.model:load_cascade",
+    # the images only place the gate's pass level: at least one defective among them
+    input_size=224, min_good=1, min_defective=1, backbones=(DEFAULT_BACKBONE,), runtime="parts",
+    options=(
+        Option("gate", str, "", "folder of the fast gate model (a CAM at low resolution, or the "
+                                "classical check)"),
+        Option("heavy", str, "", "folder of the heavy model (PatchCore or segdec)"),
+        Option("margin", float, 0.02, "how far below the lowest defective gate score the gate passes",
+               minimum=0.0, maximum=1.0),
+    )))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from core.detectors import build_network, catalogue
-from core.detectors.segdec.data import MIN_MASKS_TO_SPLIT, split
+from core.detectors.segdec.data import split
 from core.detectors.segdec.masks import augment_pair, cell_targets, distance_weights, read_mask
 from core.errors import Cancelled, DatasetInvalid, ModelFileInvalid
 from core.evaluation.evaluate import evaluate_model
@@ -104,15 +104,16 @@ def test_masks_are_found_for_the_defects_that_have_one(tmp_path: Path):
         read_mask(data / "masks" / "scratch_000.png", (48, 48))
 
 
-def test_few_masks_all_train_and_many_are_shared_with_validation():
-    few = [LabeledImage(f"g{i}", 0) for i in range(20)] + \
-          [LabeledImage(f"d{i}", 1, f"m{i}" if i < 4 else None) for i in range(20)]
-    parts = split(few, 0.25, 0)
-    assert parts.masks_in_training == 4 and parts.masks_in_validation == 0
-    many = [LabeledImage(f"g{i}", 0) for i in range(20)] + \
-           [LabeledImage(f"d{i}", 1, f"m{i}") for i in range(2 * MIN_MASKS_TO_SPLIT)]
-    parts = split(many, 0.25, 0)
-    assert parts.masks_in_validation > 0 and parts.masks_in_training > parts.masks_in_validation
+def test_masks_train_and_validation_takes_unmarked_defects_first():
+    some = [LabeledImage(f"g{i}", 0) for i in range(20)] + \
+           [LabeledImage(f"d{i}", 1, f"m{i}" if i < 12 else None) for i in range(20)]
+    parts = split(some, 0.25, 0)
+    assert parts.masks_in_training == 12 and parts.masks_in_validation == 0
+    assert len(parts.val) == 10 and len(set(parts.train) | set(parts.val)) == 40
+    every = [LabeledImage(f"g{i}", 0) for i in range(20)] + \
+            [LabeledImage(f"d{i}", 1, f"m{i}") for i in range(20)]
+    parts = split(every, 0.25, 0)
+    assert parts.masks_in_validation == 5 and parts.masks_in_training == 15
     assert len(set(parts.train) & set(parts.val)) == 0
 
 

@@ -1,9 +1,9 @@
 """The segdec trainer's data: the split, and every training image's views with their masks.
 
-Split (seeded, ``core.training.stratified_split``) over three groups: good images, defective images
-without a mask, defective images with one. The validation share of each group calibrates the
-thresholds; but while masks are few (fewer than ``MIN_MASKS_TO_SPLIT``) every masked image trains,
-since a mask teaches the map far more than a calibration score needs it.
+Split (seeded): as many good and defective images go to validation as ``core.training.stratified_split``
+sends there, but the defective ones are drawn from the images nobody marked first, so every mask
+trains unless nearly every defect has one (a mask teaches the map far more than a calibration
+score needs it).
 
 Views: view 0 of an image is exactly what inspection feeds the network (``Model.preprocess`` of the
 photo); the others are augmented by ``masks.augment_pair``, the mask moving with its photo. Each
@@ -24,9 +24,6 @@ from core.images import load_image, resize_square
 from core.training.config import LabeledImage
 from core.training.dataset import stratified_split
 
-MIN_MASKS_TO_SPLIT = 10
-
-
 @dataclass
 class Split:
     train: np.ndarray        # indices into the samples
@@ -36,13 +33,18 @@ class Split:
 
 
 def split(samples: Sequence[LabeledImage], val_fraction: float, seed: int) -> Split:
-    groups = np.array([0 if s.label == 0 else (2 if s.mask is not None else 1) for s in samples])
-    train, val = stratified_split(groups, val_fraction, seed)
-    masked = int((groups == 2).sum())
-    if masked < MIN_MASKS_TO_SPLIT:
-        moved = val[groups[val] == 2]
-        train, val = np.sort(np.concatenate([train, moved])), val[groups[val] != 2]
-    return Split(train, val, int((groups[train] == 2).sum()), int((groups[val] == 2).sum()))
+    labels = np.array([s.label for s in samples])
+    train, val = stratified_split(labels, val_fraction, seed)
+    masked = np.array([s.mask is not None for s in samples], bool)
+    # Same counts per label as the plain stratified split, but the validation's defective images
+    # are taken from the unmarked ones first: a mask is a person's work, and it teaches the map.
+    val_defect = int((labels[val] == 1).sum())
+    order = np.random.default_rng(seed).permutation(len(samples))
+    defects = [int(i) for i in order if labels[i] == 1]
+    ranked = [i for i in defects if not masked[i]] + [i for i in defects if masked[i]]
+    val = np.sort(np.concatenate([val[labels[val] == 0], np.array(ranked[:val_defect], int)]))
+    train = np.setdiff1d(np.arange(len(samples)), val)
+    return Split(train, val, int(masked[train].sum()), int(masked[val].sum()))
 
 
 @dataclass
