@@ -3,8 +3,9 @@ the heavy detector, whose score, map, boxes and thresholds are the answer.
 
 The folder holds ``model.json`` (kind ``cascade``) and an empty ``weights.safetensors``; its
 ``extra.cascade`` names the two models by folder (relative to the cascade's folder when saved, so
-a data folder can move), records their weights' SHA-256 (a part replaced since the cascade was
-built is refused at loading: build the cascade again) and the gate's pass level ``pass_below`` on
+a data folder can move), records the SHA-256 of each part's ``model.json`` (which records the
+part's weights' SHA-256 and its parameters: a part replaced since the cascade was built is refused
+at loading: build the cascade again) and the gate's pass level ``pass_below`` on
 the gate's normalised scale (``core.detectors.cascade.training`` sets it below every defective
 calibration image).
 
@@ -17,6 +18,7 @@ Thread rule: like ``Model``, one owner thread; the cascade owns its two models.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,11 +62,19 @@ def cascade_config(spec: ModelSpec) -> dict[str, Any]:
             raise ValueError(f"extra.cascade.{key} must name a model folder")
         sha = config.get(f"{key}_sha256")
         if not isinstance(sha, str) or len(sha) != 64:
-            raise ValueError(f"extra.cascade.{key}_sha256 must be the part's weights checksum")
+            raise ValueError(f"extra.cascade.{key}_sha256 must be the checksum of the part's model.json")
     level = config.get("pass_below")
     if not isinstance(level, (int, float)) or isinstance(level, bool) or not 0.0 <= level <= 1.0:
         raise ValueError("extra.cascade.pass_below must be a number from 0 to 1")
     return config
+
+
+def part_checksum(folder: Path) -> str:
+    """SHA-256 (hex) of a part's ``model.json``, which holds its weights' checksum and parameters."""
+    from common.files import read_regular
+    from core.model.spec import MAX_SPEC_BYTES, SPEC_FILE
+
+    return hashlib.sha256(read_regular(Path(folder) / SPEC_FILE, MAX_SPEC_BYTES)).hexdigest()
 
 
 def build_cascade_network(spec: ModelSpec) -> CascadeNet:
@@ -151,7 +161,7 @@ def load_cascade(folder: Path, spec: ModelSpec, network: nn.Module) -> CascadeMo
             raise ModelFileInvalid(folder, f"its {key} model {part} cannot be used ({exc.reason})") from None
         if part_file.spec.kind == KIND:
             raise ModelFileInvalid(folder, f"its {key} model {part} is a cascade itself")
-        if part_file.weights_sha256 != config[f"{key}_sha256"]:
+        if part_checksum(part) != config[f"{key}_sha256"]:
             raise ModelFileInvalid(folder, f"its {key} model {part} changed since the cascade was built; "
                                            "build the cascade again")
         parts[key] = load_model(part)

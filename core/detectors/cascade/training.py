@@ -2,10 +2,11 @@
 
 Nothing is trained. The gate judges every calibration image; ``pass_below`` (on the gate's
 normalised scale) is set ``margin`` below the lowest score of any defective calibration image, so
-the gate passes none of them; the good images scoring under it are the sides the heavy detector
-will be spared (``trained_on["gate_passes_good"]``). The heavy detector's scales and thresholds
-become the cascade's. The calibration images should be new to both models (their own validation
-images are not known here): ``main.py train DATA --detector cascade --gate G --heavy H``.
+the gate passes none of them, and at most at the gate's decision level 0.5. The good images
+scoring under it are the sides the heavy detector will be spared
+(``trained_on["gate_passes_good"]``). The heavy detector's scales and thresholds become the
+cascade's. The calibration images should be new to both models (their own validation images are
+not known here): ``main.py train DATA --detector cascade --gate G --heavy H``.
 
 Runs on the calling thread; reports progress and honours cancel per batch of seven.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.detectors.cascade.model import KIND, CascadeModel, CascadeNet
+from core.detectors.cascade.model import KIND, CascadeModel, CascadeNet, part_checksum
 from core.errors import DatasetInvalid, ModelFileInvalid
 from core.images import load_image
 from core.model.spec import ModelSpec, read_spec_file
@@ -41,7 +42,7 @@ def build_cascade(samples: list[LabeledImage], config: TrainConfig, progress: Pr
         if part.weights_sha256 is None:
             raise ModelFileInvalid(folder, "it records no weights checksum (format 1); re-save it first")
         folders.append(folder)
-        checksums.append(part.weights_sha256)
+        checksums.append(part_checksum(folder))
         models.append(load_model(folder))
     gate, heavy = models
     margin = float(config.option("margin"))
@@ -56,7 +57,8 @@ def build_cascade(samples: list[LabeledImage], config: TrainConfig, progress: Pr
         progress.report(start + len(chunk), len(samples), "running the gate on the calibration images")
     y, s = np.asarray(labels), np.asarray(scores)
     lowest_defect = float(s[y == 1].min())
-    pass_below = round(max(0.0, lowest_defect - margin), 4)
+    # Never above the gate's own decision level: a side the gate calls anomalous is not clearly good.
+    pass_below = round(min(0.5, max(0.0, lowest_defect - margin)), 4)
     good = s[y == 0]
     passes = float(np.mean(good < pass_below)) if good.size else 0.0
     h = heavy.spec
@@ -66,7 +68,8 @@ def build_cascade(samples: list[LabeledImage], config: TrainConfig, progress: Pr
         extra={KIND: {"gate": str(folders[0]), "heavy": str(folders[1]), "gate_sha256": checksums[0],
                       "heavy_sha256": checksums[1], "pass_below": pass_below,
                       "gate_kind": gate.spec.kind, "heavy_kind": h.kind, "margin": margin,
-                      "rule": "pass_below = lowest gate score of a defective calibration image - margin"}},
+                      "rule": "pass_below = min(0.5, lowest gate score of a defective calibration image - "
+                              "margin)"}},
         trained_on={"detector": KIND, "source": config.source, "gate": gate.spec.name,
                     "heavy": h.name, "calibration_good": int(good.size),
                     "calibration_defect": int(y.sum()), "gate_passes_good": round(passes, 4),
