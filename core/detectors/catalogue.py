@@ -273,6 +273,9 @@ add(DetectorKind(
                minimum=0.0),
         Option("delta", float, 1.0, "weight of the classification loss against the segmentation loss",
                minimum=0.0),
+        Option("smooth", float, 1.5, "Gaussian blur of the defect map, in map cells (8 px each)",
+               minimum=0.0, maximum=8.0),
+        Option("deep", bool, True, "the decision also sees the backbone's deepest stage"),
     )))
 
 add(DetectorKind(

@@ -41,11 +41,11 @@ def test_network_maps_at_stride_eight_and_scores_per_image():
 
 def test_detach_stops_the_decision_pulling_on_a_marked_map():
     net = build_network(_spec()).eval()
-    feats = net.backbone_features(torch.randn(2, 3, SIZE, SIZE)).detach()
+    feats, deep = (f.detach() for f in net.backbone_features(torch.randn(2, 3, SIZE, SIZE)))
     grads = []
     for detach in (torch.tensor([True, True]), torch.tensor([False, False])):
         net.zero_grad()
-        score, _ = net.head(feats, detach_map=detach)
+        score, _ = net.head(feats, deep, detach_map=detach)
         score.sum().backward()
         grads.append(net.seg_out.weight.grad.abs().sum().item())
     assert grads[0] == 0.0          # only the segmentation loss may move the map's own layer
@@ -57,6 +57,8 @@ def test_architecture_out_of_bounds_is_refused(tmp_path: Path):
         build_network(_spec(seg_channels=100000))
     with pytest.raises(ValueError, match="layers"):
         build_network(_spec(layers=[0, 9]))
+    with pytest.raises(ValueError, match="smooth"):
+        build_network(_spec(smooth=-1))
 
 
 def test_distance_weights_count_the_centre_fully_and_the_rim_little():
@@ -156,7 +158,7 @@ def test_scratches_score_higher_and_the_map_follows_the_scratch(trained, tmp_pat
     side = model.inspect_sides([img, textured(rng, SIZE)], ["a", "b"])
     assert side[0].score > side[1].score
     heat = side[0].heatmap
-    assert heat[mask > 0].mean() > 3 * heat[cv2.dilate(mask, np.ones((15, 15))) == 0].mean()
+    assert heat[mask > 0].mean() > 2 * heat[cv2.dilate(mask, np.ones((15, 15))) == 0].mean()
     for box in side[0].boxes:   # boxes follow the scratch, not the whole image
         assert (box.x1 - box.x0) * (box.y1 - box.y0) < 0.5 * SIZE * SIZE
 

@@ -63,13 +63,15 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
     delta, lr = float(config.option("delta")), float(config.option("head_lr"))
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    net = SegDecNet(config.backbone, pretrained=config.pretrained).eval()
+    deep, smooth = bool(config.option("deep")), float(config.option("smooth"))
+    net = SegDecNet(config.backbone, deep=deep, smooth=smooth, pretrained=config.pretrained).eval()
     torch.manual_seed(config.seed)  # the trainable layers' start depends on the seed alone
     for layer in net.trainable():
         for module in layer.modules():
             if isinstance(module, (nn.Conv2d, nn.Linear, nn.BatchNorm2d)):
                 module.reset_parameters()
-    arch = {"layers": list(DEFAULT_LAYERS), "seg_channels": SEG_CHANNELS, "dec_channels": DEC_CHANNELS}
+    arch = {"layers": list(DEFAULT_LAYERS), "seg_channels": SEG_CHANNELS, "dec_channels": DEC_CHANNELS,
+            "deep": deep, "smooth": smooth}
     placeholder = ScoreScale(-1.0, 0.0, 1.0)
     spec = ModelSpec(name=name, kind="segdec", backbone=config.backbone, input_size=size,
                      mean=LITE_MEAN, std=LITE_STD, score_scale=placeholder,
@@ -90,29 +92,34 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
 
     with torch.inference_mode():
         grid = tuple(net.backbone_features(helper.preprocess([np.zeros((size, size, 3), np.uint8)])
-                                           ).shape[-2:])
+                                           )[0].shape[-2:])
     data = Views(samples, size, (int(grid[0]), int(grid[1])), step=step)
 
-    def features(pixels: list[np.ndarray]) -> torch.Tensor:
-        out = []
+    def features(pixels: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Half-precision caches of the backbone's stride-8 and deep features (empty if not deep)."""
+        fine, coarse = [], []
         for j in range(0, len(pixels), CHUNK):
             with torch.inference_mode():
-                out.append(net.backbone_features(helper.preprocess(pixels[j:j + CHUNK]).contiguous()).half())
+                f, d = net.backbone_features(helper.preprocess(pixels[j:j + CHUNK]).contiguous())
+            fine.append(f.half())
+            coarse.append(d.half() if d is not None else torch.zeros(len(f), 0))
             step(len(pixels[j:j + CHUNK]), "computing backbone features")
-        return torch.cat(out)
+        return torch.cat(fine), torch.cat(coarse)
 
-    cache, targets, weights = [], [], []
+    cache, deep_cache, targets, weights = [], [], [], []
     for v in range(views):
         examples = [data.example(int(i), rng if v else None) for i in train_idx]
-        cache.append(features([e.pixels for e in examples]))
+        fine, coarse = features([e.pixels for e in examples])
+        cache.append(fine)
+        deep_cache.append(coarse)
         targets.append(np.stack([e.target if e.target is not None else np.zeros(grid, np.float32)
                                  for e in examples]))
         weights.append(np.stack([e.weight if e.weight is not None else np.zeros(grid, np.float32)
                                  for e in examples]))
-    train_cache = torch.stack(cache)                      # [V, N, C, h, w] half
+    train_cache, train_deep = torch.stack(cache), torch.stack(deep_cache)   # [V, N, C, h, w] half
     target_t, weight_t = torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(weights))
     gamma = torch.tensor([data.masks[i] is not None for i in train_idx])
-    val_cache = features([data.plain[i] for i in val_idx])
+    val_cache, val_deep = features([data.plain[i] for i in val_idx])
     y_train = torch.from_numpy(labels[train_idx]).float()
     y_val = torch.from_numpy(labels[val_idx]).float()
     counts = np.bincount(labels[train_idx], minlength=2).astype(np.float32)
@@ -134,7 +141,8 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
             layer.train()   # BatchNorm of the small layers learns batch statistics; the backbone's not
         for b in range(batches):
             idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-            score, seg = net.head(train_cache[pick[idx], idx].float(), detach_map=gamma[idx])
+            score, seg = net.head(train_cache[pick[idx], idx].float(), _deep(train_deep[pick[idx], idx]),
+                                  detach_map=gamma[idx])
             per_cell = F.binary_cross_entropy_with_logits(seg, target_t[pick[idx], idx], reduction="none")
             per_image = (per_cell * weight_t[pick[idx], idx]).mean(dim=(1, 2))
             g = gamma[idx].float()
@@ -151,7 +159,7 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
             cls_sum += float(cls_loss.detach()) * len(idx)
             step(1, f"epoch {epoch + 1}/{epochs}, loss {float(loss.detach()):.3f}")
         net.eval()
-        val_loss = _val_loss(net, val_cache, y_val, class_weight)
+        val_loss = _val_loss(net, val_cache, val_deep, y_val, class_weight)
         history.append({"epoch": epoch + 1, "lambda": round(lam, 3),
                         "seg_loss": round(seg_sum / len(train_idx), 4),
                         "cls_loss": round(cls_sum / len(train_idx), 4), "val_cls_loss": round(val_loss, 4)})
@@ -164,7 +172,8 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
         p.requires_grad_(True)
     progress.report(total, total, "calibrating")
     with torch.inference_mode():
-        raw_scores, raw_maps = net.head(val_cache.float())
+        raw_scores, raw_maps = net.head(val_cache.float(), _deep(val_deep))
+        raw_maps = net.smooth_map(raw_maps)   # the maps inspection gives
     raw_scores_np, maps_np = raw_scores.numpy(), raw_maps.numpy()
     score_scale, thresholds, score_info = calibrate(raw_scores_np, labels[val_idx],
                                                     can_false_reject=config.can_false_reject)
@@ -191,11 +200,16 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
     return Model(spec, net)
 
 
-def _val_loss(net: SegDecNet, cache: torch.Tensor, y: torch.Tensor, class_weight: torch.Tensor) -> float:
+def _deep(cached: torch.Tensor) -> torch.Tensor | None:
+    return cached.float() if cached.ndim == 4 else None
+
+
+def _val_loss(net: SegDecNet, cache: torch.Tensor, deep: torch.Tensor, y: torch.Tensor,
+              class_weight: torch.Tensor) -> float:
     if not len(y):
         return 0.0
     with torch.inference_mode():
-        score, _ = net.head(cache.float())
+        score, _ = net.head(cache.float(), _deep(deep))
         return float((F.binary_cross_entropy_with_logits(score, y, reduction="none")
                       * class_weight[y.long()]).mean())
 
