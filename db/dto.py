@@ -173,3 +173,19 @@ class RateRow:
     @property
     def defect_rate(self) -> float:
         return self.rejected / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class DeletionPreview:
+    """What a deletion would remove: the inspections (``ids``, to pass on to ``delete_many``)
+    and the number of files that no other inspection uses."""
+
+    ids: tuple[int, ...]
+    cans: int
+    files: int
+
+
+@dataclass(frozen=True)
+class DeletionResult:
+    cans: int                    # inspections deleted
+    files: int                   # files removed from the data folder

@@ -68,7 +68,11 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("inspections", "page"): ("inspection.view_own", lambda st, a, c: st.inspections.page(a)),
     ("inspections", "count"): ("inspection.view_own", lambda st, a, c: st.inspections.count(a)),
     ("inspections", "delete"): ("inspection.delete", lambda st, a, c: st.inspections.delete(
-        a, c["insp"])),
+        a, c["insp"], "test")),
+    ("inspections", "delete_many"): ("inspection.delete", lambda st, a, c:
+                                     st.inspections.delete_many(a, [c["insp"]], "test")),
+    ("inspections", "deletion_preview"): ("inspection.delete", lambda st, a, c:
+                                          st.inspections.deletion_preview(a)),
     ("inspections", "export_csv"): ("inspection.export", lambda st, a, c:
                                     st.inspections.export_csv(a, None, c["csv"])),
     ("inspections", "labelled_sides"): ("inspection.training_labels", lambda st, a, c:
@@ -81,6 +85,8 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
                                              st.corrections.list_for_inspection(a, c["insp"])),
     ("audit", "list"): ("audit.view", lambda st, a, c: st.audit.list(a)),
     ("audit", "count"): ("audit.view", lambda st, a, c: st.audit.count(a)),
+    ("audit", "choices"): ("audit.view", lambda st, a, c: st.audit.choices(a)),
+    ("audit", "export_csv"): ("audit.view", lambda st, a, c: st.audit.export_csv(a, c["csv"])),
     ("stats", "summary"): ("stats.view", lambda st, a, c: st.stats.summary(a)),
     ("stats", "per_day"): ("stats.view", lambda st, a, c: st.stats.per_day(a)),
     ("stats", "per_product"): ("stats.view", lambda st, a, c: st.stats.per_product(a)),

@@ -1,0 +1,144 @@
+"""Deleting inspections with a reason (one, a filtered set, the confirmation's counts) and the
+audit log's filters, paging and CSV export (issue 11 items 1 and 2)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from db import NewInspection, NotFound, Station, ValidationError
+from db.records import GalleryFilter
+from db.services.audit import AuditFilter
+from tests.db.helpers import FakeClock, World, new_inspection, new_side
+
+
+def _day(n: int) -> datetime:
+    return datetime(2026, 3, 2 + n, 9, 0, tzinfo=timezone.utc)
+
+
+def test_preview_counts_cans_and_only_files_no_other_can_uses(station: Station,
+                                                              world: World) -> None:
+    a = station.inspections.record(world.operator, new_inspection(world.product_id, "a",
+                                                                  thumbnail=True))
+    # b shares a's "top" photo and heatmap (same bytes, one file each); nothing else
+    b_new = new_inspection(world.product_id, "b", started=_day(1))
+    b = station.inspections.record(world.operator, NewInspection(
+        **{**b_new.__dict__, "sides": [new_side("top", "a")] + b_new.sides[1:]}))
+    one = station.inspections.deletion_preview(world.admin, ids=[a.id])
+    # 7 photos + 7 heatmaps + 1 thumbnail, minus the photo and heatmap b still uses
+    assert (one.ids, one.cans, one.files) == ((a.id,), 1, 13)
+    both = station.inspections.deletion_preview(world.admin, GalleryFilter())
+    assert (both.ids, both.cans, both.files) == ((a.id, b.id), 2, 15 + 12)
+    later = station.inspections.deletion_preview(world.admin,
+                                                 GalleryFilter(date_from=_day(1).date()))
+    assert later.ids == (b.id,) and later.files == 12    # the shared two stay for a
+    gone = station.inspections.deletion_preview(world.admin, ids=[a.id, 99999])
+    assert gone.ids == (a.id,)
+
+
+def test_delete_many_removes_exactly_the_confirmed_set_with_its_reason(
+        station: Station, world: World) -> None:
+    ids = [station.inspections.record(world.operator, new_inspection(
+        world.product_id, f"c{n}", "reject" if n % 2 else "pass", started=_day(n),
+        bad_sides=("top",) if n % 2 else ())).id for n in range(5)]
+    preview = station.inspections.deletion_preview(world.admin, GalleryFilter(verdict="reject"))
+    assert preview.ids == (ids[1], ids[3])
+    # a can recorded after the confirmation matches the filter but was not confirmed
+    late = station.inspections.record(world.operator, new_inspection(
+        world.product_id, "late", "reject", started=_day(9), bad_sides=("top",))).id
+    seen: list[tuple[int, int]] = []
+    result = station.inspections.delete_many(world.admin, preview.ids, "test run of line 2",
+                                             progress=lambda d, t: seen.append((d, t)))
+    assert (result.cans, result.files) == (2, preview.files)
+    assert seen[-1] == (2, 2)
+    left = {r.id for r in station.inspections.page(world.admin, None, limit=100)}
+    assert left == {ids[0], ids[2], ids[4], late}
+    events = station.audit.list(world.admin, action="inspection.delete")
+    assert sorted(e.target for e in events) == [f"inspection:{ids[1]}", f"inspection:{ids[3]}"]
+    assert {e.details["reason"] for e in events} == {"test run of line 2"}
+    assert {e.details["verdict"] for e in events} == {"reject"}
+
+
+def test_delete_needs_a_reason_and_an_existing_can(station: Station, world: World) -> None:
+    i = station.inspections.record(world.operator, new_inspection(world.product_id)).id
+    with pytest.raises(ValidationError) as err:
+        station.inspections.delete(world.admin, i, "   ")
+    assert err.value.field == "reason"
+    station.inspections.get(world.admin, i)          # still there
+    with pytest.raises(NotFound):
+        station.inspections.delete(world.admin, 99999, "gone")
+    station.inspections.delete(world.admin, i, "photographed the wrong can")
+    with pytest.raises(NotFound):
+        station.inspections.get(world.admin, i)
+
+
+def test_large_set_is_deleted_in_batches(station: Station, world: World) -> None:
+    from db.services import inspections as module
+    ids = [station.inspections.record(world.operator, new_inspection(
+        world.product_id, f"n{n}", started=_day(0) + timedelta(minutes=n))).id for n in range(7)]
+    old = module.DELETE_BATCH
+    module.DELETE_BATCH = 3
+    try:
+        seen: list[tuple[int, int]] = []
+        result = station.inspections.delete_many(world.admin, ids, "batch",
+                                                 progress=lambda d, t: seen.append((d, t)))
+    finally:
+        module.DELETE_BATCH = old
+    assert result.cans == 7 and seen == [(3, 7), (6, 7), (7, 7)]
+    assert station.inspections.count(world.admin) == 0
+
+
+def _log(station: Station, world: World, clock: FakeClock) -> datetime:
+    start = clock()
+    for n in range(30):
+        clock.advance(minutes=1)
+        station.warehouses.create(world.admin, f"W{n}", 10)
+    clock.advance(minutes=1)
+    with pytest.raises(Exception):
+        station.auth.sign_in("=cmd|' /C calc'!A0", "nope")
+    return start
+
+
+def test_filters_who_what_when_and_pages(station: Station, world: World,
+                                         clock: FakeClock) -> None:
+    start = _log(station, world, clock)
+    a = world.admin
+    f = AuditFilter(action="warehouse.", username="admin")
+    assert station.audit.count(a, f) == 31             # the world's warehouse and 30 more
+    pages = [station.audit.list(a, f, offset=o, limit=10) for o in (0, 10, 20, 30)]
+    assert [len(p) for p in pages] == [10, 10, 10, 1]
+    flat = [e.id for p in pages for e in p]
+    assert len(set(flat)) == 31 and flat == sorted(flat, reverse=True)   # newest first
+    window = AuditFilter(since=start + timedelta(minutes=5), until=start + timedelta(minutes=8))
+    # W<n> was created at start + n + 1 minutes; "until" is exclusive
+    assert [e.details["name"] for e in reversed(station.audit.list(a, window))] == [
+        "W4", "W5", "W6"]
+    assert station.audit.count(a, window) == 3
+    names, actions = station.audit.choices(a)
+    assert "=cmd|' /C calc'!A0" in names and "admin" in names
+    assert {"warehouse.create", "auth.sign_in_failed"} <= set(actions)
+    with pytest.raises(ValidationError):
+        station.audit.list(a, AuditFilter(since=start, until=start - timedelta(days=1)))
+
+
+def test_csv_export_follows_the_filter_and_defuses_formulas(station: Station, world: World,
+                                                            clock: FakeClock,
+                                                            tmp_path: Path) -> None:
+    _log(station, world, clock)
+    out = tmp_path / "audit.csv"
+    n = station.audit.export_csv(world.admin, out, AuditFilter(action="auth.sign_in_failed"))
+    rows = list(csv.DictReader(out.open(newline="", encoding="utf-8")))
+    assert n == len(rows) == 1
+    assert rows[0]["username"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["action"] == "auth.sign_in_failed"
+    assert '"reason": "unknown user"' in rows[0]["details"]
+    buf = io.StringIO()
+    total = station.audit.export_csv(world.admin, buf)
+    lines = list(csv.DictReader(io.StringIO(buf.getvalue())))
+    assert total == len(lines) > 30
+    ats = [r["at_utc"] for r in lines]
+    assert ats == sorted(ats)                                   # oldest first
+    assert station.audit.list(world.admin, action="audit.export")[0].details["rows"] == total
