@@ -142,3 +142,36 @@ def test_csv_export_follows_the_filter_and_defuses_formulas(station: Station, wo
     ats = [r["at_utc"] for r in lines]
     assert ats == sorted(ats)                                   # oldest first
     assert station.audit.list(world.admin, action="audit.export")[0].details["rows"] == total
+
+
+def test_hourly_counts_corrections_and_sign_ins_for_the_shift_report(
+        station: Station, world: World, clock: FakeClock) -> None:
+    t0 = datetime(2026, 3, 2, 6, 10, tzinfo=timezone.utc)
+    made = []
+    for n, verdict in enumerate(("pass", "reject", "review", "reject", "pass")):
+        made.append(station.inspections.record(world.operator, new_inspection(
+            world.product_id, f"h{n}", verdict, started=t0 + timedelta(minutes=25 * n),
+            bad_sides=("top",) if verdict != "pass" else ())))
+    rows = station.stats.per_hour(world.supervisor)
+    # started 06:10, 06:35 | 07:00, 07:25, 07:50
+    assert [(r.hour.hour, r.total, r.review, r.rejected) for r in rows] == [
+        (6, 2, 0, 1), (7, 3, 1, 1)]
+    assert rows[0].product_label == "BEANS-400" and rows[0].hour.tzinfo is not None
+    tops = [r for r in station.stats.per_hour(world.supervisor, sides=True) if r.side == "top"]
+    assert [(r.hour.hour, r.total, r.review, r.rejected) for r in tops] == [
+        (6, 2, 0, 1), (7, 3, 1, 2)]
+    clock.t = t0 + timedelta(hours=3)
+    station.corrections.correct_can(world.supervisor, made[1].id, "pass", "dust")
+    side = made[2].sides[0]
+    station.corrections.correct_side(world.supervisor, side.id, "Good")
+    station.auth.sign_in("otto", "correct horse")
+    clock.advance(hours=1)
+    station.auth.sign_in("otto", "correct horse")
+    fixes = station.stats.corrections(world.supervisor, t0, t0 + timedelta(hours=8))
+    assert [(c.inspection_id, c.side_name, c.machine_value, c.value, c.username)
+            for c in fixes] == [(made[1].id, None, "reject", "pass", "sue"),
+                                (made[2].id, "top", "Anomaly", "Good", "sue")]
+    assert station.stats.corrections(world.supervisor, t0, t0 + timedelta(hours=2)) == []
+    who = station.stats.sign_ins(world.supervisor, t0, t0 + timedelta(hours=8))
+    assert [(w.username, w.role, w.times) for w in who] == [("otto", "operator", 2)]
+    assert who[0].last - who[0].first == timedelta(hours=1)

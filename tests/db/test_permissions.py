@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,11 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("stats", "per_product"): ("stats.view", lambda st, a, c: st.stats.per_product(a)),
     ("stats", "per_operator"): ("stats.view", lambda st, a, c: st.stats.per_operator(a)),
     ("stats", "per_side"): ("stats.view", lambda st, a, c: st.stats.per_side(a)),
+    ("stats", "per_hour"): ("stats.view", lambda st, a, c: st.stats.per_hour(a, sides=True)),
+    ("stats", "corrections"): ("stats.view", lambda st, a, c: st.stats.corrections(
+        a, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))),
+    ("stats", "sign_ins"): ("stats.view", lambda st, a, c: st.stats.sign_ins(
+        a, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))),
 }
 ACTOR_SERVICES = ("users", "warehouses", "products", "models", "inspections", "corrections",
                   "audit", "stats")
