@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from db.errors import Conflict, ValidationError
 from gui.errors import error_text
@@ -82,3 +82,15 @@ class FieldErrors:
         # a dynamic property only restyles after the style is re-applied
         widget.style().unpolish(widget)
         widget.style().polish(widget)
+
+
+def keep_default(accept: QPushButton, *others: QPushButton) -> None:
+    """Make ``accept`` the dialog's one default button, for good.
+
+    Qt's "auto default" buttons become the default while they have the focus; when the accept
+    button is disabled during a save, the focus moves on to Cancel, which then took Enter for
+    itself and threw the typed form away at the next Enter. Without auto-default nothing moves.
+    """
+    for button in (accept, *others):
+        button.setAutoDefault(False)
+    accept.setDefault(True)

@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLa
                              QPushButton, QVBoxLayout)
 
 from gui.errors import error_text
+from gui.forms import keep_default
 from gui.workers import TaskHandle, start_task
 
 
@@ -61,8 +62,8 @@ class LoginDialog(QDialog):
 
         buttons = QDialogButtonBox()
         self.sign_in_button = QPushButton("Sign in", objectName="signInButton")
-        self.sign_in_button.setDefault(True)
         self.cancel_button = QPushButton(cancel_text, objectName="cancelButton")
+        keep_default(self.sign_in_button, self.cancel_button)
         buttons.addButton(self.sign_in_button, QDialogButtonBox.AcceptRole)
         buttons.addButton(self.cancel_button, QDialogButtonBox.RejectRole)
         # buttons.accepted is deliberately not connected: the click starts the check, and only a
