@@ -42,7 +42,29 @@ class FieldErrors:
         form.addRow(caption, box)
         self._labels[field] = label
         self._inputs[field] = widget
+        self._watch(field, widget)
         return label
+
+    def _watch(self, field: str, widget: QWidget) -> None:
+        """Editing a field takes its error away: "This cannot be empty" under a field the person
+        has since filled is a message about the past."""
+        def hide(*_args: object) -> None:
+            self.hide_error(field)
+        editors = [widget] + widget.findChildren(QWidget)
+        for w in editors:
+            for name in ("textEdited", "textChanged", "currentIndexChanged", "valueChanged",
+                         "dateChanged", "toggled"):
+                signal = getattr(w, name, None)
+                if signal is not None and hasattr(signal, "connect"):
+                    signal.connect(hide)
+                    break
+
+    def hide_error(self, field: str) -> None:
+        label = self._labels.get(field)
+        if label is not None and label.isVisible():
+            label.clear()
+            label.hide()
+            self._mark(self._inputs[field], False)
 
     def label(self, field: str) -> QLabel:
         return self._labels[field]

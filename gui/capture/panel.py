@@ -144,8 +144,27 @@ class CapturePanel(QWidget):
     def _on_product_changed(self) -> None:
         self.grid.rebuild(self.side_names)
         self._result = None
-        self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
+        self._reset_progress()
+        self._show_capture_state()
         self._update_buttons()
+
+    def _show_capture_state(self) -> None:
+        """The banner between cans says what is left to do (never what was true before)."""
+        n, done = len(self.slots), sum(s.filled for s in self.slots)
+        if not n:
+            text = "Choose a product to inspect."
+        elif done == n:
+            text = f"All {n} sides captured: press Inspect."
+        elif done:
+            text = f"{done} of {n} sides captured; capture the rest, then press Inspect."
+        else:
+            text = f"Capture the {n} sides, then press Inspect."
+        self.banner.show_message(text)
+
+    def _reset_progress(self) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
 
     def next_slot(self) -> int | None:
         return self.grid.next_slot()
@@ -166,7 +185,8 @@ class CapturePanel(QWidget):
         self.save_again_button.hide()
         self.grid.clear()
         self._result = None
-        self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
+        self._reset_progress()
+        self._show_capture_state()
         self._say("")
         self._update_buttons()
 
@@ -174,11 +194,15 @@ class CapturePanel(QWidget):
         """Empty one slot so that the next capture fills it; an inspected can loses its verdict."""
         if self.busy:
             return
-        if self._result is not None:
+        again = self._result is not None
+        if again:
             self._result = None
             self.grid.clear_results()
-            self.banner.show_message("Retake: the can will be inspected again.")
+            self._reset_progress()
         self.slots[index].clear()
+        self._show_capture_state()
+        if again:
+            self._say("Retake: the can will be inspected again.")
         self._update_buttons()
 
     # ---- camera -----------------------------------------------------------------------------
@@ -203,6 +227,7 @@ class CapturePanel(QWidget):
             self._say("All sides are captured: retake one or press Inspect.")
             return
         self.slots[index].set_photo(frame, None, "camera")
+        self._show_capture_state()
         self._update_buttons()
 
     # ---- import -----------------------------------------------------------------------------
@@ -248,7 +273,9 @@ class CapturePanel(QWidget):
         left = self.grid.place(loaded.images, first_index)
         if left:
             messages.append(f"{left} file(s) not used: every side already has a photo.")
-        self._say(" ".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
+        self._show_capture_state()
+        # one line per problem: two file errors on one line read as one garbled sentence
+        self._say("\n".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
                   error=bool(messages))
 
     # ---- inspect and save ---------------------------------------------------------------------
