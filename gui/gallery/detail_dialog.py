@@ -46,6 +46,7 @@ class DetailDialog(QDialog):
     """Emits ``corrected()`` after a correction, so the gallery can refresh its badges."""
 
     corrected = pyqtSignal()
+    deleted = pyqtSignal()
 
     def __init__(self, ctx: AppContext, inspection_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +106,14 @@ class DetailDialog(QDialog):
         right.addWidget(self.history, 1)
         close = QPushButton("Close", objectName="closeButton")
         close.clicked.connect(self.close)
-        right.addWidget(close, 0, Qt.AlignRight)
+        self.delete_button = QPushButton("Delete this can…", objectName="deleteCan")
+        self.delete_button.setVisible(ctx.can("inspection.delete"))
+        self.delete_button.clicked.connect(self.ask_delete)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        right.addLayout(buttons)
         side_panel = QWidget()
         side_panel.setLayout(right)
         side_panel.setFixedWidth(400)
@@ -202,6 +210,15 @@ class DetailDialog(QDialog):
     def _on_corrected(self, _correction: object) -> None:
         self.corrected.emit()
         self.reload()
+
+    def ask_delete(self) -> QDialog:
+        from gui.gallery.delete_dialog import DeleteDialog
+        dialog = DeleteDialog(self.ctx, f"Inspection {self.inspection_id} only.",
+                              ids=[self.inspection_id], parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.deleted.connect(lambda _r: (self.deleted.emit(), self.close()))
+        dialog.open()
+        return dialog
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt's name; wait for our short reads
         if self._task is not None:

@@ -107,6 +107,19 @@ class FilterBar(QWidget):
                              operator_id=self.operator.currentData() if self.show_operators
                              else None)
 
+    def chosen(self) -> list[tuple[str, str]]:
+        """(caption, chosen text) of each filter that is set, for a person to read."""
+        out = []
+        for caption, combo in (("product", self.product), ("warehouse", self.warehouse),
+                               ("operator", self.operator), ("verdict", self.verdict)):
+            if combo.currentData() is not None and (combo is not self.operator
+                                                    or self.show_operators):
+                out.append((caption, combo.currentText()))
+        f = self.filter()
+        if f.date_from or f.date_to:
+            out.append(("days", f"{f.date_from or '…'} to {f.date_to or '…'}"))
+        return out
+
     @staticmethod
     def _day(edit: QDateEdit) -> date | None:
         d = edit.date()

@@ -18,6 +18,7 @@ from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QListV
 
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.gallery.delete_dialog import DeleteDialog, describe
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.filter_bar import FilterBar
 from gui.gallery.grid import THUMB, CardDelegate, GalleryModel, configure_grid
@@ -61,6 +62,11 @@ class GalleryPanel(QWidget):
         for b in (self.csv_button, self.pdf_button):
             b.setVisible(ctx.can("inspection.export"))
             top.addWidget(b)
+        self.delete_button = QPushButton("Delete…", objectName="deleteShown")
+        self.delete_button.setToolTip("Delete the inspections the filters show (admins)")
+        self.delete_button.setVisible(ctx.can("inspection.delete"))
+        self.delete_button.clicked.connect(self.delete_shown)
+        top.addWidget(self.delete_button)
         col.addLayout(top)
 
         self.filters = FilterBar(ctx, self)
@@ -144,8 +150,20 @@ class GalleryPanel(QWidget):
         dialog = DetailDialog(self.ctx, row.id, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.corrected.connect(self.model.reload_rows)    # new badge, same scroll position
+        dialog.deleted.connect(self.model.reload_rows)
         dialog.open()
         self.detail = dialog
+        return dialog
+
+    def delete_shown(self) -> DeleteDialog:
+        """Ask to delete the filtered set (counts, a reason, then the deletion in a worker)."""
+        dialog = DeleteDialog(self.ctx, describe(self.filters.chosen()),
+                              filters=self.filters.filter(), parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.deleted.connect(lambda r: (self._say(
+            f"Deleted {r.cans:,} inspection{'s' if r.cans != 1 else ''} and {r.files:,} files."),
+            self.refresh()))
+        dialog.open()
         return dialog
 
     # -- export -----------------------------------------------------------------------------------
