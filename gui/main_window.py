@@ -70,6 +70,11 @@ def _products(ctx: AppContext) -> QWidget:
     return ProductsPanel(ctx)
 
 
+def _audit(ctx: AppContext) -> QWidget:
+    from gui.admin.audit_panel import AuditPanel
+    return AuditPanel(ctx)
+
+
 def _models(ctx: AppContext) -> QWidget:
     from gui.models.panel import ModelsPanel
     return ModelsPanel(ctx)
@@ -86,6 +91,7 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("warehouses", "Warehouses", lambda c: c.can("warehouse.manage"), _warehouses),
     PanelSpec("products", "Products", lambda c: c.can("product.manage"), _products),
     PanelSpec("models", "Models", lambda c: c.can("model.manage"), _models),
+    PanelSpec("audit", "Audit log", lambda c: c.can("audit.view"), _audit),
 )
 
 
