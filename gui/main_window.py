@@ -154,6 +154,9 @@ class MainWindow(QMainWindow):
                                  objectName="userLabel")
         row.addWidget(self.user_label)
         row.addSpacing(12)
+        self.password_button = QPushButton("Change password…", objectName="passwordButton")
+        self.password_button.clicked.connect(self.change_password)
+        row.addWidget(self.password_button)
         self.switch_button = QPushButton("Switch user", objectName="switchUserButton")
         self.switch_button.clicked.connect(self.switch_user_requested)
         self.sign_out_button = QPushButton("Sign out", objectName="signOutButton")
@@ -202,6 +205,15 @@ class MainWindow(QMainWindow):
             holder.setWidget(panel)
             self._built[spec.key] = panel
         self.stack.setCurrentIndex(row)
+
+    def change_password(self) -> QWidget:
+        from gui.password_dialog import ChangePasswordDialog
+        dialog = ChangePasswordDialog(self.ctx, parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.saved.connect(lambda _r: self.statusBar().showMessage(
+            "Your password was changed.", 8000))
+        dialog.open()
+        return dialog
 
     # -- queries used by tests and by gui.app --------------------------------------------------
     def panel_titles(self) -> list[str]:
