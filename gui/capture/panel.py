@@ -22,7 +22,9 @@ from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                              QPushButton, QShortcut, QVBoxLayout, QWidget)
 
-from core.results import CanResult
+from app.scores import score_100, thresholds_text
+from core.results import CanResult, SideResult
+from core.scoring.calibration import Thresholds
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
 from gui.capture.camera_box import CameraBox
@@ -316,11 +318,11 @@ class CapturePanel(QWidget):
 
     def _on_inspected(self, result: CanResult) -> None:
         self._result = result
-        for slot, side in zip(self.slots, result.sides):
-            slot.set_result(side)  # verdict colours now; heatmaps when ``prepared`` arrives
-        worst = max(result.sides, key=lambda s: s.score)
-        self.banner.show_verdict(result.verdict, f"highest score {worst.score:.2f} ({worst.side}) · "
-                                                 f"model {result.model_name} {result.model_version}")
+        t = self.run.thresholds or Thresholds()
+        for slot, side, where in zip(self.slots, result.sides, self.run.wheres):
+            slot.set_result(side, t, where)  # outcomes now; heatmaps when ``prepared`` arrives
+        worst = max(result.sides, key=lambda s: (s.outcome.severity, s.score))
+        self.banner.show_verdict(result.verdict, banner_detail(result, worst, t))
         self._say("Saving…")
         self._update_buttons()
 
@@ -382,3 +384,17 @@ class CapturePanel(QWidget):
     def shutdown(self) -> None:
         """Stop the camera thread (the main window calls this on close; tests too)."""
         self.camera.stop()
+
+
+def banner_detail(result: CanResult, worst: SideResult, t: Thresholds) -> str:
+    """The line under PASS / REVIEW / REJECT: which side decided it, on the 0-100 scale."""
+    bad = [s for s in result.sides if s.outcome.severity > 0]
+    if bad:
+        names = ", ".join(s.side for s in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3
+                                                      else "")
+        lead = f"{len(bad)} of {len(result.sides)} sides: {names}"
+    else:
+        lead = f"all {len(result.sides)} sides pass"
+    return (f"{lead} · worst {worst.side} scored {score_100(worst.score)} of 100 "
+            f"({thresholds_text(t.review, t.reject)}) · model {result.model_name} "
+            f"{result.model_version}")

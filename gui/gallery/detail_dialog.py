@@ -20,6 +20,8 @@ from gui.gallery.correction_box import CorrectionBox
 from app.inspection_detail import Detail, SideView, load_detail
 from gui.theme import VERDICT_TEXT, VERDICT_TEXT_COLOURS, verdict_badge_css
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
+from gui.widgets.score_bar import ScoreBar
+from app.scores import OUTCOME_WORDS, score_100, thresholds_text, where
 from gui.workers import TaskHandle, start_task
 
 ICON = QSize(120, 90)
@@ -27,19 +29,35 @@ ICON = QSize(120, 90)
 
 def load_for_display(progress, station, actor, inspection_id: int):
     """Worker side: the record and images (``load_detail``), then each side made display-ready
-    (heatmap coloured, photo shrunk, a strip icon) so the GUI thread only paints."""
+    (heatmap coloured, photo shrunk, a strip icon, what marks it) so the GUI thread only paints;
+    and the thresholds in force now for the can's product and model."""
     detail = load_detail(progress, station, actor, inspection_id)
-    prepared, icons = [], []
+    prepared, icons, wheres = [], [], []
     for side in detail.sides:
         progress.check()
+        info = side.info
+        wheres.append(where(info.outcome, side.boxes, side.heatmap, getattr(info, "region", None),
+                            getattr(info, "reason", "") or ""))
         if side.image is None:
             prepared.append(None)
             icons.append(None)
             continue
-        ready = prepare_result(side.image, side.heatmap, side.boxes)
+        ready = prepare_result(side.image, side.heatmap, wheres[-1].boxes)
         prepared.append(ready)
         icons.append(ready.photo.scaled(ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation))
-    return detail, prepared, icons
+    return detail, prepared, icons, wheres, thresholds_now(station, actor, detail.inspection)
+
+
+def thresholds_now(station, actor, i) -> tuple[float, float] | None:
+    """(review, reject) of the product's override, else of its model as registered; None when the
+    model is no longer registered (scores are then shown without thresholds)."""
+    product = station.products.get(actor, i.product_id)
+    chosen = product.thresholds
+    if not chosen:
+        model = next((m for m in station.models.list(actor)
+                      if m.name == i.model_name and m.version == i.model_version), None)
+        chosen = model.thresholds if model is not None else None
+    return (float(chosen["review"]), float(chosen["reject"])) if chosen else None
 
 
 class DetailDialog(QDialog):
@@ -54,6 +72,8 @@ class DetailDialog(QDialog):
         self.inspection_id = inspection_id
         self.detail: Detail | None = None
         self._prepared: list = []
+        self._wheres: list = []
+        self._thresholds: tuple[float, float] | None = None
         self._task: TaskHandle | None = None
         self.setObjectName("detailDialog")
         self.setWindowTitle(f"Inspection {inspection_id}")
@@ -96,6 +116,8 @@ class DetailDialog(QDialog):
         self.side_info.setWordWrap(True)
         self.side_info.setTextFormat(Qt.RichText)
         right.addWidget(self.side_info)
+        self.score_bar = ScoreBar(self, labels=True)
+        right.addWidget(self.score_bar)
         self.corrections = CorrectionBox(ctx, self)
         self.corrections.setVisible(ctx.can("correction.create"))
         self.corrections.corrected.connect(self._on_corrected)
@@ -130,7 +152,7 @@ class DetailDialog(QDialog):
         keep = self.strip.currentRow() if side_row is None else side_row
         self._task = start_task(self, load_for_display, self.ctx.station, self.ctx.actor,
                                 self.inspection_id, name="inspection detail",
-                                on_success=lambda r: self._loaded(*r, keep),
+                                on_success=lambda r: self._loaded(*r, keep_row=keep),
                                 on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
@@ -138,9 +160,12 @@ class DetailDialog(QDialog):
         self.meta.setObjectName("errorLabel")
         self.meta.setStyleSheet("color:#c62828; font-weight:bold;")
 
-    def _loaded(self, detail: Detail, prepared: list, icons: list, keep_row: int) -> None:
+    def _loaded(self, detail: Detail, prepared: list, icons: list, wheres: list,
+                thresholds: tuple[float, float] | None, *, keep_row: int) -> None:
         self.detail = d = detail
         self._prepared = prepared
+        self._wheres = wheres
+        self._thresholds = thresholds
         i = d.inspection
         self.title.setText(f"Inspection {i.id} — {i.product_sku} {i.product_name}")
         self.verdict.setText(VERDICT_TEXT.get(i.verdict, i.verdict))
@@ -164,7 +189,7 @@ class DetailDialog(QDialog):
     def _side_item(side: SideView, icon: QImage | None) -> QListWidgetItem:
         info = side.info
         label = info.final_label + (" ✎" if info.corrected_label else "")
-        item = QListWidgetItem(f"{info.side_name}\n{label} {info.score:.2f}")
+        item = QListWidgetItem(f"{info.side_name}\n{label} · {score_100(info.score)}")
         if icon is not None:
             item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
         item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")))
@@ -177,19 +202,28 @@ class DetailDialog(QDialog):
             return
         side = self.detail.sides[row]
         info = side.info
+        marks = self._wheres[row]
         if self._prepared[row] is not None:
-            self.view.set_prepared(self._prepared[row])
+            self.view.set_prepared(self._prepared[row], marks.outline)
         else:
             self.view.clear()
             self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"
         corrected = (f"<br>Corrected label: <b>{info.corrected_label}</b>"
                      if info.corrected_label else "")
         colour = VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")
+        t = self._thresholds
+        if t is not None:
+            self.score_bar.set_values(info.score, *t)
+            scale = f" ({thresholds_text(*t)}, as set now)"
+        else:
+            self.score_bar.set_values(info.score)
+            scale = " (the model is no longer registered: its thresholds are unknown)"
         self.side_info.setText(
-            f"<h3>{info.side_name}</h3>Score: <b>{info.score:.3f}</b> (0.5 = threshold)<br>"
-            f"Machine label: <b>{info.label}</b>{corrected}<br>"
-            f"Outcome: <b style='color:{colour}'>{VERDICT_TEXT.get(info.outcome, info.outcome)}"
-            f"</b><br>Defect regions: {len(side.boxes)}"
+            f"<h3>{info.side_name}</h3>"
+            f"<b style='color:{colour}'>{OUTCOME_WORDS.get(info.outcome, info.outcome)}</b><br>"
+            f"Score: <b>{score_100(info.score)}</b> of 100{scale}<br>"
+            f"Machine label: <b>{info.label}</b>{corrected}"
+            + (f"<br>Where: {marks.describe()}" if marks.describe() else "")
             + (f"<br><span style='color:#c62828'>{side.problem}</span>" if side.problem else ""))
         i = self.detail.inspection
         self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)

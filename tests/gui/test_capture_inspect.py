@@ -12,6 +12,7 @@ from PyQt5.QtCore import Qt
 from core.model.spec import read_spec
 from core.results import Outcome
 from db import Role
+from app.scores import score_100
 from gui.capture.panel import CapturePanel
 from gui.capture.slot import OUTCOME_COLOURS
 from gui.inference import InferenceService
@@ -75,7 +76,10 @@ def test_inspection_shows_verdicts_and_banner_and_saves_the_can(qtbot, panel, wo
     for slot, side in zip(panel.slots, result.sides):
         assert slot.result is side
         assert slot.border_colour == OUTCOME_COLOURS[side.outcome]
-        assert f"{side.score:.2f}" in slot.status.text()
+        # the outcome in words and the score on the one 0-100 scale, never a raw -0.7
+        assert slot.status.text().startswith(f"{side.outcome.value.upper()} · "
+                                             f"{score_100(side.score)}")
+        assert not slot.score_bar.isHidden() and slot.score_bar.score == score_100(side.score)
         assert slot.view.has_heatmap()
     assert panel.progress.value() == panel.progress.maximum()
 
