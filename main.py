@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = resolve_settings(args.data_dir, args.db_url)
     if args.command in (None, "gui"):
+        from gui.platform_check import problem
+        reason = problem(os.environ)   # before Qt: its xcb plugin aborts without a word of help
+        if reason is not None:
+            print(reason, file=sys.stderr)
+            return 2
         from gui.app import run_gui
         return run_gui(settings)
     return int(args.run(args, settings) or 0)
