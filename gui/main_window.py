@@ -17,8 +17,8 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QCloseEvent, QKeySequence
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QCloseEvent, QKeySequence, QResizeEvent
 from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                              QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
                              QWidget)
@@ -28,6 +28,18 @@ from gui.context import AppContext
 from gui.errors import show_error
 
 log = logging.getLogger(__name__)
+
+
+NAV_WIDE, NAV_NARROW = 220, 176
+DESIGN_SIZE = QSize(1366, 768)
+FRAME_ALLOWANCE = QSize(0, 40)   # the window manager's title bar is not part of our size
+
+
+def fitted_size(available: QSize) -> QSize:
+    """The window's first size: the design size, shrunk to the screen's free area (less the
+    title bar), so that the status bar is never below the screen's edge."""
+    return QSize(min(DESIGN_SIZE.width(), available.width() - FRAME_ALLOWANCE.width()),
+                 min(DESIGN_SIZE.height(), available.height() - FRAME_ALLOWANCE.height()))
 
 
 @dataclass(frozen=True)
@@ -109,7 +121,8 @@ class MainWindow(QMainWindow):
         self.specs = [p for p in panels if p.shown(ctx)]
         self._built: dict[str, QWidget] = {}
         self.setWindowTitle(f"Can inspection station — {ctx.actor.username}")
-        self.resize(1366, 768)
+        self.resize(fitted_size(self.screen().availableGeometry().size() if self.screen()
+                                else QSize(1366, 768)))
 
         root = QWidget()
         outer = QVBoxLayout(root)
@@ -119,7 +132,9 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         body.setSpacing(0)
         self.nav = QListWidget(objectName="nav")
-        self.nav.setFixedWidth(220)
+        self.nav.setFixedWidth(NAV_WIDE)
+        self.nav.setWordWrap(True)          # "Capture and inspect" in two lines when narrow
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         for i, spec in enumerate(self.specs):
             item = QListWidgetItem(spec.title)
@@ -235,6 +250,11 @@ class MainWindow(QMainWindow):
                     stop()
                 except Exception:  # noqa: BLE001 - keep shutting the others down
                     log.exception("shutting down panel %s failed", key)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        # On a small screen the panels need the width more than the navigation's margins do.
+        self.nav.setFixedWidth(NAV_WIDE if event.size().width() >= 1280 else NAV_NARROW)
+        super().resizeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()

@@ -18,15 +18,16 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                             QPushButton, QShortcut, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                             QPushButton, QVBoxLayout, QWidget)
 
 from app.scores import score_100, thresholds_text
-from core.results import CanResult, SideResult
+from core.results import CanResult, Outcome, SideResult
 from core.scoring.calibration import Thresholds
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
+from gui.capture import keys
+from gui.capture.alert import RejectAlert
 from gui.capture.camera_box import CameraBox
 from gui.capture.banner import VerdictBanner
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
@@ -63,8 +64,8 @@ class CapturePanel(QWidget):
         self.camera_status = self.camera.status
         self.import_files_button = QPushButton("Import files…", self)
         self.import_folder_button = QPushButton("Import folder…", self)
-        self.new_can_button = QPushButton("New can", self)
-        self.inspect_button = QPushButton("Inspect", self)
+        self.new_can_button = QPushButton("New can (N)", self)
+        self.inspect_button = QPushButton("Inspect (Enter)", self)
         self.inspect_button.setObjectName("inspectButton")
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(True)
@@ -80,6 +81,16 @@ class CapturePanel(QWidget):
                   self.inspect_button, self.save_again_button):
             b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
         self.grid = SlotGrid(self.overlay, self)
+        self.key_hint = QLabel(keys.HINT, self)
+        self.key_hint.setObjectName("keyHint")
+        self.key_hint.setWordWrap(True)
+        self.alert = RejectAlert(self)
+        self.alert_box = QCheckBox("Sound and flash on REJECT", self)
+        self.alert_box.setObjectName("rejectAlert")
+        self.alert_box.setChecked(True)
+        self.alert_box.setFocusPolicy(Qt.NoFocus)
+        self.alert_box.toggled.connect(self._alert_toggled)
+        self.selected: int | None = None
         self._layout()
 
         self.product_bar.product_changed.connect(self._on_product_changed)
@@ -92,8 +103,11 @@ class CapturePanel(QWidget):
         self.import_folder_button.clicked.connect(self._choose_folder)
         self.new_can_button.clicked.connect(self.new_can)
         self.inspect_button.clicked.connect(self.inspect)
-        self.space = QShortcut(QKeySequence(Qt.Key_Space), self, self.capture,
-                               context=Qt.WidgetWithChildrenShortcut)
+        self.shortcuts = keys.install(self, {
+            "capture": self.capture, "inspect": self._inspect_key, "new_can": self._new_can_key,
+            "previous": lambda: self.select_side(-1, relative=True),
+            "next": lambda: self.select_side(1, relative=True), "retake": self.retake_selected})
+        self.grid.clicked.connect(self.select_side)
         self.run = CanInspection(ctx, self)
         self.run.progress.connect(self._on_progress)
         self.run.inspected.connect(self._on_inspected)
@@ -108,30 +122,32 @@ class CapturePanel(QWidget):
         self._update_buttons()
 
     def _layout(self) -> None:
-        left = QVBoxLayout()
-        left.addWidget(self.camera, 1)
-        io_row = QHBoxLayout()
-        for b in (self.import_files_button, self.import_folder_button, self.new_can_button):
-            io_row.addWidget(b)
-        left.addLayout(io_row)
-        right = QVBoxLayout()
-        right.addWidget(self.grid, 1)
+        # The camera is the eighth cell of the slots' grid and the buttons share one row, so
+        # the seven sides get the width and height even on a 1024×640 screen.
+        self.grid.set_extra(self.camera)
+        top = QHBoxLayout()
+        top.addWidget(self.product_bar, 1)
+        top.addWidget(self.overlay)
         run_row = QHBoxLayout()
-        run_row.addWidget(self.inspect_button)
+        for b in (self.inspect_button, self.new_can_button, self.import_files_button,
+                  self.import_folder_button):
+            run_row.addWidget(b)
         run_row.addWidget(self.progress, 1)
-        run_row.addWidget(self.overlay)
-        right.addLayout(run_row)
-        right.addWidget(self.banner)
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
         status_row.addWidget(self.save_again_button)
-        right.addLayout(status_row)
-        body = QHBoxLayout()
-        body.addLayout(left, 2)
-        body.addLayout(right, 5)
+        foot = QHBoxLayout()
+        foot.addWidget(self.key_hint, 1)
+        foot.addWidget(self.alert_box)
         outer = QVBoxLayout(self)
-        outer.addWidget(self.product_bar)
-        outer.addLayout(body, 1)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(6)
+        outer.addLayout(top)
+        outer.addWidget(self.grid, 1)
+        outer.addLayout(run_row)
+        outer.addWidget(self.banner)
+        outer.addLayout(status_row)
+        outer.addLayout(foot)
 
     # ---- product and slots ------------------------------------------------------------------
     @property
@@ -145,6 +161,7 @@ class CapturePanel(QWidget):
 
     def _on_product_changed(self) -> None:
         self.grid.rebuild(self.side_names)
+        self.selected = None
         self._result = None
         self._reset_progress()
         self._show_capture_state()
@@ -170,6 +187,41 @@ class CapturePanel(QWidget):
 
     def next_slot(self) -> int | None:
         return self.grid.next_slot()
+
+    # ---- keys: choosing a side, retaking it ----------------------------------------------------
+    def select_side(self, index: int, relative: bool = False) -> None:
+        """Choose a side (a click, or ← → with ``relative``); R retakes the chosen one."""
+        if not self.slots:
+            return
+        if relative:
+            start = self.selected if self.selected is not None else (
+                -1 if index > 0 else len(self.slots))
+            index = start + index
+        self.selected = max(0, min(len(self.slots) - 1, index))
+        for slot in self.slots:
+            slot.set_selected(slot.index == self.selected)
+
+    def retake_selected(self) -> None:
+        if self.selected is None:
+            self._say("Choose a side first (click it, or ← →), then R retakes it.")
+            return
+        if self.slots[self.selected].filled:
+            self.retake(self.selected)
+
+    def _inspect_key(self) -> None:
+        # A second Enter on an inspected can is a bounce, not a wish to judge it again (the
+        # Inspect button still does that).
+        if self._result is None and self.inspect_button.isEnabled():
+            self.inspect()
+
+    def _new_can_key(self) -> None:
+        if self.new_can_button.isEnabled():
+            self.new_can()
+
+    def _alert_toggled(self, on: bool) -> None:
+        self.alert.enabled = on
+        if not on:
+            self.alert.stop()
 
     def _start_new_can_if_done(self) -> bool:
         """An inspected can gives way to a new one, unless it is not saved yet; False then."""
@@ -323,6 +375,8 @@ class CapturePanel(QWidget):
             slot.set_result(side, t, where)  # outcomes now; heatmaps when ``prepared`` arrives
         worst = max(result.sides, key=lambda s: (s.outcome.severity, s.score))
         self.banner.show_verdict(result.verdict, banner_detail(result, worst, t))
+        if result.verdict == Outcome.REJECT:
+            self.alert.fire(self.banner)
         self._say("Saving…")
         self._update_buttons()
 
@@ -395,6 +449,5 @@ def banner_detail(result: CanResult, worst: SideResult, t: Thresholds) -> str:
         lead = f"{len(bad)} of {len(result.sides)} sides: {names}"
     else:
         lead = f"all {len(result.sides)} sides pass"
-    return (f"{lead} · worst {worst.side} scored {score_100(worst.score)} of 100 "
-            f"({thresholds_text(t.review, t.reject)}) · model {result.model_name} "
-            f"{result.model_version}")
+    return (f"{lead} · worst: {worst.side}, {score_100(worst.score)} of 100 "
+            f"({thresholds_text(t.review, t.reject)})")

@@ -51,7 +51,7 @@ class SlotWidget(QFrame):
         self.title = QLabel(side, self)
         self.title.setObjectName("slotTitle")
         self.view = ImageView(self, placeholder=f"{side}\n(capture or drop a photo)")
-        self.view.setMinimumSize(120, 120)
+        self.view.setMinimumSize(80, 64)   # two rows of sides fit a 640-pixel-high screen
         self.status = QLabel("Empty", self)
         self.status.setObjectName("slotStatus")
         self.score_bar = ScoreBar(self)

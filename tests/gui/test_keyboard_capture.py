@@ -1,0 +1,96 @@
+"""Keyboard-first capture (issue 11 item 15): Space captures, Enter inspects, N starts a new
+can, ← → choose a side and R retakes it; the keys are on screen; a REJECT flashes the banner
+and sounds, unless switched off."""
+from __future__ import annotations
+
+import numpy as np
+from PyQt5.QtCore import Qt
+
+from core.results import Outcome
+from gui.camera import FakeSource
+from gui.capture.alert import FLASH_MS, FLASHES, RejectAlert
+from gui.capture.banner import VerdictBanner
+from tests.gui.test_capture import panel_with, start_fake_camera  # noqa: F401 - the fixture
+from tests.gui.test_capture_inspect import (fill_with_cans, inference, panel,  # noqa: F401
+                                            register, tiny_model)
+
+
+def _filled(panel) -> list[bool]:
+    return [s.filled for s in panel.slots]
+
+
+def test_the_keys_are_shown_on_screen(panel_with):
+    panel = panel_with()
+    hint = panel.key_hint.text()
+    for key in ("Space", "Enter", "N", "R", "←"):
+        assert f"<b>{key}" in hint
+    assert panel.capture_button.text() == "Capture (Space)"
+    assert panel.inspect_button.text() == "Inspect (Enter)"
+    assert panel.new_can_button.text() == "New can (N)"
+    assert "(R" in panel.slots[0].retake_button.toolTip()
+
+
+def test_space_arrows_r_and_n_drive_a_can(qtbot, panel_with):
+    frames = [np.full((48, 64, 3), v, np.uint8) for v in (40, 90, 140)]
+    panel = panel_with(source=FakeSource(frames))
+    start_fake_camera(qtbot, panel)
+    for _ in range(7):
+        qtbot.keyClick(panel, Qt.Key_Space)
+    assert all(_filled(panel))
+    qtbot.keyClick(panel, Qt.Key_R)                 # nothing chosen yet: it says how
+    assert all(_filled(panel)) and "Choose a side" in panel.status.text()
+    qtbot.keyClick(panel, Qt.Key_Right)             # the first side
+    qtbot.keyClick(panel, Qt.Key_Right)
+    qtbot.keyClick(panel, Qt.Key_Right)
+    qtbot.keyClick(panel, Qt.Key_Left)
+    assert panel.selected == 1 and panel.slots[1].selected and not panel.slots[0].selected
+    qtbot.keyClick(panel, Qt.Key_R)
+    assert _filled(panel) == [True, False] + [True] * 5
+    qtbot.keyClick(panel, Qt.Key_Space)             # refills the side that was retaken
+    assert all(_filled(panel))
+    qtbot.mouseClick(panel.slots[5], Qt.LeftButton)  # a click chooses a side too
+    assert panel.selected == 5
+    qtbot.keyClick(panel, Qt.Key_N)
+    assert not any(_filled(panel))
+
+
+def test_enter_inspects_and_a_reject_alerts(qtbot, panel, world, tiny_model, tmp_path):
+    register(world, tiny_model)
+    # every side at 0.5 or more is a reject: the defective synthetic cans are
+    world.station.products.update(world.admin, world.product_id,
+                                  thresholds={"review": 0.0, "reject": 0.5})
+    panel.product_bar.refresh()
+    panel.show()
+    fill_with_cans(qtbot, panel, tmp_path)
+    qtbot.keyClick(panel, Qt.Key_Return)
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Saved #"), timeout=60000)
+    assert panel._result.verdict == Outcome.REJECT
+    assert panel.alert.fired == 1 and panel.alert.sound_kind in ("effect", "bell")
+    assert panel.banner.property("flash") is True or panel.alert.flashing
+    qtbot.waitUntil(lambda: not panel.alert.flashing, timeout=5000)
+    assert panel.banner.property("flash") is False
+    qtbot.keyClick(panel, Qt.Key_Return)            # a second Enter does not inspect again
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30000)
+    assert world.station.inspections.count(world.admin) == 1
+    panel.alert_box.setChecked(False)               # switched off: no alert on the next reject
+    qtbot.mouseClick(panel.inspect_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.busy and panel._result is not None, timeout=60000)
+    assert panel._result.verdict == Outcome.REJECT and panel.alert.fired == 1
+
+
+def test_the_flash_toggles_and_ends(qtbot):
+    banner = VerdictBanner()
+    qtbot.addWidget(banner)
+    banner.show_verdict(Outcome.REJECT, "test")
+    alert = RejectAlert()
+    states = []
+    alert.fire(banner)
+    assert banner.property("flash") is True
+    for _ in range(2 * FLASHES):
+        qtbot.wait(FLASH_MS)
+        states.append(banner.property("flash"))
+    qtbot.waitUntil(lambda: not alert.flashing, timeout=2000)
+    assert True in states and False in states and banner.property("flash") is False
+    alert.enabled = False
+    alert.fire(banner)
+    assert alert.fired == 1 and not alert.flashing
