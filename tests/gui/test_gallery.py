@@ -32,12 +32,17 @@ def cans(world):
     return ids
 
 
-def _panel(qtbot, make_ctx, role) -> GalleryPanel:
+def _panel(qtbot, make_ctx, role, all_days: bool = True) -> GalleryPanel:
+    """The gallery opens on today; the fixture's cans are of March 2026, so most tests look at
+    all days."""
     panel = GalleryPanel(make_ctx(role))
     qtbot.addWidget(panel)
     panel.resize(1200, 700)
     panel.show()
     _settle(qtbot, panel)
+    if all_days:
+        panel.filters.set_dates(None, None)
+        _settle(qtbot, panel)
     return panel
 
 
@@ -65,6 +70,10 @@ def test_filters_change_the_count(qtbot, make_ctx, world, cans):
     _settle(qtbot, panel)
     assert _count(panel) == 5
     qtbot.mouseClick(panel.filters.reset_button, Qt.LeftButton)
+    _settle(qtbot, panel)
+    assert _count(panel) == 0                  # reset: today, which has no cans here
+    assert panel.filters.period.currentText() == "Today"
+    panel.filters.set_dates(None, None)
     _settle(qtbot, panel)
     assert _count(panel) == 6
     # every card gets its row and its thumbnail, loaded off the GUI thread
