@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from matplotlib.backends.backend_qt5agg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
@@ -20,6 +19,7 @@ from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxL
 from app.spc import DEFAULT_SHIFTS, PChart, Shift, charts, describe
 from app.spc_chart import draw_p_chart
 from db.dto import HourRow
+from gui.widgets.chart_canvas import ChartCanvas
 
 WHOLE_CAN = ""
 
@@ -53,8 +53,7 @@ class SpcView(QWidget):
         col.addLayout(row)
         body = QHBoxLayout()
         self.figure = Figure(figsize=(9, 4), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumSize(300, 200)
+        self.canvas = ChartCanvas(self.figure)
         body.addWidget(self.canvas, 3)
         self.signals = QLabel(objectName="spcSignals")
         self.signals.setWordWrap(True)

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from matplotlib.backends.backend_qt5agg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PyQt5.QtCore import QDate, QUrl
 from PyQt5.QtGui import QDesktopServices, QShowEvent
@@ -32,6 +31,7 @@ from gui.errors import error_text
 from gui.gallery.filter_bar import NO_DATE, FilterBar, date_edit
 from gui.spc_view import SpcView
 from gui.workers import TaskHandle, start_task
+from gui.widgets.chart_canvas import ChartCanvas
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", None),
            ("Chosen dates", -1))
@@ -76,10 +76,12 @@ class StatsPanel(QWidget):
         self._task: TaskHandle | None = None
         self._report_task: TaskHandle | None = None
         col = QVBoxLayout(self)
-        col.setContentsMargins(20, 14, 20, 12)
+        col.setContentsMargins(14, 12, 14, 10)
         top = QHBoxLayout()
         top.addWidget(QLabel("Statistics", objectName="panelTitle"))
         top.addStretch(1)
+        self.refresh_button = QPushButton("Refresh", objectName="refreshStats")
+        top.addWidget(self.refresh_button)
         self.report_button = QToolButton(objectName="shiftReport")
         self.report_button.setText("Shift report (PDF)")
         self.report_button.setToolTip("Write the report of the shift now running; the arrow "
@@ -96,7 +98,7 @@ class StatsPanel(QWidget):
         pick.addWidget(QLabel("Product"))
         self.product = QComboBox(objectName="statsProduct")
         self.product.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.product.setMinimumContentsLength(18)
+        self.product.setMinimumContentsLength(14)
         pick.addWidget(self.product)
         pick.addSpacing(12)
         pick.addWidget(QLabel("Period"))
@@ -109,8 +111,6 @@ class StatsPanel(QWidget):
         pick.addWidget(self.date_from)
         pick.addWidget(QLabel("to"))
         pick.addWidget(self.date_to)
-        self.refresh_button = QPushButton("Refresh", objectName="refreshStats")
-        pick.addWidget(self.refresh_button)
         pick.addStretch(1)
         col.addLayout(pick)
         self.summary = QLabel("Loading…", objectName="countLabel")
@@ -119,8 +119,7 @@ class StatsPanel(QWidget):
         col.addWidget(self.summary)
         self.tabs = QTabWidget(objectName="statsTabs")
         self.figure = Figure(figsize=(12, 6), layout="constrained")
-        self.canvas = FigureCanvasQTAgg(self.figure)
-        self.canvas.setMinimumSize(300, 200)
+        self.canvas = ChartCanvas(self.figure)
         self.spc = SpcView(self)
         self.tabs.addTab(self.canvas, "Overview")
         self.tabs.addTab(self.spc, "Control charts")

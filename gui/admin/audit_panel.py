@@ -15,8 +15,8 @@ from pathlib import Path
 
 from PyQt5.QtCore import QTimer, Qt
 from PyQt5.QtGui import QShowEvent
-from PyQt5.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                             QLabel, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
+                             QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget)
 
 from db.dto import AuditEntry
 from db.services.audit import AuditFilter
@@ -71,21 +71,23 @@ class AuditPanel(QWidget):
         top.addWidget(self.export_button)
         col.addLayout(top)
 
-        filters = QHBoxLayout()
+        filters = QGridLayout()
+        filters.setHorizontalSpacing(8)
         self.who = QComboBox(objectName="auditWho")
         self.what = QComboBox(objectName="auditWhat")
         for combo in (self.who, self.what):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(16)
         self.since, self.until = date_edit("auditFrom"), date_edit("auditTo")
-        for caption, widget in (("Who", self.who), ("What", self.what), ("From", self.since),
-                                ("To", self.until)):
-            filters.addWidget(QLabel(caption))
-            filters.addWidget(widget)
+        # two rows: one row of four filters is wider than a 1024-pixel screen
+        for r, c, caption, widget in ((0, 0, "Who", self.who), (0, 2, "What", self.what),
+                                      (1, 0, "From", self.since), (1, 2, "To", self.until)):
+            filters.addWidget(QLabel(caption), r, c, Qt.AlignRight | Qt.AlignVCenter)
+            filters.addWidget(widget, r, c + 1)
         self.reset_button = QPushButton("Reset filters", objectName="auditReset")
         self.reset_button.clicked.connect(self.reset)
-        filters.addWidget(self.reset_button)
-        filters.addStretch(1)
+        filters.addWidget(self.reset_button, 1, 4)
+        filters.setColumnStretch(5, 1)
         col.addLayout(filters)
 
         self.model = ListTableModel(COLUMNS, lambda: self._rows, self)

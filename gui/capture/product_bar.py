@@ -7,10 +7,11 @@ the model itself is only ever named here (its folder), loaded by the inference w
 from __future__ import annotations
 
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from core.scoring.calibration import Thresholds
 from gui.errors import error_text
+from gui.widgets.elided_label import ElidedLabel
 
 
 class ProductBar(QWidget):
@@ -27,11 +28,10 @@ class ProductBar(QWidget):
         self.combo = QComboBox(self)
         self.combo.setObjectName("productPicker")
         self.combo.setMinimumWidth(220)
-        self.model_label = QLabel("", self)
+        # one line, shortened with "…" when narrow (the whole text in its tooltip): wrapped
+        # into three lines it pushed the capture panel past a 640-pixel-high screen
+        self.model_label = ElidedLabel("", self)
         self.model_label.setObjectName("modelState")
-        self.model_label.setWordWrap(True)
-        # one line where there is room; never wider than the bar (long texts wrap, not widen)
-        self.model_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.build_button = QPushButton("Build a model…", self)
         self.build_button.setObjectName("buildModelButton")
         self.build_button.hide()
@@ -94,9 +94,8 @@ class ProductBar(QWidget):
             self.model_label.setStyleSheet("color: #c62828; font-weight: bold;")
             self.build_button.setVisible(self._ctx.can("model.manage"))
             return
-        self.model_label.setText(f"Model: {self.model.name} {self.model.version}")
-        self.model_label.setToolTip(f"{self.model.name} {self.model.version}: {self.model.kind}, "
-                                    f"{self.model.backbone}")
+        self.model_label.setText(f"Model: {self.model.name} {self.model.version} "
+                                 f"({self.model.kind}, {self.model.backbone})")
         self.model_label.setStyleSheet("")
         inference = self._ctx.inference
         if inference is not None:

@@ -90,7 +90,8 @@ class FilterBar(QWidget):
         for combo in (self.product, self.warehouse, self.verdict, self.operator):
             # long product names must not widen the window: show ~22 characters, elide the rest
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(22 if combo is self.product else 14)
+            # (short enough that the two rows fit beside the navigation on a 1024-pixel screen)
+            combo.setMinimumContentsLength(15 if combo is self.product else 10)
         layout = ((0, 0, 1, "Product", self.product), (0, 2, 1, "Warehouse", self.warehouse),
                   (0, 4, 1, "Operator", self.operator), (1, 0, 3, "Days", days_box),
                   (1, 4, 1, "Verdict", self.verdict))
@@ -100,10 +101,10 @@ class FilterBar(QWidget):
             grid.addWidget(widget, r, c + 1, 1, span)
             if widget is self.operator:
                 self._operator_caption = caption
+        # the panel places it (beside its actions): a seventh column did not fit 1024 pixels
         self.reset_button = QPushButton("Reset filters", objectName="resetFilters")
         self.reset_button.clicked.connect(self.reset)
-        grid.addWidget(self.reset_button, 1, 6)
-        grid.setColumnStretch(7, 1)
+        grid.setColumnStretch(6, 1)
         self._apply_period()
         self.show_operators = ctx.can("inspection.view_all")
         self.operator.setVisible(self.show_operators)

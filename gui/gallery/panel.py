@@ -46,7 +46,7 @@ class GalleryPanel(QWidget):
         self._shown_once = False
         own = not ctx.can("inspection.view_all")
         col = QVBoxLayout(self)
-        col.setContentsMargins(20, 14, 20, 12)
+        col.setContentsMargins(14, 12, 14, 10)
         top = QHBoxLayout()
         top.addWidget(QLabel("My inspections" if own else "Gallery", objectName="panelTitle"))
         self.count_label = QLabel("Counting…", objectName="countLabel")
@@ -64,6 +64,7 @@ class GalleryPanel(QWidget):
         # the actions on the filtered set, in their own row: beside the title they made the
         # panel wider than a 1024-pixel screen
         actions = QHBoxLayout()
+        actions.addWidget(self.filters.reset_button)
         actions.addStretch(1)
         self.csv_button = QPushButton("Export CSV…", objectName="exportCsv")
         self.pdf_button = QPushButton("PDF report…", objectName="exportPdf")
@@ -77,8 +78,7 @@ class GalleryPanel(QWidget):
         self.delete_button.setVisible(ctx.can("inspection.delete"))
         self.delete_button.clicked.connect(self.delete_shown)
         actions.addWidget(self.delete_button)
-        if any(ctx.can(a) for a in ("inspection.export", "inspection.delete")):
-            col.addLayout(actions)
+        col.addLayout(actions)
         self.progress = QProgressBar(objectName="exportProgress")
         self.progress.hide()
         self.status = QLabel(objectName="hint")
