@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.database import from_db_time
-from db.dto import ModelInfo
+from db.dto import ModelInfo, ProductInfo
 from db.errors import Conflict, ValidationError
 from db.permissions import Actor
 from db.schema import Model, Product, User
 from db.services._base import SYSTEM, Service, check_thresholds, clean_text
+from db.services.products import product_info
 
 
 def _check_dict(value: object, field: str) -> dict:
@@ -94,6 +95,17 @@ class ModelService(Service):
             if p.model_id is None:
                 return None
             return model_info(s, self._get(s, Model, p.model_id, "Model"))
+
+    def for_inspection(self, actor: Actor,
+                       product_id: int) -> tuple[ProductInfo, ModelInfo | None]:
+        """The product (with its threshold override) and its active model, read in one
+        transaction: what the capture panel asks before each can."""
+        with self._db.read() as s:
+            self._authorize(s, actor, "catalog.view")
+            p = self._get(s, Product, product_id, "Product")
+            model = None if p.model_id is None else model_info(
+                s, self._get(s, Model, p.model_id, "Model"))
+            return product_info(p), model
 
     def set_thresholds(self, actor: Actor, model_id: int, thresholds: dict) -> ModelInfo:
         with self._db.write() as s:

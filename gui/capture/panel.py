@@ -31,7 +31,7 @@ from gui.capture.alert import RejectAlert
 from gui.capture.camera_box import CameraBox
 from gui.capture.banner import VerdictBanner
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
-from gui.capture.product_bar import ProductBar
+from gui.capture.product_bar import ProductBar, fetch_for_inspection
 from gui.capture.inspection import CanInspection
 from gui.capture.slot import SlotWidget
 from gui.capture.slot_grid import SlotGrid
@@ -344,23 +344,31 @@ class CapturePanel(QWidget):
         if not self.grid.full:
             self._say(f"Inspect needs every side; missing: {', '.join(self.grid.missing())}.")
             return
-        try:
-            folder, thresholds = self.product_bar.model_for_inspection()
-        except Exception as exc:  # noqa: BLE001 - a database error is shown, the panel stays
-            self.banner.show_error(error_text(exc, self._ctx.log_path, "finding the model"))
-            return
-        if folder is None:
+        # What model and thresholds: asked again at every can (an admin may have switched
+        # them), in ONE service call, in a worker: the window never waits for the database.
+        handle = start_task(self, fetch_for_inspection, self._ctx.station.models,
+                            self._ctx.actor, self.product_bar.product.id,
+                            on_success=self._inspect_with,
+                            on_error=lambda exc: self.banner.show_error(
+                                error_text(exc, self._ctx.log_path, "finding the model")),
+                            on_finished=self._task_done, name="inspect: model")
+        self._tasks.append(handle)
+        self.banner.show_message("Inspecting…")
+        self._update_buttons()
+
+    def _inspect_with(self, setup: tuple) -> None:
+        product, model, thresholds = setup
+        self.product_bar.take(product, model)
+        if model is None:
             self.banner.show_error(self.product_bar.no_model_text())
             return
         self.grid.clear_results()
         self._result = None
         self.progress.setRange(0, len(self.slots) + 2)
         self.progress.setValue(0)
-        self.banner.show_message("Inspecting…")
         self._say("")
-        self.run.start(folder, [s.image for s in self.slots], self.side_names, thresholds,
-                       self.product_bar.product.id, [s.original for s in self.slots],
-                       self.grid.display_fit())
+        self.run.start(model.folder, [s.image for s in self.slots], self.side_names, thresholds,
+                       product.id, [s.original for s in self.slots], self.grid.display_fit())
         self._update_buttons()
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:

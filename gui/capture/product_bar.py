@@ -115,11 +115,17 @@ class ProductBar(QWidget):
         self.model_label.setText(text)
         self.model_label.setStyleSheet("color: #c62828; font-weight: bold;")
 
-    def model_for_inspection(self) -> tuple[str | None, Thresholds | None]:
-        """Ask the database again (an admin may have switched models): (folder, thresholds)."""
-        self.product = self._ctx.station.products.get(self._ctx.actor, self.product.id)
-        self.model = self._ctx.station.models.active_for_product(self._ctx.actor, self.product.id)
-        if self.model is None:
-            return None, None
-        chosen = self.product.thresholds or self.model.thresholds or None
-        return self.model.folder, Thresholds.from_dict(chosen) if chosen else None
+    def take(self, product, model) -> None:  # noqa: ANN001 - db.dto ProductInfo, ModelInfo
+        """What the last Inspect read (an admin may have switched models meanwhile)."""
+        self.product, self.model = product, model
+        if model is None:
+            self.show_model_error(self.no_model_text())
+            self.build_button.setVisible(self._ctx.can("model.manage"))
+
+
+def fetch_for_inspection(progress, models, actor, product_id: int) -> tuple:  # noqa: ANN001
+    """Worker side of each Inspect: ONE service call for the product and its active model, then
+    the thresholds the can is judged with (the product's override, else the model's)."""
+    product, model = models.for_inspection(actor, product_id)
+    chosen = product.thresholds or (model.thresholds if model is not None else None) or None
+    return product, model, Thresholds.from_dict(chosen) if chosen else None

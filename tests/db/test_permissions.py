@@ -61,6 +61,8 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("models", "set_thresholds"): ("model.manage", lambda st, a, c: st.models.set_thresholds(
         a, c["model"], {"review": 0.3, "reject": 0.7})),
     ("models", "delete"): ("model.manage", lambda st, a, c: st.models.delete(a, c["model"])),
+    ("models", "for_inspection"): ("catalog.view", lambda st, a, c: st.models.for_inspection(
+        a, c["product"])),
     ("inspections", "record"): ("inspection.record", lambda st, a, c: st.inspections.record(
         a, new_inspection(c["product"], "perm", thumbnail=True))),
     # The inspection in the context was recorded by the supervisor, so opening it is view_all.

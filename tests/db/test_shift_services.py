@@ -1,5 +1,6 @@
-"""Deleting inspections with a reason (one, a filtered set, the confirmation's counts) and the
-audit log's filters, paging and CSV export (issue 11 items 1 and 2)."""
+"""The services issue 11 needs: deleting inspections with a reason (one, a filtered set, the
+confirmation's counts), the audit log's filters, paging and CSV export, hourly counts for control
+charts, a period's corrections and sign-ins, and what Inspect asks in one call."""
 from __future__ import annotations
 
 import csv
@@ -175,3 +176,18 @@ def test_hourly_counts_corrections_and_sign_ins_for_the_shift_report(
     who = station.stats.sign_ins(world.supervisor, t0, t0 + timedelta(hours=8))
     assert [(w.username, w.role, w.times) for w in who] == [("otto", "operator", 2)]
     assert who[0].last - who[0].first == timedelta(hours=1)
+
+
+def test_for_inspection_reads_product_and_model_together(station: Station, world: World) -> None:
+    product, model = station.models.for_inspection(world.operator, world.product_id)
+    assert product.id == world.product_id and model is None
+    m = station.models.register(world.admin, "m", "models/m", "cam", "lite0", "1", {},
+                                {"review": 0.4, "reject": 0.6}, {})
+    station.models.activate_for_product(world.admin, m.id, world.product_id)
+    station.products.update(world.admin, world.product_id,
+                            thresholds={"review": 0.3, "reject": 0.7})
+    product, model = station.models.for_inspection(world.operator, world.product_id)
+    assert model.id == m.id and model.thresholds == {"review": 0.4, "reject": 0.6}
+    assert product.thresholds == {"review": 0.3, "reject": 0.7}
+    with pytest.raises(NotFound):
+        station.models.for_inspection(world.operator, 99999)
