@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLa
                              QPushButton, QVBoxLayout)
 
 from gui.forms import FieldErrors, keep_default
+from gui.startup import EngineProgress
 from gui.workers import TaskHandle, start_task
 
 
@@ -68,7 +69,12 @@ class FirstRunDialog(QDialog):
         buttons.addButton(quit_button, QDialogButtonBox.RejectRole)
         buttons.rejected.connect(self.reject)
         col.addWidget(buttons)
+        self.engine = EngineProgress(self)     # start-up: the engine loading meanwhile
+        col.addWidget(self.engine)
         self.password.setFocus()
+
+    def set_engine_progress(self, done: int, total: int, text: str) -> None:
+        self.engine.set_engine_progress(done, total, text)
 
     def _submit(self) -> None:
         if self._task is not None and not self._task.done:

@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLa
 
 from gui.errors import error_text
 from gui.forms import keep_default
+from gui.startup import EngineProgress
 from gui.workers import TaskHandle, start_task
 
 
@@ -71,7 +72,12 @@ class LoginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.sign_in_button.clicked.connect(self._submit)
         col.addWidget(buttons)
+        self.engine = EngineProgress(self)     # start-up: the engine loading meanwhile
+        col.addWidget(self.engine)
         (self.password if username else self.username).setFocus()
+
+    def set_engine_progress(self, done: int, total: int, text: str) -> None:
+        self.engine.set_engine_progress(done, total, text)
 
     @property
     def busy(self) -> bool:
