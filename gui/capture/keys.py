@@ -32,3 +32,41 @@ def install(panel: QWidget, actions: dict[str, Callable[[], None]]) -> list[QSho
             made.append(QShortcut(QKeySequence(key), panel, action,
                                   context=Qt.WidgetWithChildrenShortcut))
     return made
+
+
+class KeysMixin:
+    """The capture panel's side of the keys: choosing a side, retaking it, Enter and N."""
+
+    def select_side(self, index: int, relative: bool = False) -> None:
+        """Choose a side (a click, or ← → with ``relative``); R retakes the chosen one."""
+        if not self.slots:
+            return
+        if relative:
+            start = self.selected if self.selected is not None else (
+                -1 if index > 0 else len(self.slots))
+            index = start + index
+        self.selected = max(0, min(len(self.slots) - 1, index))
+        for slot in self.slots:
+            slot.set_selected(slot.index == self.selected)
+
+    def retake_selected(self) -> None:
+        if self.selected is None:
+            self._say("Choose a side first (click it, or ← →), then R retakes it.")
+            return
+        if self.slots[self.selected].filled:
+            self.retake(self.selected)
+
+    def _inspect_key(self) -> None:
+        # A second Enter on an inspected can is a bounce, not a wish to judge it again (the
+        # Inspect button still does that).
+        if self._result is None and self.inspect_button.isEnabled():
+            self.inspect()
+
+    def _new_can_key(self) -> None:
+        if self.new_can_button.isEnabled():
+            self.new_can()
+
+    def _alert_toggled(self, on: bool) -> None:
+        self.alert.enabled = on
+        if not on:
+            self.alert.stop()

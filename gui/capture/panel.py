@@ -15,32 +15,29 @@ inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                             QPushButton, QVBoxLayout, QWidget)
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QWidget
 
-from app.scores import score_100, thresholds_text
-from core.results import CanResult, Outcome, SideResult
+from core.results import CanResult, Outcome
 from core.scoring.calibration import Thresholds
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
 from gui.capture import keys
-from gui.capture.alert import RejectAlert
-from gui.capture.camera_box import CameraBox
-from gui.capture.banner import VerdictBanner
-from gui.capture.loading import LoadedImages, images_in_folder, read_images
-from gui.capture.product_bar import ProductBar, fetch_for_inspection
+from gui.capture.importing import ImportMixin
 from gui.capture.inspection import CanInspection
+from gui.capture.keys import KeysMixin
+from gui.capture.product_bar import fetch_for_inspection
 from gui.capture.slot import SlotWidget
-from gui.capture.slot_grid import SlotGrid
+from gui.capture.texts import banner_detail, capture_state_text
+from gui.capture.widgets import build_widgets, lay_out
 from gui.errors import error_text
-from gui.widgets.image_view import OverlayControls, PreparedResult
+from gui.widgets.image_view import PreparedResult
 from gui.workers import TaskHandle, start_task
 
 
-class CapturePanel(QWidget):
+class CapturePanel(KeysMixin, ImportMixin, QWidget):
     """``open_models_requested`` asks the main window for the Models panel (admins, no model);
     ``inspection_saved(id)`` tells it a new inspection is in the database."""
 
@@ -58,40 +55,9 @@ class CapturePanel(QWidget):
         self._result: CanResult | None = None
         self._tasks: list[TaskHandle] = []
 
-        self.product_bar = ProductBar(ctx, self)
-        self.camera = CameraBox(factory, self)
-        self.capture_button = self.camera.capture_button
-        self.camera_status = self.camera.status
-        self.import_files_button = QPushButton("Import files…", self)
-        self.import_folder_button = QPushButton("Import folder…", self)
-        self.new_can_button = QPushButton("New can (N)", self)
-        self.inspect_button = QPushButton("Inspect (Enter)", self)
-        self.inspect_button.setObjectName("inspectButton")
-        self.progress = QProgressBar(self)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        self.overlay = OverlayControls(self)
-        self.banner = VerdictBanner(self)
-        self.status = QLabel("", self)
-        self.status.setObjectName("captureStatus")
-        self.status.setWordWrap(True)
-        self.save_again_button = QPushButton("Save again", self)
-        self.save_again_button.hide()
-        for b in (self.import_files_button, self.import_folder_button, self.new_can_button,
-                  self.inspect_button, self.save_again_button):
-            b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
-        self.grid = SlotGrid(self.overlay, self)
-        self.key_hint = QLabel(keys.HINT, self)
-        self.key_hint.setObjectName("keyHint")
-        self.key_hint.setWordWrap(True)
-        self.alert = RejectAlert(self)
-        self.alert_box = QCheckBox("Sound and flash on REJECT", self)
-        self.alert_box.setObjectName("rejectAlert")
-        self.alert_box.setChecked(True)
-        self.alert_box.setFocusPolicy(Qt.NoFocus)
-        self.alert_box.toggled.connect(self._alert_toggled)
+        build_widgets(self, ctx, factory)
         self.selected: int | None = None
-        self._layout()
+        lay_out(self)
 
         self.product_bar.product_changed.connect(self._on_product_changed)
         self.grid.retake.connect(self.retake)
@@ -121,34 +87,6 @@ class CapturePanel(QWidget):
         self.product_bar.refresh()
         self._update_buttons()
 
-    def _layout(self) -> None:
-        # The camera is the eighth cell of the slots' grid and the buttons share one row, so
-        # the seven sides get the width and height even on a 1024×640 screen.
-        self.grid.set_extra(self.camera)
-        top = QHBoxLayout()
-        top.addWidget(self.product_bar, 1)
-        top.addWidget(self.overlay)
-        run_row = QHBoxLayout()
-        for b in (self.inspect_button, self.new_can_button, self.import_files_button,
-                  self.import_folder_button):
-            run_row.addWidget(b)
-        run_row.addWidget(self.progress, 1)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 1)
-        status_row.addWidget(self.save_again_button)
-        foot = QHBoxLayout()
-        foot.addWidget(self.key_hint, 1)
-        foot.addWidget(self.alert_box)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(8, 6, 8, 6)
-        outer.setSpacing(6)
-        outer.addLayout(top)
-        outer.addWidget(self.grid, 1)
-        outer.addLayout(run_row)
-        outer.addWidget(self.banner)
-        outer.addLayout(status_row)
-        outer.addLayout(foot)
-
     # ---- product and slots ------------------------------------------------------------------
     @property
     def side_names(self) -> tuple[str, ...]:
@@ -168,17 +106,8 @@ class CapturePanel(QWidget):
         self._update_buttons()
 
     def _show_capture_state(self) -> None:
-        """The banner between cans says what is left to do (never what was true before)."""
-        n, done = len(self.slots), sum(s.filled for s in self.slots)
-        if not n:
-            text = "Choose a product to inspect."
-        elif done == n:
-            text = f"All {n} sides captured: press Inspect."
-        elif done:
-            text = f"{done} of {n} sides captured; capture the rest, then press Inspect."
-        else:
-            text = f"Capture the {n} sides, then press Inspect."
-        self.banner.show_message(text)
+        self.banner.show_message(capture_state_text(len(self.slots),
+                                                    sum(s.filled for s in self.slots)))
 
     def _reset_progress(self) -> None:
         self.progress.setRange(0, 1)
@@ -187,41 +116,6 @@ class CapturePanel(QWidget):
 
     def next_slot(self) -> int | None:
         return self.grid.next_slot()
-
-    # ---- keys: choosing a side, retaking it ----------------------------------------------------
-    def select_side(self, index: int, relative: bool = False) -> None:
-        """Choose a side (a click, or ← → with ``relative``); R retakes the chosen one."""
-        if not self.slots:
-            return
-        if relative:
-            start = self.selected if self.selected is not None else (
-                -1 if index > 0 else len(self.slots))
-            index = start + index
-        self.selected = max(0, min(len(self.slots) - 1, index))
-        for slot in self.slots:
-            slot.set_selected(slot.index == self.selected)
-
-    def retake_selected(self) -> None:
-        if self.selected is None:
-            self._say("Choose a side first (click it, or ← →), then R retakes it.")
-            return
-        if self.slots[self.selected].filled:
-            self.retake(self.selected)
-
-    def _inspect_key(self) -> None:
-        # A second Enter on an inspected can is a bounce, not a wish to judge it again (the
-        # Inspect button still does that).
-        if self._result is None and self.inspect_button.isEnabled():
-            self.inspect()
-
-    def _new_can_key(self) -> None:
-        if self.new_can_button.isEnabled():
-            self.new_can()
-
-    def _alert_toggled(self, on: bool) -> None:
-        self.alert.enabled = on
-        if not on:
-            self.alert.stop()
 
     def _start_new_can_if_done(self) -> bool:
         """An inspected can gives way to a new one, unless it is not saved yet; False then."""
@@ -283,54 +177,6 @@ class CapturePanel(QWidget):
         self.slots[index].set_photo(frame, None, "camera")
         self._show_capture_state()
         self._update_buttons()
-
-    # ---- import -----------------------------------------------------------------------------
-    def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "",
-                                                "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff)")
-        if paths:
-            self.import_files(paths)
-
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")
-        if folder:
-            self.import_folder(folder)
-
-    def import_folder(self, folder: str) -> None:
-        try:
-            paths = images_in_folder(folder)
-        except Exception as exc:  # noqa: BLE001 - shown to the person
-            self._say(error_text(exc, self._ctx.log_path, "listing a folder"), error=True)
-            return
-        if not paths:
-            self._say(f"No photos (JPEG, PNG, BMP, TIFF) in {folder}.")
-            return
-        self.import_files([str(p) for p in paths])
-
-    def import_files(self, paths: Sequence[str], first_index: int | None = None) -> TaskHandle | None:
-        """Read ``paths`` in a worker, then fill slots in order (from ``first_index`` if dropped)."""
-        if self.busy or not self.slots:
-            return None
-        self._say(f"Reading {len(paths)} file(s)…")
-        handle = start_task(self, read_images, list(paths), self.grid.display_fit(),
-                            on_success=lambda loaded: self._place(loaded, first_index),
-                            on_error=self._on_task_error("reading photos"),
-                            on_finished=self._task_done, name="import photos")
-        self._tasks.append(handle)
-        self._update_buttons()
-        return handle
-
-    def _place(self, loaded: LoadedImages, first_index: int | None) -> None:
-        if not self._start_new_can_if_done():
-            return
-        messages = list(loaded.errors)
-        left = self.grid.place(loaded.images, first_index)
-        if left:
-            messages.append(f"{left} file(s) not used: every side already has a photo.")
-        self._show_capture_state()
-        # one line per problem: two file errors on one line read as one garbled sentence
-        self._say("\n".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
-                  error=bool(messages))
 
     # ---- inspect and save ---------------------------------------------------------------------
     @property
@@ -447,15 +293,3 @@ class CapturePanel(QWidget):
         """Stop the camera thread (the main window calls this on close; tests too)."""
         self.camera.stop()
 
-
-def banner_detail(result: CanResult, worst: SideResult, t: Thresholds) -> str:
-    """The line under PASS / REVIEW / REJECT: which side decided it, on the 0-100 scale."""
-    bad = [s for s in result.sides if s.outcome.severity > 0]
-    if bad:
-        names = ", ".join(s.side for s in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3
-                                                      else "")
-        lead = f"{len(bad)} of {len(result.sides)} sides: {names}"
-    else:
-        lead = f"all {len(result.sides)} sides pass"
-    return (f"{lead} · worst: {worst.side}, {score_100(worst.score)} of 100 "
-            f"({thresholds_text(t.review, t.reject)})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLayout, QLineEdit,
                              QProgressBar, QPushButton, QVBoxLayout, QWidget)
 

@@ -3,7 +3,7 @@ CSV export of the filtered events."""
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 from PyQt5.QtCore import Qt

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from app.scores import where
-from core.results import Box, Outcome, SideResult
+from core.results import Outcome, SideResult
 from core.scoring.calibration import Thresholds
 from db import Role
 from gui.capture.slot import SlotWidget
