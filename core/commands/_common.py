@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from core.errors import StationError
+from core.errors import PersonFacingError
 
 
 def job(func: Callable[..., int]) -> Callable[..., int]:
@@ -15,7 +15,7 @@ def job(func: Callable[..., int]) -> Callable[..., int]:
     def wrapper(args, settings) -> int:
         try:
             return int(func(args, settings) or 0)
-        except StationError as exc:
+        except PersonFacingError as exc:  # StationError, and StorageFull from common
             print(f"error: {exc}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:

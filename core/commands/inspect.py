@@ -29,8 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 @job
 def run(args: argparse.Namespace, settings) -> int:
     set_threads(args.threads, settings)
-    import cv2
-
+    from common.atomic import write_bytes
+    from core.images import encode_jpeg
     from core.verdict import inspect_can
     from core.model.io import load_model
     from core.scoring.overlay import render_overlay
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, settings) -> int:
             if out is not None:
                 overlay = render_overlay(side.image, side.heatmap, side.boxes, args.opacity)
                 target = out / f"{Path(path).stem}.overlay.jpg"
-                cv2.imwrite(str(target), overlay[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
+                write_bytes(target, encode_jpeg(overlay, quality=90))  # whole, or StorageFull
                 entry["overlay"] = str(target)
         cans.append(report)
     print(json.dumps(cans[0] if len(cans) == 1 else {"cans": cans}, indent=2))

@@ -2,8 +2,14 @@
 
 Accepted: JPEG, PNG, BMP and TIFF files (8- or 16-bit, grayscale, palette, with or without alpha,
 EXIF-rotated), or a numpy array. Everything else raises ``UnreadableImage`` naming the source and
-the reason: not an image, an unsupported format, a truncated file, a zero-size image, or more pixels
-than ``max_pixels`` (a decompression bomb is refused from its header, before it is decoded).
+the reason: not an image, an unsupported format, a truncated file, a zero-size image, more pixels
+than ``max_pixels`` (a decompression bomb is refused from its header, before it is decoded), more
+bytes than ``max_bytes``, or a path that is not a regular file (a FIFO, a device such as a link to
+``/dev/zero``, a folder): those are refused before a byte is read, so nothing hangs or fills memory.
+
+Limits: ``MAX_PIXELS`` and ``MAX_IMAGE_BYTES`` are the defaults; the station raises the byte limit
+from its settings once at start-up with ``set_max_image_bytes`` (as Pillow's ``MAX_IMAGE_PIXELS``),
+and any call can pass its own ``max_bytes``.
 
 Thread-safe: pure functions, no shared state (Pillow's decoders release no global state we touch).
 """
@@ -18,40 +24,69 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from common.files import FileTooLarge, NotARegularFile, read_regular
 from core.errors import UnreadableImage
 
 # 40 megapixels: far above any station camera (a 12 MP phone photo is 4000x3000) yet small
 # enough that the decoded RGB image (120 MB) cannot exhaust the station's memory.
 MAX_PIXELS: int = 40_000_000
+# 64 MB: a lossless 40 MP photo as PNG or BMP stays below it; the settings can raise it.
+MAX_IMAGE_BYTES: int = 64 * 1024 * 1024
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "MPO"})  # MPO: phone JPEGs with previews
 
 ImageSource = Union[str, Path, bytes, np.ndarray]
 
 
+def set_max_image_bytes(limit: int) -> None:
+    """Change the default byte limit of every later ``load_image`` call (start-up, from settings)."""
+    global MAX_IMAGE_BYTES
+    if not isinstance(limit, int) or limit < 1024:
+        raise ValueError(f"the image size limit must be a whole number of bytes >= 1024, got {limit!r}")
+    MAX_IMAGE_BYTES = limit
+
+
 def load_image(source: str | Path | bytes | np.ndarray, *, max_pixels: int = MAX_PIXELS,
-               name: str | None = None) -> np.ndarray:
+               max_bytes: int | None = None, name: str | None = None) -> np.ndarray:
     """Return an HxWx3 uint8 RGB array (a new, C-contiguous array the caller owns).
 
     ``name`` is used in error messages for bytes and arrays (default ``<bytes>`` / ``<array>``).
+    ``max_bytes`` bounds the encoded size of a file or bytes (default ``MAX_IMAGE_BYTES``).
     """
+    limit = MAX_IMAGE_BYTES if max_bytes is None else max_bytes
     if isinstance(source, np.ndarray):
         return _from_array(source, name or "<array>", max_pixels)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _decode(bytes(source), name or "<bytes>", max_pixels)
+        label = name or "<bytes>"
+        if len(source) > limit:
+            raise UnreadableImage(label, str(FileTooLarge(label, len(source), limit)))
+        return _decode(bytes(source), label, max_pixels)
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        label = name or str(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise UnreadableImage(label, "the file does not exist") from None
-        except IsADirectoryError:
-            raise UnreadableImage(label, "it is a folder, not a file") from None
-        except OSError as exc:
-            raise UnreadableImage(label, f"the file cannot be read ({exc.strerror or exc})") from None
-        return _decode(data, label, max_pixels)
+        label = name or str(source)
+        return _decode(read_image_file(source, max_bytes=limit, name=label), label, max_pixels)
     raise UnreadableImage(name or repr(type(source).__name__),
                           f"expected a path, bytes or an array, got {type(source).__name__}")
+
+
+def read_image_file(path: str | Path, *, max_bytes: int | None = None, name: str | None = None) -> bytes:
+    """The bytes of an image file, read only if it is a regular file within ``max_bytes``.
+
+    For callers that keep the original bytes (the GUI's capture keeps the file as it came).
+    Raises ``UnreadableImage`` for a missing, unreadable, special or oversized file.
+    """
+    limit = MAX_IMAGE_BYTES if max_bytes is None else max_bytes
+    label = name or str(path)
+    try:
+        return read_regular(path, limit)
+    except FileNotFoundError:
+        raise UnreadableImage(label, "the file does not exist") from None
+    except NotARegularFile as exc:
+        if exc.kind == "a folder":
+            raise UnreadableImage(label, "it is a folder, not a file") from None
+        raise UnreadableImage(label, f"{exc}; only image files are read") from None
+    except FileTooLarge as exc:
+        raise UnreadableImage(label, f"{exc} for an image file (a setting can raise the limit)") from None
+    except OSError as exc:
+        raise UnreadableImage(label, f"the file cannot be read ({exc.strerror or exc})") from None
 
 
 def _decode(data: bytes, label: str, max_pixels: int) -> np.ndarray:

@@ -9,10 +9,6 @@ network, so it belongs to the same owner.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Sequence
 
@@ -24,7 +20,7 @@ from torch import nn
 from core.scoring.boxes import boxes_from_map
 from core.scoring.calibration import Thresholds
 from core.images import resize_square
-from core.model.spec import SPEC_FILE, WEIGHTS_FILE, ModelSpec
+from core.model.spec import ModelSpec
 from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
 
 MAX_BATCH = 7  # one can; larger lists are run in chunks of this size
@@ -118,48 +114,8 @@ class Model:
         return results
 
     # -- saving --------------------------------------------------------------------------------
-    def save(self, folder: str | Path, half: bool = False) -> None:
-        """Write ``folder`` atomically: a complete temp sibling is renamed into place.
+    def save(self, folder: str | Path, half: bool = False) -> str:
+        """Same as ``core.model.io.save_model(self, folder, half)``; returns the weights' SHA-256."""
+        from core.model.io import save_model
 
-        ``half`` stores floating weights as float16 (half the size; loading casts back). An existing
-        folder is replaced only after the new one is complete, so a crash leaves one whole model.
-        """
-        from safetensors.torch import save_file
-
-        folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.parent / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
-        try:
-            state = {k: (v.half() if half and v.is_floating_point() else v).detach().contiguous()
-                     for k, v in self.network.state_dict().items()}
-            save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
-            (tmp / SPEC_FILE).write_text(json.dumps(self.spec.to_dict(), indent=2), encoding="utf-8")
-            for name in (WEIGHTS_FILE, SPEC_FILE):
-                _fsync(tmp / name)
-            _fsync(tmp)
-            old = None
-            if folder.exists():
-                old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(folder, old)
-            os.replace(tmp, folder)
-            _fsync(folder.parent)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-
-
-def _fsync(path: Path) -> None:
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        return  # some platforms cannot open folders; the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        return save_model(self, folder, half=half)

@@ -60,3 +60,17 @@ def test_bench_prints_its_table(tiny_model_dir, capsys):
     rows = json.loads(out[out.index("["):])
     assert [r["name"].split()[0] for r in rows] == ["efficientnet_lite0", "vgg16-CAM"]
     assert all(r["median_ms"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
+
+
+def test_inspect_on_a_full_disk_says_so_and_leaves_no_partial_overlay(tiny_model_dir, tmp_path, capsys):
+    """Overlays were written with cv2.imwrite, which reports a full disk by returning False."""
+    from tests.disks import fill, small_disk
+
+    images = sorted((tiny_model_dir.parent / "data" / "defect").glob("*.png"))[:2]
+    with small_disk(tmp_path / "disk", 256) as disk:
+        fill(disk, leave_kb=4)
+        code, out, err = _run(capsys, "inspect", *map(str, images), "--model", str(tiny_model_dir),
+                              "--out", str(disk / "overlays"))
+        assert code == 1 and "Traceback" not in err
+        assert err.startswith("error: The disk holding") and "is full" in err
+        assert [p.name for p in (disk / "overlays").iterdir()] == []

@@ -144,3 +144,47 @@ def test_resize_square_matches_box_filtering_closely_and_keeps_small_images_whol
         assert np.abs(fast.astype(int) - exact.astype(int)).mean() < 1.0
     small = rng.integers(0, 256, (100, 120, 3), dtype=np.uint8)
     assert resize_square(small, 224).shape == (224, 224, 3)  # enlarged, not cropped
+
+
+@pytest.mark.parametrize("kind, words", [("fifo", "named pipe"), ("dev_zero", "character device"),
+                                         ("dev_urandom", "character device"), ("sparse", "limit"),
+                                         ("folder", "folder")])
+def test_special_files_and_huge_files_are_refused_at_once(tmp_path, kind, words):
+    """A FIFO named x.jpg hung inspect; links to /dev/zero or /dev/urandom grew memory past 5 GB;
+    a 1.5 GB sparse file starting like a JPEG was read whole (issue 9, item 6)."""
+    import resource
+    import time
+
+    from tests.special_files import deadline, hostile_files
+
+    path = hostile_files(tmp_path, "x.jpg", head=encode_jpeg(_photo())[:600])[kind]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with deadline(3):
+        err = _refused(path)
+    assert time.perf_counter() - started < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 16 * 1024  # kB
+    assert err.source == str(path) and words in err.reason
+
+
+def test_the_byte_limit_applies_to_files_and_bytes_and_can_be_raised(tmp_path):
+    from core.images import io as image_io
+    from core.images import read_image_file, set_max_image_bytes
+
+    noise = np.random.default_rng(1).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    data = encode_png(noise)  # about 7 kB: above the smallest limit a setting may give
+    (tmp_path / "p.png").write_bytes(data)
+    assert "limit" in _refused(tmp_path / "p.png", max_bytes=len(data) - 1).reason
+    assert "limit" in _refused(data, max_bytes=len(data) - 1).reason
+    assert load_image(tmp_path / "p.png", max_bytes=len(data)).shape == (40, 60, 3)
+    assert read_image_file(tmp_path / "p.png") == data
+    default = image_io.MAX_IMAGE_BYTES
+    try:
+        set_max_image_bytes(1024)
+        assert "limit" in _refused(tmp_path / "p.png").reason
+        set_max_image_bytes(default * 2)
+        assert load_image(tmp_path / "p.png").shape == (40, 60, 3)
+    finally:
+        set_max_image_bytes(default)
+    with pytest.raises(ValueError):
+        set_max_image_bytes(-1)

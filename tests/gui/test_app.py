@@ -189,10 +189,10 @@ def test_every_panel_of_the_admin_opens_without_an_error(qtbot, make_ctx):
 
 
 def test_bundled_model_is_installed_and_registered_once(station, tmp_path):
-    import json
+    import hashlib
 
     from core.scoring.calibration import ScoreScale
-    from core.model.spec import ModelSpec
+    from core.model.spec import ModelSpec, spec_json
     from app.first_start import install_bundled_model
 
     source = tmp_path / "bundle"
@@ -201,8 +201,9 @@ def test_bundled_model_is_installed_and_registered_once(station, tmp_path):
                      mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
                      score_scale=ScoreScale(0.0, 0.5, 1.0), heatmap_scale=ScoreScale(0.0, 0.5, 1.0),
                      version="3")
-    (source / "model.json").write_text(json.dumps(spec.to_dict()))
-    (source / "weights.safetensors").write_bytes(b"weights are copied, not read here")
+    weights = b"weights are copied, not read here"
+    (source / "model.json").write_text(spec_json(spec, hashlib.sha256(weights).hexdigest()))
+    (source / "weights.safetensors").write_bytes(weights)
     models_dir = tmp_path / "data" / "models"
     info = install_bundled_model(station, models_dir, source=source)
     assert info is not None and info.trained_by == "system"

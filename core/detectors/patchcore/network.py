@@ -91,11 +91,27 @@ class PatchCoreNet(nn.Module):
         return maps.amax(dim=(1, 2)), maps
 
 
+# Bounds on what model.json may ask for (issue 9 item 7): the trainer's largest bank is
+# ``PatchCoreOptions.max_bank`` (8192 by default); 2**17 entries of 152 floats are 80 MB.
+MAX_BANK = 1 << 17
+MAX_SIGMA = 64.0
+
+
 def patchcore_config(spec) -> dict:
-    """The architecture recorded by the trainer in ``spec.extra['patchcore']``."""
+    """The architecture recorded by the trainer in ``spec.extra['patchcore']``, checked against
+    ``MAX_BANK``, the backbone's stages and ``MAX_SIGMA``; ``ValueError`` with the reason."""
     config = dict(spec.extra.get("patchcore", {}))
     if "bank_size" not in config:
         raise ValueError("model.json has no extra.patchcore.bank_size")
+    bank, layers = config["bank_size"], config.get("layers", list(DEFAULT_LAYERS))
+    sigma = config.get("sigma", SIGMA_PX)
+    if type(bank) is not int or not 1 <= bank <= MAX_BANK:
+        raise ValueError(f"extra.patchcore.bank_size must be a whole number from 1 to {MAX_BANK}")
+    if (not isinstance(layers, (list, tuple)) or not 1 <= len(layers) <= 5
+            or any(type(i) is not int or not 0 <= i <= 4 for i in layers) or len(set(layers)) != len(layers)):
+        raise ValueError("extra.patchcore.layers must list distinct backbone stages from 0 to 4")
+    if type(sigma) not in (int, float) or not 0.0 <= sigma <= MAX_SIGMA:
+        raise ValueError(f"extra.patchcore.sigma must be a number from 0 to {MAX_SIGMA:g}")
     return config
 
 
