@@ -7,12 +7,12 @@ summary says when the set was larger and pages were left out.
 
 Threading: ``build_report`` runs in a worker (``gui.workers.start_task``): it uses matplotlib's
 object API with the Agg/PDF canvases only (never pyplot, which is not thread-safe) and checks
-``progress`` for cancellation between pages. The file is written to a temporary name and
-renamed when complete.
+``progress`` for cancellation between pages. The file is written through
+``common.atomic.replacing`` (a temporary, fsynced and renamed when complete; a full disk is
+``StorageFull``).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from common.atomic import replacing
 from core.results import Box
 from core.scoring.overlay import BOX_COLOUR, BOX_OUTLINE, render_overlay
 from db.records import GalleryFilter
@@ -71,29 +72,20 @@ def build_report(progress: Any, station: Any, actor: Any, filters: GalleryFilter
     rows = station.inspections.page(actor, filters, "-started", 0, max(1, max_inspections)) \
         if max_inspections > 0 else []
     total_steps = len(rows) + 1
-    tmp = path.with_name(path.name + ".part")
     pages = 0
-    try:
-        with PdfPages(tmp) as pdf:
-            pdf.savefig(_summary_page(summary, per_day, describe_filter(filters, names),
-                                      len(rows)))
+    with replacing(path) as tmp, PdfPages(tmp) as pdf:
+        pdf.savefig(_summary_page(summary, per_day, describe_filter(filters, names), len(rows)))
+        pages += 1
+        progress.report(1, total_steps, "summary")
+        for n, row in enumerate(rows, start=2):
+            progress.check()
+            info = station.inspections.get(actor, row.id)
+            pdf.savefig(inspection_page(info))
             pages += 1
-            progress.report(1, total_steps, "summary")
-            for n, row in enumerate(rows, start=2):
-                progress.check()
-                info = station.inspections.get(actor, row.id)
-                pdf.savefig(inspection_page(info))
-                pages += 1
-                progress.report(n, total_steps, f"inspection {row.id}")
-            meta = pdf.infodict()
-            meta["Title"] = "Can inspection report"
-            meta["Subject"] = describe_filter(filters, names)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            progress.report(n, total_steps, f"inspection {row.id}")
+        meta = pdf.infodict()
+        meta["Title"] = "Can inspection report"
+        meta["Subject"] = describe_filter(filters, names)
     return ReportResult(path, summary.total, len(rows), pages)
 
 

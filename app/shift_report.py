@@ -7,12 +7,11 @@ points the run rules flag. Then one page per rejected can of the shift (photos o
 with the defect boxes), at most ``MAX_CANS``.
 
 Threading: ``build_shift_report`` runs in a worker: matplotlib's object API and the PDF canvas
-only (never pyplot); it checks ``progress`` between pages and writes to a temporary name that is
-renamed when complete.
+only (never pyplot); it checks ``progress`` between pages and writes through
+``common.atomic.replacing`` (complete or not at all; a full disk is ``StorageFull``).
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from app.report import A4_LANDSCAPE, inspection_page
+from common.atomic import replacing
 from app.spc import DEFAULT_SHIFTS, PChart, Shift, ShiftWindow, charts, describe
 from app.spc_chart import draw_p_chart
 from db.records import GalleryFilter
@@ -68,31 +68,23 @@ def build_shift_report(progress: Any, station: Any, actor: Any, window: ShiftWin
                   if c.title in products]
     fixes = station.stats.corrections(actor, window.start, window.end)
     people = station.stats.sign_ins(actor, window.start, window.end)
-    tmp = path.with_name(path.name + ".part")
     pages = 0
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with PdfPages(tmp) as pdf:
-            pdf.savefig(_summary_page(window, station_name, rows, fixes, people,
-                                      len(rejected), len(shown), actor))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp, PdfPages(tmp) as pdf:
+        pdf.savefig(_summary_page(window, station_name, rows, fixes, people, len(rejected),
+                                  len(shown), actor))
+        pages += 1
+        progress.report(1, len(shown) + 2, "summary")
+        pdf.savefig(_charts_page(window, chart_list))
+        pages += 1
+        for n, row in enumerate(shown, start=3):
+            progress.check()
+            pdf.savefig(inspection_page(station.inspections.get(actor, row.id)))
             pages += 1
-            progress.report(1, len(shown) + 2, "summary")
-            pdf.savefig(_charts_page(window, chart_list))
-            pages += 1
-            for n, row in enumerate(shown, start=3):
-                progress.check()
-                pdf.savefig(inspection_page(station.inspections.get(actor, row.id)))
-                pages += 1
-                progress.report(n - 1, len(shown) + 2, f"inspection {row.id}")
-            meta = pdf.infodict()
-            meta["Title"] = f"Shift report {window.label}"
-            meta["Subject"] = f"{station_name} {window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M}"
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            progress.report(n - 1, len(shown) + 2, f"inspection {row.id}")
+        meta = pdf.infodict()
+        meta["Title"] = f"Shift report {window.label}"
+        meta["Subject"] = f"{station_name} {window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M}"
     return ShiftReport(path, len(rows), len(rejected), pages)
 
 

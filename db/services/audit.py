@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TextIO
 
 from sqlalchemy import Select, func, select
 
+from common.atomic import replacing
 from db.database import from_db_time, to_naive_utc
 from db.dto import AuditEntry
 from db.errors import ValidationError
@@ -82,17 +82,8 @@ class AuditService(Service):
             self._authorize(s, actor, "audit.view")
         f = filters or AuditFilter()
         if isinstance(dest, (str, Path)):
-            path = Path(dest)
-            tmp = path.with_name(path.name + ".part")
-            try:
-                with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                    count = self._write_csv(actor, f, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            with replacing(dest) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+                count = self._write_csv(actor, f, fh)
         else:
             count = self._write_csv(actor, f, dest)
         with self._db.write() as s:
