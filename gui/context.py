@@ -45,3 +45,17 @@ class AppContext:
     def for_actor(self, actor: Actor) -> AppContext:
         """The same station and worker for another signed-in user (switch user)."""
         return replace(self, actor=actor)
+
+
+def database_text(settings: Settings) -> str:
+    """Where the database is, for a person: the SQLite file, or the server URL without its
+    password."""
+    from sqlalchemy.engine import make_url
+
+    if not settings.db_url:
+        from db.database import SQLITE_FILE
+        return str(settings.data_dir / SQLITE_FILE)
+    try:
+        return make_url(settings.db_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: show no part of it
+        return "(a database URL that cannot be read)"

@@ -23,8 +23,7 @@ from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, 
                              QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
                              QWidget)
 
-from db.database import SQLITE_FILE
-from gui.context import AppContext
+from gui.context import AppContext, database_text
 from gui.errors import show_error
 
 log = logging.getLogger(__name__)
@@ -169,6 +168,11 @@ class MainWindow(QMainWindow):
                                  objectName="userLabel")
         row.addWidget(self.user_label)
         row.addSpacing(12)
+        self.settings_button = QPushButton("Settings…", objectName="settingsButton")
+        self.settings_button.setToolTip("Camera, station name, CPU threads; where the data is")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.settings_button.setVisible(self.ctx.can("user.manage"))   # admins
+        row.addWidget(self.settings_button)
         self.password_button = QPushButton("Change password…", objectName="passwordButton")
         self.password_button.clicked.connect(self.change_password)
         row.addWidget(self.password_button)
@@ -182,11 +186,9 @@ class MainWindow(QMainWindow):
 
     def _status_bar(self) -> None:
         settings = self.ctx.settings
-        where = settings.db_url or str(settings.data_dir / SQLITE_FILE)
-        if "@" in where:  # never show a password from a server URL
-            scheme, _, rest = where.partition("://")
-            where = f"{scheme}://…@{rest.rpartition('@')[2]}"
-        self.statusBar().addWidget(QLabel(f"Station: {settings.station_name}"))
+        where = database_text(settings)
+        self.station_label = QLabel(f"Station: {settings.station_name}")
+        self.statusBar().addWidget(self.station_label)
         self.statusBar().addPermanentWidget(QLabel(f"Database: {where}"))
 
     def _shortcuts(self) -> None:
@@ -220,6 +222,18 @@ class MainWindow(QMainWindow):
             holder.setWidget(panel)
             self._built[spec.key] = panel
         self.stack.setCurrentIndex(row)
+
+    def open_settings(self) -> QWidget:
+        from gui.settings_dialog import SettingsDialog
+        dialog = SettingsDialog(self.ctx, parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.saved.connect(self._settings_saved)
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self) -> None:
+        self.station_label.setText(f"Station: {self.ctx.settings.station_name}")
+        self.statusBar().showMessage("Settings saved.", 8000)
 
     def change_password(self) -> QWidget:
         from gui.password_dialog import ChangePasswordDialog
