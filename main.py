@@ -22,6 +22,7 @@ from core.settings import resolve_settings
 def build_parser() -> argparse.ArgumentParser:
     from core import cli as core_cli
     from db import cli as db_cli
+    from line import cli as line_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description="Can inspection station")
     parser.add_argument("--data-dir", help="folder for the database, images, models and logs "
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("gui", help="start the desktop station (the default)")
     core_cli.register(sub)
     db_cli.register(sub)
+    line_cli.register(sub)
     return parser
 
 

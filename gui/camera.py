@@ -1,5 +1,6 @@
-"""Camera frames for the live preview: a ``FrameSource`` protocol, an OpenCV source, a fake one for
-tests, and ``CameraFeed`` which grabs frames in its own thread.
+"""Camera frames for the live preview: ``CameraFeed`` grabs frames of a ``FrameSource`` in its own
+thread. The sources themselves are Qt-free and live in ``line.cameras`` (OpenCV devices, streams
+and files; GenICam cameras; a test card); their names are re-exported here for the GUI's callers.
 
 Threading rule: a source is opened, read and closed only on the feed's grab thread (OpenCV capture
 objects are not thread-safe). The grab thread sends each frame to the GUI thread as a QImage that owns
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Protocol, Sequence
+from collections.abc import Callable
 
 import numpy as np
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
@@ -20,102 +21,12 @@ from PyQt5.QtGui import QImage
 
 from core.errors import CameraUnavailable
 from gui.workers import register_thread
+from line.cameras import FrameSource, OpenCVSource
+from line.cameras import TestCardSource as FakeSource
+
+__all__ = ["CameraFeed", "FakeSource", "FrameSource", "OpenCVSource", "frame_to_qimage"]
 
 log = logging.getLogger(__name__)
-
-
-class FrameSource(Protocol):
-    def open(self) -> None: ...                       # raises CameraUnavailable
-    def read(self) -> np.ndarray | None: ...          # HxWx3 uint8 RGB; None = no frame this time
-    def close(self) -> None: ...
-
-
-class OpenCVSource:
-    """A camera through ``cv2.VideoCapture``: ``"0"`` is device index 0, anything else a path/URL."""
-
-    def __init__(self, device: str, width: int = 1280, height: int = 720,
-                 max_failures: int = 15) -> None:
-        self.device = str(device).strip()
-        self.width, self.height = width, height
-        self.max_failures = max_failures   # ~1 s of failed reads at the preview rate = unplugged
-        self._cap = None
-        self._failures = 0
-
-    def open(self) -> None:
-        import cv2  # imported here: the GUI starts faster, and only the grab thread needs it
-
-        target: int | str = int(self.device) if self.device.isdigit() else self.device
-        cap = cv2.VideoCapture(target)
-        if not cap.isOpened():
-            cap.release()
-            raise CameraUnavailable(
-                f"The camera '{self.device}' cannot be opened. Check that it is plugged in and not "
-                "used by another program, or choose another camera in Settings.")
-        cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
-        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
-        self._cap, self._failures = cap, 0
-
-    def read(self) -> np.ndarray | None:
-        import cv2
-
-        if self._cap is None:
-            raise CameraUnavailable("The camera is not open.")
-        ok, frame = self._cap.read()
-        if not ok or frame is None:
-            self._failures += 1
-            if self._failures >= self.max_failures:
-                raise CameraUnavailable(
-                    f"The camera '{self.device}' stopped sending pictures; it may have been "
-                    "unplugged. Captured photos are kept; reconnect it and press Restart camera.")
-            return None
-        self._failures = 0
-        if frame.ndim == 2:
-            return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-    def close(self) -> None:
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
-
-
-class FakeSource:
-    """Frames for tests and demos: cycles through ``frames`` or draws a numbered test card.
-
-    ``unplug()`` (thread-safe) makes the next ``read`` fail like a pulled cable; ``fail_open`` makes
-    ``open`` fail like a missing camera.
-    """
-
-    def __init__(self, frames: Sequence[np.ndarray] | None = None, width: int = 320,
-                 height: int = 240, fail_open: bool = False) -> None:
-        self.frames = [np.ascontiguousarray(f, dtype=np.uint8) for f in (frames or [])]
-        self.width, self.height = width, height
-        self.fail_open = fail_open
-        self._unplugged = threading.Event()
-        self.count = 0
-        self.closed = False
-
-    def unplug(self) -> None:
-        self._unplugged.set()
-
-    def open(self) -> None:
-        if self.fail_open:
-            raise CameraUnavailable("The camera 'fake' cannot be opened (no such device).")
-        self.closed = False
-
-    def read(self) -> np.ndarray | None:
-        if self._unplugged.is_set():
-            raise CameraUnavailable("The camera 'fake' was unplugged. Captured photos are kept.")
-        self.count += 1
-        if self.frames:
-            return self.frames[(self.count - 1) % len(self.frames)].copy()
-        card = np.zeros((self.height, self.width, 3), np.uint8)
-        card[..., 0] = (self.count * 7) % 256
-        card[:, : self.width // 2, 1] = 200
-        return card
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def frame_to_qimage(rgb: np.ndarray) -> QImage:
@@ -152,13 +63,13 @@ class _Grabber(QObject):
                 self.stop_event.wait(max(0.0, self._period - (time.monotonic() - t0)))
         except CameraUnavailable as exc:
             self.lost.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - any driver failure must reach the operator
+        except Exception as exc:  # any driver failure must reach the operator
             log.exception("camera failed")
             self.lost.emit(f"The camera failed: {exc}. Captured photos are kept.")
         finally:
             try:
                 self._source.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("closing the camera failed")
             self.finished.emit()
 

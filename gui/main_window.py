@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
@@ -56,6 +57,11 @@ def _capture(ctx: AppContext) -> QWidget:
     return CapturePanel(ctx)
 
 
+def _line(ctx: AppContext) -> QWidget:
+    from gui.line.panel import LinePanel
+    return LinePanel(ctx)
+
+
 def _gallery(ctx: AppContext) -> QWidget:
     from gui.gallery.panel import GalleryPanel
     return GalleryPanel(ctx)
@@ -93,6 +99,9 @@ def _models(ctx: AppContext) -> QWidget:
 
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("capture", "Capture and inspect", lambda c: c.can("inspection.record"), _capture),
+    # Line mode only where the station is wired to a line (docs/LINE.md: <data folder>/line.json).
+    PanelSpec("line", "Line (PLC)", lambda c: c.can("inspection.record")
+              and (Path(c.settings.data_dir) / "line.json").is_file(), _line),
     # Operators browse their own inspections in the same gallery; supervisors see everyone's.
     PanelSpec("my_inspections", "My inspections",
               lambda c: c.can("inspection.view_own") and not c.can("inspection.view_all"), _gallery),
