@@ -22,7 +22,9 @@ HINT = "Keys: " + " · ".join(f"<b>{k}</b> {what}" for k, what in KEYS)
 
 def install(panel: QWidget, actions: dict[str, Callable[[], None]]) -> list[QShortcut]:
     """Shortcuts for ``actions`` keyed "capture", "inspect", "new_can", "previous", "next",
-    "retake"; active while the panel (or a child) has the focus."""
+    "retake"; active whenever the panel is shown in the active window, wherever the focus is
+    (after sign-in it is on the navigation list: Space must capture all the same). The panel
+    has no text field for them to steal from, and hidden panels' shortcuts are off."""
     keys = {"capture": (Qt.Key_Space,), "inspect": (Qt.Key_Return, Qt.Key_Enter),
             "new_can": (Qt.Key_N,), "previous": (Qt.Key_Left,), "next": (Qt.Key_Right,),
             "retake": (Qt.Key_R,)}
@@ -30,7 +32,7 @@ def install(panel: QWidget, actions: dict[str, Callable[[], None]]) -> list[QSho
     for name, action in actions.items():
         for key in keys[name]:
             made.append(QShortcut(QKeySequence(key), panel, action,
-                                  context=Qt.WidgetWithChildrenShortcut))
+                                  context=Qt.WindowShortcut))
     return made
 
 

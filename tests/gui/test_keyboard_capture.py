@@ -94,3 +94,27 @@ def test_the_flash_toggles_and_ends(qtbot):
     alert.enabled = False
     alert.fire(banner)
     assert alert.fired == 1 and not alert.flashing
+
+
+def test_the_keys_work_from_the_navigation_and_not_from_other_panels(qtbot, make_ctx, tmp_path):
+    from db import Role
+    from gui.main_window import MainWindow
+    from tests.gui.test_capture import write_photos
+
+    window = MainWindow(make_ctx(Role.OPERATOR))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.show_panel("capture")
+    handle = panel.import_files([str(p) for p in write_photos(tmp_path, 3)])
+    qtbot.waitUntil(lambda: handle.done and not panel.busy, timeout=10000)
+    window.show_panel("my_inspections")
+    window.nav.setFocus()
+    qtbot.keyClick(window.nav, Qt.Key_N)          # capture is hidden: its keys are off
+    assert sum(s.filled for s in panel.slots) == 3
+    window.show_panel("capture")
+    window.nav.setFocus()                         # focus where sign-in leaves it
+    qtbot.keyClick(window.nav, Qt.Key_N)
+    assert not any(s.filled for s in panel.slots)
+    panel.shutdown()
+    window.close()
