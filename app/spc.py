@@ -16,6 +16,14 @@ that chance rarely makes, on each point's standardised distance ``z_i = (p_i −
 
 A point is flagged with a rule when it is one of the points that make the pattern.
 
+The zone rules (2-4) read the chart as if each point were normal around the centre line. For a
+share that is far from true when a period holds few cans: with 15 cans a shift and 8 % rejects
+(n·p̄ = 1.2), most shifts show 0 or 1 reject, below the centre line, and "eight in a row on one
+side" fires by chance every few days. So rules 2-4 are applied only when the typical period
+(the median n) has n·p̄ ≥ 5 and n·(1 − p̄) ≥ 5, the usual condition for the normal
+approximation of a binomial; otherwise only points outside the limits are flagged, and
+``PChart.run_rules`` says so.
+
 Periods are days or shifts of the station's local time; a shift that runs past midnight belongs
 to the day it started. The counts come from ``station.stats.per_hour`` (grouped per product
 and hour in the database); this module folds the hours into periods.
@@ -107,11 +115,15 @@ class ChartPoint:
         return 1 in self.rules
 
 
+MIN_EXPECTED = 5.0      # n·p̄ and n·(1 − p̄) of the median period, for the zone rules
+
+
 @dataclass(frozen=True)
 class PChart:
     title: str
     centre: float
     points: tuple[ChartPoint, ...]
+    run_rules: bool = True      # False: too few cans per period for rules 2-4 (see the module)
 
     @property
     def flagged(self) -> tuple[ChartPoint, ...]:
@@ -129,11 +141,13 @@ def p_chart(samples: Iterable[Sample], title: str = "") -> PChart:
         p = s.defects / s.n
         zs.append((p - centre) / sigma if sigma > 0 else 0.0)
         limits.append((min(1.0, centre + 3 * sigma), max(0.0, centre - 3 * sigma)))
-    rules = western_electric(zs)
+    typical = sorted(s.n for s in kept)[len(kept) // 2] if kept else 0
+    zones = min(typical * centre, typical * (1 - centre)) >= MIN_EXPECTED
+    rules = western_electric(zs) if zones else [{1} if abs(z) > 3 else set() for z in zs]
     points = tuple(ChartPoint(s.key, s.label, s.n, s.defects, s.defects / s.n, ucl, lcl, z,
                               tuple(sorted(r)))
                    for s, (ucl, lcl), z, r in zip(kept, limits, zs, rules))
-    return PChart(title, centre, points)
+    return PChart(title, centre, points, zones)
 
 
 def western_electric(z: Sequence[float]) -> list[set[int]]:

@@ -44,8 +44,11 @@ def draw_p_chart(ax: Any, chart: PChart, what: str = "reject rate") -> None:
     if runs:
         ax.scatter(runs, [100 * points[i].p for i in runs], s=110, facecolors="none",
                    edgecolors=REVIEW_COLOUR, linewidths=2, zorder=5, label="run rule")
-    top = max(max(ucl), max(100 * p.p for p in points))
-    ax.set_ylim(0, min(100.0, max(top * 1.15, 1.0)))        # a rate never reads above 100 %
+    # Room for the points and the usual limit; a period of very few cans has limits far above
+    # the rest and may run off the top rather than squash the chart. Never above 100 %.
+    usual = sorted(ucl)[len(ucl) // 2]
+    top = max(usual, max(100 * p.p for p in points))
+    ax.set_ylim(0, min(100.0, max(top * 1.25, 1.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g} %"))
     step = max(1, -(-len(points) // 12))            # at most a dozen labels
     ax.set_xticks(x[::step])

@@ -68,9 +68,9 @@ class FirstRunDialog(QDialog):
         buttons.addButton(self.create_button, QDialogButtonBox.AcceptRole)
         buttons.addButton(quit_button, QDialogButtonBox.RejectRole)
         buttons.rejected.connect(self.reject)
-        col.addWidget(buttons)
         self.engine = EngineProgress(self)     # start-up: the engine loading meanwhile
         col.addWidget(self.engine)
+        col.addWidget(buttons)
         self.password.setFocus()
 
     def set_engine_progress(self, done: int, total: int, text: str) -> None:

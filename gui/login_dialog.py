@@ -71,9 +71,9 @@ class LoginDialog(QDialog):
         # successful check accepts the dialog.
         buttons.rejected.connect(self.reject)
         self.sign_in_button.clicked.connect(self._submit)
-        col.addWidget(buttons)
         self.engine = EngineProgress(self)     # start-up: the engine loading meanwhile
         col.addWidget(self.engine)
+        col.addWidget(buttons)
         (self.password if username else self.username).setFocus()
 
     def set_engine_progress(self, done: int, total: int, text: str) -> None:

@@ -21,8 +21,8 @@ from typing import Callable
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QKeySequence, QResizeEvent
 from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                             QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
-                             QWidget)
+                             QMainWindow, QPushButton, QScrollArea, QSizePolicy, QStackedWidget,
+                             QVBoxLayout, QWidget)
 
 from gui.context import AppContext, database_text
 from gui.errors import show_error
@@ -170,8 +170,11 @@ class MainWindow(QMainWindow):
         header = QFrame(objectName="header")
         row = QHBoxLayout(header)
         row.setContentsMargins(16, 8, 12, 8)
-        row.addWidget(QLabel("Can inspection station", objectName="appTitle"))
-        row.addStretch(1)
+        title = QLabel("Can inspection station", objectName="appTitle")
+        # the title gives way first on a narrow screen (the buttons must stay whole)
+        title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        title.setMinimumWidth(60)
+        row.addWidget(title, 1)
         actor = self.ctx.actor
         self.user_label = QLabel(f"Signed in: <b>{actor.username}</b> ({actor.role.value})",
                                  objectName="userLabel")
@@ -182,7 +185,8 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.open_settings)
         self.settings_button.setVisible(self.ctx.can("user.manage"))   # admins
         row.addWidget(self.settings_button)
-        self.password_button = QPushButton("Change password…", objectName="passwordButton")
+        self.password_button = QPushButton("Password…", objectName="passwordButton")
+        self.password_button.setToolTip("Change my password")
         self.password_button.clicked.connect(self.change_password)
         row.addWidget(self.password_button)
         self.switch_button = QPushButton("Switch user", objectName="switchUserButton")

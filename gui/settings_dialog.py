@@ -18,8 +18,8 @@ from typing import Any, Callable
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox,
-                             QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
-                             QWidget)
+                             QHBoxLayout, QLabel, QLayout, QLineEdit, QPushButton, QSpinBox,
+                             QVBoxLayout, QWidget)
 
 from gui.camera import CameraFeed, FrameSource, OpenCVSource, list_cameras
 from gui.context import AppContext, database_text
@@ -48,6 +48,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         s = ctx.settings
         col = QVBoxLayout(self)
+        col.setSizeConstraint(QLayout.SetFixedSize)   # follows its contents (a message grows it)
         col.setContentsMargins(20, 16, 20, 14)
         col.addWidget(QLabel("Settings", objectName="panelTitle"))
         self.errors = FieldErrors(QLabel(), ctx.log_path)
@@ -64,14 +65,16 @@ class SettingsDialog(QDialog):
         self.errors.add_row(form, "CPU threads", "torch_threads", self.threads)
         form.addRow("", _note(f"For the inspection network ({os.cpu_count()} on this computer); "
                               "applies at the next start of the program."))
-        col.addWidget(station)
+        left = QVBoxLayout()
+        left.addWidget(station)
 
         camera = QGroupBox("Camera")
         cam = QVBoxLayout(camera)
         form = QFormLayout()
         self.device = QComboBox(objectName="cameraDevice")
         self.device.setEditable(True)        # a path or URL of one not listed
-        self.device.setMinimumContentsLength(28)
+        self.device.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.device.setMinimumContentsLength(18)     # a long path must not widen the dialog
         for device, label in list_cameras():
             self.device.addItem(label, device)
         found = self.device.findData(s.camera_device)
@@ -97,14 +100,15 @@ class SettingsDialog(QDialog):
         cam.addLayout(form)
         test_row = QHBoxLayout()
         self.preview = ImageView(self, placeholder="Test the camera to see it here.")
-        self.preview.setFixedSize(240, 150)
+        self.preview.setFixedSize(200, 150)
         self.test_status = QLabel("", objectName="hint")
         self.test_status.setWordWrap(True)
+        self.test_status.setMinimumWidth(160)
         test_row.addWidget(self.preview)
         test_row.addWidget(self.test_status, 1)
         cam.addLayout(test_row)
         cam.addWidget(_note("Applies at the next Start camera in Capture."))
-        col.addWidget(camera)
+        cam.addStretch(1)
 
         where = QGroupBox("Data")
         form = QFormLayout(where)
@@ -118,7 +122,12 @@ class SettingsDialog(QDialog):
         form.addRow("", _note("Chosen when the program starts: --data-dir or STATION_DATA_DIR, "
                               "--db-url or STATION_DB_URL (see the README). They cannot change "
                               "while the station runs; this file lives in the data folder."))
-        col.addWidget(where)
+        left.addWidget(where)
+        # two columns: one column of the three groups was taller than a 768-pixel screen
+        body = QHBoxLayout()
+        body.addLayout(left)
+        body.addWidget(camera)
+        col.addLayout(body)
 
         col.addWidget(self.errors.general)
         buttons = QDialogButtonBox()
@@ -225,6 +234,7 @@ class SettingsDialog(QDialog):
 def _note(text: str) -> QLabel:
     label = QLabel(text, objectName="hint")
     label.setWordWrap(True)
+    label.setMinimumWidth(330)      # wrapped notes need a width, or they take a line per word
     return label
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from matplotlib.figure import Figure
-from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
-                             QWidget)
+from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
+                             QVBoxLayout, QWidget)
 
 from app.spc import DEFAULT_SHIFTS, PChart, Shift, charts, describe
 from app.spc_chart import draw_p_chart
@@ -55,12 +54,11 @@ class SpcView(QWidget):
         self.figure = Figure(figsize=(9, 4), layout="constrained")
         self.canvas = ChartCanvas(self.figure)
         body.addWidget(self.canvas, 3)
-        self.signals = QLabel(objectName="spcSignals")
-        self.signals.setWordWrap(True)
-        self.signals.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.signals.setTextFormat(Qt.RichText)
-        self.signals.setMinimumWidth(200)
-        self.signals.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+        # scrolls on its own: a long list must not make the panel taller than the screen
+        self.signals = QTextBrowser(objectName="spcSignals")
+        self.signals.setMinimumWidth(220)
+        self.signals.setMaximumWidth(340)
+        self.signals.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Ignored)
         body.addWidget(self.signals, 1)
         col.addLayout(body, 1)
         for combo in (self.rate, self.period, self.part):
@@ -106,9 +104,11 @@ class SpcView(QWidget):
             return ""
         flagged = chart.flagged
         head = (f"<b>{len(chart.points)} periods</b>, centre {chart.centre:.1%}.<br>")
+        if not chart.run_rules:
+            head += ("<i>Too few cans per period for the run rules (they need n·p̄ ≥ 5): only "
+                     "points outside the limits are flagged.</i><br>")
         if not flagged:
             return head + "No signal: the process looks in control."
-        items = "".join(f"<li>{describe(p)}</li>" for p in flagged[-12:])
-        more = f"<br>… and {len(flagged) - 12} earlier" if len(flagged) > 12 else ""
-        return (head + f"<b style='color:#c62828'>{len(flagged)} point(s) flagged</b>"
-                f"<ul style='margin-left:-20px'>{items}</ul>{more}")
+        items = "".join(f"<li>{describe(p)}</li>" for p in reversed(flagged))
+        return (head + f"<b style='color:#c62828'>{len(flagged)} point(s) flagged</b>, newest "
+                f"first:<ul style='margin-left:-20px'>{items}</ul>")

@@ -109,10 +109,10 @@ class AuditPanel(QWidget):
         self.status = QLabel("Loading…", objectName="countLabel")
         self.status.setWordWrap(True)
         pager.addWidget(self.status, 1)
-        self.first_button = QPushButton("⏮ Newest", objectName="auditFirst")
+        self.first_button = QPushButton("Newest", objectName="auditFirst")
         self.newer_button = QPushButton("◀ Newer", objectName="auditNewer")
         self.older_button = QPushButton("Older ▶", objectName="auditOlder")
-        self.last_button = QPushButton("Oldest ⏭", objectName="auditLast")
+        self.last_button = QPushButton("Oldest", objectName="auditLast")
         for button, target in ((self.first_button, lambda: 0),
                                (self.newer_button, lambda: max(0, self.offset - PAGE)),
                                (self.older_button, lambda: self.offset + PAGE),

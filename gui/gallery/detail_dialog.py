@@ -27,6 +27,15 @@ from gui.workers import TaskHandle, start_task
 ICON = QSize(120, 90)
 
 
+def fitted(dialog: QWidget, wanted: QSize) -> QSize:
+    """``wanted``, or less: inside the window it opens over (else the screen's free area), so a
+    1024×640 screen shows the whole dialog."""
+    parent = dialog.parentWidget()
+    room = parent.window().size() if parent is not None else (
+        dialog.screen().availableGeometry().size() if dialog.screen() else wanted)
+    return QSize(min(wanted.width(), room.width() - 24), min(wanted.height(), room.height() - 24))
+
+
 def load_for_display(progress, station, actor, inspection_id: int):
     """Worker side: the record and images (``load_detail``), then each side made display-ready
     (heatmap coloured, photo shrunk, a strip icon, what marks it) so the GUI thread only paints;
@@ -77,7 +86,7 @@ class DetailDialog(QDialog):
         self._task: TaskHandle | None = None
         self.setObjectName("detailDialog")
         self.setWindowTitle(f"Inspection {inspection_id}")
-        self.resize(1280, 720)
+        self.resize(fitted(self, QSize(1280, 720)))
 
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
@@ -188,8 +197,10 @@ class DetailDialog(QDialog):
     @staticmethod
     def _side_item(side: SideView, icon: QImage | None) -> QListWidgetItem:
         info = side.info
-        label = info.final_label + (" ✎" if info.corrected_label else "")
-        item = QListWidgetItem(f"{info.side_name}\n{label} · {score_100(info.score)}")
+        # the machine's outcome in the same words as the capture panel; ✎ when corrected since
+        label = f"{VERDICT_TEXT.get(info.outcome, info.outcome)} · {score_100(info.score)}" + (
+            f" ✎ {info.corrected_label}" if info.corrected_label else "")
+        item = QListWidgetItem(f"{info.side_name}\n{label}")
         if icon is not None:
             item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
         item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")))

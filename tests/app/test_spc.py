@@ -60,10 +60,11 @@ def test_western_electric_rules(z: list[float], expected: list[set[int]]) -> Non
 
 
 def test_a_drifting_line_is_flagged_before_it_leaves_the_limits() -> None:
-    # 20 days of 200 cans at 2.5 % and 1.5 % rejects in turn, then 8 days at 3 %: inside the
-    # limits (z about 0.7), but eight in a row above the centre line
-    chart = p_chart([Sample(d, str(d), 200, 5 if d % 2 == 0 else 3) for d in range(20)]
-                    + [Sample(20 + d, str(20 + d), 200, 6) for d in range(8)])
+    # 20 days of 400 cans at 2.5 % and 1.5 % rejects in turn, then 8 days at 3 %: inside the
+    # limits, but eight in a row above the centre line
+    chart = p_chart([Sample(d, str(d), 400, 10 if d % 2 == 0 else 6) for d in range(20)]
+                    + [Sample(20 + d, str(20 + d), 400, 12) for d in range(8)])
+    assert chart.run_rules
     assert not any(p.outside for p in chart.points)
     assert [p.key for p in chart.points if 4 in p.rules] == list(range(20, 28))
 
@@ -111,3 +112,15 @@ def test_one_chart_per_product_or_per_side() -> None:
             HourRow(2, "PEAS", t, 5, 0, 1, "top")]
     assert [c.title for c in charts(rows)] == ["BEANS · bottom", "BEANS · top", "PEAS · top"]
     assert len(DEFAULT_SHIFTS) == 3
+
+
+def test_run_rules_wait_for_enough_cans_per_period() -> None:
+    # 15 cans a shift at about 8 % rejects: most shifts have 0 or 1 reject, below the centre
+    # line, so "8 in a row" would fire by chance; only points outside the limits count then
+    few = [Sample(i, str(i), 15, 1 if i % 3 == 0 else 0) for i in range(30)] + \
+        [Sample(30, "30", 15, 9)]
+    chart = p_chart(few)
+    assert not chart.run_rules
+    assert [p.key for p in chart.flagged] == [30] and chart.flagged[0].rules == (1,)
+    many = p_chart([Sample(s.key, s.label, 150, 10 * s.defects) for s in few])
+    assert many.run_rules and any({2, 3} & set(p.rules) for p in many.points)

@@ -55,6 +55,9 @@ def test_no_panel_scrolls(qtbot, make_ctx, station_style, windows, role, size):
     window.resize(size)
     window.show()
     qtbot.waitExposed(window)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= size.width() and window.width() == size.width(), (
+        f"the {role.value}'s window needs {hint.width()} px")
     for spec in window.specs:
         if spec.key in NOT_HERE:
             continue
@@ -68,3 +71,35 @@ def test_no_panel_scrolls(qtbot, make_ctx, station_style, windows, role, size):
             f"{spec.title} at {size.width()}×{size.height()} scrolls: needs "
             f"{panel.minimumSizeHint().width()}×{panel.minimumSizeHint().height()}, has "
             f"{holder.viewport().width()}×{holder.viewport().height()}")
+
+
+def test_the_dialogs_fit_a_1024_by_640_window(qtbot, make_ctx, station_style, windows, world):
+    from datetime import datetime, timezone
+
+    from gui.admin.product_dialog import ProductDialog
+    from gui.admin.warehouse_dialog import WarehouseDialog
+    from gui.gallery.delete_dialog import DeleteDialog
+    from gui.gallery.detail_dialog import DetailDialog
+    from gui.password_dialog import ChangePasswordDialog
+    from gui.settings_dialog import SettingsDialog
+    from tests.gui.conftest import record_inspection
+
+    can = record_inspection(world, world.operator, "reject",
+                            started=datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
+    window = MainWindow(make_ctx(Role.ADMIN))
+    windows.append(window)
+    window.resize(QSize(1024, 640))
+    window.show()
+    ctx, st, a = window.ctx, world.station, world.admin
+    made = [DetailDialog(ctx, can, window), DeleteDialog(ctx, "one can", ids=[can], parent=window),
+            ChangePasswordDialog(ctx, parent=window), SettingsDialog(ctx, window),
+            WarehouseDialog(ctx, None, window),
+            ProductDialog(ctx, st.products.get(a, world.product_id), st.warehouses.list(a), [],
+                          window)]
+    for dialog in made:
+        dialog.show()
+        qtbot.waitUntil(lambda: not getattr(dialog, "busy", False), timeout=10000)
+        qtbot.wait(50)
+        size = dialog.frameGeometry().size()
+        assert size.width() <= 1024 and size.height() <= 640, (type(dialog).__name__, size)
+        dialog.close()

@@ -61,7 +61,7 @@ def test_control_chart_flags_the_bad_day(qtbot, make_ctx, world):
     chart = panel.spc.chart
     assert len(chart.points) == 12 and chart.centre == (8 + 3) / 96   # days 0, 3, 6 and 9
     assert [p.label for p in chart.points if p.outside] == ["2026-03-10"]
-    assert "2026-03-10" in panel.spc.signals.text() and "beyond 3 sigma" in panel.spc.signals.text()
+    assert "2026-03-10" in panel.spc.signals.toPlainText() and "beyond 3 sigma" in panel.spc.signals.toPlainText()
     panel.spc.part.setCurrentIndex(panel.spc.part.findData("Body 0°"))  # the defective side
     assert panel.spc.chart.title.endswith("Body 0°")
     assert [p.label for p in panel.spc.chart.points if p.outside] == ["2026-03-10"]
