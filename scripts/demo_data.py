@@ -20,6 +20,7 @@ from core.sides import DEFAULT_SIDE_NAMES
 from db import Actor, Role, Station, StationDataError
 from app.recording import OriginalImage, to_new_inspection
 from app.first_start import install_bundled_model
+from app.spc import shift_at
 
 PASSWORD = "demo-password"
 WAREHOUSES = (("Hall A", "North wing", 20000), ("Cold store", "Basement", 6000),
@@ -83,8 +84,13 @@ def build_demo(station: Station, models_dir: Path, model_dir: Path, images_dir: 
         product = products[rng.randrange(len(products))]
         new = to_new_inspection(result, product, station_name,
                                 [OriginalImage.from_path(p) for p in photos])
-        started = now - timedelta(days=rng.randrange(14), hours=rng.randrange(8),
-                                  minutes=rng.randrange(60))
+        if n < cans // 3:          # the shift now running: its report has something to show
+            shift_start = shift_at(datetime.now(timezone.utc)).start
+            span = max(60, int((datetime.now(timezone.utc) - shift_start).total_seconds()))
+            started = shift_start + timedelta(seconds=rng.randrange(span))
+        else:
+            started = now - timedelta(days=rng.randrange(1, 14), hours=rng.randrange(8),
+                                      minutes=rng.randrange(60))
         new = replace(new, started=started, finished=started + (result.finished - result.started))
         ids.append(station.inspections.record(operator, new).id)
         judged.append(new)

@@ -165,7 +165,7 @@ def shoot_supervisor(app, shots, settings, station, demo, inference, size, work:
         stats.spc.period.setCurrentIndex(stats.spc.period.findData("shift"))
         wait(app, settle=1.0)
         shots.save(window.grab(), "19-control-charts")
-        task = stats.shift_report(previous=True, folder=work / "reports")
+        task = stats.shift_report(folder=work / "reports")
         wait(app, lambda: task.done, timeout=300, settle=0.5)
         if stats.last_report is not None:
             shots.save(_pdf_page(stats, demo, station, work), "20-shift-report")
@@ -178,7 +178,7 @@ def _pdf_page(stats, demo, station, work: Path) -> QPixmap:  # noqa: ANN001
     from app.spc import charts
     from db.records import GalleryFilter
 
-    window = stats.shift_window(previous=True)
+    window = stats.shift_window()
     actor = demo.supervisor
     rows = shift_rows(station, actor, window)
     rejected = [r for r in rows if r.verdict == "reject"]
