@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Entry point: parse arguments, build settings, then start the GUI or run a command-line job.
 
-Wiring only. Each layer registers its own sub-commands (core.cli, db.cli); the GUI is the default.
+Wiring only. Each layer registers its own sub-commands (core.cli, db.cli, app.cli); the GUI is the
+default.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import sys
 # setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from core.settings import resolve_settings
+from core.settings import SettingsInvalid, resolve_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import cli as app_cli
     from core import cli as core_cli
     from db import cli as db_cli
     from line import cli as line_cli
@@ -34,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("gui", help="start the desktop station (the default)")
     core_cli.register(sub)
     db_cli.register(sub)
+    app_cli.register(sub)
     line_cli.register(sub)
     return parser
 
@@ -43,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = resolve_settings(args.data_dir, args.db_url)
+    try:
+        settings = resolve_settings(args.data_dir, args.db_url)
+    except SettingsInvalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if args.command in (None, "gui"):
         from gui.platform_check import problem
         reason = problem(os.environ)   # before Qt: its xcb plugin aborts without a word of help

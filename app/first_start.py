@@ -16,21 +16,26 @@ import logging
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from common.atomic import replacing_folder
 from core.model.spec import read_spec
+
+if TYPE_CHECKING:
+    from db import Station
+    from db.dto import ModelInfo
 
 log = logging.getLogger(__name__)
 
 
 def bundled_model_folder() -> Path | None:
     """``resources/models/default`` if this installation ships it."""
-    folder = Path(str(resources.files("resources").joinpath("models", "default")))
+    folder = Path(str(resources.files("resources") / "models" / "default"))
     return folder if (folder / "model.json").is_file() else None
 
 
-def install_bundled_model(station: Any, models_dir: Path,
-                          source: Path | None = None) -> Any | None:
+def install_bundled_model(station: Station, models_dir: Path,
+                          source: Path | None = None) -> ModelInfo | None:
     """Copy and register the bundled model once per data folder; the ModelInfo, or None when
     nothing was done (no bundled model, or installed before)."""
     source = source or bundled_model_folder()
@@ -41,11 +46,8 @@ def install_bundled_model(station: Any, models_dir: Path,
     target = Path(models_dir) / f"default-{spec.version}"
     if target.exists():
         return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial)
-    partial.rename(target)            # a crash mid-copy leaves only the .part folder
+    with replacing_folder(target) as partial:   # a crash mid-copy leaves no target folder
+        shutil.copytree(source, partial, dirs_exist_ok=True)
     info = station.models.register_system(
         spec.name, str(target), spec.kind, spec.backbone, spec.version, dict(spec.metrics),
         spec.thresholds.to_dict(), dict(spec.trained_on))

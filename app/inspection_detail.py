@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.images import load_image
 from core.results import Box, heatmap_from_png16
+from core.progress import Progress
 from db.dto import CorrectionInfo, InspectionInfo, SideResultInfo
+
+if TYPE_CHECKING:
+    from db import Actor, Station
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def read_side(side: SideResultInfo) -> SideView:
     return SideView(side, image, heat, boxes_of(side), "; ".join(problems))
 
 
-def load_detail(progress: Any, station: Any, actor: Any, inspection_id: int) -> Detail:
+def load_detail(progress: Progress, station: Station, actor: Actor, inspection_id: int) -> Detail:
     """Worker side: the inspection, every side decoded, and its corrections."""
     info = station.inspections.get(actor, inspection_id)
     sides = []

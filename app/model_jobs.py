@@ -14,18 +14,26 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.scoring.calibration import Thresholds
-from core.errors import StationError
+from core.detectors import catalogue
+from core.detectors.catalogue import NotEnoughImages
 from core.progress import Progress
+from core.scoring.calibration import Thresholds
+from db.permissions import require
 
+if TYPE_CHECKING:
+    from core.evaluation.evaluate import EvalReport
+    from core.training import LabeledImage
+    from db import Actor, Station
+    from db.dto import ModelInfo
 
-class NotEnoughImages(StationError):
-    """The chosen source does not hold enough labelled images to train on."""
+__all__ = ["BuildRequest", "NotEnoughImages", "build_and_register", "collect_samples",
+           "evaluate_folder", "gallery_samples"]
 
 
 @dataclass(frozen=True)
@@ -34,17 +42,17 @@ class BuildRequest:
     source: str                   # "folder" | "gallery"
     folder: str = ""              # for "folder": holds good/ and defect/
     product_id: int | None = None  # for "gallery": only this product's inspections (None = all)
-    detector: str = "cam"         # "cam" (classifier) | "patchcore" (good-only)
-    backbone: str = "efficientnet_lite0"
-    epochs: int = 15
+    detector: str = catalogue.DEFAULT_KIND   # a kind in core.detectors.catalogue
+    backbone: str = catalogue.DEFAULT_BACKBONE
     input_size: int | None = None    # None: the detector's own default
+    options: Mapping[str, Any] = field(default_factory=dict)  # the detector's options (catalogue)
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "model"
 
 
-def gallery_samples(station: Any, actor: Any, product_id: int | None) -> list:
+def gallery_samples(station: Station, actor: Actor, product_id: int | None) -> list[LabeledImage]:
     """Labelled sides from the gallery as ``LabeledImage`` (corrections override)."""
     from core.training import LabeledImage
     from db.records import GalleryFilter
@@ -53,35 +61,31 @@ def gallery_samples(station: Any, actor: Any, product_id: int | None) -> list:
     return [LabeledImage(str(s.image_path), 0 if s.label == "Good" else 1) for s in sides]
 
 
-def collect_samples(request: BuildRequest, station: Any, actor: Any) -> list:
-    from core.training import scan_dataset
+def collect_samples(request: BuildRequest, station: Station, actor: Actor) -> list[LabeledImage]:
+    """The labelled images; ``NotEnoughImages`` below the detector kind's minimum counts."""
+    from core.training import count_labels, scan_dataset
 
     if request.source == "folder":
         samples = scan_dataset(request.folder)
     else:
         samples = gallery_samples(station, actor, request.product_id)
-    good = sum(1 for s in samples if s.label == 0)
-    bad = len(samples) - good
-    needs_defects = request.detector != "patchcore"
-    if good < 2 or (needs_defects and bad < 2):
-        what = "good and defective" if needs_defects else "good"
-        raise NotEnoughImages(
-            f"Not enough labelled images to train: {good} good and {bad} defective found; at least "
-            f"two {what} images are needed (a good-only detector needs only good ones).")
+    catalogue.get(request.detector).check_counts(*count_labels(samples))
     return samples
 
 
-def build_and_register(progress: Progress, station: Any, actor: Any, models_dir: str | Path,
-                       request: BuildRequest) -> Any:
+def build_and_register(progress: Progress, station: Station, actor: Actor, models_dir: str | Path,
+                       request: BuildRequest) -> ModelInfo:
     """Train, save and register a model; returns the ``ModelInfo``."""
     from core.training import TrainConfig, train_model
 
+    # The service checks again when it registers; this spares a refused user the training first.
+    require(actor.role, "model.manage")
     progress.report(0, 1, "Collecting labelled images")
     samples = collect_samples(request, station, actor)
     source = request.folder if request.source == "folder" else (
         f"gallery (product {request.product_id})" if request.product_id else "gallery (all products)")
     config = TrainConfig(detector=request.detector, backbone=request.backbone,
-                         epochs=request.epochs, input_size=request.input_size, source=source)
+                         input_size=request.input_size, source=source).with_options(request.options)
     model = train_model(samples, config, progress, request.name)
     progress.check()  # a cancel during calibration still means: nothing saved
     stamp = datetime.now(timezone.utc)
@@ -101,7 +105,7 @@ def build_and_register(progress: Progress, station: Any, actor: Any, models_dir:
 
 
 def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,
-                    thresholds: Thresholds | None):
+                    thresholds: Thresholds | None) -> EvalReport:
     """``EvalReport`` of the model (with the thresholds the station uses) on ``data_dir``."""
     from core.evaluation.evaluate import evaluate_model
     from core.model.io import load_model

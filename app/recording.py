@@ -1,29 +1,34 @@
-"""Turn an engine result (``core.results.CanResult``) into what the database records
-(``db.records.NewInspection``): encoded photos, 16-bit PNG heatmaps, boxes as dicts, a thumbnail.
+"""Recording an inspected can: turn the engine's result (``core.results.CanResult``) into what the
+database records (``db.records.NewInspection``: encoded photos, 16-bit PNG heatmaps, boxes as dicts,
+a thumbnail) and record it (``save_inspection``, run in a ``gui.workers`` task).
 
 Photos keep their original file bytes when the operator imported them (no second JPEG loss, and the
 record holds exactly what was judged); camera frames are encoded as JPEG at quality 92.
 
-Threading rule: pure functions, no Qt; they encode images (tens of milliseconds for a can), so call
-them off the GUI thread, in the same worker task that records the inspection.
+Threading rule: no Qt; these encode images and write files and a database row (tens of
+milliseconds or more for a can), so call them off the GUI thread. The station services are
+thread-safe (one short transaction per call).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 
-from core.images import encode_jpeg
+from core.images import encode_jpeg, stored_extension
+from core.images.shrink import shrink
+from core.progress import Progress
 from core.results import CanResult, heatmap_to_png16
 from db.records import NewInspection, NewSide
 
+if TYPE_CHECKING:
+    from db import Actor, Station
+
 JPEG_QUALITY = 92
 THUMBNAIL_SIDE = 256
-_EXTENSIONS = {".jpg": "jpg", ".jpeg": "jpg", ".png": "png", ".bmp": "bmp", ".tif": "tif",
-               ".tiff": "tif"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,10 @@ class OriginalImage:
     ext: str            # "jpg", "png", ...
 
     @classmethod
-    def from_path(cls, path: str | Path) -> "OriginalImage | None":
+    def from_path(cls, path: str | Path) -> OriginalImage | None:
         """The file's bytes, or None for a format the record should not keep as it is."""
         path = Path(path)
-        ext = _EXTENSIONS.get(path.suffix.lower())
+        ext = stored_extension(path)
         if ext is None:
             return None
         return cls(path.read_bytes(), ext)
@@ -45,10 +50,7 @@ class OriginalImage:
 
 def thumbnail_jpeg(rgb: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
     """A JPEG no larger than ``side`` pixels on its longer edge (for the gallery grid)."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, side / max(h, w))
-    small = rgb if scale >= 1.0 else cv2.resize(
-        rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small, _ = shrink(rgb, side)
     return encode_jpeg(np.ascontiguousarray(small), quality=85)
 
 
@@ -85,3 +87,15 @@ def to_new_inspection(result: CanResult, product_id: int, station_name: str,
         sides=sides,
         thumbnail_bytes=thumbnail_jpeg(worst.image),
     )
+
+
+def save_inspection(progress: Progress, station: Station, actor: Actor, result: CanResult,
+                    product_id: int, station_name: str,
+                    originals: Sequence[OriginalImage | None]) -> int:
+    """Record ``result`` for ``actor``; returns the new inspection's id."""
+    progress.report(0, 2, "Encoding photos and heatmaps")
+    new = to_new_inspection(result, product_id, station_name, originals)
+    progress.report(1, 2, "Writing the inspection")
+    info = station.inspections.record(actor, new)
+    progress.report(2, 2, "Saved")
+    return info.id

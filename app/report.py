@@ -14,20 +14,27 @@ object API with the Agg/PDF canvases only (never pyplot, which is not thread-saf
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, cast
 
 import cv2
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.dates import date2num
 from matplotlib.ticker import MaxNLocator
 
 from common.atomic import replacing
+from core.images.shrink import shrink
 from core.results import Box
 from core.scoring.overlay import BOX_COLOUR, BOX_OUTLINE, render_overlay
+from core.progress import Progress
+from db.dto import InspectionInfo, RateRow, VerdictCounts
 from db.records import GalleryFilter
+
+if TYPE_CHECKING:
+    from db import Actor, Station
 from app.inspection_detail import read_side
 from app.stats_charts import day_axis
 from app.palette import VERDICT_COLOURS, VERDICT_TEXT, VERDICT_TEXT_COLOURS
@@ -61,35 +68,38 @@ def describe_filter(f: GalleryFilter, names: dict[str, dict[int, str]]) -> str:
     return ", ".join(parts) or "all inspections"
 
 
-def build_report(progress: Any, station: Any, actor: Any, filters: GalleryFilter,
+def build_report(progress: Progress, station: Station, actor: Actor, filters: GalleryFilter,
                  path: Path, max_inspections: int = MAX_INSPECTIONS) -> ReportResult:
     path = Path(path)
     summary = station.stats.summary(actor, filters)
     per_day = station.stats.per_day(actor, filters)
-    names = {"products": {p.id: p.sku for p in station.products.list(actor)},
+    names: dict[str, dict[int, str]] = {"products": {p.id: p.sku for p in station.products.list(actor)},
              "warehouses": {w.id: w.name for w in station.warehouses.list(actor)},
-             "operators": {r.key: r.label for r in station.stats.per_operator(actor)}}
+             "operators": {cast(int, r.key): r.label for r in station.stats.per_operator(actor)}}
     rows = station.inspections.page(actor, filters, "-started", 0, max(1, max_inspections)) \
         if max_inspections > 0 else []
     total_steps = len(rows) + 1
     pages = 0
-    with replacing(path) as tmp, PdfPages(tmp) as pdf:
-        pdf.savefig(_summary_page(summary, per_day, describe_filter(filters, names), len(rows)))
-        pages += 1
-        progress.report(1, total_steps, "summary")
-        for n, row in enumerate(rows, start=2):
-            progress.check()
-            info = station.inspections.get(actor, row.id)
-            pdf.savefig(inspection_page(info))
+    with replacing(path) as tmp:
+        with PdfPages(tmp) as pdf:
+            pdf.savefig(_summary_page(summary, per_day, describe_filter(filters, names),
+                                      len(rows)))
             pages += 1
-            progress.report(n, total_steps, f"inspection {row.id}")
-        meta = pdf.infodict()
-        meta["Title"] = "Can inspection report"
-        meta["Subject"] = describe_filter(filters, names)
+            progress.report(1, total_steps, "summary")
+            for n, row in enumerate(rows, start=2):
+                progress.check()
+                info = station.inspections.get(actor, row.id)
+                pdf.savefig(inspection_page(info))
+                pages += 1
+                progress.report(n, total_steps, f"inspection {row.id}")
+            meta = pdf.infodict()
+            meta["Title"] = "Can inspection report"
+            meta["Subject"] = describe_filter(filters, names)
     return ReportResult(path, summary.total, len(rows), pages)
 
 
-def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int) -> Figure:
+def _summary_page(summary: VerdictCounts, per_day: list[RateRow], filter_text: str,
+                  with_pages: int) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     fig.suptitle("Can inspection report", fontsize=18, fontweight="bold", x=0.06, ha="left")
     left = [f"Filter: {filter_text}",
@@ -103,8 +113,8 @@ def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int
     fig.text(0.06, 0.88, "\n".join(left), va="top", fontsize=11, linespacing=1.7)
     ax = fig.add_axes((0.07, 0.1, 0.52, 0.45))
     if per_day:
-        days = [r.key for r in per_day]
-        ax.plot(days, [100 * r.defect_rate for r in per_day], marker="o",
+        days = [cast(date, r.key) for r in per_day]     # per-day rows are keyed by day
+        ax.plot(date2num(days), [100 * r.defect_rate for r in per_day], marker="o",
                 color=VERDICT_COLOURS["reject"])
         ax.set_ylim(bottom=0)
         day_axis(ax, days)
@@ -122,10 +132,7 @@ def _summary_page(summary: Any, per_day: list, filter_text: str, with_pages: int
 
 
 def _small(rgb: np.ndarray) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    f = min(1.0, PHOTO_SIDE / max(h, w))
-    return rgb if f >= 1 else cv2.resize(rgb, (round(w * f), round(h * f)),
-                                         interpolation=cv2.INTER_AREA)
+    return shrink(rgb, PHOTO_SIDE)[0]
 
 
 def _overlay(image: np.ndarray, heatmap: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
@@ -139,7 +146,7 @@ def _overlay(image: np.ndarray, heatmap: np.ndarray, boxes: Sequence[Box]) -> np
     return out
 
 
-def inspection_page(info: Any) -> Figure:
+def inspection_page(info: InspectionInfo) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     verdict = info.verdict + (f" (machine: {info.machine_verdict})"
                               if info.corrected_verdict else "")

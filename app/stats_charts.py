@@ -5,21 +5,39 @@ Pure matplotlib object API, so a script or a worker could draw an offscreen Figu
 """
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, Sequence
+from datetime import date, timedelta
+from typing import Protocol, cast
+from collections.abc import Sequence
 
-
-from matplotlib.dates import DateFormatter, DayLocator
+from matplotlib.dates import DateFormatter, DayLocator, date2num
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from db.dto import RateRow
+from db.dto import RateRow, VerdictCounts
 from app.palette import NEUTRAL_COLOUR, VERDICT_COLOURS
 
 MAX_BARS = 12       # more bars than this do not read on a line screen; the worst are shown
 
 
-def draw_charts(fig: Figure, data: Any) -> None:
+class ChartData(Protocol):
+    """What the charts draw: the statistics services' answers for one period."""
+
+    @property
+    def summary(self) -> VerdictCounts: ...
+    @property
+    def per_day(self) -> list[RateRow]: ...
+    @property
+    def per_product(self) -> list[RateRow]: ...
+    @property
+    def per_side(self) -> list[RateRow]: ...
+    @property
+    def per_operator(self) -> list[RateRow]: ...
+    @property
+    def product_id(self) -> int | None: ...
+
+
+def draw_charts(fig: Figure, data: ChartData) -> None:
     """Five charts: rate per day (line), verdict counts, rate per product, side and operator.
 
     Sides are shown for one product only (``data.product_id``): side names belong to a product,
@@ -38,28 +56,30 @@ def draw_charts(fig: Figure, data: Any) -> None:
     _bars(fig.add_subplot(grid[1, 2]), data.per_operator, "Defect rate per operator")
 
 
-def day_axis(ax, days: Sequence) -> None:
+def day_axis(ax: Axes, days: Sequence[date]) -> None:
     """Whole days on the x axis (matplotlib would otherwise tick every 12 hours for a few days)."""
     span = (max(days) - min(days)).days + 1 if days else 1
     ax.xaxis.set_major_locator(DayLocator(interval=max(1, span // 8)))
     ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
     if span == 1:                      # one day: give the single point some room
-        ax.set_xlim(min(days) - timedelta(days=1), max(days) + timedelta(days=1))
+        ax.set_xlim(float(date2num(min(days) - timedelta(days=1))),
+                    float(date2num(max(days) + timedelta(days=1))))
     for label in ax.get_xticklabels():
         label.set_rotation(30)
         label.set_horizontalalignment("right")
 
 
-def _per_day(ax, rows: Sequence[RateRow]) -> None:
+def _per_day(ax: Axes, rows: Sequence[RateRow]) -> None:
     ax.set_title("Defect rate per day (% rejected)", loc="left", fontsize=11)
     if not rows:
         _empty(ax)
         return
-    days = [r.key for r in rows]
-    ax.plot(days, [100 * r.defect_rate for r in rows], marker="o", color=VERDICT_COLOURS["reject"],
+    days = [cast(date, r.key) for r in rows]        # per-day rows are keyed by day
+    x = date2num(days)
+    ax.plot(x, [100 * r.defect_rate for r in rows], marker="o", color=VERDICT_COLOURS["reject"],
             label="rejected")
     review = [100 * (r.review / r.total if r.total else 0) for r in rows]
-    ax.plot(days, review, marker=".", color=VERDICT_COLOURS["review"], label="review")
+    ax.plot(x, review, marker=".", color=VERDICT_COLOURS["review"], label="review")
     top = max([100 * r.defect_rate for r in rows] + review)
     ax.set_ylim(0, min(100.0, max(top * 1.15, 1.0)))        # a share never reads above 100 %
     ax.grid(alpha=0.3)
@@ -67,7 +87,7 @@ def _per_day(ax, rows: Sequence[RateRow]) -> None:
     day_axis(ax, days)
 
 
-def _counts(ax, summary: Any) -> None:
+def _counts(ax: Axes, summary: VerdictCounts) -> None:
     ax.set_title("Cans per verdict", loc="left", fontsize=11)
     keys = ("pass", "review", "reject")
     values = (summary.passed, summary.review, summary.rejected)
@@ -78,7 +98,7 @@ def _counts(ax, summary: Any) -> None:
     ax.grid(axis="y", alpha=0.3)
 
 
-def _bars(ax, rows: Sequence[RateRow], title: str) -> None:
+def _bars(ax: Axes, rows: Sequence[RateRow], title: str) -> None:
     ax.set_title(title, loc="left", fontsize=11)
     if not rows:
         _empty(ax)
@@ -105,7 +125,7 @@ def _short(text: str, n: int = 16) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _empty(ax, text: str = "no data") -> None:
+def _empty(ax: Axes, text: str = "no data") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", color=NEUTRAL_COLOUR,
             transform=ax.transAxes)
     ax.set_xticks([])

@@ -107,11 +107,12 @@ def fill(station: Station, n: int, seed: int = 1) -> dict:
                 isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
     # SQLite gets no ANALYZE on purpose: its figures hold without planner statistics.
-    return {"admin": admin, "supervisor": station.auth.sign_in("super", "benchmark-pw"), "product": products[1][0], "fill_s": fill_s,
+    return {"admin": admin, "supervisor": station.auth.sign_in("super", "benchmark-pw"),
+            "product": products[1][0], "fill_s": fill_s,
             "sides": side_id - 1}
 
 
-def timed(fn, repeat: int) -> float:  # noqa: ANN001
+def timed(fn, repeat: int) -> float:
     fn()   # warm the caches once, as a gallery that is open would be
     runs = []
     for _ in range(repeat):

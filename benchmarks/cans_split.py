@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.training import scan_dataset, stratified_split  # noqa: E402
+from core.training import scan_dataset, stratified_split
 
 
 def main() -> int:

@@ -36,9 +36,9 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.fault_image_cases import hostile_paths, image_cases  # noqa: E402
-from benchmarks.fault_model_cases import model_cases, write_model_case  # noqa: E402
-from benchmarks.isolated import Isolated  # noqa: E402
+from benchmarks.fault_image_cases import hostile_paths, image_cases
+from benchmarks.fault_model_cases import model_cases, write_model_case
+from benchmarks.isolated import Isolated
 
 ROOT = Path(__file__).resolve().parents[1]
 CANS = Path(os.environ.get("STATION_CANS_DATASET", "/work/shared/datasets/cans"))
@@ -53,7 +53,7 @@ def _init_worker() -> None:
     import torch
 
     torch.set_num_threads(1)
-    import core.images  # noqa: F401
+    import core.images
     import core.model.io  # noqa: F401
 
 

@@ -21,7 +21,8 @@ import multiprocessing as mp
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -62,7 +63,7 @@ class Isolated:
         self._proc: Any = None
         self._conn: Any = None
 
-    def __enter__(self) -> "Isolated":
+    def __enter__(self) -> Isolated:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -23,7 +23,7 @@ import errno
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -154,7 +154,7 @@ def _exchange(a: Path, b: Path) -> bool:
 _RENAMEAT2_CACHE: list = []
 
 
-def _renameat2():
+def _renameat2() -> Callable[..., int] | None:
     if not _RENAMEAT2_CACHE:
         func = None
         if os.name == "posix":

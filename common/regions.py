@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 MODES = ("auto", "fixed", "whole")
 SHAPES = ("rect", "ellipse")
@@ -68,7 +69,7 @@ class SideRegion:
         return out
 
     @classmethod
-    def from_dict(cls, data: Any) -> "SideRegion":
+    def from_dict(cls, data: Any) -> SideRegion:
         if not isinstance(data, Mapping):
             raise RecipeInvalid("a side's region must be a JSON object")
         unknown = set(data) - {"mode", "shape", "box"}
@@ -95,7 +96,7 @@ class RegionRecipe:
     def for_side(self, side_name: str) -> SideRegion:
         return self.sides.get(side_name, self.default)
 
-    def with_side(self, side_name: str, region: SideRegion) -> "RegionRecipe":
+    def with_side(self, side_name: str, region: SideRegion) -> RegionRecipe:
         sides = dict(self.sides)
         sides[side_name] = region
         return RegionRecipe(self.default, sides)
@@ -116,7 +117,7 @@ class RegionRecipe:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "RegionRecipe":
+    def from_dict(cls, data: Any) -> RegionRecipe:
         if data is None:
             return cls()
         if not isinstance(data, Mapping):
@@ -136,7 +137,7 @@ class RegionRecipe:
         return cls(default=default, sides=sides)
 
     @classmethod
-    def from_json(cls, text: str | None) -> "RegionRecipe":
+    def from_json(cls, text: str | None) -> RegionRecipe:
         """``None`` or an empty string is the default recipe (auto for every side)."""
         if text is None or not str(text).strip():
             return cls()

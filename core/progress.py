@@ -6,8 +6,12 @@ worker. Thread-safe: ``cancel`` may be called from any thread while the job runs
 """
 from __future__ import annotations
 
+import contextlib
+import signal
+import sys
 import threading
-from typing import Callable
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from core.errors import Cancelled
 
@@ -35,3 +39,38 @@ class Progress:
         """Raise ``Cancelled`` if someone asked the job to stop."""
         if self._cancel.is_set():
             raise Cancelled()
+
+
+@contextlib.contextmanager
+def console_progress(stream: TextIO | None = None) -> Iterator[Progress]:
+    """A ``Progress`` drawn as a tqdm bar on ``stream`` (stderr) for a command-line job.
+
+    The first Ctrl-C cancels the job at its next ``check`` (it then raises ``Cancelled``); a second
+    one interrupts at once. Main thread only (signal handlers); the bar is closed on the way out.
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, unit="step", file=stream or sys.stderr, dynamic_ncols=True)
+
+    def show(done: int, total: int, message: str) -> None:
+        bar.total = max(total, 1)
+        bar.n = done
+        bar.set_description(message, refresh=False)
+        bar.refresh()
+
+    progress = Progress(show)
+    previous = signal.getsignal(signal.SIGINT)
+
+    def first_interrupt(signum: int, frame: object) -> None:
+        progress.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+    on_main = threading.current_thread() is threading.main_thread()
+    if on_main:
+        signal.signal(signal.SIGINT, first_interrupt)
+    try:
+        yield progress
+    finally:
+        bar.close()
+        if on_main:
+            signal.signal(signal.SIGINT, previous)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from collections.abc import Iterable
 from enum import Enum
 
 import cv2
@@ -24,7 +25,7 @@ class Outcome(str, Enum):
         return {"pass": 0, "review": 1, "reject": 2}[self.value]
 
     @classmethod
-    def worst(cls, outcomes) -> "Outcome":
+    def worst(cls, outcomes: Iterable[Outcome]) -> Outcome:
         outcomes = list(outcomes)
         if not outcomes:
             raise ValueError("a verdict needs at least one side")

@@ -1,13 +1,6 @@
-"""The seven sides of a can, in capture order: the lid, the bottom and five views of the body."""
+"""The seven sides of a can (defined in ``common.sides``, which the records share)."""
 from __future__ import annotations
 
-DEFAULT_SIDE_NAMES: tuple[str, ...] = (
-    "Lid",
-    "Bottom",
-    "Body 0°",
-    "Body 72°",
-    "Body 144°",
-    "Body 216°",
-    "Body 288°",
-)
-SIDES_PER_CAN = len(DEFAULT_SIDE_NAMES)
+from common.sides import DEFAULT_SIDE_NAMES, SIDES_PER_CAN
+
+__all__ = ["DEFAULT_SIDE_NAMES", "SIDES_PER_CAN"]

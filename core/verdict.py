@@ -5,7 +5,7 @@ Thread rule: runs on the thread that owns ``model`` (see ``core.model.model.Mode
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Sequence
+from collections.abc import Sequence
 
 from core.images import ImageSource, load_image
 from core.model.model import Model

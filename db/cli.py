@@ -13,10 +13,19 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Protocol, TextIO
 
 from db.errors import StationDataError
 from db.station import Station
+
+
+class StationSettings(Protocol):
+    """The two attributes of ``core.settings.Settings`` the db jobs read (db does not import core)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+    @property
+    def db_url(self) -> str | None: ...
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,11 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_users)
 
 
-def _open(settings: Any) -> Station:
-    return Station.open(getattr(settings, "db_url", None), Path(settings.data_dir))
+def _open(settings: StationSettings) -> Station:
+    return Station.open(settings.db_url, Path(settings.data_dir))
 
 
-def run_create_admin(args: argparse.Namespace, settings: Any, *, stdin: TextIO | None = None,
+def run_create_admin(args: argparse.Namespace, settings: StationSettings, *, stdin: TextIO | None = None,
                      out: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     out = out or sys.stderr
@@ -65,7 +74,7 @@ def run_create_admin(args: argparse.Namespace, settings: Any, *, stdin: TextIO |
         station.close()
 
 
-def run_users(args: argparse.Namespace, settings: Any, *, out: TextIO | None = None) -> int:
+def run_users(args: argparse.Namespace, settings: StationSettings, *, out: TextIO | None = None) -> int:
     """List accounts without signing in: whoever can run commands on this machine can read the
     database file anyway; for PostgreSQL the database user's rights decide."""
     out = out or sys.stdout

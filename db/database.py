@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, overload
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import create_engine, event, make_url
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.errors import Conflict, DatabaseBusy
@@ -41,13 +42,21 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{Path(data_dir).resolve() / SQLITE_FILE}"
 
 
+def display_url(url: str) -> str:
+    """``url`` as a person may see it (status bar, messages, logs): the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<a database URL that cannot be read>"
+
+
 def make_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
     """Build an engine; for SQLite install the pragmas and our own BEGIN handling."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001 (DB-API objects)
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Take transaction control away from the sqlite3 module (it would BEGIN lazily and
             # DEFERRED); the "begin" hook below emits the BEGIN we want.
             dbapi_conn.isolation_level = None
@@ -58,7 +67,7 @@ def make_engine(url: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _on_begin(conn) -> None:  # noqa: ANN001
+        def _on_begin(conn: Connection) -> None:
             write = conn.get_execution_options().get("station_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
@@ -128,6 +137,14 @@ def to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
     return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+@overload
+def from_db_time(value: datetime) -> datetime: ...
+@overload
+def from_db_time(value: None) -> None: ...
+@overload
+def from_db_time(value: datetime | None) -> datetime | None: ...
 
 
 def from_db_time(value: datetime | None) -> datetime | None:

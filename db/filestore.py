@@ -21,15 +21,16 @@ import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.atomic import TMP_MARK, write_bytes
+
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
-_TMP_MARK = ".tmp-"
+_TMP_MARK = TMP_MARK    # common.atomic's temporary names; the sweep removes stale ones
 _SWEEP_STAMP = ".last-sweep"
 ALLOWED_EXTS = frozenset({"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "bin"})
 
@@ -54,18 +55,8 @@ class FileStore:
         dest = self.path(sha, ext)
         existed = dest.exists()
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f"{dest.name}{_TMP_MARK}{uuid.uuid4().hex}")
-        try:
-            # Rewritten even when it exists: cheap insurance should a delete race have removed it.
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        _fsync_dir(dest.parent)
+        # Rewritten even when it exists: cheap insurance should a delete race have removed it.
+        write_bytes(dest, data)
         return sha, not existed
 
     def remove(self, sha: str, ext: str) -> None:
@@ -146,14 +137,3 @@ def sniff_ext(data: bytes) -> str:
 
 def _subdirs(folder: Path) -> list[Path]:
     return [Path(e.path) for e in os.scandir(folder) if e.is_dir() and len(e.name) == 2]
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

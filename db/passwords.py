@@ -4,6 +4,8 @@ Threading: a :class:`PasswordHasher` is immutable and safe to share between thre
 """
 from __future__ import annotations
 
+from typing import Any
+
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -22,7 +24,7 @@ class PasswordHasher:
 
     def __init__(self, time_cost: int | None = None, memory_cost: int | None = None,
                  parallelism: int | None = None) -> None:
-        kwargs = {k: v for k, v in (("time_cost", time_cost), ("memory_cost", memory_cost),
+        kwargs: dict[str, Any] = {k: v for k, v in (("time_cost", time_cost), ("memory_cost", memory_cost),
                                     ("parallelism", parallelism)) if v is not None}
         self._hasher = argon2.PasswordHasher(type=argon2.Type.ID, **kwargs)
         # Verified against when the user name is unknown, so that the answer takes as long as

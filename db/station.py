@@ -10,6 +10,7 @@ and closes its own transaction. Call ``close()`` once at shutdown.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -102,7 +103,7 @@ class Station:
 
     def sweep_files(self, grace: timedelta = SWEEP_GRACE, full: bool = False) -> SweepReport:
         """Remove image files no row refers to (older than ``grace``) and stale temp files."""
-        def is_referenced(shas) -> set[str]:  # noqa: ANN001
+        def is_referenced(shas: Iterable[str]) -> set[str]:
             with self.database.read() as s:
                 return referenced_shas(s, shas)
         # File times are the real clock's, so the sweep uses it too (not the injectable one).
@@ -121,7 +122,7 @@ class Station:
             try:
                 with self.database.engine.begin() as conn:
                     conn.exec_driver_sql("PRAGMA optimize")
-            except Exception:  # noqa: BLE001 - never fail a shutdown for statistics
+            except Exception:  # never fail a shutdown for statistics
                 log.debug("ANALYZE failed at close", exc_info=True)
         self.database.dispose()
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QApplication, QMessageBox
@@ -180,11 +181,12 @@ class SessionFlow(QObject):
 def open_station(settings: Any, log_path: Path) -> Any | None:
     """``db.Station.open`` for the settings, or None after telling the person why it failed."""
     from db import Station  # imported here so a broken database layer is reported, not a crash
+    from db.database import display_url
 
     try:
         return Station.open(settings.db_url, settings.data_dir)
     except Exception as exc:  # noqa: BLE001 - every failure gets a dialog
-        where = settings.db_url or str(settings.data_dir)
+        where = display_url(settings.db_url) if settings.db_url else str(settings.data_dir)
         if is_for_person(exc):
             text = str(exc)
         else:

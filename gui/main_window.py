@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QKeySequence, QResizeEvent
@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
             if callable(stop):
                 try:
                     stop()
-                except Exception:  # noqa: BLE001 - keep shutting the others down
+                except Exception:  # keep shutting the others down
                     log.exception("shutting down panel %s failed", key)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name

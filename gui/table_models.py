@@ -1,8 +1,8 @@
 """Table models over service queries.
 
 * ``ListTableModel``: a catalogue that a service returns whole (users, warehouses, products:
-  tens to hundreds of rows). Search and sort work on the fetched rows; rows are handed to the view
-  in chunks through ``canFetchMore``/``fetchMore``, so a long list does not lay out at once.
+  tens to hundreds of rows); ``RowFilterProxy`` (a ``QSortFilterProxyModel``) searches and sorts
+  those rows for the view.
 * ``PagedQueryModel``: a query too large to load (the inspections). ``rowCount`` is the service's
   count; rows are fetched a page at a time in a worker when the view first asks for them, kept
   in a bounded page cache, and sorting is passed to the service (``sort`` key) rather than done
@@ -15,13 +15,15 @@ which the services are.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, pyqtSignal
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, pyqtSignal
 
 from gui.workers import TaskHandle, start_task
 
+_ROOT = QModelIndex()          # the invisible root: the default parent in Qt's model API
 ROW_ROLE = Qt.UserRole + 1      # the row object itself (a dataclass from db.dto)
 
 
@@ -35,77 +37,27 @@ class Column:
 
 
 class ListTableModel(QAbstractTableModel):
-    """Rows returned whole by ``load()``; searchable and sortable on those rows."""
-
-    CHUNK = 100
+    """Rows returned whole by ``load()``; ``RowFilterProxy`` searches and sorts them for the view."""
 
     def __init__(self, columns: Sequence[Column], load: Callable[[], list],
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.columns = list(columns)
         self._load = load
-        self._all: list = []
-        self._rows: list = []        # after search and sort
-        self._shown = 0              # rows handed to the view so far
-        self._search = ""
-        self._sort: tuple[int, Qt.SortOrder] | None = None
+        self._rows: list = []
 
-    # -- data source --------------------------------------------------------------------------
     def reload(self) -> None:
         """Ask the service again (after an edit, or to pick up another station's changes)."""
         self.beginResetModel()
-        self._all = list(self._load())
-        self._apply()
+        self._rows = list(self._load())
         self.endResetModel()
-
-    def set_search(self, text: str) -> None:
-        self.beginResetModel()
-        self._search = text.strip().casefold()
-        self._apply()
-        self.endResetModel()
-
-    def _apply(self) -> None:
-        rows = self._all
-        if self._search:
-            rows = [r for r in rows if any(self._search in str(c.value(r)).casefold()
-                                           for c in self.columns)]
-        if self._sort is not None:
-            col, order = self._sort
-            key = self.columns[col].sort
-            key_fn = key if callable(key) else (lambda r, c=self.columns[col]: _sortable(c.value(r)))
-            rows = sorted(rows, key=key_fn, reverse=order == Qt.DescendingOrder)
-        self._rows = list(rows)
-        self._shown = min(len(self._rows), self.CHUNK)
-
-    def row(self, index: int) -> Any:
-        return self._rows[index]
-
-    def find(self, predicate: Callable[[Any], bool]) -> int:
-        """Index of the first visible row matching ``predicate`` (all rows are handed out first)."""
-        for i, r in enumerate(self._rows):
-            if predicate(r):
-                while self._shown <= i:
-                    self.fetchMore(QModelIndex())
-                return i
-        return -1
 
     # -- Qt model API ---------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else self._shown
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex = _ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.columns)
-
-    def canFetchMore(self, parent: QModelIndex) -> bool:  # noqa: N802
-        return not parent.isValid() and self._shown < len(self._rows)
-
-    def fetchMore(self, parent: QModelIndex) -> None:  # noqa: N802
-        more = min(self.CHUNK, len(self._rows) - self._shown)
-        if more <= 0:
-            return
-        self.beginInsertRows(QModelIndex(), self._shown, self._shown + more - 1)
-        self._shown += more
-        self.endInsertRows()
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
         if not index.isValid():
@@ -118,11 +70,34 @@ class ListTableModel(QAbstractTableModel):
             return self.columns[section].title
         return None
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
-        self.layoutAboutToBeChanged.emit()
-        self._sort = (column, order)
-        self._apply()
-        self.layoutChanged.emit()
+
+class RowFilterProxy(QSortFilterProxyModel):
+    """Qt's filter-and-sort proxy over a ``ListTableModel``: the search matches the shown text of
+    every column, case-insensitively; sorting uses the column's key (``Column.sort``) or its value
+    (None first, numbers numerically, text without case)."""
+
+    def __init__(self, source: ListTableModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSourceModel(source)
+        self.setFilterKeyColumn(-1)
+        self.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self._columns = source.columns
+
+    def set_search(self, text: str) -> None:
+        self.setFilterFixedString(text.strip())
+
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
+        column = self._columns[left.column()]
+        key = column.sort if callable(column.sort) else (lambda r: _sortable(column.value(r)))
+        return bool(key(left.data(ROW_ROLE)) < key(right.data(ROW_ROLE)))
+
+    def row(self, index: int) -> Any:
+        """The record shown in row ``index``."""
+        return self.index(index, 0).data(ROW_ROLE)
+
+    def find(self, predicate: Callable[[Any], bool]) -> int:
+        """Index of the first shown row whose record matches ``predicate``; -1 if none."""
+        return next((i for i in range(self.rowCount()) if predicate(self.row(i))), -1)
 
 
 def _sortable(value: Any) -> tuple:
@@ -274,10 +249,10 @@ class PagedQueryModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
 
     # -- Qt model API ---------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else self._total
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802
+    def columnCount(self, parent: QModelIndex = _ROOT) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:

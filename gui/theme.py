@@ -16,11 +16,34 @@ from pathlib import Path
 from PyQt5.QtGui import QColor, QFont, QIcon
 from PyQt5.QtWidgets import QApplication
 
+from core.results import Outcome
 from app.palette import (NEUTRAL_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR,  # noqa: F401
                          VERDICT_COLOURS, VERDICT_FOREGROUND, VERDICT_TEXT, VERDICT_TEXT_COLOURS)
 
 BASE_POINT_SIZE = 11
 STYLE_SHEET = "station.qss"
+
+# The station's own colours beyond the verdicts (the style sheet styles the widgets it can reach
+# with the same values; these are for painting and charts).
+TEXT_COLOUR = "#1a1f24"
+MUTED_TEXT_COLOUR = "#4d5966"
+ACCENT_COLOUR = "#1e88e5"          # the next slot to fill, the ROC curve
+SELECTED_COLOUR = "#24507a"
+CARD_BORDER_COLOUR = "#c6ced8"
+CARD_COLOUR = "#ffffff"
+PLACEHOLDER_COLOUR = "#e3e8ee"     # where a thumbnail is still loading
+GUIDE_COLOUR = "#999999"           # chance line and the 0.5 marker in charts
+EMPTY_BORDER_COLOUR = "#555555"
+BANNER_IDLE_COLOUR = "#37474f"
+BANNER_ERROR_COLOUR = "#b71c1c"
+# An error message in a label: the same red and weight as the style sheet's QLabel#errorLabel.
+ERROR_STYLE = f"color: {REJECT_COLOUR}; font-weight: bold;"
+OUTCOME_COLOURS: dict[Outcome, str] = {o: VERDICT_COLOURS[o.value] for o in Outcome}
+
+
+def error_style(error: bool = True) -> str:
+    """The style sheet of a status label: red and bold for an error, plain otherwise."""
+    return ERROR_STYLE if error else ""
 
 
 def verdict_colour(verdict: str | None) -> QColor:
@@ -31,7 +54,7 @@ def verdict_badge_css(verdict: str | None) -> str:
     """Inline style for a QLabel badge showing ``verdict``."""
     key = str(verdict or "").lower()
     bg = VERDICT_COLOURS.get(key, NEUTRAL_COLOUR)
-    fg = VERDICT_FOREGROUND.get(key, "#ffffff")
+    fg = VERDICT_FOREGROUND.get(key, CARD_COLOUR)
     return (f"background:{bg}; color:{fg}; border-radius:4px; padding:2px 10px; "
             "font-weight:bold;")
 

@@ -24,7 +24,8 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
@@ -124,7 +125,7 @@ def shutdown_all(timeout: float = 5.0) -> list[QThread]:
         try:
             if entry.stop is not None:
                 entry.stop()
-        except Exception:  # noqa: BLE001 - one bad stopper must not keep the others running
+        except Exception:  # one bad stopper must not keep the others running
             log.exception("stopping thread %s failed", entry.name)
         entry.thread.quit()
     deadline = time.monotonic() + timeout

@@ -1,18 +1,23 @@
 """Shared plumbing of the engine's command-line jobs (not a job itself: the name starts with _)."""
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from core.errors import PersonFacingError
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def job(func: Callable[..., int]) -> Callable[..., int]:
     """Person-facing errors become one line on stderr and exit 1; Ctrl-C exits 130."""
     @functools.wraps(func)
-    def wrapper(args, settings) -> int:
+    def wrapper(args: argparse.Namespace, settings: Settings) -> int:
         try:
             return int(func(args, settings) or 0)
         except PersonFacingError as exc:  # StationError, and StorageFull from common
@@ -24,7 +29,7 @@ def job(func: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
-def set_threads(requested: int | None, settings) -> None:
+def set_threads(requested: int | None, settings: Settings) -> None:
     import torch
 
     threads = requested or getattr(settings, "torch_threads", 0)
@@ -32,7 +37,7 @@ def set_threads(requested: int | None, settings) -> None:
         torch.set_num_threads(int(threads))
 
 
-def resolve_model(value: str, settings) -> Path:
+def resolve_model(value: str, settings: Settings) -> Path:
     """A model folder path, or the name of a model in the data folder's models/."""
     path = Path(value).expanduser()
     if path.exists() or path.is_absolute():

@@ -8,16 +8,22 @@ photos; VGG16 uses RANDOM weights (the time does not depend on the weights' valu
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
 from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
+from core.sides import SIDES_PER_CAN
 
-SIDES = 7
+SIDES = SIDES_PER_CAN
 PHOTO_SIZE = 640
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "resources" / "models" / "default"
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.passive_wait:
         import os
         os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read once, when torch loads its OpenMP runtime
@@ -53,8 +59,8 @@ def run(args: argparse.Namespace, settings) -> int:
     import torch
 
     from core.evaluation.benchmarking import bench_model, photos, vgg16_cam_model
-    from core.model.model import Model
     from core.model.io import load_model
+    from core.model.model import Model
 
     jpegs = photos(args.images, SIDES, PHOTO_SIZE)
     model = load_model(resolve_model(args.model, settings))

@@ -1,12 +1,18 @@
 """``evaluate DATA_DIR --model MODEL_DIR [--json] [--limit N]``: how well a model does on a labelled folder."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
 from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
+from core.sides import SIDES_PER_CAN
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,13 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--per-image", action="store_true", help="with --json: include every image")
     parser.add_argument("--limit", type=int, help="evaluate a seeded subset of N images "
                         "(keeps the good/defect proportions)")
-    parser.add_argument("--batch", type=int, default=7, help="images per forward pass (default 7)")
+    parser.add_argument("--batch", type=int, default=SIDES_PER_CAN,
+                        help=f"images per forward pass (default {SIDES_PER_CAN}, one can)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     parser.set_defaults(run=run)
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = Path(args.data_dir).expanduser()
     if not (data_dir / "good").is_dir() and not (data_dir / "defect").is_dir():
         print(f"error: {data_dir} has neither good/ nor defect/ folder", file=sys.stderr)
@@ -39,15 +46,12 @@ def run(args: argparse.Namespace, settings) -> int:
     set_threads(args.threads, settings)  # imports torch: only when the job runs
     from core.evaluation.evaluate import evaluate_model
     from core.model.io import load_model
-    from core.progress import Progress
-
-    def show(done: int, total: int, message: str) -> None:
-        print(f"\r{message} ({done}/{total})", end="" if done < total else "\n",
-              file=sys.stderr, flush=True)
+    from core.progress import console_progress
 
     try:
         model = load_model(resolve_model(args.model, settings))
-        report = evaluate_model(model, data_dir, Progress(show), batch=args.batch, limit=args.limit)
+        with console_progress() as progress:
+            report = evaluate_model(model, data_dir, progress, batch=args.batch, limit=args.limit)
     except (ValueError, OSError) as exc:  # person-facing StationErrors are handled by @job
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -58,7 +62,7 @@ def run(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def _fmt(value) -> str:
+def _fmt(value: object) -> str:
     return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 

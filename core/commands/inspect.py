@@ -5,11 +5,16 @@ than seven images the report holds several cans.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 from pathlib import Path
 
 from core.commands._common import job, resolve_model, set_threads
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,14 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 @job
-def run(args: argparse.Namespace, settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     set_threads(args.threads, settings)
     from common.atomic import write_bytes
     from core.images import encode_jpeg
-    from core.verdict import inspect_can
     from core.model.io import load_model
     from core.scoring.overlay import render_overlay
     from core.sides import DEFAULT_SIDE_NAMES
+    from core.verdict import inspect_can
 
     model = load_model(resolve_model(args.model, settings))
     out = Path(args.out).expanduser() if args.out else None

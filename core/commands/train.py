@@ -1,15 +1,20 @@
-"""``train DATA_DIR --out MODEL_DIR [--backbone NAME] [--epochs N] ...``: train and save a model."""
+"""``train DATA_DIR --out MODEL_DIR [--detector KIND] [--backbone NAME] [--epochs N] ...``: train and
+save a model. The detector kinds and their options come from ``core.detectors.catalogue``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
-import signal
-import sys
 from pathlib import Path
 
 from core.commands._common import job, set_threads
 
+if TYPE_CHECKING:
+    from core.settings import Settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from core.detectors import catalogue
     from core.training import TrainConfig
 
     d = TrainConfig()
@@ -21,60 +26,62 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("data_dir", help="folder with good/ and defect/ images")
     p.add_argument("--out", required=True, help="model folder to write (replaced atomically)")
     p.add_argument("--name", help="model name (default: the --out folder's name)")
-    p.add_argument("--detector", default=d.detector, help=f"detector kind (default {d.detector})")
-    p.add_argument("--backbone", default=d.backbone,
-                   help=f"efficientnet_lite0 (default) or vgg16")
+    p.add_argument("--detector", default=d.detector, choices=catalogue.kinds(),
+                   help="; ".join(f"{k.kind}: {k.label}" for k in catalogue.entries())
+                   + f" (default {d.detector})")
+    p.add_argument("--backbone", default=d.backbone, choices=catalogue.BACKBONES,
+                   help=f"default {d.backbone}")
     p.add_argument("--weights", help="local ImageNet weights file for the backbone "
                    "(vgg16 without internet; also $STATION_VGG16_WEIGHTS)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--input-size", type=int, default=d.input_size,
-                   help="every image is resized to this square size (default: 192 for cam, 224 for patchcore)")
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--views", type=int, default=d.views, help="augmented views per image")
-    p.add_argument("--patience", type=int, default=d.patience)
-    p.add_argument("--head-warmup", type=int, default=d.head_warmup_epochs,
-                   help="epochs that train the head alone before the last blocks join")
+                   help="every image is resized to this square size (default: the detector's, "
+                   + ", ".join(f"{k.input_size} for {k.kind}" for k in catalogue.entries()) + ")")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--seed", type=int, default=d.seed)
+    add_detector_options(p)
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     p.set_defaults(run=run)
 
 
-@job
-def run(args: argparse.Namespace, settings) -> int:
-    set_threads(args.threads, settings)
-    from tqdm import tqdm
+def add_detector_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per detector option in the catalogue (an option several kinds share: one flag)."""
+    from core.detectors import catalogue
 
-    from core.progress import Progress
+    group = parser.add_argument_group("detector options (each applies to the kinds named)")
+    seen: dict[str, list[str]] = {}
+    for entry in catalogue.entries():
+        for opt in entry.options:
+            seen.setdefault(opt.name, []).append(entry.kind)
+    for name, kinds in seen.items():
+        opt = catalogue.get(kinds[0]).option(name)
+        group.add_argument(opt.flag, dest=f"opt_{name}", metavar="N" if opt.type in (int, float) else "V",
+                           nargs="+" if opt.many else None, default=None,
+                           help=f"{', '.join(kinds)}: {opt.help} (default {opt.default})")
+
+
+def detector_options(args: argparse.Namespace) -> dict[str, object]:
+    """The detector options given on the command line (the rest keep their defaults)."""
+    return {key[4:]: value for key, value in vars(args).items()
+            if key.startswith("opt_") and value is not None}
+
+
+@job
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    set_threads(args.threads, settings)
+    from core.progress import console_progress
     from core.training import TrainConfig, scan_dataset, train_model
 
     out = Path(args.out).expanduser()
-    config = TrainConfig(detector=args.detector, backbone=args.backbone, epochs=args.epochs,
-                         batch_size=args.batch_size, input_size=args.input_size, lr=args.lr,
-                         views=args.views, patience=args.patience,
-                         head_warmup_epochs=args.head_warmup, val_fraction=args.val_fraction,
-                         seed=args.seed, backbone_weights=args.weights,
-                         source=str(Path(args.data_dir).expanduser().resolve()))
+    config = TrainConfig(detector=args.detector, backbone=args.backbone,
+                         batch_size=args.batch_size, input_size=args.input_size,
+                         val_fraction=args.val_fraction, seed=args.seed, backbone_weights=args.weights,
+                         source=str(Path(args.data_dir).expanduser().resolve())
+                         ).with_options(detector_options(args))
     samples = scan_dataset(args.data_dir)
-    bar = tqdm(total=1, unit="step", file=sys.stderr, dynamic_ncols=True)
-
-    def show(done: int, total: int, message: str) -> None:
-        bar.total = max(total, 1)
-        bar.n = done
-        bar.set_description(message, refresh=False)
-        bar.refresh()
-
-    progress = Progress(show)
-    # First Ctrl-C: stop cleanly at the next batch; a second one interrupts at once.
-    previous = signal.signal(signal.SIGINT, lambda *_: (progress.cancel(),
-                                                         signal.signal(signal.SIGINT, previous)))
-    try:
+    with console_progress() as progress:
         model = train_model(samples, config, progress, name=args.name or out.name)
-    finally:
-        bar.close()
-        signal.signal(signal.SIGINT, previous)
     model.save(out, half=args.half)
     m = model.spec.metrics
     print(f"saved {out}: {len(samples)} images, validation AUROC {m.get('val_auroc')}, "

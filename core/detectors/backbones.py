@@ -15,6 +15,7 @@ except a cache of the (read-only) pretrained state dict.
 from __future__ import annotations
 
 import functools
+from typing import Any
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.detectors.catalogue import BACKBONES
 from core.errors import WeightsUnavailable
 
 VGG16_WEIGHTS_ENV = "STATION_VGG16_WEIGHTS"
-BACKBONES = ("efficientnet_lite0", "vgg16")
-DEFAULT_BACKBONE = "efficientnet_lite0"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # The TF-ported Lite models were trained on (x - 127) / 128, i.e. mean = std = 0.5 in 0..1 units.
@@ -58,7 +58,7 @@ def create_trunk(name: str, pretrained: bool = True, weights_path: str | Path | 
     """Build the backbone's convolutional stages; ``pretrained`` loads ImageNet weights."""
     _check_name(name)
     if name == "efficientnet_lite0":
-        model = create_feature_backbone(name, pretrained=pretrained)
+        model: Any = create_feature_backbone(name, pretrained=pretrained)  # timm's attributes
         stages = nn.Sequential(
             nn.Sequential(model.conv_stem, model.bn1), *model.blocks,
             nn.Sequential(model.conv_head, model.bn2))
@@ -83,7 +83,7 @@ def create_trunk(name: str, pretrained: bool = True, weights_path: str | Path | 
 
 
 def create_feature_backbone(name: str, pretrained: bool = True, weights_path: str | Path | None = None,
-                            **timm_kwargs) -> nn.Module:
+                            **timm_kwargs: Any) -> nn.Module:
     """The whole backbone module with ImageNet weights if ``pretrained``.
 
     efficientnet_lite0: a timm model; pass e.g. ``features_only=True, out_indices=(1, 2, 3)`` for a
@@ -107,11 +107,11 @@ def create_feature_backbone(name: str, pretrained: bool = True, weights_path: st
         raise ValueError(f"vgg16 takes no extra options, got {sorted(timm_kwargs)}")
     from torchvision.models import vgg16
 
-    state = _vgg16_state_dict(weights_path) if pretrained else None  # fail before building
-    model = vgg16(weights=None)
-    if state is not None:
-        model.load_state_dict(state)
-    return model
+    vgg_state = _vgg16_state_dict(weights_path) if pretrained else None  # fail before building
+    vgg = vgg16(weights=None)
+    if vgg_state is not None:
+        vgg.load_state_dict(vgg_state)
+    return vgg
 
 
 @functools.lru_cache(maxsize=2)

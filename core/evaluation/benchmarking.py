@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import resource
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

@@ -10,16 +10,19 @@ operating points below read the same for every detector.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from core.evaluation import metrics
+from core.images.shrink import shrink
 from core.progress import Progress
 from core.results import Outcome
+from core.sides import SIDES_PER_CAN
 
 if TYPE_CHECKING:  # imported for hints only: keep this module light for the GUI
     from core.model.model import Model
@@ -67,7 +70,7 @@ class EvalReport:
         return int(np.sum(self.labels == 1))
 
     def to_dict(self, per_image: bool = False) -> dict:
-        def r(v):
+        def r(v: float | None) -> float | None:
             return None if v is None else round(float(v), 4)
         out = {
             "model": self.model_name, "model_version": self.model_version,
@@ -86,12 +89,12 @@ class EvalReport:
         }
         if per_image:
             out["per_image"] = [
-                {"name": n, "label": int(l), "score": round(float(s), 4), "outcome": o}
-                for n, l, s, o in zip(self.names, self.labels, self.scores, self.outcomes)]
+                {"name": n, "label": int(y), "score": round(float(s), 4), "outcome": o}
+                for n, y, s, o in zip(self.names, self.labels, self.scores, self.outcomes)]
         return out
 
 
-def _mask_path(source) -> Path | None:
+def _mask_path(source: str | Path | bytes) -> Path | None:
     """DATA_DIR/defect/x.jpg -> DATA_DIR/masks/x.png, if the data set has masks at all."""
     if not isinstance(source, (str, Path)):
         return None
@@ -110,18 +113,15 @@ def _load_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
 
 
 def _shrink(mask: np.ndarray, heat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    h, w = mask.shape
-    factor = PIXEL_METRIC_SIDE / max(h, w)
+    small_heat, factor = shrink(heat.astype(np.float32), PIXEL_METRIC_SIDE)
     if factor >= 1.0:
-        return mask, heat.astype(np.float32)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    small_heat = cv2.resize(heat.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    small_mask = cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA)
+        return mask, small_heat
+    small_mask, _ = shrink(mask.astype(np.uint8) * 255, PIXEL_METRIC_SIDE)
     return small_mask > MASK_LEVEL, small_heat
 
 
-def limit_samples(samples: Sequence["LabeledImage"], limit: int | None,
-                  seed: int = 0) -> list["LabeledImage"]:
+def limit_samples(samples: Sequence[LabeledImage], limit: int | None,
+                  seed: int = 0) -> list[LabeledImage]:
     """A seeded subset of ``limit`` samples that keeps the good/defect proportions."""
     samples = list(samples)
     if limit is None or limit >= len(samples):
@@ -137,8 +137,8 @@ def limit_samples(samples: Sequence["LabeledImage"], limit: int | None,
     return chosen
 
 
-def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
-                   progress: Progress | None = None, batch: int = 7,
+def evaluate_model(model: Model, data: str | Path | Sequence[LabeledImage],
+                   progress: Progress | None = None, batch: int = SIDES_PER_CAN,
                    limit: int | None = None) -> EvalReport:
     """Run ``model`` over every image of ``data`` (a folder with good/ and defect/, or samples).
 
@@ -202,17 +202,17 @@ def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
         progress.report(min(start + batch, total), total, f"Evaluated {min(start + batch, total)} of {total}")
 
     y = np.asarray(labels, dtype=np.int64)
-    s = np.asarray(scores, dtype=np.float64)
+    score_array = np.asarray(scores, dtype=np.float64)
     thresholds = model.spec.thresholds
     report = EvalReport(
         model_name=model.spec.name, model_version=str(model.spec.version), detector=model.spec.kind,
-        data=label, names=names, labels=y, scores=s, outcomes=outcomes,
+        data=label, names=names, labels=y, scores=score_array, outcomes=outcomes,
         review_threshold=float(thresholds.review), reject_threshold=float(thresholds.reject),
-        image_auroc=_or_none(metrics.roc_auc, y, s, notes, "image AUROC"),
-        average_precision=_or_none(metrics.average_precision, y, s, notes, "average precision"),
-        decision=metrics.operating_point(y, s, 0.5),
-        at_review=metrics.operating_point(y, s, thresholds.review),
-        at_reject=metrics.operating_point(y, s, thresholds.reject),
+        image_auroc=_or_none(metrics.roc_auc, y, score_array, notes, "image AUROC"),
+        average_precision=_or_none(metrics.average_precision, y, score_array, notes, "average precision"),
+        decision=metrics.operating_point(y, score_array, 0.5),
+        at_review=metrics.operating_point(y, score_array, thresholds.review),
+        at_reject=metrics.operating_point(y, score_array, thresholds.reject),
         review_share=float(np.mean([o == Outcome.REVIEW.value for o in outcomes])),
         latency_ms=1000.0 * inference_s / total, notes=notes)
     if has_masks:
@@ -227,7 +227,7 @@ def evaluate_model(model: "Model", data: str | Path | Sequence["LabeledImage"],
     return report
 
 
-def _or_none(fn, a, b, notes: list[str], what: str) -> float | None:
+def _or_none(fn: Callable[..., float], a: Any, b: Any, notes: list[str], what: str) -> float | None:
     """Metrics undefined for this data (one class only, no regions) become None plus a note."""
     try:
         return fn(a, b)

@@ -12,16 +12,18 @@ Conventions used throughout:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
 # The MVTec AD benchmark integrates the per-region overlap up to this false-positive rate.
 AUPRO_MAX_FPR = 0.3
 
 
-def _as_binary_problem(labels, scores) -> tuple[np.ndarray, np.ndarray]:
+def _as_binary_problem(labels: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(labels).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape:
@@ -51,7 +53,7 @@ def _cumulative_counts(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.nda
     return tps, fps, s_sorted[last_of_run]
 
 
-def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roc_curve(labels: ArrayLike, scores: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(fpr, tpr, thresholds)``, starting at (0, 0) with threshold +inf."""
     y, s = _as_binary_problem(labels, scores)
     _require_both_classes(y, "an ROC curve")
@@ -61,13 +63,13 @@ def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return fpr, tpr, np.r_[np.inf, thresholds]
 
 
-def roc_auc(labels, scores) -> float:
+def roc_auc(labels: ArrayLike, scores: ArrayLike) -> float:
     """Area under the ROC curve (trapezoids, so ties count one half)."""
     fpr, tpr, _ = roc_curve(labels, scores)
     return float(np.trapezoid(tpr, fpr))
 
 
-def average_precision(labels, scores) -> float:
+def average_precision(labels: ArrayLike, scores: ArrayLike) -> float:
     """AP = sum over distinct thresholds of (recall step) x precision, as scikit-learn defines it
     (no interpolation, so it is not optimistic)."""
     y, s = _as_binary_problem(labels, scores)
@@ -130,7 +132,7 @@ class OperatingPoint:
         return out
 
 
-def operating_point(labels, scores, threshold: float) -> OperatingPoint:
+def operating_point(labels: ArrayLike, scores: ArrayLike, threshold: float) -> OperatingPoint:
     """Confusion counts at one threshold; defined for any mix of classes (rates may be NaN).
 
     Precision is NaN when nothing is flagged, recall NaN without defects, specificity NaN
@@ -230,7 +232,7 @@ def aupro(masks: Sequence[np.ndarray], maps: Sequence[np.ndarray],
 BoxLike = tuple[int, int, int, int]
 
 
-def _box_tuple(box) -> BoxLike:
+def _box_tuple(box: Any) -> BoxLike:
     if hasattr(box, "x0"):
         return int(box.x0), int(box.y0), int(box.x1), int(box.y1)
     x0, y0, x1, y1 = box[:4]

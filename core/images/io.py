@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
-from typing import Union
+
 
 import cv2
 import numpy as np
@@ -34,7 +34,7 @@ MAX_PIXELS: int = 40_000_000
 MAX_IMAGE_BYTES: int = 64 * 1024 * 1024
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "BMP", "TIFF", "MPO"})  # MPO: phone JPEGs with previews
 
-ImageSource = Union[str, Path, bytes, np.ndarray]
+ImageSource = str | Path | bytes | np.ndarray
 
 
 def set_max_image_bytes(limit: int) -> None:
@@ -101,7 +101,7 @@ def _decode(data: bytes, label: str, max_pixels: int) -> np.ndarray:
         raise UnreadableImage(label, "it is not an image (or not a format the station reads)") from None
     except Image.DecompressionBombError:
         raise UnreadableImage(label, "it has too many pixels (possible decompression bomb)") from None
-    except Exception as exc:  # Pillow raises many types for malformed headers
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for malformed headers
         raise UnreadableImage(label, f"the image header is damaged ({exc})") from None
     with img:
         if img.format not in ALLOWED_FORMATS:
@@ -113,11 +113,10 @@ def _decode(data: bytes, label: str, max_pixels: int) -> np.ndarray:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 img.load()  # raises OSError("image file is truncated") on a cut-off file
-                img = ImageOps.exif_transpose(img)
-                rgb = _to_rgb(img)
+                rgb = _to_rgb(ImageOps.exif_transpose(img))
         except UnreadableImage:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file
             raise UnreadableImage(label, f"the file is truncated or corrupt ({exc})") from None
     return rgb
 
@@ -140,8 +139,8 @@ def _to_rgb(img: Image.Image) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if mode == "F":
         arr = np.nan_to_num(np.asarray(img, dtype=np.float32))
-        top = 1.0 if arr.max(initial=0.0) <= 1.0 else 255.0
-        gray = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        scale = 1.0 if arr.max(initial=0.0) <= 1.0 else 255.0
+        gray = np.clip(arr / scale * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
         # Transparent pixels carry arbitrary colour; put the image on white as viewers do.

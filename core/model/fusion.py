@@ -1,7 +1,8 @@
 """Inference-only speed-ups that do not change the result: BatchNorm folded into convolutions.
 
 In eval mode a BatchNorm after a convolution is an affine map per channel, so it can be folded into
-the convolution's weights and bias exactly (up to float rounding). The pairs are found by tracing
+the convolution's weights and bias exactly (up to float rounding; torch's
+``fuse_conv_bn_weights`` does the arithmetic). The pairs are found by tracing
 one forward pass with hooks: a BatchNorm whose input tensor IS a convolution's output. The folded
 copy is checked against the original on the example batch and discarded if it differs.
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import copy
 import logging
+from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
     calls: list[tuple[nn.Module, object, object]] = []
     counts: dict[int, int] = {}
 
-    def hook(mod, inputs, output):
+    def hook(mod: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         calls.append((mod, inputs[0], output))
         counts[id(mod)] = counts.get(id(mod), 0) + 1
 
@@ -45,10 +48,9 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
                for name, child in parent.named_children()}
     with torch.no_grad():
         for conv, bn in pairs:
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-            bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-            conv.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
-            conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias)
+            assert bn.running_mean is not None and bn.running_var is not None  # eval-mode BN
+            conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean,
+                                                          bn.running_var, bn.eps, bn.weight, bn.bias)
             parent, name = parents[id(bn)]
             # timm's BatchNormAct2d also applies dropout (identity in eval) and the activation.
             tail = [m for m in (getattr(bn, "drop", None), getattr(bn, "act", None)) if m is not None]
@@ -62,7 +64,7 @@ def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> nn.Module:
     return module
 
 
-def _close(a, b) -> bool:
+def _close(a: Any, b: Any) -> bool:
     if isinstance(a, (tuple, list)):
         return all(_close(x, y) for x, y in zip(a, b))
     return bool(torch.allclose(a, b, rtol=1e-3, atol=1e-3 * float(a.abs().max()) + 1e-5))

@@ -48,7 +48,7 @@ CHECKSUM_MISMATCH = ("the weights do not match the checksum in model.json: the f
                      "damaged")
 
 
-def load_model(folder: str | Path) -> "Model":
+def load_model(folder: str | Path) -> Model:
     """Load and check a model folder; raises ``ModelFileInvalid`` with the reason."""
     import torch
 
@@ -65,7 +65,7 @@ def load_model(folder: str | Path) -> "Model":
         state = _read_tensors(folder, fh, expected, spec_file.weights_sha256)
     try:
         network = build_network(spec)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the builder raises, the file is unusable
         raise ModelFileInvalid(folder, f"the network for kind {spec.kind!r} / backbone "
                                        f"{spec.backbone!r} cannot be built ({exc})") from None
     # Weights may be stored in half precision to keep model folders small; compute in float32.
@@ -77,7 +77,7 @@ def load_model(folder: str | Path) -> "Model":
     return Model(spec, network)
 
 
-def _expected_tensors(folder: Path, spec: ModelSpec) -> dict[str, tuple[tuple[int, ...], "torch.dtype"]]:
+def _expected_tensors(folder: Path, spec: ModelSpec) -> dict[str, tuple[tuple[int, ...], torch.dtype]]:
     """``name -> (shape, dtype)`` of the network the spec describes, built without memory."""
     import torch
 
@@ -88,7 +88,7 @@ def _expected_tensors(folder: Path, spec: ModelSpec) -> dict[str, tuple[tuple[in
             network: nn.Module = build_network(spec)
     except KeyError as exc:
         raise ModelFileInvalid(folder, str(exc.args[0])) from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the builder raises, the file is unusable
         raise ModelFileInvalid(folder, f"the network for kind {spec.kind!r} / backbone "
                                        f"{spec.backbone!r} cannot be built ({exc})") from None
     return {k: (tuple(v.shape), v.dtype) for k, v in network.state_dict().items()}
@@ -130,7 +130,7 @@ def _check_header_length(folder: Path, fh: BinaryIO, size: int) -> None:
 
 
 def _read_tensors(folder: Path, fh: BinaryIO, expected: Mapping[str, tuple],
-                  checksum: str | None) -> dict[str, "torch.Tensor"]:
+                  checksum: str | None) -> dict[str, torch.Tensor]:
     """Check the header against ``expected`` through the library and the file against
     ``checksum``; only then read the tensors."""
     from safetensors import safe_open
@@ -148,7 +148,7 @@ def _read_tensors(folder: Path, fh: BinaryIO, expected: Mapping[str, tuple],
             return {k: f.get_tensor(k) for k in expected}
     except ModelFileInvalid:
         raise
-    except Exception as exc:  # SafetensorError and whatever a damaged file provokes in the library
+    except Exception as exc:  # noqa: BLE001 - SafetensorError and whatever a damaged file provokes
         raise ModelFileInvalid(folder, _friendly(str(exc))) from None
 
 
@@ -199,7 +199,7 @@ def file_sha256(fh: BinaryIO) -> str:
 
 
 # -- saving ------------------------------------------------------------------------------------------
-def save_model(model: "Model", folder: str | Path, half: bool = False) -> str:
+def save_model(model: Model, folder: str | Path, half: bool = False) -> str:
     """Write ``model`` to ``folder`` atomically; returns the weights' SHA-256 (in ``model.json``).
 
     ``half`` stores floating weights as float16 (half the size; loading casts back). An existing

@@ -10,7 +10,7 @@ network, so it belongs to the same owner.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -22,8 +22,9 @@ from core.scoring.calibration import Thresholds
 from core.images import resize_square
 from core.model.spec import ModelSpec
 from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
+from core.sides import SIDES_PER_CAN
 
-MAX_BATCH = 7  # one can; larger lists are run in chunks of this size
+MAX_BATCH = SIDES_PER_CAN  # one can; larger lists are run in chunks of this size
 
 
 class Model:
@@ -45,7 +46,7 @@ class Model:
     def name(self) -> str:
         return self.spec.name
 
-    def with_thresholds(self, thresholds: Thresholds) -> "Model":
+    def with_thresholds(self, thresholds: Thresholds) -> Model:
         other = Model.__new__(Model)
         other.__dict__.update(self.__dict__)
         other.spec = self.spec.replace(thresholds=thresholds)

@@ -26,7 +26,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from common.files import FileTooLarge, NotARegularFile, read_regular
 from core.errors import ModelFileInvalid
@@ -77,7 +77,7 @@ class ModelSpec:
         return data
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ModelSpec":
+    def from_dict(cls, data: Any) -> ModelSpec:
         """Validate and build; raises ``ValueError`` with a readable reason (and nothing else)."""
         if not isinstance(data, dict):
             raise ValueError("model.json must hold a JSON object")
@@ -98,11 +98,11 @@ class ModelSpec:
             raise ValueError(f"input_size must be a whole number from {low} to {high}, got {_short(size)}")
         mean = _triple(data["mean"], "mean", -MAX_MEAN, MAX_MEAN)
         std = _triple(data["std"], "std", MIN_STD, MAX_MEAN)
-        texts = {key: _text(data[key], key) for key in ("name", "kind", "backbone")}
+        texts: dict[str, Any] = {key: _text(data[key], key) for key in ("name", "kind", "backbone")}
         for key in ("version", "created"):
             if key in data:
                 texts[key] = _text(data[key], key)
-        free = {}
+        free: dict[str, Any] = {}
         for key in ("trained_on", "metrics", "extra"):
             value = data.get(key, {})
             if not isinstance(value, dict):
@@ -121,7 +121,7 @@ class ModelSpec:
                    heatmap_scale=heatmap_scale, thresholds=thresholds, class_names=class_names,
                    format_version=version)
 
-    def replace(self, **changes) -> "ModelSpec":
+    def replace(self, **changes: Any) -> ModelSpec:
         return replace(self, **changes)
 
 
@@ -181,7 +181,7 @@ def read_spec_file(folder: str | Path) -> SpecFile:
 
 
 # -- checks ------------------------------------------------------------------------------------------
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from core.results import Outcome
+
+_BY_SEVERITY = sorted(Outcome, key=lambda o: o.severity)
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class ScoreScale:
         if not (self.raw_low < self.raw_threshold < self.raw_high):
             raise ValueError(f"score scale needs raw_low < raw_threshold < raw_high, got {values}")
 
-    def normalise(self, raw):
+    def normalise(self, raw: Any) -> Any:
         """Works on floats and numpy arrays of any shape; returns the same kind."""
         arr = np.asarray(raw, dtype=np.float64)
         lower = 0.5 * (arr - self.raw_low) / (self.raw_threshold - self.raw_low)
@@ -44,7 +48,7 @@ class ScoreScale:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ScoreScale":
+    def from_dict(cls, data: dict) -> ScoreScale:
         return cls(float(data["raw_low"]), float(data["raw_threshold"]), float(data["raw_high"]))
 
 
@@ -64,17 +68,19 @@ class Thresholds:
                 f"reject={self.reject}")
 
     def outcome(self, score: float) -> Outcome:
-        if score >= self.reject:
-            return Outcome.REJECT
-        if score >= self.review:
-            return Outcome.REVIEW
-        return Outcome.PASS
+        return _BY_SEVERITY[int(self.severities(score))]
+
+    def severities(self, scores: np.ndarray | float) -> np.ndarray:
+        """The rule of ``outcome`` for many scores at once: ``Outcome.severity`` per score
+        (0 pass, 1 review, 2 reject)."""
+        s = np.asarray(scores, dtype=float)
+        return np.where(s >= self.reject, 2, np.where(s >= self.review, 1, 0))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Thresholds":
+    def from_dict(cls, data: dict) -> Thresholds:
         return cls(float(data.get("review", 0.5)), float(data.get("reject", 0.5)))
 
 
@@ -95,7 +101,7 @@ BAND_MIN, BAND_MAX = 0.05, 0.2
 FALLBACK_BAND = 0.1
 
 
-def calibrate(val_scores_raw, val_labels) -> tuple[ScoreScale, Thresholds, dict]:
+def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike) -> tuple[ScoreScale, Thresholds, dict]:
     """Score scale and thresholds from validation raw scores (labels 0 good, 1 anomaly).
 
     Non-finite scores are ignored (counted in ``info``); ``ValueError`` if none is left.

@@ -7,7 +7,7 @@ for the duration of one transaction, so the GUI should call them from a worker f
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,8 @@ from db.permissions import Actor, Role, require
 from db.records import GalleryFilter
 from db.schema import AuditEvent, User
 from db.services.filters import apply_filter
+
+_Row = TypeVar("_Row")
 
 SYSTEM = "system"
 
@@ -52,9 +54,10 @@ class Service:
         return apply_filter(q, f, by_day=by_day, sqlite=self._db.is_sqlite)
 
     @staticmethod
-    def _get(s: Session, cls: type, key: int, what: str, lock: bool = False):
+    def _get(s: Session, cls: type[_Row], key: int, what: str, lock: bool = False) -> _Row:
         if lock:
-            obj = s.execute(select(cls).where(cls.id == key).with_for_update()).scalar_one_or_none()
+            obj = s.execute(select(cls).where(cls.id == key)  # type: ignore[attr-defined]
+                            .with_for_update()).scalar_one_or_none()
         else:
             obj = s.get(cls, key)
         if obj is None:
@@ -81,6 +84,12 @@ def check_int(value: object, field: str, minimum: int = 0) -> int:
     if value < minimum:
         raise ValidationError(field, f"The number must be at least {minimum}.")
     return value
+
+
+@overload
+def check_thresholds(value: object, field: str = ..., optional: Literal[False] = ...) -> dict: ...
+@overload
+def check_thresholds(value: object, field: str = ..., optional: bool = ...) -> dict | None: ...
 
 
 def check_thresholds(value: object, field: str = "thresholds",

@@ -64,7 +64,8 @@ class AuthService(Service):
             stored = s.execute(select(User.password_hash).where(User.username == name)).scalar()
         # Verify outside the transaction (slow by design); unknown names verify against a dummy.
         ok = self._hasher.verify(stored, password if isinstance(password, str) else "")
-        new_hash = self._hasher.hash(password) if ok and self._hasher.needs_rehash(stored) else None
+        new_hash = (self._hasher.hash(password)
+                    if ok and stored is not None and self._hasher.needs_rehash(stored) else None)
         error: Exception | None = None
         actor: Actor | None = None
         with self._db.write() as s:

@@ -11,23 +11,27 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import Result, Select, func, select
+from sqlalchemy.orm import Session
 
+from common.atomic import replacing
+from common.sides import SIDES_PER_CAN
+from db.database import Database
 from db.dto import LabelledSide
 from db.errors import ValidationError
+from db.filestore import FileStore
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
-from db.schema import Inspection, SideResult
+from db.schema import Inspection, SideResult, User
 from db.services.filters import apply_sort, effective_filter
 from db.services.rows import row_query
 
 _BATCH = 500
-SIDE_COLUMNS = 7
+SIDE_COLUMNS = SIDES_PER_CAN
 BASE_COLUMNS = ["id", "started_utc", "finished_utc", "day", "station", "product_sku",
                 "product_name", "warehouse", "operator", "model", "model_version",
                 "machine_verdict", "corrected_verdict", "verdict"]
@@ -44,6 +48,15 @@ def csv_header() -> list[str]:
 class ExportMixin:
     """Mixed into InspectionService (which provides _db, _files, _authorize, _audit)."""
 
+    if TYPE_CHECKING:      # what the service class provides
+        _db: Database
+        _files: FileStore
+
+        def _authorize(self, s: Session, actor: Actor, action: str) -> User: ...
+        def _audit(self, s: Session, user: User | None, action: str, target: str = "",
+                   **details: Any) -> None: ...
+        def _where(self, q: Select, f: GalleryFilter, by_day: bool = False) -> Select: ...
+
     def export_csv(self, actor: Actor, filters: GalleryFilter | None,
                    dest: str | Path | TextIO, sort: str = "started") -> int:
         """Write the filtered inspections as CSV to a file path (written atomically) or an open
@@ -52,17 +65,8 @@ class ExportMixin:
             me = self._authorize(s, actor, "inspection.export")
             f = effective_filter(filters, me)
         if isinstance(dest, (str, Path)):
-            path = Path(dest)
-            tmp = path.with_name(path.name + ".part")
-            try:
-                with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                    count = self._write_csv(actor, f, sort, fh)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            with replacing(Path(dest)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+                count = self._write_csv(actor, f, sort, fh)
         else:
             count = self._write_csv(actor, f, sort, dest)
         with self._db.write() as s:
@@ -121,7 +125,7 @@ class ExportMixin:
                     for r in s.execute(q)]
 
 
-def _batches(result) -> Iterator[list]:  # noqa: ANN001 (a SQLAlchemy Result)
+def _batches(result: Result[Any]) -> Iterator[list]:
     for part in result.partitions(_BATCH):
         yield list(part)
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from common.sides import SIDES_PER_CAN
 from db.database import Database, to_naive_utc
 from db.dto import DeletionPreview, DeletionResult, InspectionInfo, InspectionRow
 from db.errors import PermissionDenied, ValidationError
@@ -34,8 +35,7 @@ from db.schema import Inspection, Product, SideResult, User
 from db.services._base import Service, clean_text
 from db.services.filters import apply_sort, effective_filter
 from db.services.inspection_export import ExportMixin
-from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
-                              station_day)
+from db.services.rows import HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info, station_day
 
 MAX_PAGE = 1000
 DELETE_BATCH = 200
@@ -120,6 +120,7 @@ class InspectionService(ExportMixin, Service):
             found = s.execute(row_query().where(Inspection.id == inspection_id)).first()
             if found is None:
                 self._get(s, Inspection, inspection_id, "Inspection")   # raises NotFound
+                raise AssertionError("unreachable: _get raised NotFound")
             i = found[0]
             self._check_may_see(me, i)
             return InspectionInfo(**row_fields(self._files, *found),
@@ -276,8 +277,8 @@ def _validate(new: NewInspection) -> None:
             raise ValidationError(name, "Expected a date and time.")
     if to_naive_utc(new.finished) < to_naive_utc(new.started):
         raise ValidationError("finished", "An inspection cannot finish before it started.")
-    if not 1 <= len(new.sides) <= 7:
-        raise ValidationError("sides", "An inspection has one to seven side results.")
+    if not 1 <= len(new.sides) <= SIDES_PER_CAN:
+        raise ValidationError("sides", f"An inspection has one to {SIDES_PER_CAN} side results.")
     names = [clean_text(side.side_name, "side_name", 64) for side in new.sides]
     if len(set(names)) != len(names):
         raise ValidationError("sides", "Each side may appear only once.")

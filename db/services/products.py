@@ -10,10 +10,12 @@ Threading: every method is safe to call from any thread (one short transaction p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.sides import SIDES_PER_CAN
 from db.dto import ProductInfo
 from db.errors import Conflict, ValidationError
 from db.permissions import Actor
@@ -21,16 +23,15 @@ from db.schema import Inspection, Model, Product, Warehouse
 from db.services._base import Service, check_int, check_thresholds, clean_text
 from db.services.warehouses import check_room
 
-SIDE_COUNT = 7
 _UNSET = object()
 
 
 def check_side_names(value: object) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ValidationError("side_names", f"Give exactly {SIDE_COUNT} side names.")
+        raise ValidationError("side_names", f"Give exactly {SIDES_PER_CAN} side names.")
     names = [clean_text(v, "side_names", 64) for v in value]
-    if len(names) != SIDE_COUNT:
-        raise ValidationError("side_names", f"A can has {SIDE_COUNT} sides; {len(names)} names "
+    if len(names) != SIDES_PER_CAN:
+        raise ValidationError("side_names", f"A can has {SIDES_PER_CAN} sides; {len(names)} names "
                                             "were given.")
     if len({n.casefold() for n in names}) != len(names):
         raise ValidationError("side_names", "Each side needs its own name.")
@@ -104,10 +105,10 @@ class ProductService(Service):
                 changes["side_names"] = check_side_names(side_names)
             if thresholds is not _UNSET:
                 changes["thresholds"] = check_thresholds(thresholds, optional=True)
-            target = p.warehouse_id if warehouse_id is _UNSET else warehouse_id
+            target = p.warehouse_id if warehouse_id is _UNSET else cast(int, warehouse_id)
             if "quantity" in changes or target != p.warehouse_id:
                 w = self._get(s, Warehouse, target, "Warehouse", lock=True)
-                check_room(s, w, changes.get("quantity", p.quantity), except_product=p.id)
+                check_room(s, w, cast(int, changes.get("quantity", p.quantity)), except_product=p.id)
                 if target != p.warehouse_id:
                     changes["warehouse_id"] = target
             for key, value in changes.items():

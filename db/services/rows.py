@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
+from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import Select, select, union
 from sqlalchemy.orm import Session
 
 from db.database import from_db_time
@@ -29,13 +30,13 @@ def referenced_shas(s: Session, shas: Iterable[str]) -> set[str]:
     shas = list(shas)
     if not shas:
         return set()
-    q = union(select(SideResult.image_sha).where(SideResult.image_sha.in_(shas)),
+    q: Any = union(select(SideResult.image_sha).where(SideResult.image_sha.in_(shas)),
               select(SideResult.heatmap_sha).where(SideResult.heatmap_sha.in_(shas)),
               select(Inspection.thumbnail_sha).where(Inspection.thumbnail_sha.in_(shas)))
     return {row[0] for row in s.execute(q)}
 
 
-def row_query():
+def row_query() -> Select[Inspection, str, str, str, str]:
     return (select(Inspection, Product.sku, Product.name, Warehouse.name, User.username)
             .join(Product, Inspection.product_id == Product.id)
             .join(Warehouse, Inspection.warehouse_id == Warehouse.id)
@@ -51,7 +52,7 @@ def row_fields(files: FileStore, i: Inspection, sku: str, pname: str, wname: str
                 model_name=i.model_name, model_version=i.model_version,
                 machine_verdict=i.verdict, corrected_verdict=i.corrected_verdict,
                 verdict=i.final_verdict,
-                thumbnail_path=files.path(i.thumbnail_sha, i.thumbnail_ext)
+                thumbnail_path=files.path(i.thumbnail_sha, i.thumbnail_ext or "")
                 if i.thumbnail_sha else None)
 
 

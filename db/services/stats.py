@@ -11,8 +11,10 @@ Threading: every method is safe to call from any thread; each is one read transa
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import Integer, case, extract, func, select
+from sqlalchemy import ColumnElement, Integer, Select, case, extract, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from db.database import from_db_time, to_naive_utc
 from db.dto import CorrectionRow, HourRow, RateRow, SignInRow, VerdictCounts
@@ -23,7 +25,7 @@ from db.services._base import Service
 from db.services.filters import effective_filter
 
 
-def _count_if(condition):  # noqa: ANN001, ANN202 (SQL expressions)
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
 
 
@@ -55,13 +57,14 @@ class StatsService(Service):
     def per_operator(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
         return self._per_key(actor, filters, Inspection.operator_id, select(User.id, User.username))
 
-    def _per_key(self, actor: Actor, filters: GalleryFilter | None, key, names_query) -> list[RateRow]:
+    def _per_key(self, actor: Actor, filters: GalleryFilter | None, key: InstrumentedAttribute[Any],
+                 names_query: Select) -> list[RateRow]:
         """Rates grouped by one inspection column, labelled through ``names_query`` (id, name)."""
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
             q = self._where(select(key, _TOTAL, _REVIEW, _REJECT), f)
             rows = s.execute(q.group_by(key)).all()
-            names = dict(s.execute(names_query).all())
+            names: dict[Any, str] = {key: name for key, name in s.execute(names_query).all()}
             out = [RateRow(k, names.get(k, str(k)), t, r, j) for k, t, r, j in rows]
             return sorted(out, key=lambda row: row.label)
 

@@ -2,24 +2,36 @@
 list, and a row of buttons acting on the selected record.
 
 The rows come from a ``ListTableModel`` (catalogues are small: the service returns them whole);
-searching and sorting work on those rows. The table reloads when the panel is shown, so numbers
-another panel changed (a warehouse's free space after a product moved) are current.
+a ``RowFilterProxy`` (Qt's ``QSortFilterProxyModel``) searches and sorts them. The table reloads
+when the panel is shown, so numbers another panel changed (a warehouse's free space after a product
+moved) are current.
 
 Threading: GUI thread only. List calls are one short read each; edits that may be slow run in
 the dialogs' workers (see ``form_dialog``).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QShowEvent
-from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                             QMessageBox, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.context import AppContext
 from gui.errors import show_error
-from gui.table_models import Column, ListTableModel
+from gui.table_models import Column, ListTableModel, RowFilterProxy
 
 
 class CatalogPanel(QWidget):
@@ -27,7 +39,8 @@ class CatalogPanel(QWidget):
                  load: Callable[[], list], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.model = ListTableModel(columns, load, self)
+        self.source = ListTableModel(columns, load, self)
+        self.model = RowFilterProxy(self.source, self)   # what the table shows: searched, sorted
         self._selection_buttons: list[QPushButton] = []
         self.dialog: QWidget | None = None     # the edit dialog opened last (tests reach it here)
 
@@ -99,7 +112,7 @@ class CatalogPanel(QWidget):
         current = self.selected()
         keep_id = keep_id if keep_id is not None else getattr(current, "id", None)
         try:
-            self.model.reload()
+            self.source.reload()
         except Exception as exc:  # noqa: BLE001 - a failed read must not close the panel
             show_error(self, exc, self.ctx.log_path, context="loading the list")
             return

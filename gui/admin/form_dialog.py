@@ -10,7 +10,8 @@ touch widgets (read the values in ``save()`` itself, on the GUI thread).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout,

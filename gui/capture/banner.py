@@ -11,7 +11,7 @@ from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from core.results import Outcome
-from gui.capture.slot import OUTCOME_COLOURS
+from gui.theme import BANNER_ERROR_COLOUR, BANNER_IDLE_COLOUR, OUTCOME_COLOURS
 
 
 class VerdictBanner(QLabel):
@@ -48,9 +48,9 @@ class VerdictBanner(QLabel):
     def show_message(self, text: str) -> None:
         self.verdict, self.kind = None, "idle"
         self.setText(html.escape(text))
-        self._paint("#37474f", "white", 11)
+        self._paint(BANNER_IDLE_COLOUR, "white", 11)
 
     def show_error(self, text: str) -> None:
         self.verdict, self.kind = None, "error"
         self.setText(html.escape(text).replace("\n", "<br>"))
-        self._paint("#b71c1c", "white", 11)
+        self._paint(BANNER_ERROR_COLOUR, "white", 11)

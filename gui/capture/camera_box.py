@@ -8,7 +8,7 @@ QImages; the newest one is handed out as numpy by ``frame()``.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
@@ -16,6 +16,7 @@ from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.camera import CameraFeed, FrameSource
+from gui.theme import error_style
 from gui.widgets.image_view import ImageView
 
 
@@ -90,7 +91,7 @@ class CameraBox(QWidget):
     def _on_lost(self, message: str) -> None:
         self.ok = False
         self.status.setText(message)
-        self.status.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.status.setStyleSheet(error_style())
         self.preview.placeholder = "No camera.\n" + message
         self.preview.set_image(None)
         self.state_changed.emit()

@@ -9,6 +9,7 @@ from typing import Sequence
 
 from PyQt5.QtWidgets import QFileDialog
 
+from core.images.formats import file_dialog_filter
 from gui.capture.loading import LoadedImages, images_in_folder, read_images
 from gui.errors import error_text
 from gui.workers import TaskHandle, start_task
@@ -18,8 +19,7 @@ class ImportMixin:
     """Mixed into ``CapturePanel``."""
 
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "",
-                                                "Images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff)")
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "", file_dialog_filter())
         if paths:
             self.import_files(paths)
 

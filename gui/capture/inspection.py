@@ -8,15 +8,15 @@ GUI thread. Failures arrive as person-facing text (``gui.errors.error_text`` log
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from core.scoring.calibration import Thresholds
 from core.results import CanResult, SideResult
-from app.recording import OriginalImage
+from app.recording import OriginalImage, save_inspection
 from app.scores import Where, where
-from app.saving import save_inspection
 from gui.errors import error_text
 from gui.widgets.image_view import PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PyQt5.QtGui import QImage
 
 from core.errors import StationError, UnreadableImage
-from core.images import load_image
+from core.images import is_image_file, load_image, stored_extension
 from core.progress import Progress
 from app.recording import OriginalImage
 from gui.widgets.image_view import prepare_result
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
 
 @dataclass
@@ -34,7 +32,7 @@ def images_in_folder(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise UnreadableImage(folder, "it is not a folder")
-    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+    return sorted((p for p in folder.iterdir() if is_image_file(p)),
                   key=lambda p: p.name.lower())
 
 
@@ -58,9 +56,8 @@ def read_images(progress: Progress, paths: Sequence[str | Path],
         except OSError as exc:
             out.errors.append(str(UnreadableImage(path.name, exc.strerror or str(exc))))
             continue
-        suffix = path.suffix.lower()
-        ext = {".jpeg": "jpg", ".tiff": "tif"}.get(suffix, suffix.lstrip("."))
-        original = OriginalImage(data, ext) if suffix in IMAGE_SUFFIXES else None
+        ext = stored_extension(path)
+        original = OriginalImage(data, ext) if ext is not None else None
         out.images.append((path.name, rgb, original, prepare_result(rgb, None, fit=fit).photo))
     progress.report(len(paths), len(paths), "")
     return out

@@ -15,7 +15,7 @@ inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QWidget
@@ -34,6 +34,7 @@ from gui.capture.texts import banner_detail, capture_state_text
 from gui.capture.widgets import build_widgets, lay_out
 from gui.errors import error_text
 from gui.widgets.image_view import PreparedResult
+from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 
 
@@ -272,7 +273,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+        self.status.setStyleSheet(error_style(error))
 
     def _update_buttons(self) -> None:
         busy, has_slots = self.busy, bool(self.slots)

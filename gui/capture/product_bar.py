@@ -12,6 +12,7 @@ from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 from core.scoring.calibration import Thresholds
 from gui.errors import error_text
 from gui.widgets.elided_label import ElidedLabel
+from gui.theme import error_style
 
 
 class ProductBar(QWidget):
@@ -91,7 +92,7 @@ class ProductBar(QWidget):
             return
         if self.model is None:
             self.model_label.setText(self.no_model_text())
-            self.model_label.setStyleSheet("color: #c62828; font-weight: bold;")
+            self.model_label.setStyleSheet(error_style())
             self.build_button.setVisible(self._ctx.can("model.manage"))
             return
         self.model_label.setText(f"Model: {self.model.name} {self.model.version} "
@@ -113,7 +114,7 @@ class ProductBar(QWidget):
 
     def show_model_error(self, text: str) -> None:
         self.model_label.setText(text)
-        self.model_label.setStyleSheet("color: #c62828; font-weight: bold;")
+        self.model_label.setStyleSheet(error_style())
 
     def take(self, product, model) -> None:  # noqa: ANN001 - db.dto ProductInfo, ModelInfo
         """What the last Inspect read (an admin may have switched models meanwhile)."""

@@ -18,13 +18,11 @@ from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePoli
 from app.recording import OriginalImage
 from app.palette import VERDICT_TEXT, VERDICT_TEXT_COLOURS
 from app.scores import OUTCOME_WORDS, Where, score_100, thresholds_text
-from core.results import Outcome, SideResult
+from core.results import SideResult
 from core.scoring.calibration import Thresholds
+from gui.theme import ACCENT_COLOUR, EMPTY_BORDER_COLOUR, OUTCOME_COLOURS
 from gui.widgets.image_view import ImageView, PreparedResult
 from gui.widgets.score_bar import ScoreBar
-
-OUTCOME_COLOURS = {Outcome.PASS: "#2e7d32", Outcome.REVIEW: "#f9a825", Outcome.REJECT: "#c62828"}
-NEXT_COLOUR = "#1e88e5"
 
 
 class SlotWidget(QFrame):
@@ -168,12 +166,12 @@ class SlotWidget(QFrame):
         if self.result is not None:
             colour, width, style = OUTCOME_COLOURS[self.result.outcome], 4, "solid"
         elif self._is_next:
-            colour, width, style = NEXT_COLOUR, 3, "dashed"
+            colour, width, style = ACCENT_COLOUR, 3, "dashed"
         else:
-            colour, width, style = "#555555", 1, "solid"
+            colour, width, style = EMPTY_BORDER_COLOUR, 1, "solid"
         self.title.setText(f"{self.side}  ← next" if self._is_next and not self.filled else self.side)
-        selected = ("QLabel#slotTitle { background: #1e88e5; color: white; border-radius: 3px; "
-                    "padding: 0 4px; }") if self.selected else ""
+        selected = (f"QLabel#slotTitle {{ background: {ACCENT_COLOUR}; color: white; "
+                    "border-radius: 3px; padding: 0 4px; }") if self.selected else ""
         status = (f"QLabel#slotStatus {{ color: {VERDICT_TEXT_COLOURS[self.result.outcome.value]}; "
                   "font-weight: bold; }") if self.result is not None else ""
         self.setStyleSheet(f"#{self.objectName()} {{ border: {width}px {style} {colour}; "

@@ -5,7 +5,7 @@ Threading rule: GUI thread only; it holds numpy arrays and QImages made by worke
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QWidget

@@ -9,7 +9,8 @@ database never freezes the window.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton,

@@ -18,7 +18,8 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
 from app.inspection_detail import Detail, SideView, load_detail
-from gui.theme import VERDICT_TEXT, VERDICT_TEXT_COLOURS, verdict_badge_css
+from gui.theme import (REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS,
+                       error_style, verdict_badge_css)
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.widgets.score_bar import ScoreBar
 from app.scores import OUTCOME_WORDS, score_100, thresholds_text, where
@@ -166,8 +167,7 @@ class DetailDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.meta.setText(error_text(exc, self.ctx.log_path, "opening an inspection"))
-        self.meta.setObjectName("errorLabel")
-        self.meta.setStyleSheet("color:#c62828; font-weight:bold;")
+        self.meta.setStyleSheet(error_style())
 
     def _loaded(self, detail: Detail, prepared: list, icons: list, wheres: list,
                 thresholds: tuple[float, float] | None, *, keep_row: int) -> None:
@@ -203,7 +203,7 @@ class DetailDialog(QDialog):
         item = QListWidgetItem(f"{info.side_name}\n{label}")
         if icon is not None:
             item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
-        item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")))
+        item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, TEXT_COLOUR)))
         item.setToolTip(side.problem or f"{info.side_name}: {info.outcome}")
         return item
 
@@ -221,7 +221,7 @@ class DetailDialog(QDialog):
             self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"
         corrected = (f"<br>Corrected label: <b>{info.corrected_label}</b>"
                      if info.corrected_label else "")
-        colour = VERDICT_TEXT_COLOURS.get(info.outcome, "#1a1f24")
+        colour = VERDICT_TEXT_COLOURS.get(info.outcome, TEXT_COLOUR)
         t = self._thresholds
         if t is not None:
             self.score_bar.set_values(info.score, *t)
@@ -235,7 +235,8 @@ class DetailDialog(QDialog):
             f"Score: <b>{score_100(info.score)}</b> of 100{scale}<br>"
             f"Machine label: <b>{info.label}</b>{corrected}"
             + (f"<br>Where: {marks.describe()}" if marks.describe() else "")
-            + (f"<br><span style='color:#c62828'>{side.problem}</span>" if side.problem else ""))
+            + (f"<br><span style='color:{REJECT_COLOUR}'>{side.problem}</span>"
+               if side.problem else ""))
         i = self.detail.inspection
         self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
 
@@ -265,7 +266,7 @@ class DetailDialog(QDialog):
         dialog.open()
         return dialog
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt's name; wait for our short reads
+    def done(self, result: int) -> None:  # Qt's name; wait for our short reads
         if self._task is not None:
             self._task.cancel()
             self._task.wait()

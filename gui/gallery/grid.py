@@ -6,7 +6,8 @@ through ``ThumbnailCache``'s.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import QModelIndex, QObject, QRect, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QPainter, QPen
@@ -15,7 +16,9 @@ from PyQt5.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOption
 from db.dto import InspectionRow
 from gui.gallery.thumbnails import ThumbnailCache
 from gui.table_models import ROW_ROLE, Column, PagedQueryModel
-from gui.theme import NEUTRAL_COLOUR, VERDICT_COLOURS, VERDICT_FOREGROUND, VERDICT_TEXT
+from gui.theme import (CARD_BORDER_COLOUR, CARD_COLOUR, MUTED_TEXT_COLOUR, NEUTRAL_COLOUR,
+                       PLACEHOLDER_COLOUR, SELECTED_COLOUR, TEXT_COLOUR, VERDICT_COLOURS,
+                       VERDICT_FOREGROUND, VERDICT_TEXT)
 
 THUMB = QSize(168, 126)
 CARD = QSize(188, 206)
@@ -95,8 +98,8 @@ class CardDelegate(QStyledItemDelegate):
         painter.save()
         r = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.State_Selected)
-        painter.setPen(QPen(QColor("#24507a" if selected else "#c6ced8"), 3 if selected else 1))
-        painter.setBrush(QColor("#ffffff"))
+        painter.setPen(QPen(QColor(SELECTED_COLOUR if selected else CARD_BORDER_COLOUR), 3 if selected else 1))
+        painter.setBrush(QColor(CARD_COLOUR))
         painter.drawRoundedRect(r, 6, 6)
         thumb_rect = QRect(r.left() + (r.width() - THUMB.width()) // 2, r.top() + 6,
                            THUMB.width(), THUMB.height())
@@ -108,14 +111,14 @@ class CardDelegate(QStyledItemDelegate):
             y = thumb_rect.top() + (THUMB.height() - scaled.height()) // 2
             painter.drawPixmap(x, y, scaled)
         else:
-            painter.fillRect(thumb_rect, QColor("#e3e8ee"))
+            painter.fillRect(thumb_rect, QColor(PLACEHOLDER_COLOUR))
         if row is None:
             painter.setPen(QColor(NEUTRAL_COLOUR))
             painter.drawText(r, Qt.AlignCenter, "Loading…")
             painter.restore()
             return
         self._badge(painter, thumb_rect, row)
-        painter.setPen(QColor("#1a1f24"))
+        painter.setPen(QColor(TEXT_COLOUR))
         font = QFont(option.font)
         font.setBold(True)
         painter.setFont(font)
@@ -126,7 +129,7 @@ class CardDelegate(QStyledItemDelegate):
         font.setBold(False)
         font.setPointSizeF(font.pointSizeF() * 0.85)
         painter.setFont(font)
-        painter.setPen(QColor("#4d5966"))
+        painter.setPen(QColor(MUTED_TEXT_COLOUR))
         painter.drawText(text_rect.translated(0, 22), Qt.AlignLeft | Qt.AlignVCenter,
                          f"{row.started.astimezone():%d %b %H:%M} · {row.operator_name}")
         painter.restore()
@@ -145,5 +148,5 @@ class CardDelegate(QStyledItemDelegate):
         painter.setPen(Qt.NoPen)
         painter.setBrush(QColor(VERDICT_COLOURS.get(row.verdict, NEUTRAL_COLOUR)))
         painter.drawRoundedRect(badge, 4, 4)
-        painter.setPen(QColor(VERDICT_FOREGROUND.get(row.verdict, "#ffffff")))
+        painter.setPen(QColor(VERDICT_FOREGROUND.get(row.verdict, CARD_COLOUR)))
         painter.drawText(badge, Qt.AlignCenter, text)

@@ -27,6 +27,7 @@ from gui.gallery.grid import THUMB, CardDelegate, GalleryModel, configure_grid
 from app.report import build_report
 from gui.gallery.thumbnails import ThumbnailCache
 from gui.table_models import ROW_ROLE
+from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 
 SORTS = (("Newest first", "-started"), ("Oldest first", "started"),
@@ -224,7 +225,7 @@ class GalleryPanel(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color:#c62828; font-weight:bold;" if error else "")
+        self.status.setStyleSheet(error_style(error))
         self.status.show()
 
     def shutdown(self) -> None:

@@ -1,29 +1,20 @@
 """The "Build model" dialog: name, where the labelled images come from (a folder with good/ and
-defect/, or the gallery with its corrections), detector, backbone, epochs. It only gathers the
-choices into a ``BuildRequest``; the panel runs the job.
+defect/, or the gallery with its corrections), detector, backbone and the detector's options. It
+only gathers the choices into a ``BuildRequest``; the panel runs the job.
 
-Threading rule: GUI thread only. It imports no torch: the detector choices are found with
-``importlib.util.find_spec`` (no import), the backbones mirror ``core.detectors.backbones.BACKBONES``
-(a test keeps them equal).
+Threading rule: GUI thread only. It imports no torch: the detectors, the backbones each accepts
+and their options come from the catalogue (``core.detectors.catalogue``); kinds whose modules are
+not installed are left out (found without importing them).
 """
 from __future__ import annotations
-
-import importlib.util
 
 from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
                              QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
                              QSpinBox, QWidget)
 
 from app.model_jobs import BuildRequest
-
-BACKBONES = ("efficientnet_lite0", "vgg16")
-DETECTORS = (("cam", "CAM classifier (good and defective images)", "core.detectors.cam.training"),
-             ("patchcore", "Good-only (PatchCore: needs only good images)", "core.detectors.patchcore.training"))
-
-
-def available_detectors() -> list[tuple[str, str]]:
-    return [(kind, text) for kind, text, module in DETECTORS
-            if importlib.util.find_spec(module) is not None]
+from core.detectors import catalogue
+from gui.widgets.option_form import OptionForm
 
 
 class BuildDialog(QDialog):
@@ -49,20 +40,17 @@ class BuildDialog(QDialog):
         for p in products:
             self.product.addItem(f"{p.name} ({p.sku})", p.id)
         self.detector = QComboBox(self)
-        for kind, text in available_detectors():
-            self.detector.addItem(text, kind)
+        for entry in catalogue.available():
+            self.detector.addItem(entry.label, entry.kind)
         self.backbone = QComboBox(self)
-        self.backbone.addItems(BACKBONES)
-        self.epochs = QSpinBox(self)
-        self.epochs.setRange(1, 500)
-        self.epochs.setValue(15)
+        self.options = OptionForm(self)
         self.input_size = QSpinBox(self)
         self.input_size.setRange(0, 1024)  # 0 = the detector's own default (shown as text)
         self.input_size.setSpecialValueText("detector default")
         self.input_size.setSingleStep(32)
         self.input_size.setValue(self.input_size.minimum())
         self.error = QLabel("", self)
-        self.error.setStyleSheet("color: #c62828;")
+        self.error.setObjectName("errorLabel")  # styled by the theme
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
         buttons.button(QDialogButtonBox.Ok).setText("Build")
         buttons.accepted.connect(self._accept)
@@ -76,19 +64,26 @@ class BuildDialog(QDialog):
         form.addRow("Gallery product", self.product)
         form.addRow("Detector", self.detector)
         form.addRow("Backbone", self.backbone)
-        form.addRow("Epochs", self.epochs)
         form.addRow("Input size (px)", self.input_size)
+        form.addRow(self.options)
         form.addRow(self.error)
         form.addRow(buttons)
         self.from_folder.toggled.connect(self._sync)
-        self.detector.currentIndexChanged.connect(self._sync)
+        self.detector.currentIndexChanged.connect(self._detector_changed)
+        self._detector_changed()
+
+    def _detector_changed(self) -> None:
+        entry = catalogue.get(self.detector.currentData() or catalogue.DEFAULT_KIND)
+        self.backbone.clear()
+        self.backbone.addItems(entry.backbones)
+        self.input_size.setSpecialValueText(f"detector default ({entry.input_size})")
+        self.options.set_options(entry.options)
         self._sync()
 
     def _sync(self) -> None:
         by_folder = self.from_folder.isChecked()
         self.folder.setEnabled(by_folder)
         self.product.setEnabled(not by_folder)
-        self.epochs.setEnabled(self.detector.currentData() == "cam")  # PatchCore does not train
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder with good/ and defect/")
@@ -101,14 +96,17 @@ class BuildDialog(QDialog):
             source="folder" if self.from_folder.isChecked() else "gallery",
             folder=self.folder.text().strip(),
             product_id=self.product.currentData(),
-            detector=self.detector.currentData() or "cam",
+            detector=self.detector.currentData() or catalogue.DEFAULT_KIND,
             backbone=self.backbone.currentText(),
-            epochs=self.epochs.value(),
             input_size=(None if self.input_size.value() == self.input_size.minimum()
-                        else self.input_size.value()))
+                        else self.input_size.value()),
+            options=self.options.values())
 
     def validation_error(self) -> str:
-        r = self.request()
+        try:
+            r = self.request()
+        except catalogue.OptionInvalid as exc:
+            return str(exc)
         if not r.name:
             return "Give the model a name."
         if r.source == "folder" and not r.folder:

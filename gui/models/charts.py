@@ -16,15 +16,16 @@ from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QW
 
 from core.evaluation import metrics
 from core.scoring.calibration import Thresholds
+from gui.theme import ACCENT_COLOUR, GUIDE_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR
 
 OUTCOMES = ("pass", "review", "reject")
 GRAB_DISTANCE = 0.03  # how near (in score units) a press must be to pick up a threshold line
 
 
 def outcome_matrix(labels: np.ndarray, scores: np.ndarray, review: float, reject: float) -> np.ndarray:
-    """2×3 counts: rows good / defect, columns pass / review / reject (``Thresholds.outcome`` rule)."""
-    labels, scores = np.asarray(labels).astype(int), np.asarray(scores, float)
-    column = np.where(scores >= reject, 2, np.where(scores >= review, 1, 0))
+    """2×3 counts: rows good / defect, columns pass / review / reject (``Thresholds``' rule)."""
+    labels = np.asarray(labels).astype(int)
+    column = Thresholds(review, reject).severities(scores)
     out = np.zeros((2, 3), int)
     np.add.at(out, (labels, column), 1)
     return out
@@ -110,11 +111,11 @@ class EvaluationCharts(QWidget):
         ax.set_title("ROC curve")
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
-        ax.plot([0, 1], [0, 1], color="#999999", linestyle=":")
+        ax.plot([0, 1], [0, 1], color=GUIDE_COLOUR, linestyle=":")
         if np.unique(self.labels).size == 2:
             fpr, tpr, _ = metrics.roc_curve(self.labels, self.scores)
             auc = metrics.roc_auc(self.labels, self.scores)
-            ax.plot(fpr, tpr, color="#1e88e5", label=f"AUROC {auc:.3f}")
+            ax.plot(fpr, tpr, color=ACCENT_COLOUR, label=f"AUROC {auc:.3f}")
             ax.legend(loc="lower right")
         else:
             ax.text(0.5, 0.5, "needs good and\ndefective images", ha="center", va="center")
@@ -129,14 +130,14 @@ class EvaluationCharts(QWidget):
         low = min(0.0, float(self.scores.min()) if self.scores.size else 0.0)
         high = max(1.0, float(self.scores.max()) if self.scores.size else 1.0)
         bins = np.linspace(low, high, 31)
-        for label, colour, name in ((0, "#2e7d32", "good"), (1, "#c62828", "defect")):
+        for label, colour, name in ((0, PASS_COLOUR, "good"), (1, REJECT_COLOUR, "defect")):
             part = self.scores[self.labels == label]
             if part.size:
                 ax.hist(part, bins=bins, alpha=0.6, color=colour, label=name)
-        ax.axvline(0.5, color="#999999", linestyle=":")
+        ax.axvline(0.5, color=GUIDE_COLOUR, linestyle=":")
         t = self.thresholds()
-        self._lines = {"review": ax.axvline(t.review, color="#f9a825", linewidth=2),
-                       "reject": ax.axvline(t.reject, color="#c62828", linewidth=2)}
+        self._lines = {"review": ax.axvline(t.review, color=REVIEW_COLOUR, linewidth=2),
+                       "reject": ax.axvline(t.reject, color=REJECT_COLOUR, linewidth=2)}
         ax.legend(loc="upper right", fontsize=8)
 
     def _update_matrix(self) -> None:

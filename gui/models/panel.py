@@ -25,6 +25,7 @@ from gui.models.activate_dialog import ActivateDialog
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import EvaluationCharts
 from app.model_jobs import BuildRequest, build_and_register, evaluate_folder
+from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 
 COLUMNS = ("Name", "Version", "Kind", "Backbone", "Val. AUROC", "Review / reject", "Products",
@@ -266,7 +267,7 @@ class ModelsPanel(QWidget):
     # ---- state --------------------------------------------------------------------------------
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet("color: #c62828; font-weight: bold;" if error else "")
+        self.message.setStyleSheet(error_style(error))
 
     def _show_job(self, running: bool, what: str = "") -> None:
         for w in (self.progress, self.job_label, self.cancel_button):

@@ -10,8 +10,8 @@ every can (colours from ``core.scoring.overlay``).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -19,8 +19,9 @@ from PyQt5.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
-from core.scoring.overlay import heat_colours
+from core.images.shrink import shrink
 from core.results import Box
+from core.scoring.overlay import heat_colours
 from gui.camera import frame_to_qimage
 
 DEFAULT_OPACITY = 0.45
@@ -32,14 +33,7 @@ MAX_DISPLAY_SIDE = 1600
 def _shrink(array: np.ndarray, interpolation: int = cv2.INTER_AREA,
             fit: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
     """``array`` scaled to fit ``fit`` (w, h) or, without it, MAX_DISPLAY_SIDE; and the factor."""
-    h, w = array.shape[:2]
-    factor = min(1.0, MAX_DISPLAY_SIDE / max(h, w))
-    if fit is not None and fit[0] > 0 and fit[1] > 0:
-        factor = min(factor, fit[0] / w, fit[1] / h)
-    if factor >= 1.0:
-        return array, 1.0
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    return cv2.resize(array, size, interpolation=interpolation), factor
+    return shrink(array, MAX_DISPLAY_SIDE, interpolation, fit)
 
 
 @dataclass(frozen=True)
@@ -232,8 +226,8 @@ class ImageView(QWidget):
 class OverlayControls(QWidget):
     """"Heatmap" check box and an opacity slider; drives every bound ``ImageView`` live."""
 
-    visibilityChanged = pyqtSignal(bool)
-    opacityChanged = pyqtSignal(float)
+    visibilityChanged = pyqtSignal(bool)  # noqa: N815  (Qt signals are camelCase)
+    opacityChanged = pyqtSignal(float)  # noqa: N815  (Qt signals are camelCase)
 
     def __init__(self, parent: QWidget | None = None, views: Sequence[ImageView] = ()) -> None:
         super().__init__(parent)

@@ -80,3 +80,12 @@ def test_review_band_follows_the_overlap():
     far_bad = rng.normal(40, 1, 300)
     scale2, thr2, _ = calibrate(np.r_[good, far_bad], np.r_[np.zeros(300), np.ones(300)])
     assert thr2.review == pytest.approx(0.45) and thr2.reject <= 0.7
+
+
+def test_one_outcome_rule_for_one_score_and_for_many():
+    t = Thresholds(review=0.3, reject=0.7)
+    scores = np.array([0.0, 0.29, 0.3, 0.5, 0.69, 0.7, 1.5, np.nan])
+    expected = [Outcome.PASS, Outcome.PASS, Outcome.REVIEW, Outcome.REVIEW, Outcome.REVIEW,
+                Outcome.REJECT, Outcome.REJECT, Outcome.PASS]
+    assert [t.outcome(float(s)) for s in scores] == expected
+    assert t.severities(scores).tolist() == [o.severity for o in expected]

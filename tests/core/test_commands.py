@@ -24,6 +24,7 @@ def test_help_lists_the_jobs(capsys):
         assert job in out
 
 
+@pytest.mark.slow
 def test_train_then_inspect(tmp_path, capsys):
     data = make_synthetic_cans(tmp_path / "data", n_good=6, n_defect=6, size=64, seed=4)
     code, out, err = _run(capsys, "--data-dir", str(tmp_path / "station"), "train", str(data),
@@ -52,6 +53,7 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert code == 1 and "does not exist" in err
 
 
+@pytest.mark.slow
 def test_bench_prints_its_table(tiny_model_dir, capsys):
     code, out, err = _run(capsys, "bench", "--model", str(tiny_model_dir), "--repeats", "2",
                           "--warmup", "1", "--vgg-input-size", "64", "--json")

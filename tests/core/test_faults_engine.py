@@ -22,6 +22,7 @@ def _sleep_or_die(payload):
     return payload
 
 
+@pytest.mark.slow
 def test_the_isolated_runner_tells_hangs_crashes_and_errors_apart():
     with Isolated(_sleep_or_die, timeout_s=2.0) as runner:
         assert runner.run("fine").kind == "ok"

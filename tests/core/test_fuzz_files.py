@@ -121,6 +121,7 @@ def mutated_weights(draw, raw: bytes) -> bytes:
     return out
 
 
+@pytest.mark.slow
 def test_load_model_on_mutated_headers_raises_only_model_file_invalid(base_folder, tmp_path):
     raw = (base_folder / WEIGHTS_FILE).read_bytes()
     folder = _fresh(base_folder, tmp_path)

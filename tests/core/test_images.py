@@ -130,8 +130,9 @@ def test_refuses_other_formats_and_missing_files(tmp_path):
 
 
 def test_resize_square_matches_box_filtering_closely_and_keeps_small_images_whole():
-    from core.images import resize_square
     import cv2
+
+    from core.images import resize_square
 
     rng = np.random.default_rng(0)
     # A smooth photo-like image: the fast path must agree with a direct INTER_AREA shrink.

@@ -17,10 +17,6 @@ def _cans(n, defects, seed):
     return [synthetic_can(rng, TINY_INPUT_SIZE, defects=defects)[0] for _ in range(n)]
 
 
-def test_default_sides_are_seven_distinct_names():
-    assert len(DEFAULT_SIDE_NAMES) == 7 == len(set(DEFAULT_SIDE_NAMES))
-
-
 def test_seven_sides_go_through_the_network_in_one_pass(tiny_model, monkeypatch):
     calls = []
     original = tiny_model.preprocess

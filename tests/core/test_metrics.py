@@ -11,6 +11,8 @@ from core.results import Box
 def test_roc_auc_classic_example():
     # Positive 0.35 beats one of two negatives, positive 0.8 beats both: 3 of 4 pairs.
     assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+    assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert metrics.roc_auc([0, 1], [0.5, 0.5]) == 0.5
 
 
 def test_roc_auc_counts_ties_one_half():
@@ -39,6 +41,8 @@ def test_roc_curve_steps_through_ties_at_once():
 def test_single_class_is_a_clear_error():
     with pytest.raises(ValueError, match="both good and defective"):
         metrics.roc_auc([0, 0, 0], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="both good and defective"):
+        metrics.roc_auc([1, 1], [1, 2])
     with pytest.raises(ValueError, match="at least one defective"):
         metrics.average_precision([0, 0], [0.1, 0.2])
 

@@ -34,6 +34,7 @@ def built(tmp_path_factory):
     return model, time.perf_counter() - started, root
 
 
+@pytest.mark.slow
 def test_builds_from_a_dozen_good_images_in_seconds(built):
     model, seconds, _ = built
     spec = model.spec
@@ -47,6 +48,7 @@ def test_builds_from_a_dozen_good_images_in_seconds(built):
     assert "quantile" in spec.trained_on["calibration"]["rule"]   # good-only rule, stated
 
 
+@pytest.mark.slow
 def test_defect_scores_higher_and_the_peak_sits_on_it(built):
     model, _, _ = built
     rng = np.random.default_rng(11)
@@ -64,6 +66,7 @@ def test_defect_scores_higher_and_the_peak_sits_on_it(built):
         assert distance <= 6
 
 
+@pytest.mark.slow
 def test_good_only_threshold_is_not_degenerate(built, tmp_path: Path):
     model, _, _ = built
     data = make_synthetic_cans(tmp_path / "eval", n_good=12, n_defect=6, size=SIZE, seed=9)
@@ -76,6 +79,7 @@ def test_good_only_threshold_is_not_degenerate(built, tmp_path: Path):
     assert t.review < 0.5 < t.reject                       # a review band exists
 
 
+@pytest.mark.slow
 def test_save_and_load_round_trip(built, tmp_path: Path):
     model, _, _ = built
     model.save(tmp_path / "m")
@@ -89,6 +93,7 @@ def test_save_and_load_round_trip(built, tmp_path: Path):
     np.testing.assert_allclose(a[1].heatmap, b[1].heatmap, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_evaluate_command_reads_the_saved_model(built, tmp_path: Path, capsys):
     import argparse
     import json
@@ -108,6 +113,7 @@ def test_evaluate_command_reads_the_saved_model(built, tmp_path: Path, capsys):
     assert report["image_auroc"] > 0.8 and report["pixel_auroc"] is not None
 
 
+@pytest.mark.slow
 def test_defects_only_calibrate_and_never_enter_the_bank(tmp_path: Path):
     data = make_synthetic_cans(tmp_path / "mixed", n_good=10, n_defect=4, size=SIZE, seed=4)
     model = train_model(scan_dataset(data), _config(options={"max_bank": 64}), Progress(), "mixed")
@@ -117,6 +123,7 @@ def test_defects_only_calibrate_and_never_enter_the_bank(tmp_path: Path):
     assert "F1" in on["calibration"]["rule"]
 
 
+@pytest.mark.slow
 def test_cancel_raises_cancelled(tmp_path: Path):
     data = make_synthetic_cans(tmp_path / "c", n_good=10, n_defect=0, size=SIZE, seed=6)
     calls = []
@@ -139,7 +146,7 @@ def test_too_few_good_images_is_a_clear_error(tmp_path: Path):
 
 def test_unknown_option_is_rejected(tmp_path: Path):
     data = make_synthetic_cans(tmp_path / "o", n_good=8, n_defect=0, size=SIZE)
-    with pytest.raises(ValueError, match="unknown PatchCore option"):
+    with pytest.raises(ValueError, match="patchcore detector has no option 'bank'"):
         train_model(scan_dataset(data), _config(options={"bank": 3}), Progress(), "o")
 
 

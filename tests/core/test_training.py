@@ -7,8 +7,7 @@ import torch
 
 from core.errors import Cancelled, DatasetInvalid
 from core.progress import Progress
-from core.training import (LabeledImage, TrainConfig, auroc, scan_dataset, stratified_split,
-                           train_model)
+from core.training import LabeledImage, TrainConfig, scan_dataset, stratified_split, train_model
 from tests.helpers import make_synthetic_cans
 
 FAST = dict(epochs=2, batch_size=8, input_size=64, views=2, patience=2, head_warmup_epochs=1)
@@ -45,12 +44,7 @@ def test_stratified_split_keeps_both_classes_on_both_sides():
     assert sorted(np.array([0, 0, 1, 1])[tiny_val]) == [0, 1]
 
 
-def test_auroc():
-    assert auroc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == 1.0
-    assert auroc([0.5, 0.5], [0, 1]) == 0.5
-    assert np.isnan(auroc([1, 2], [1, 1]))
-
-
+@pytest.mark.slow
 def test_training_is_deterministic_with_a_seed(small_data):
     samples = scan_dataset(small_data)
     a = train_model(samples, TrainConfig(**FAST, seed=7), Progress(), "a")
@@ -66,6 +60,7 @@ def test_training_is_deterministic_with_a_seed(small_data):
                    zip(a.network.state_dict().values(), c.network.state_dict().values()))
 
 
+@pytest.mark.slow
 def test_progress_every_batch_and_cancel(small_data):
     samples = scan_dataset(small_data)
     calls = []
@@ -98,6 +93,7 @@ def test_cam_needs_both_classes(small_data):
         train_model([LabeledImage(goods[0].source, 2)], TrainConfig(**FAST), Progress(), "x")
 
 
+@pytest.mark.slow
 def test_samples_from_bytes_train_too(small_data):
     samples = [LabeledImage(s.source.read_bytes(), s.label) for s in scan_dataset(small_data)]
     model = train_model(samples, TrainConfig(**FAST), Progress(), "from-gallery")

@@ -101,7 +101,7 @@ def test_inactive_user_cannot_sign_in(station: Station, world: World) -> None:
     assert station.auth.sign_in("otto", PASSWORD).username == "otto"
 
 
-def test_weaker_hash_is_upgraded_at_sign_in(open_station, world: World) -> None:  # noqa: ANN001
+def test_weaker_hash_is_upgraded_at_sign_in(open_station, world: World) -> None:
     stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
     station = open_station(password_hasher=stronger)
     before = _user(station, "otto").password_hash

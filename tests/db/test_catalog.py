@@ -66,7 +66,7 @@ def test_warehouse_delete_only_when_empty(station: Station, world: World) -> Non
 @pytest.mark.parametrize("sides,why", [(SIDES[:6], "7"), ((*SIDES[:6], "top"), "own name"),
                                        ((*SIDES[:6], " "), "empty")])
 def test_products_need_seven_distinct_side_names(station: Station, world: World, sides,
-                                                 why: str) -> None:  # noqa: ANN001
+                                                 why: str) -> None:
     with pytest.raises(ValidationError) as e:
         station.products.create(world.admin, "X", "X", world.warehouse_id, 0, sides)
     assert e.value.field == "side_names"
@@ -98,7 +98,7 @@ def test_product_edit_sku_and_delete(station: Station, world: World) -> None:
     assert [p.sku for p in station.products.list(world.operator)] == ["BEANS-400"]
 
 
-def _register(station: Station, world: World, version: str = "1.0"):  # noqa: ANN202
+def _register(station: Station, world: World, version: str = "1.0"):
     return station.models.register(world.admin, "cam-effnet", f"models/cam-{version}", "cam",
                                    "efficientnet_lite0", version, {"auroc": 0.98},
                                    {"review": 0.4, "reject": 0.6}, {"images": 200})

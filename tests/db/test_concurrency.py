@@ -1,6 +1,8 @@
 """Two station processes write to one database at the same time without losing a row."""
 from __future__ import annotations
 
+import pytest
+
 import multiprocessing as mp
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from tests.db.helpers import PASSWORD, World, new_inspection
 PER_PROCESS = 25
 
 
-def _writer(url: str | None, data_dir: str, username: str, product_id: int, start,  # noqa: ANN001
+def _writer(url: str | None, data_dir: str, username: str, product_id: int, start,
             root: str) -> None:
     sys.path.insert(0, root)
     from tests.db.conftest import FAST_HASHER
@@ -28,6 +30,7 @@ def _writer(url: str | None, data_dir: str, username: str, product_id: int, star
         station.close()
 
 
+@pytest.mark.slow
 def test_two_processes_write_at_once(db_url: str | None, data_dir: Path, station: Station,
                                      world: World) -> None:
     ctx = mp.get_context("spawn")

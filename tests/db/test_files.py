@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import SessionTransaction
 
+from common.errors import StorageFull
 from db import Station
 from db.filestore import FileStore
 from db.schema import Inspection
@@ -23,7 +24,7 @@ class Boom(Exception):
     pass
 
 
-def _fail_commit(self, _to_root: bool = False) -> None:  # noqa: ANN001
+def _fail_commit(self, _to_root: bool = False) -> None:
     # The transaction is never committed; closing the Session rolls it back, as a dead
     # process's connection would.
     raise Boom()
@@ -39,7 +40,7 @@ def _rows(station: Station) -> int:
         return s.execute(select(func.count(Inspection.id))).scalar_one()
 
 
-def _age(paths, seconds: float = 7200) -> None:  # noqa: ANN001
+def _age(paths, seconds: float = 7200) -> None:
     """Make files look older than the sweep's grace period."""
     for p in paths:
         t = os.stat(p).st_mtime - seconds
@@ -55,25 +56,25 @@ def test_put_is_atomic_and_content_addressed(tmp_path: Path) -> None:
 
 
 def test_failure_while_writing_files_leaves_no_row_and_no_file(station: Station, world: World,
-                                                               monkeypatch) -> None:  # noqa: ANN001
+                                                               monkeypatch) -> None:
     real = os.replace
     calls = {"n": 0}
 
-    def failing_replace(src, dst):  # noqa: ANN001, ANN202
+    def failing_replace(src, dst):
         calls["n"] += 1
         if calls["n"] == 5:            # the disk fills up in the middle of the can
             raise OSError(28, "No space left on device")
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageFull):           # a full disk is a message for a person
         station.inspections.record(world.operator, new_inspection(world.product_id, "w"))
     assert _rows(station) == 0
     assert _image_files(station) == set()      # neither the finished files nor the temp file
 
 
 def test_failed_commit_removes_the_files_it_wrote(station: Station, world: World,
-                                                  monkeypatch) -> None:  # noqa: ANN001
+                                                  monkeypatch) -> None:
     keep = station.inspections.record(world.operator, new_inspection(world.product_id, "keep"))
     before = _image_files(station)
     monkeypatch.setattr(SessionTransaction, "commit", _fail_commit)
@@ -85,7 +86,7 @@ def test_failed_commit_removes_the_files_it_wrote(station: Station, world: World
 
 
 def test_crash_between_files_and_commit_is_swept_at_next_start(open_station, station: Station,
-                                                               monkeypatch) -> None:  # noqa: ANN001
+                                                               monkeypatch) -> None:
     world = populate(station)
     keep = station.inspections.record(world.operator, new_inspection(world.product_id, "keep"))
     referenced = _image_files(station)
@@ -113,7 +114,7 @@ def test_crash_between_files_and_commit_is_swept_at_next_start(open_station, sta
 
 
 def test_crash_after_delete_commit_is_swept(open_station, station: Station,
-                                            monkeypatch) -> None:  # noqa: ANN001
+                                            monkeypatch) -> None:
     world = populate(station)
     gone = station.inspections.record(world.operator, new_inspection(world.product_id, "gone"))
     keep = station.inspections.record(world.operator, new_inspection(world.product_id, "keep"))
@@ -133,7 +134,7 @@ def test_crash_after_delete_commit_is_swept(open_station, station: Station,
     assert all(s.image_path.is_file() for s in keep.sides)
 
 
-def test_sweep_never_touches_referenced_files(open_station, station: Station) -> None:  # noqa: ANN001
+def test_sweep_never_touches_referenced_files(open_station, station: Station) -> None:
     world = populate(station)
     info = station.inspections.record(world.operator, new_inspection(world.product_id, "t",
                                                                      thumbnail=True))

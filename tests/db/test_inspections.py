@@ -142,7 +142,7 @@ def test_delete_removes_row_then_unshared_files(station: Station, world: World) 
     assert ev[0].target == f"inspection:{a.id}"
 
 
-def test_export_csv_honours_filter(station: Station, world: World, tmp_path) -> None:  # noqa: ANN001
+def test_export_csv_honours_filter(station: Station, world: World, tmp_path) -> None:
     made = _fill(station, world)
     station.corrections.correct_can(world.supervisor, made["ids"][3], "pass", "fine")
     out = tmp_path / "export.csv"

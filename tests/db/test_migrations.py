@@ -107,7 +107,7 @@ def test_orm_matches_migrated_schema(station: Station) -> None:
     assert diff == []
 
 
-def test_newer_database_is_refused(open_station, station: Station) -> None:  # noqa: ANN001
+def test_newer_database_is_refused(open_station, station: Station) -> None:
     with station.database.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     station.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from db import (Conflict, InvalidCredentials, PermissionDenied, Role, Station, ValidationError)
+from db import AccountLocked, Conflict, InvalidCredentials, PermissionDenied, Role, Station, ValidationError
 from tests.db.helpers import PASSWORD, World
 
 
@@ -70,7 +70,7 @@ def test_deactivated_user_loses_access_immediately(station: Station, world: Worl
 
 def test_reset_password_and_unlock(station: Station, world: World) -> None:
     for _ in range(5):
-        with pytest.raises(Exception):
+        with pytest.raises((InvalidCredentials, AccountLocked)):
             station.auth.sign_in("otto", "wrong password")
     info = station.users.unlock(world.admin, world.operator.user_id)
     assert info.locked_until is None

@@ -10,22 +10,22 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import cv2
+import numpy as np
+import pytest
 
-from core.results import heatmap_to_png16  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from core.sides import DEFAULT_SIDE_NAMES  # noqa: E402
-from db import Actor, NewInspection, NewSide, Role, Station  # noqa: E402
-from db.passwords import PasswordHasher  # noqa: E402
+from core.results import heatmap_to_png16
+from core.settings import Settings
+from core.sides import DEFAULT_SIDE_NAMES
+from db import Actor, NewInspection, NewSide, Role, Station
+from db.passwords import PasswordHasher
 
 PASSWORD = "correct horse"
 # still argon2id, with the smallest cost, so the suite does not spend its time hashing

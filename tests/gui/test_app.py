@@ -191,9 +191,10 @@ def test_every_panel_of_the_admin_opens_without_an_error(qtbot, make_ctx):
 def test_bundled_model_is_installed_and_registered_once(station, tmp_path):
     import hashlib
 
-    from core.scoring.calibration import ScoreScale
-    from core.model.spec import ModelSpec, spec_json
+    from core.model.spec import spec_json
     from app.first_start import install_bundled_model
+    from core.model.spec import ModelSpec
+    from core.scoring.calibration import ScoreScale
 
     source = tmp_path / "bundle"
     source.mkdir()
@@ -226,10 +227,9 @@ def test_an_unwritable_data_folder_is_explained(qtbot, tmp_path, monkeypatch):
 
 
 def test_first_start_of_run_gui_registers_the_bundled_model(qtbot, settings, monkeypatch):
-    from db import Station
     from app.first_start import bundled_model_folder
-    if bundled_model_folder() is None:
-        pytest.skip("this checkout has no resources/models/default yet")
+    from db import Station
+    assert bundled_model_folder() is not None, "resources/models/default is missing from the checkout"
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
 

@@ -11,8 +11,6 @@ from gui import workers
 from gui.camera import CameraFeed, FakeSource, OpenCVSource, frame_to_qimage
 
 
-
-
 def test_frame_to_qimage_owns_a_copy():
     rgb = np.zeros((4, 6, 3), np.uint8)
     rgb[1, 2] = (10, 20, 30)

@@ -14,7 +14,7 @@ from core.results import Outcome
 from db import Role
 from app.scores import score_100
 from gui.capture.panel import CapturePanel
-from gui.capture.slot import OUTCOME_COLOURS
+from gui.theme import OUTCOME_COLOURS
 from gui.inference import InferenceService
 from tests.gui.test_capture import write_photos
 from tests.helpers import make_synthetic_cans, tiny_model_dir

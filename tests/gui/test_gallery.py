@@ -104,7 +104,7 @@ def test_sort_goes_through_the_service(qtbot, make_ctx, cans):
 
 def _open_detail(qtbot, panel, inspection_id):
     for r in range(panel.model.rowCount()):
-        qtbot.waitUntil(lambda: panel.model.row(r) is not None)
+        qtbot.waitUntil(lambda r=r: panel.model.row(r) is not None)
         if panel.model.row(r).id == inspection_id:
             index = panel.model.index(r, 0)
             rect = panel.grid.visualRect(index)
@@ -187,9 +187,9 @@ def test_csv_and_pdf_export_of_the_filtered_set(qtbot, make_ctx, world, cans, tm
 
 
 def test_pdf_report_caps_the_pages_and_says_so(qtbot, world, cans, tmp_path):
+    from app.report import build_report
     from core.progress import Progress
     from db.records import GalleryFilter
-    from app.report import build_report
 
     result = build_report(Progress(), world.station, world.supervisor, GalleryFilter(),
                           tmp_path / "r.pdf", max_inspections=2)
@@ -219,6 +219,7 @@ def test_paged_model_fetches_only_the_pages_it_is_asked_for(qtbot):
     assert model.rowCount(QModelIndex()) == 100_000
 
 
+@pytest.mark.slow
 def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
     """The grid never loads the whole set: jumping anywhere in 100 000 rows repaints in well
     under 100 ms on the GUI thread, and only the pages on screen are fetched."""
@@ -277,7 +278,10 @@ def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
     print(f"worst repaint per sweep: {[f'{t * 1000:.1f} ms' for t in sweeps]}")
     assert worst < 0.1, sweeps
     assert len(fetched) <= 30            # a page or two per position, not the 834 pages
-    assert model.index(99_999, 0).data(Qt.DisplayRole) is not None
+    # the last position's page really arrived: its last card shows that inspection, not "…"
+    qtbot.waitUntil(lambda: model.row(99_999) is not None, timeout=5000)
+    assert model.row(99_999).id == 99_999
+    assert model.index(99_999, 0).data(Qt.DisplayRole) not in (None, "…")
 
 
 def test_reload_rows_keeps_the_view_unless_the_count_changed(qtbot):

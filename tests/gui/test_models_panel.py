@@ -11,7 +11,7 @@ from PyQt5.QtCore import Qt
 from core.model.spec import read_spec
 from db import Role
 from gui.models.activate_dialog import ActivateDialog
-from gui.models.build_dialog import BACKBONES, BuildDialog
+from gui.models.build_dialog import BuildDialog
 from gui.models.charts import outcome_matrix
 from app.model_jobs import BuildRequest, NotEnoughImages, collect_samples
 from gui.models.panel import ModelsPanel
@@ -42,11 +42,12 @@ def register(world, folder) -> int:
                                          spec.trained_on).id
 
 
+@pytest.mark.slow
 def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_path):
     data = make_synthetic_cans(tmp_path / "data", n_good=8, n_defect=8, size=64, seed=2)
     progress: list = []
     handle = panel.start_build(BuildRequest(name="Beans line 1", source="folder", folder=str(data),
-                                            epochs=2, input_size=64))
+                                            input_size=64, options={"epochs": 2}))
     handle.progress.connect(lambda d, t, m: progress.append((d, t, m)))
     assert panel.cancel_button.isVisibleTo(panel) and not panel.build_button.isEnabled()
     qtbot.waitUntil(lambda: panel.job is None, timeout=240000)
@@ -60,10 +61,11 @@ def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_
     assert progress and any("epoch" in m for _, _, m in progress)
 
 
+@pytest.mark.slow
 def test_cancelling_a_training_saves_and_registers_nothing(qtbot, panel, world, tmp_path):
     data = make_synthetic_cans(tmp_path / "data", n_good=8, n_defect=8, size=64, seed=2)
     handle = panel.start_build(BuildRequest(name="never", source="folder", folder=str(data),
-                                            epochs=500, input_size=64))
+                                            input_size=64, options={"epochs": 500}))
     seen: list = []
     handle.progress.connect(lambda d, t, m: seen.append(m))
     qtbot.waitUntil(lambda: any("epoch" in m for m in seen), timeout=240000)  # mid-training
@@ -156,12 +158,23 @@ def test_the_gallery_is_a_source_and_corrections_override_labels(world):
                         world.station, world.admin)
 
 
-def test_build_dialog_checks_its_fields_and_offers_core_backbones(qtbot, world):
-    from core.detectors.backbones import BACKBONES as CORE_BACKBONES
+def test_build_dialog_checks_its_fields_and_offers_the_catalogues_choices(qtbot, world):
+    from core.detectors import catalogue
 
-    assert BACKBONES == CORE_BACKBONES
     dialog = BuildDialog(world.station.products.list(world.admin))
     qtbot.addWidget(dialog)
+    kinds = [dialog.detector.itemData(i) for i in range(dialog.detector.count())]
+    assert kinds == list(catalogue.kinds())
+    backbones = [dialog.backbone.itemText(i) for i in range(dialog.backbone.count())]
+    assert backbones == list(catalogue.get("cam").backbones)
+    dialog.detector.setCurrentIndex(kinds.index("patchcore"))   # accepts one backbone, no epochs
+    assert dialog.backbone.count() == 1 and dialog.request().backbone == "efficientnet_lite0"
+    assert dialog.request().options == catalogue.get("patchcore").defaults() | {"layers": (2, 3)}
+    dialog.options.field("layers").setText("2, x")
+    assert "layers" in dialog.validation_error()
+    dialog.detector.setCurrentIndex(kinds.index("cam"))
+    dialog.options.field("epochs").setValue(7)
+    assert dialog.request().options["epochs"] == 7
     assert dialog.validation_error() == "Give the model a name."
     dialog.name.setText("m")
     assert "folder" in dialog.validation_error()

@@ -5,13 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
 from PyQt5.QtCore import QObject, QThread
 
 from core.errors import Cancelled, UnreadableImage
 from gui import workers
-
-
 
 
 def _record(handle: workers.TaskHandle) -> list:
@@ -90,7 +87,10 @@ def test_deleting_the_parent_cancels_and_silences_the_task(qtbot):
     started = threading.Event()
     stopped = threading.Event()
 
+    progresses: list = []
+
     def job(progress):
+        progresses.append(progress)
         started.set()
         try:
             while True:
@@ -100,13 +100,15 @@ def test_deleting_the_parent_cancels_and_silences_the_task(qtbot):
             stopped.set()
 
     called: list = []
-    handle = workers.start_task(parent, job, on_error=called.append, on_success=called.append)
+    workers.start_task(parent, job, on_error=called.append, on_success=called.append)
     assert started.wait(5)
+    assert not progresses[0].cancelled
     parent.deleteLater()
     qtbot.waitUntil(stopped.is_set, timeout=5000)
+    assert progresses[0].cancelled         # the job ended because deleting the parent cancelled it
+    qtbot.waitUntil(lambda: workers.live_threads() == [], timeout=5000)
     qtbot.wait(50)
     assert called == []  # the handle died with its parent: no callback on a dead panel
-    assert handle is not None
 
 
 def test_registry_tracks_running_threads_and_shutdown_stops_them(qtbot):

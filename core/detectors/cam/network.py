@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from core.detectors.backbones import create_trunk
-from core.detectors import register_network
+from core.model.spec import ModelSpec
 
 ANOMALY = 1  # class index; class_names = ("Good", "Anomaly")
 
@@ -49,8 +49,6 @@ class CamNet(nn.Module):
         return maps.mean(dim=(1, 2)), maps
 
 
-def build_cam(spec) -> CamNet:
+def build_cam(spec: ModelSpec) -> CamNet:
     return CamNet(spec.backbone, pretrained=False)
 
-
-register_network("cam", build_cam)

@@ -19,21 +19,29 @@ time uses a module (``Model`` owns it).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchvision.transforms.v2.functional import gaussian_blur
 
 from core.detectors.backbones import create_feature_backbone
-from core.detectors import register_network
+from core.detectors import catalogue
 
-DEFAULT_LAYERS = (2, 3)
-SIGMA_PX = 4.0
+if TYPE_CHECKING:
+    from core.model.spec import ModelSpec
+
+DEFAULT_LAYERS: tuple[int, ...] = catalogue.get("patchcore").option("layers").default
+SIGMA_PX: float = catalogue.get("patchcore").option("sigma").default
 # Queries per distance chunk: bounds the [queries, bank] matrix to ~80 MB at a 10k-patch bank.
 QUERY_CHUNK = 2048
 
 
 class PatchCoreNet(nn.Module):
+    memory_bank: torch.Tensor   # a buffer: [bank_size, feature_dim]
+    extractor: Any              # timm's multi-stage feature extractor
+
     def __init__(self, backbone: str, bank_size: int, layers: tuple[int, ...] = DEFAULT_LAYERS,
                  sigma: float = SIGMA_PX, pretrained: bool = False) -> None:
         super().__init__()
@@ -77,17 +85,13 @@ class PatchCoreNet(nn.Module):
         """Upsample [B, h, w] to ``size`` and blur with a Gaussian of ``sigma`` pixels there."""
         up = F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)
         if self.sigma > 0:
-            radius = int(math.ceil(3 * self.sigma))
-            t = torch.arange(-radius, radius + 1, dtype=up.dtype, device=up.device)
-            kernel = torch.exp(-0.5 * (t / self.sigma) ** 2)
-            kernel = kernel / kernel.sum()
-            up = F.pad(up, (radius, radius, radius, radius), mode="reflect")
-            up = F.conv2d(up, kernel.view(1, 1, 1, -1))   # separable: rows, then columns
-            up = F.conv2d(up, kernel.view(1, 1, -1, 1))
+            # A kernel of +-3 sigma, reflected borders (torchvision's separable implementation).
+            width = 2 * int(math.ceil(3 * self.sigma)) + 1
+            up = gaussian_blur(up, [width, width], [self.sigma, self.sigma])
         return up[:, 0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        maps = self.smooth(self.nearest_distance(self.patch_features(x)), tuple(x.shape[-2:]))
+        maps = self.smooth(self.nearest_distance(self.patch_features(x)), (x.shape[-2], x.shape[-1]))
         return maps.amax(dim=(1, 2)), maps
 
 
@@ -97,7 +101,7 @@ MAX_BANK = 1 << 17
 MAX_SIGMA = 64.0
 
 
-def patchcore_config(spec) -> dict:
+def patchcore_config(spec: ModelSpec) -> dict:
     """The architecture recorded by the trainer in ``spec.extra['patchcore']``, checked against
     ``MAX_BANK``, the backbone's stages and ``MAX_SIGMA``; ``ValueError`` with the reason."""
     config = dict(spec.extra.get("patchcore", {}))
@@ -115,11 +119,9 @@ def patchcore_config(spec) -> dict:
     return config
 
 
-def build_patchcore(spec) -> PatchCoreNet:
+def build_patchcore(spec: ModelSpec) -> PatchCoreNet:
     config = patchcore_config(spec)
     return PatchCoreNet(spec.backbone, bank_size=int(config["bank_size"]),
                         layers=tuple(config.get("layers", DEFAULT_LAYERS)),
                         sigma=float(config.get("sigma", SIGMA_PX)), pretrained=False)
 
-
-register_network("patchcore", build_patchcore)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
-from typing import Sequence
+from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -34,31 +36,36 @@ from core.detectors.patchcore.coreset import greedy_coreset
 from core.detectors.patchcore.network import DEFAULT_LAYERS, SIGMA_PX, PatchCoreNet
 from core.errors import DatasetInvalid
 from core.progress import Progress
-from core.training import register_trainer
+from core.detectors import catalogue
+from core.training.config import LabeledImage, TrainConfig
 
-MIN_TRAIN_GOOD = 5
+if TYPE_CHECKING:
+    from core.model.model import Model
+
+_ENTRY = catalogue.get("patchcore")
+MIN_TRAIN_GOOD = _ENTRY.min_good - 1   # the bank's images; the catalogue's minimum leaves one to calibrate on
 MIN_CALIBRATION_GOOD = 3
+
+
+def _default(name: str) -> Any:
+    return _ENTRY.option(name).default
 
 
 @dataclass
 class PatchCoreOptions:
-    """Knobs of the memory bank; the defaults were measured on magnetic_tile and cans (docs/ANOMALY.md)."""
-    coreset_ratio: float = 0.1        # keep this share of all good patches ...
-    max_bank: int = 8192              # ... but at most this many (bounds the time per can)
-    projection_dim: int = 32          # random projection used only to pick the coreset
+    """Knobs of the memory bank; the defaults (declared in the catalogue) were measured on
+    magnetic_tile and cans (docs/ANOMALY.md)."""
+    coreset_ratio: float = _default("coreset_ratio")  # keep this share of all good patches ...
+    max_bank: int = _default("max_bank")              # ... but at most this many (time per can)
+    projection_dim: int = _default("projection_dim")  # random projection used only to pick the coreset
     layers: tuple[int, ...] = DEFAULT_LAYERS
     sigma: float = SIGMA_PX
 
 
-def options_from(config) -> PatchCoreOptions:
-    """``TrainConfig.options`` may override any field of ``PatchCoreOptions``; unknown keys are an error."""
-    given = dict(getattr(config, "options", {}) or {})
-    known = {f.name for f in fields(PatchCoreOptions)}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise ValueError(f"unknown PatchCore option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if "layers" in given:
-        given["layers"] = tuple(int(v) for v in given["layers"])
+def options_from(config: TrainConfig) -> PatchCoreOptions:
+    """``TrainConfig.options`` may override any of the catalogue's PatchCore options; a name it
+    does not declare, or a wrong value, raises ``OptionInvalid``."""
+    given = _ENTRY.converted(dict(getattr(config, "options", {}) or {}))
     return PatchCoreOptions(**given)
 
 
@@ -78,13 +85,13 @@ def split_for_patchcore(samples: Sequence, val_fraction: float, seed: int) -> tu
     return bank, cal + defects
 
 
-def _batches(items: list, size: int):
+def _batches(items: list, size: int) -> Iterator[tuple[int, list]]:
     for start in range(0, len(items), size):
         yield start, items[start:start + size]
 
 
-def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
-                    options: PatchCoreOptions | None = None):
+def train_patchcore(samples: Sequence[LabeledImage], config: TrainConfig, progress: Progress, name: str,
+                    options: PatchCoreOptions | None = None) -> Model:
     """A calibrated PatchCore ``Model`` from labelled samples (``LabeledImage``); caller saves it."""
     from core.images import load_image
     from core.model.model import Model
@@ -93,7 +100,8 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
     options = options or options_from(config)
     started = time.perf_counter()
     seed = int(getattr(config, "seed", 0))
-    size = int(config.input_size or 224)  # the size its benchmarks (docs/ANOMALY.md) were measured at
+    # 224: the size its benchmarks (docs/ANOMALY.md) were measured at; the catalogue holds it
+    size = int(config.input_size or catalogue.get("patchcore").input_size)
     batch = max(1, int(getattr(config, "batch_size", 8)))
     backbone = getattr(config, "backbone", "efficientnet_lite0")
     torch.manual_seed(seed)
@@ -156,13 +164,13 @@ def train_patchcore(samples: Sequence, config, progress: Progress, name: str,
     return Model(spec, net)
 
 
-def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: float) -> dict:
+def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: float) -> dict[str, float]:
     """What the calibration images say (optimistic with defects: the threshold was fitted on them)."""
     from core.evaluation import metrics
 
     y, s = np.asarray(labels), np.asarray(raw_scores)
     op = metrics.operating_point(y, s, threshold)
-    out = {"val_images": int(y.size), "val_good_flagged": op.fp}
+    out: dict[str, float] = {"val_images": int(y.size), "val_good_flagged": op.fp}
     if 0 < y.sum() < y.size:
         out |= {"val_auroc": round(metrics.roc_auc(y, s), 4), "val_recall": round(op.recall, 4)}
     return out
@@ -174,5 +182,3 @@ def _heatmap_scale(score_scale: ScoreScale, good_pixels: np.ndarray) -> ScoreSca
     low = min(low, score_scale.raw_low)
     return ScoreScale(low, score_scale.raw_threshold, score_scale.raw_high)
 
-
-register_trainer("patchcore", train_patchcore)

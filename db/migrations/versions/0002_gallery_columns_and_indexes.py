@@ -15,7 +15,7 @@ batch table rebuild instead would, with foreign keys on, cascade-delete the side
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,7 +28,7 @@ depends_on = None
 _CHUNK = 2000
 
 
-def _local_day(started: datetime | str):
+def _local_day(started: datetime | str) -> date:
     # The same rule as db.services.inspections.station_day: stored times are naive UTC; the day
     # is the calendar day where the station runs.
     if isinstance(started, str):  # SQLite hands back text through a plain text() query
