@@ -36,7 +36,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from db.dto import HourRow
 
@@ -173,14 +173,14 @@ def samples(rows: Iterable[HourRow], period: str = "day", rate: str = "reject",
     reject or review rate (``rate``), oldest first. Periods without cans are absent."""
     if period not in ("day", "shift") or rate not in ("reject", "review"):
         raise ValueError(f"unknown period {period!r} or rate {rate!r}")
-    n: dict[object, int] = defaultdict(int)
-    x: dict[object, int] = defaultdict(int)
-    labels: dict[object, str] = {}
+    n: dict[tuple[date, int], int] = defaultdict(int)
+    x: dict[tuple[date, int], int] = defaultdict(int)
+    labels: dict[tuple[date, int], str] = {}
     order = {s.name: i for i, s in enumerate(sorted(shifts, key=lambda s: s.start))}
     for row in rows:
         if period == "day":
             day = row.hour.astimezone(tz).date()
-            key: object = (day, 0)
+            key = (day, 0)
             labels[key] = day.isoformat()
         else:
             w = shift_at(row.hour, shifts, tz)

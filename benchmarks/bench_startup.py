@@ -68,7 +68,7 @@ def main() -> int:
         for n in range(args.runs):
             out = subprocess.run([sys.executable, "-c", CHILD, str(args.root), tmp], env=env,
                                  capture_output=True, text=True, timeout=300)
-            line = [l for l in out.stdout.splitlines() if l.startswith("{")]
+            line = [t for t in out.stdout.splitlines() if t.startswith("{")]
             if out.returncode != 0 or not line:
                 print(out.stdout, out.stderr, file=sys.stderr)
                 return 1

@@ -13,7 +13,8 @@ written in a worker.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QImage
@@ -224,7 +225,7 @@ class SettingsDialog(QDialog):
         for key, value in before.items():
             setattr(self.ctx.settings, key, value)
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt's name
+    def done(self, result: int) -> None:
         self.stop_test()
         if self._task is not None:
             self._task.wait()

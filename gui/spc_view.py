@@ -9,7 +9,7 @@ Threading: GUI thread only.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,

@@ -18,7 +18,7 @@ import importlib
 import importlib.util
 import logging
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from PyQt5.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QGuiApplication, QPainter

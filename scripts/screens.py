@@ -45,12 +45,12 @@ def over(background: QPixmap | None, dialog: QWidget, size: QSize | None = None)
     return canvas
 
 
-def demo_model_id(station, demo) -> int:  # noqa: ANN001
+def demo_model_id(station, demo) -> int:
     return next(m.id for m in station.models.list(demo.admin)
                 if Path(m.folder) == demo.model_folder)
 
 
-def window_for(app, settings, station, inference, actor, size):  # noqa: ANN001, ANN201
+def window_for(app, settings, station, inference, actor, size):
     from gui.context import AppContext
     from gui.main_window import MainWindow
 
@@ -62,7 +62,7 @@ def window_for(app, settings, station, inference, actor, size):  # noqa: ANN001,
     return window
 
 
-def shoot_start(app, shots, work: Path, settings, size: QSize) -> None:  # noqa: ANN001
+def shoot_start(app, shots, work: Path, settings, size: QSize) -> None:
     """First start, sign-in (a wrong password, the engine still loading), the splash."""
     from db import Station
     from gui.first_run_dialog import FirstRunDialog
@@ -172,7 +172,7 @@ def shoot_supervisor(app, shots, settings, station, demo, inference, size, work:
     window.close()
 
 
-def _pdf_page(stats, demo, station, work: Path) -> QPixmap:  # noqa: ANN001
+def _pdf_page(stats, demo, station, work: Path) -> QPixmap:
     """The shift report's first two pages as the PDF draws them (the same Figures, as PNG)."""
     from app.shift_report import HISTORY_DAYS, _charts_page, _summary_page, shift_rows
     from app.spc import charts
@@ -216,7 +216,7 @@ def shoot_admin(app, shots, settings, station, demo, inference, images: Path, si
             # the Models panel reads best with an evaluation: the model on the demo photos
             panel.select_model(demo_model_id(station, demo))
             job = panel.start_evaluation(str(images))
-            wait(app, lambda: job is None or job.done, timeout=900, settle=1.0)
+            wait(app, lambda job=job: job is None or job.done, timeout=900, settle=1.0)
         shots.save(window.grab(), f"{n}-{key}")
         if key == "products" and shots.want("13"):
             panel.table.selectRow(0)
@@ -226,7 +226,7 @@ def shoot_admin(app, shots, settings, station, demo, inference, images: Path, si
             dialog.warehouse.setCurrentIndex(dialog.warehouse.findText("Cold store",
                                                                        Qt.MatchStartsWith))
             dialog.submit()
-            wait(app, lambda: not dialog.busy, settle=0.5)
+            wait(app, lambda dialog=dialog: not dialog.busy, settle=0.5)
             shots.save(over(window.grab(), dialog), "13-product-refused")
             dialog.reject()
     gallery = window.show_panel("gallery")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,7 +65,7 @@ class AuditService(Service):
             q = _filtered(select(func.count(AuditEvent.id)), f)
             return int(s.execute(q).scalar_one())
 
-    def choices(self, actor: Actor) -> tuple[list[str], list[str]]:
+    def choices(self, actor: Actor) -> tuple[Sequence[str], Sequence[str]]:
         """The user names and the actions that occur in the log (for the filter lists)."""
         with self._db.read() as s:
             self._authorize(s, actor, "audit.view")

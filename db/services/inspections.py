@@ -165,7 +165,7 @@ class InspectionService(ExportMixin, Service):
                 chosen = tuple(s.scalars(q.order_by(Inspection.id)).all())
             else:
                 chosen = tuple(sorted({int(i) for i in ids}))
-                found = set()
+                found: set[int] = set()
                 for part in _chunks(chosen):
                     found.update(s.scalars(select(Inspection.id)
                                            .where(Inspection.id.in_(part))).all())
@@ -245,9 +245,11 @@ def _files_of(s: Session, ids: Sequence[int]) -> set[tuple[str, str]]:
         files.add((img, ext))
         if heat:
             files.add((heat, HEATMAP_EXT))
-    for sha, ext in s.execute(select(Inspection.thumbnail_sha, Inspection.thumbnail_ext)
-                              .where(Inspection.id.in_(ids), Inspection.thumbnail_sha.is_not(None))):
-        files.add((sha, ext))
+    for sha, thumb_ext in s.execute(select(Inspection.thumbnail_sha, Inspection.thumbnail_ext)
+                                    .where(Inspection.id.in_(ids),
+                                           Inspection.thumbnail_sha.is_not(None))):
+        if sha:
+            files.add((sha, thumb_ext or ""))
     return files
 
 
@@ -261,7 +263,7 @@ def _used_elsewhere(s: Session, shas: set[str], ids: set[int]) -> set[str]:
                            (SideResult.heatmap_sha, SideResult.inspection_id),
                            (Inspection.thumbnail_sha, Inspection.id)):
             for sha, owner_id in s.execute(select(col, owner).where(col.in_(part))):
-                if owner_id not in ids:
+                if sha and owner_id not in ids:
                     used.add(sha)
     return used
 

@@ -88,11 +88,12 @@ class StatsService(Service):
         hour and side name. Grouped in the database; the caller folds hours into days or shifts
         of its own time zone."""
         parts = [extract(p, Inspection.started) for p in ("year", "month", "day", "hour")]
+        q: Select[Any]        # the two shapes differ; the rows are read by position below
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
             if sides:
                 final = func.coalesce(SideResult.corrected_label, SideResult.label)
-                q = select(Inspection.product_id, SideResult.side_name, *parts,
+                q = select(Inspection.product_id, SideResult.side_name, *parts,  # type: ignore[assignment]
                            func.count(SideResult.id), _count_if(SideResult.outcome == "review"),
                            _count_if(final == "Anomaly"))
                 q = self._where(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
@@ -102,7 +103,8 @@ class StatsService(Service):
                                 f)
                 q = q.group_by(Inspection.product_id, *parts)
             names = dict(s.execute(select(Product.id, Product.sku)).all())
-            found = [tuple(r) if sides else (r[0], None, *r[1:]) for r in s.execute(q)]
+            found: list[tuple[Any, ...]] = [tuple(r) if sides else (r[0], None, *r[1:])
+                                            for r in s.execute(q)]
             out = [HourRow(pid, names.get(pid, str(pid)),
                            datetime(int(y), int(mo), int(d), int(h), tzinfo=timezone.utc),
                            int(t), int(r), int(j), side)
@@ -139,5 +141,6 @@ class StatsService(Service):
                  .order_by(func.min(AuditEvent.at)))
             rows = s.execute(q).all()
             roles = dict(s.execute(select(User.id, User.role)).all())
-            return [SignInRow(name, roles.get(uid, ""), from_db_time(first), from_db_time(last),
-                              int(n)) for name, first, last, n, uid in rows]
+            return [SignInRow(name, roles.get(uid, "") if uid is not None else "",
+                              from_db_time(first), from_db_time(last), int(n))
+                    for name, first, last, n, uid in rows]

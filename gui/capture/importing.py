@@ -5,7 +5,7 @@ Threading rule: GUI thread only (reading happens in a ``gui.workers`` task).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PyQt5.QtWidgets import QFileDialog
 

@@ -9,11 +9,13 @@ Threading rule: GUI thread only.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QShortcut, QWidget
+
+from gui.workers import start_task
 
 KEYS = (("Space", "capture"), ("Enter", "inspect"), ("N", "new can"), ("← →", "choose a side"),
         ("R", "retake it"))
@@ -69,6 +71,13 @@ class KeysMixin:
             self.new_can()
 
     def _alert_toggled(self, on: bool) -> None:
+        """On or off for this station, kept in settings.json (written in a worker)."""
         self.alert.enabled = on
         if not on:
             self.alert.stop()
+        settings = self._ctx.settings
+        if settings.reject_alert != on:
+            settings.reject_alert = on
+            self._tasks.append(start_task(self, lambda _p: settings.save(),
+                                          name="save settings", on_finished=self._task_done,
+                                          on_error=self._on_task_error("saving the settings")))

@@ -116,7 +116,7 @@ class ProductBar(QWidget):
         self.model_label.setText(text)
         self.model_label.setStyleSheet(error_style())
 
-    def take(self, product, model) -> None:  # noqa: ANN001 - db.dto ProductInfo, ModelInfo
+    def take(self, product, model) -> None:
         """What the last Inspect read (an admin may have switched models meanwhile)."""
         self.product, self.model = product, model
         if model is None:
@@ -124,7 +124,7 @@ class ProductBar(QWidget):
             self.build_button.setVisible(self._ctx.can("model.manage"))
 
 
-def fetch_for_inspection(progress, models, actor, product_id: int) -> tuple:  # noqa: ANN001
+def fetch_for_inspection(progress, models, actor, product_id: int) -> tuple:
     """Worker side of each Inspect: ONE service call for the product and its active model, then
     the thresholds the can is judged with (the product's override, else the model's)."""
     product, model = models.for_inspection(actor, product_id)

@@ -6,7 +6,8 @@ Threading rule: GUI thread only.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
@@ -53,7 +54,8 @@ def build_widgets(panel: Any, ctx: Any, factory: Callable[[], FrameSource]) -> N
     panel.alert = RejectAlert(panel)
     panel.alert_box = QCheckBox("Sound and flash on REJECT", panel)
     panel.alert_box.setObjectName("rejectAlert")
-    panel.alert_box.setChecked(True)
+    panel.alert_box.setChecked(bool(ctx.settings.reject_alert))
+    panel.alert.enabled = panel.alert_box.isChecked()
     panel.alert_box.setFocusPolicy(Qt.NoFocus)
     panel.alert_box.toggled.connect(panel._alert_toggled)
 

@@ -10,7 +10,7 @@ Threading: GUI thread only; counting and deleting run in ``gui.workers`` tasks.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLayout, QLineEdit,
@@ -135,7 +135,7 @@ class DeleteDialog(QDialog):
         self.error.setText(text)
         self.error.show()
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt's name
+    def done(self, result: int) -> None:
         if self._task is not None and not self._task.done:
             self._task.cancel()   # counting is one read; deleting stops at a batch boundary
             self._task.wait()

@@ -16,11 +16,15 @@ from PyQt5.QtCore import QSize
 from PyQt5.QtWidgets import QSizePolicy
 
 
+HINT = (480, 320)
+MINIMUM = (300, 200)
+
+
 class ChartCanvas(FigureCanvasQTAgg):
-    def __init__(self, figure: Figure, hint: QSize = QSize(480, 320),
-                 minimum: QSize = QSize(300, 200)) -> None:
+    def __init__(self, figure: Figure, hint: tuple[int, int] = HINT,
+                 minimum: tuple[int, int] = MINIMUM) -> None:
         super().__init__(figure)
-        self._hint, self._minimum = hint, minimum
+        self._hint, self._minimum = QSize(*hint), QSize(*minimum)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt name

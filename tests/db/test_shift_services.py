@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from db import NewInspection, NotFound, Station, ValidationError
+from db import InvalidCredentials, NewInspection, NotFound, Station, ValidationError
 from db.records import GalleryFilter
 from db.services.audit import AuditFilter
 from tests.db.helpers import FakeClock, World, new_inspection, new_side
@@ -98,7 +98,7 @@ def _log(station: Station, world: World, clock: FakeClock) -> datetime:
         clock.advance(minutes=1)
         station.warehouses.create(world.admin, f"W{n}", 10)
     clock.advance(minutes=1)
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidCredentials):
         station.auth.sign_in("=cmd|' /C calc'!A0", "nope")
     return start
 

@@ -6,7 +6,6 @@ import shutil
 from dataclasses import replace
 
 import numpy as np
-import pytest
 from PyQt5.QtCore import Qt
 
 from core.model.spec import read_spec
@@ -15,21 +14,8 @@ from db import Role
 from app.scores import score_100
 from gui.capture.panel import CapturePanel
 from gui.theme import OUTCOME_COLOURS
-from gui.inference import InferenceService
 from tests.gui.test_capture import write_photos
-from tests.helpers import make_synthetic_cans, tiny_model_dir
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    return tiny_model_dir(tmp_path_factory)
-
-
-@pytest.fixture
-def inference():
-    svc = InferenceService(torch_threads=1)
-    yield svc
-    assert svc.shutdown()
+from tests.helpers import make_synthetic_cans
 
 
 def register(world, folder, name="tiny") -> int:
@@ -39,15 +25,6 @@ def register(world, folder, name="tiny") -> int:
         spec.thresholds.to_dict(), spec.trained_on)
     world.station.models.activate_for_product(world.admin, info.id, world.product_id)
     return info.id
-
-
-@pytest.fixture
-def panel(qtbot, make_ctx, inference):
-    p = CapturePanel(make_ctx(Role.OPERATOR, inference=inference))
-    qtbot.addWidget(p)
-    p.resize(1200, 700)
-    yield p
-    p.shutdown()
 
 
 def fill_with_cans(qtbot, panel, tmp_path) -> None:

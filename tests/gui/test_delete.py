@@ -11,7 +11,7 @@ import pytest
 
 from db import NotFound, Role
 from gui.table_models import ROW_ROLE
-from tests.gui.test_gallery import _panel, _settle, cans  # noqa: F401 - the fixture
+from tests.gui.test_gallery import _panel, _settle
 
 
 def _counted(qtbot, dialog) -> None:

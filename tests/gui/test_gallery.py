@@ -14,22 +14,6 @@ from db import Role
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.panel import GalleryPanel
 from gui.table_models import Column, PagedQueryModel
-from tests.gui.conftest import record_inspection
-
-
-@pytest.fixture
-def cans(world):
-    """Six cans: otto 3 pass (2 Mar) + 2 reject (3 Mar); sue 1 review (4 Mar)."""
-    ids = []
-    for n in range(3):
-        ids.append(record_inspection(world, world.operator, "pass", seed=n,
-                                     started=datetime(2026, 3, 2, 8, n, tzinfo=timezone.utc)))
-    for n in range(2):
-        ids.append(record_inspection(world, world.operator, "reject", seed=10 + n,
-                                     started=datetime(2026, 3, 3, 9, n, tzinfo=timezone.utc)))
-    ids.append(record_inspection(world, world.supervisor, "review", seed=20,
-                                 started=datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)))
-    return ids
 
 
 def _panel(qtbot, make_ctx, role, all_days: bool = True) -> GalleryPanel:

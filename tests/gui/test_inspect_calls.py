@@ -8,17 +8,17 @@ from PyQt5.QtCore import Qt
 
 from db import Role
 from gui.capture.panel import CapturePanel
-from tests.gui.test_capture_inspect import fill_with_cans, inference, register, tiny_model  # noqa: F401
+from tests.gui.test_capture_inspect import fill_with_cans, register
 
 
 class Recorded:
     """The real Station, with each service call noted (service.method, thread) on its way."""
 
-    def __init__(self, station) -> None:  # noqa: ANN001
+    def __init__(self, station) -> None:
         self._station = station
         self.calls: list[tuple[str, str]] = []
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         target = getattr(self._station, name)
         if not hasattr(target, "_db"):           # not a service: hand it out as it is
             return target
@@ -26,13 +26,13 @@ class Recorded:
 
 
 class _Service:
-    def __init__(self, name, service, calls) -> None:  # noqa: ANN001
+    def __init__(self, name, service, calls) -> None:
         self._name, self._service, self._calls = name, service, calls
 
-    def __getattr__(self, attr: str):  # noqa: ANN204
+    def __getattr__(self, attr: str):
         method = getattr(self._service, attr)
 
-        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def call(*args, **kwargs):
             self._calls.append((f"{self._name}.{attr}", threading.current_thread().name))
             return method(*args, **kwargs)
         return call

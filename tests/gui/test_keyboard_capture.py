@@ -7,12 +7,14 @@ import numpy as np
 from PyQt5.QtCore import Qt
 
 from core.results import Outcome
+from core.settings import resolve_settings
+from db import Role
+from gui.capture.panel import CapturePanel
 from gui.camera import FakeSource
 from gui.capture.alert import FLASH_MS, FLASHES, RejectAlert
 from gui.capture.banner import VerdictBanner
-from tests.gui.test_capture import panel_with, start_fake_camera  # noqa: F401 - the fixture
-from tests.gui.test_capture_inspect import (fill_with_cans, inference, panel,  # noqa: F401
-                                            register, tiny_model)
+from tests.gui.test_capture import start_fake_camera
+from tests.gui.test_capture_inspect import fill_with_cans, register
 
 
 def _filled(panel) -> list[bool]:
@@ -54,7 +56,8 @@ def test_space_arrows_r_and_n_drive_a_can(qtbot, panel_with):
     assert not any(_filled(panel))
 
 
-def test_enter_inspects_and_a_reject_alerts(qtbot, panel, world, tiny_model, tmp_path):
+def test_enter_inspects_and_a_reject_alerts(qtbot, panel, world, tiny_model, tmp_path,
+                                            make_ctx, inference):
     register(world, tiny_model)
     # every side at 0.5 or more is a reject: the defective synthetic cans are
     world.station.products.update(world.admin, world.product_id,
@@ -76,6 +79,13 @@ def test_enter_inspects_and_a_reject_alerts(qtbot, panel, world, tiny_model, tmp
     qtbot.mouseClick(panel.inspect_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not panel.busy and panel._result is not None, timeout=60000)
     assert panel._result.verdict == Outcome.REJECT and panel.alert.fired == 1
+    # and it stays off for this station: kept in settings.json, read by the next panel
+    stored = resolve_settings(world.settings.data_dir, environ={})
+    assert stored.reject_alert is False
+    later = CapturePanel(make_ctx(Role.OPERATOR, inference=inference))
+    qtbot.addWidget(later)
+    assert not later.alert_box.isChecked() and not later.alert.enabled
+    later.shutdown()
 
 
 def test_the_flash_toggles_and_ends(qtbot):

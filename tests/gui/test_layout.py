@@ -63,7 +63,7 @@ def test_no_panel_scrolls(qtbot, make_ctx, station_style, windows, role, size):
             continue
         panel = window.show_panel(spec.key)
         qtbot.wait(50)
-        qtbot.waitUntil(lambda: not getattr(panel, "busy", False), timeout=20000)
+        qtbot.waitUntil(lambda panel=panel: not getattr(panel, "busy", False), timeout=20000)
         qtbot.wait(50)
         holder = window.stack.currentWidget()
         h, v = holder.horizontalScrollBar(), holder.verticalScrollBar()
@@ -98,7 +98,7 @@ def test_the_dialogs_fit_a_1024_by_640_window(qtbot, make_ctx, station_style, wi
                           window)]
     for dialog in made:
         dialog.show()
-        qtbot.waitUntil(lambda: not getattr(dialog, "busy", False), timeout=10000)
+        qtbot.waitUntil(lambda dialog=dialog: not getattr(dialog, "busy", False), timeout=10000)
         qtbot.wait(50)
         size = dialog.frameGeometry().size()
         assert size.width() <= 1024 and size.height() <= 640, (type(dialog).__name__, size)

@@ -3,7 +3,6 @@ name, CPU threads, where the data is; written to settings.json, used at once whe
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -121,5 +120,5 @@ def test_the_capture_panel_takes_the_new_camera_at_its_next_start(qtbot, make_ct
      "postgresql+psycopg://station:***@db.plant:5432/cans"),
     (None, "station.sqlite3")])
 def test_the_database_is_shown_without_its_password(world, url, shown):
-    text = database_text(replace(world.settings, db_url=url))
+    text = database_text(world.settings.model_copy(update={"db_url": url}))
     assert text.endswith(shown) and "s3cret" not in text

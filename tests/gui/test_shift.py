@@ -15,7 +15,7 @@ from db import NotFound
 from gui.app import SessionFlow
 from gui.main_window import MainWindow
 from tests.gui.conftest import PASSWORD
-from tests.gui.test_capture_inspect import inference, register, tiny_model  # noqa: F401
+from tests.gui.test_capture_inspect import register
 from tests.helpers import make_synthetic_cans
 
 

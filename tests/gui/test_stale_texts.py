@@ -7,7 +7,7 @@ from PyQt5.QtCore import Qt
 
 from db import Role
 from gui.admin.warehouse_dialog import WarehouseDialog
-from tests.gui.test_capture import panel_with, write_photos  # noqa: F401 - the fixture
+from tests.gui.test_capture import write_photos
 
 
 def _import(qtbot, panel, paths) -> None:
