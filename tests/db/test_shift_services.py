@@ -77,7 +77,7 @@ def test_delete_needs_a_reason_and_an_existing_can(station: Station, world: Worl
 
 
 def test_large_set_is_deleted_in_batches(station: Station, world: World) -> None:
-    from db.services import inspections as module
+    from db.services import inspection_delete as module
     ids = [station.inspections.record(world.operator, new_inspection(
         world.product_id, f"n{n}", started=_day(0) + timedelta(minutes=n))).id for n in range(7)]
     old = module.DELETE_BATCH
