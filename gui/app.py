@@ -22,6 +22,7 @@ Threading: everything here runs on the GUI thread.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -197,8 +198,17 @@ def open_station(settings: Any, log_path: Path) -> Any | None:
         return None
 
 
+# Qt's X11 plugin loads the system's OpenGL (Mesa, with its own LLVM) for GLX windows; torch's
+# triton brings another LLVM, and importing it after that crashed the process (segfault in
+# triton's libtriton under Xvfb + Mesa, seen when the engine loads while the sign-in dialog is
+# up). The station draws no OpenGL (widgets paint in software, charts with Agg), so Qt's GL
+# integration is left out unless the person asks for it.
+XCB_GL = ("QT_XCB_GL_INTEGRATION", "none")
+
+
 def run_gui(settings: Any) -> int:
     """Run the desktop station until the person quits; returns the process exit code."""
+    os.environ.setdefault(*XCB_GL)   # before the QApplication: see XCB_GL
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Can inspection station")
     app.setQuitOnLastWindowClosed(False)  # between sign-out and sign-in no window is open
