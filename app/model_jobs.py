@@ -46,6 +46,7 @@ class BuildRequest:
     backbone: str = catalogue.DEFAULT_BACKBONE
     input_size: int | None = None    # None: the detector's own default
     options: Mapping[str, Any] = field(default_factory=dict)  # the detector's options (catalogue)
+    can_false_reject: float | None = None  # e.g. 0.01: reject set for <= 1 % good cans rejected
 
 
 def _slug(name: str) -> str:
@@ -85,7 +86,8 @@ def build_and_register(progress: Progress, station: Station, actor: Actor, model
     source = request.folder if request.source == "folder" else (
         f"gallery (product {request.product_id})" if request.product_id else "gallery (all products)")
     config = TrainConfig(detector=request.detector, backbone=request.backbone,
-                         input_size=request.input_size, source=source).with_options(request.options)
+                         input_size=request.input_size, source=source,
+                         can_false_reject=request.can_false_reject).with_options(request.options)
     model = train_model(samples, config, progress, request.name)
     progress.check()  # a cancel during calibration still means: nothing saved
     stamp = datetime.now(timezone.utc)

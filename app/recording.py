@@ -26,6 +26,7 @@ from db.records import NewInspection, NewSide
 
 if TYPE_CHECKING:
     from db import Actor, Station
+    from db.dto import InspectionInfo
 
 JPEG_QUALITY = 92
 THUMBNAIL_SIDE = 256
@@ -55,8 +56,10 @@ def thumbnail_jpeg(rgb: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
 
 
 def to_new_inspection(result: CanResult, product_id: int, station_name: str,
-                      originals: Sequence[OriginalImage | None] = ()) -> NewInspection:
-    """The record of one inspected can. ``originals[i]`` (if given) are side i's file bytes."""
+                      originals: Sequence[OriginalImage | None] = (),
+                      capture_key: str | None = None) -> NewInspection:
+    """The record of one inspected can. ``originals[i]`` (if given) are side i's file bytes;
+    ``capture_key`` is the can's idempotency key (see ``db.records.NewInspection``)."""
     sides = []
     for i, side in enumerate(result.sides):
         original = originals[i] if i < len(originals) else None
@@ -86,16 +89,20 @@ def to_new_inspection(result: CanResult, product_id: int, station_name: str,
         verdict=result.verdict.value,
         sides=sides,
         thumbnail_bytes=thumbnail_jpeg(worst.image),
+        capture_key=capture_key,
     )
 
 
 def save_inspection(progress: Progress, station: Station, actor: Actor, result: CanResult,
                     product_id: int, station_name: str,
-                    originals: Sequence[OriginalImage | None]) -> int:
-    """Record ``result`` for ``actor``; returns the new inspection's id."""
+                    originals: Sequence[OriginalImage | None],
+                    capture_key: str | None = None) -> InspectionInfo:
+    """Record ``result`` for ``actor``; returns the ``db.dto.InspectionInfo``. ``capture_key``
+    (made when the can's capture started): a can recorded before under the same key is not
+    recorded again; the info then has ``already_recorded`` and the first inspection's id."""
     progress.report(0, 2, "Encoding photos and heatmaps")
-    new = to_new_inspection(result, product_id, station_name, originals)
+    new = to_new_inspection(result, product_id, station_name, originals, capture_key)
     progress.report(1, 2, "Writing the inspection")
     info = station.inspections.record(actor, new)
     progress.report(2, 2, "Saved")
-    return info.id
+    return info

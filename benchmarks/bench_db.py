@@ -41,9 +41,9 @@ CHUNK = 2000
 
 def fill(station: Station, n: int, seed: int = 1) -> dict:
     rng = random.Random(seed)
-    admin = station.auth.create_first_admin("admin", "benchmark-pw")
-    sup = station.users.create(admin, "super", "benchmark-pw", Role.SUPERVISOR)
-    operators = [station.users.create(admin, f"op{k}", "benchmark-pw", Role.OPERATOR).id
+    admin = station.auth.create_first_admin("admin", "benchmark-pw-2026")
+    sup = station.users.create(admin, "super", "benchmark-pw-2026", Role.SUPERVISOR)
+    operators = [station.users.create(admin, f"op{k}", "benchmark-pw-2026", Role.OPERATOR).id
                  for k in range(6)]
     warehouses = [station.warehouses.create(admin, f"Hall {c}", 10**9).id for c in "ABC"]
     products = [(station.products.create(admin, f"SKU-{k:03d}", f"Product {k}",
@@ -107,7 +107,7 @@ def fill(station: Station, n: int, seed: int = 1) -> dict:
                 isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
     # SQLite gets no ANALYZE on purpose: its figures hold without planner statistics.
-    return {"admin": admin, "supervisor": station.auth.sign_in("super", "benchmark-pw"),
+    return {"admin": admin, "supervisor": station.auth.sign_in("super", "benchmark-pw-2026"),
             "product": products[1][0], "fill_s": fill_s,
             "sides": side_id - 1}
 

@@ -2,10 +2,12 @@
 
     main.py create-admin [--username NAME] [--password-stdin]
     main.py users
+    main.py unlock NAME            lift a sign-in lock (e.g. when the only admin is locked out)
+    main.py sweep [--confirm]      remove photo files no inspection refers to
 
 Each job is ``run(args, settings) -> exit code``; ``settings`` is core's Settings object, used
 only for ``.data_dir`` and ``.db_url`` (db does not import core). Messages go to stderr; errors
-exit non-zero.
+meant for a person (every ``common.errors.PersonFacingError``) are one line and exit non-zero.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from db.errors import StationDataError
+from common.errors import PersonFacingError
 from db.station import Station
 
 
@@ -36,6 +38,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run_create_admin)
     p = subparsers.add_parser("users", help="list the user accounts (no passwords)")
     p.set_defaults(run=run_users)
+    p = subparsers.add_parser("unlock", help="lift the sign-in lock of a user name (for when "
+                                             "no admin can sign in)")
+    p.add_argument("name", help="the user name (as typed at sign-in)")
+    p.set_defaults(run=run_unlock)
+    p = subparsers.add_parser("sweep", help="remove photo files that no inspection refers to; "
+                                            "without --confirm only count them")
+    p.add_argument("--confirm", action="store_true",
+                   help="remove them even when they are many (the start-up sweep holds back "
+                        "when more than a small share of the photos would go)")
+    p.set_defaults(run=run_sweep)
 
 
 def _open(settings: StationSettings) -> Station:
@@ -48,7 +60,7 @@ def run_create_admin(args: argparse.Namespace, settings: StationSettings, *, std
     out = out or sys.stderr
     try:
         station = _open(settings)
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 2
     try:
@@ -67,7 +79,7 @@ def run_create_admin(args: argparse.Namespace, settings: StationSettings, *, std
         actor = station.auth.create_first_admin(username, password)
         print(f"Created admin {actor.username!r}. Sign in with it to add more users.", file=out)
         return 0
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=out)
         return 1
     finally:
@@ -80,23 +92,75 @@ def run_users(args: argparse.Namespace, settings: StationSettings, *, out: TextI
     out = out or sys.stdout
     try:
         station = _open(settings)
-    except StationDataError as exc:
+    except PersonFacingError as exc:   # db's errors and StorageFull
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         from sqlalchemy import select
 
         from db.schema import User
+        from db.services.users import user_info
         with station.database.read() as s:
-            rows = s.execute(select(User.username, User.role, User.active, User.locked_until)
-                             .order_by(User.username)).all()
-        if not rows:
+            users = [user_info(s, u) for u in s.scalars(select(User).order_by(User.username))]
+        if not users:
             print("No accounts yet: run `main.py create-admin`.", file=out)
-        for name, role, active, locked in rows:
-            state = "active" if active else "inactive"
-            if locked is not None and locked > station.database.now_naive():
-                state += f", locked until {locked:%Y-%m-%d %H:%M} UTC"
-            print(f"{name:<24} {role:<11} {state}", file=out)
+        now = station.database.now()
+        for u in users:
+            state = "active" if u.active else "inactive"
+            if u.locked_until is not None and u.locked_until > now:
+                state += f", locked until {u.locked_until:%Y-%m-%d %H:%M} UTC"
+            if u.must_change_password:
+                state += ", must choose a new password"
+            print(f"{u.username:<24} {u.role.value:<11} {state}", file=out)
         return 0
+    finally:
+        station.close()
+
+
+def run_unlock(args: argparse.Namespace, settings: StationSettings, *, out: TextIO | None = None) -> int:
+    """Whoever can run commands on the station's machine can read the database anyway; this is
+    the way back in when the only admin's name is locked (the lock answers every name alike)."""
+    out = out or sys.stderr
+    try:
+        station = _open(settings)
+    except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 2
+    try:
+        lifted = station.auth.unlock_name(args.name)
+        print(f"Sign-in for {args.name!r} is unlocked." if lifted else
+              f"{args.name!r} was not locked.", file=out)
+        return 0
+    except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 1
+    finally:
+        station.close()
+
+
+def run_sweep(args: argparse.Namespace, settings: StationSettings, *, out: TextIO | None = None) -> int:
+    out = out or sys.stderr
+    try:
+        station = _open(settings)   # the start-up sweep runs here (and holds back if too many)
+    except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 2
+    try:
+        if not args.confirm:
+            report = station.sweep_report
+            if report is not None and report.held:
+                print(report.message, file=out)
+                return 1
+            print("No large number of unreferenced photo files; nothing waits for a "
+                  "confirmation.", file=out)
+            return 0
+        report = station.sweep_files(full=True, confirmed=True)
+        print(f"Removed {report.removed_orphans} photo files no inspection refers to and "
+              f"{report.removed_temps} temporary files; {report.kept} files are in use.",
+              file=out)
+        return 0
+    except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 1
     finally:
         station.close()

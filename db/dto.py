@@ -22,6 +22,7 @@ class UserInfo:
     locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
+    must_change_password: bool = False   # an admin asked for a new password at next sign-in
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ProductInfo:
     side_names: tuple[str, ...]
     model_id: int | None
     thresholds: dict | None      # {"review": float, "reject": float} overrides, or None
+    region_recipe: str | None = None     # JSON of common.regions.RegionRecipe; None: auto
+    previous_model_id: int | None = None  # the model a rollback returns to
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class SideResultInfo:
     corrected_label: str | None  # the latest correction, if any
     outcome: str
     boxes: list
+    reason: str = ""             # why the side went to review (e.g. "no can found"), or ""
+    region: list | None = None   # the judged region's outline, [[x, y], ...] in image pixels
 
     @property
     def final_label(self) -> str:
@@ -111,6 +116,25 @@ class InspectionRow:
 @dataclass(frozen=True)
 class InspectionInfo(InspectionRow):
     sides: tuple[SideResultInfo, ...] = ()
+    # record() only: True when this can's capture key was recorded before, and this is that
+    # first inspection (nothing new was stored): the GUI says "already saved as #N".
+    already_recorded: bool = False
+    capture_key: str | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationInfo:
+    """One stored evaluation of a model (``models.record_evaluation``)."""
+
+    id: int
+    model_id: int
+    created_at: datetime
+    user_id: int | None
+    username: str                # who ran it ("system" if the account is gone)
+    data: dict                   # the engine's evaluation summary, as it was stored
+    n_images: int
+    n_overlap_training: int      # images of the evaluation that were in the training set
+    source: str                  # where the images came from (a folder, "gallery", ...)
 
 
 @dataclass(frozen=True)

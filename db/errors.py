@@ -5,6 +5,7 @@ traceback. These classes carry no database objects, so they can cross threads fr
 """
 from __future__ import annotations
 
+import errno
 from datetime import datetime
 
 from common.errors import PersonFacingError, StorageFull  # noqa: F401  (re-exported for db)
@@ -25,7 +26,8 @@ class AccountLocked(StationDataError):
     def __init__(self, until: datetime) -> None:
         self.until = until
         local = until.astimezone().strftime("%Y-%m-%d %H:%M")
-        super().__init__(f"This account is locked after too many failed sign-ins until {local}.")
+        super().__init__(f"Sign-in with this name is locked after too many failed tries, until "
+                         f"{local}. Wait until then, or ask an admin to unlock it.")
 
 
 class PermissionDenied(StationDataError):
@@ -73,3 +75,43 @@ class SchemaOutdated(StationDataError):
             f"The database has schema revision {revision!r}, which this version of the station does "
             "not know: it was upgraded by a newer version. Install that version (or newer) here, "
             "or point this station at another database.")
+
+
+class UpgradeRefused(StationDataError):
+    """A schema upgrade cannot run on this data as it is; the message says what to change.
+    Nothing was changed (the upgrade's transaction was rolled back)."""
+
+
+class DatabaseUnavailable(StationDataError):
+    """The database server cannot be reached, stopped answering or dropped the connection."""
+
+    def __init__(self, message: str = "The database cannot be reached (the server is down, "
+                                      "frozen or the network is broken). Nothing was saved by "
+                                      "this step. Check the database server and the network, "
+                                      "then try again.") -> None:
+        super().__init__(message)
+
+
+class DatabaseDamaged(StationDataError):
+    """The database file is not a readable database (damaged, truncated, or another file)."""
+
+
+class DataFolderMismatch(StationDataError):
+    """The data folder and the database do not belong together; nothing was opened or removed."""
+
+
+class DataFolderUnusable(StationDataError):
+    """The data folder cannot be used (it is a file, or cannot be created or written)."""
+
+
+class PasswordChangeRequired(StationDataError):
+    """An admin asked this user to choose a new password; only that is allowed until then."""
+
+    def __init__(self) -> None:
+        super().__init__("Please choose a new password first: an admin asked for it. Until "
+                         "then nothing else can be done with this account.")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An OSError saying the disk (or the user's quota on it) is full."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)

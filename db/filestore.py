@@ -1,7 +1,7 @@
 """Content-addressed files (side images, heatmaps, thumbnails) under ``<data_dir>/images``.
 
 A file is named by the SHA-256 of its bytes: ``images/ab/cd/<sha256>.<ext>``. ``put`` writes a
-temporary file, fsyncs it, renames it into place and fsyncs the folder, so once ``put`` returns
+temporary file, fsyncs it, renames it into place and fsyncs the folder (``common.atomic``), so once ``put`` returns
 the file survives a crash; the services call it BEFORE the row that points at it commits. A crash
 between the two leaves a file without a row; :meth:`FileStore.sweep` (run at every start) removes
 such files and stale temporary files, but only those older than a grace period, so that a file
@@ -9,7 +9,13 @@ another station process has written and is about to commit is not taken from und
 
 The sweep only looks into folders whose modification time is later than the previous sweep's
 start minus the grace period (adding, renaming or removing a file touches its folder), so a start
-with a large, clean store costs one ``stat`` per folder.
+with a large, clean store costs one ``stat`` per folder. A sweep that would remove more than a
+small share of the store (:data:`SWEEP_MAX_SHARE`, and more than :data:`SWEEP_ALWAYS_OK` files)
+removes nothing: it says so in the log and waits for a person to confirm (``main.py sweep
+--confirm``), because so many orphans mean a wrong or damaged database far more often than a
+crash. (``Station.open`` also refuses a database that does not own the folder: db.identity.)
+
+A full disk makes ``put`` raise ``StorageFull`` with nothing half-written.
 
 Threading: any number of threads and processes may call ``put`` at once (temporary names are
 unique; renaming identical content over identical content is harmless). ``sweep`` runs at start.
@@ -21,18 +27,21 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.atomic import TMP_MARK, write_bytes
+from db.errors import StorageFull, is_disk_full
 
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
-_TMP_MARK = TMP_MARK    # common.atomic's temporary names; the sweep removes stale ones
+_TMP_MARK = TMP_MARK     # common.atomic's temporary names: a crash's leftovers are swept
 _SWEEP_STAMP = ".last-sweep"
 ALLOWED_EXTS = frozenset({"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "bin"})
+SWEEP_MAX_SHARE = 0.05     # a sweep removing more than this share of the store asks first...
+SWEEP_ALWAYS_OK = 50       # ...unless it removes at most this many files (a crash leaves ~15)
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,17 @@ class SweepReport:
     removed_orphans: int
     removed_temps: int
     kept: int
+    held: int = 0          # orphans NOT removed: too many; a person must confirm
+    total: int = 0         # files in the store, counted only when orphans were held
+
+    @property
+    def message(self) -> str:
+        """The log line (and the command's answer) when orphans were held."""
+        return (f"The start-up sweep found {self.held} photo files (of {self.total} in the data "
+                "folder) that no inspection refers to, more than it removes without asking, so "
+                "it removed none. If this is the right database and those inspections were "
+                "deleted, remove the files with `main.py sweep --confirm`; if not, point the "
+                "station at the right database.")
 
 
 class FileStore:
@@ -54,9 +74,14 @@ class FileStore:
         sha = hashlib.sha256(data).hexdigest()
         dest = self.path(sha, ext)
         existed = dest.exists()
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StorageFull(str(self.root), "save the photos") from exc
+            raise
         # Rewritten even when it exists: cheap insurance should a delete race have removed it.
-        write_bytes(dest, data)
+        write_bytes(dest, data, where=self.root)
         return sha, not existed
 
     def remove(self, sha: str, ext: str) -> None:
@@ -77,13 +102,26 @@ class FileStore:
             except OSError:
                 pass
 
+    def iter_files(self) -> Iterator[tuple[str, str]]:
+        """(sha256, ext) of every stored file, folder by folder (lazy: stop when you like)."""
+        if not self.root.is_dir():
+            return
+        for top in _subdirs(self.root):
+            for leaf in _subdirs(top):
+                for entry in os.scandir(leaf):
+                    if (m := _NAME.match(entry.name)) and entry.is_file():
+                        yield m.group(1), m.group(2)
+
     def sweep(self, is_referenced: Callable[[Iterable[str]], set[str]],
               grace_s: float = 3600.0, now: float | None = None,
-              full: bool = False) -> SweepReport:
+              full: bool = False, max_share: float | None = SWEEP_MAX_SHARE) -> SweepReport:
         """Remove files no row references and stale temporary files, older than ``grace_s``.
 
         ``is_referenced(shas)`` returns the subset of ``shas`` that some row still points to.
         ``full`` looks into every folder, not only those changed since the last sweep.
+        ``max_share``: when more than this share of all stored files (and more than
+        SWEEP_ALWAYS_OK) would go, nothing is removed and the report's ``held`` says how many;
+        None removes them all (a person confirmed).
         """
         if not self.root.is_dir():
             return SweepReport(0, 0, 0)
@@ -109,30 +147,62 @@ class FileStore:
                     elif m := _NAME.match(entry.name):
                         candidates.setdefault(m.group(1), []).append(Path(entry.path))
         shas = list(candidates)
+        doomed: list[Path] = []
         for i in range(0, len(shas), 500):
             batch = shas[i:i + 500]
             used = is_referenced(batch)
             for sha in batch:
                 if sha in used:
                     kept += len(candidates[sha])
-                    continue
-                for p in candidates[sha]:
-                    p.unlink(missing_ok=True)
-                    orphans += 1
-        self.root.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(repr(now))
+                else:
+                    doomed += candidates[sha]
+        if max_share is not None and len(doomed) > SWEEP_ALWAYS_OK:
+            total = sum(1 for _ in self.iter_files())
+            if len(doomed) > max_share * total:
+                report = SweepReport(0, temps, kept, held=len(doomed), total=total)
+                log.warning(report.message)
+                return report   # the stamp stays: the next sweep looks at these folders again
+        for p in doomed:
+            p.unlink(missing_ok=True)
+            orphans += 1
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(repr(now))
+        except OSError as exc:   # only costs a full look next time
+            log.warning("could not note the sweep's time in %s: %s", stamp, exc)
         if orphans or temps:
             log.info("file sweep removed %d orphaned and %d temporary files", orphans, temps)
         return SweepReport(orphans, temps, kept)
 
 
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"), (b"BM", "bmp"),
+          (b"II*\x00", "tif"), (b"MM\x00*", "tif"))
+_SAME_EXT = {"jpeg": "jpg", "tiff": "tif"}
+
+
+def image_kind(data: bytes) -> str | None:
+    """The image type the bytes' first bytes (magic number) say, or None if no image type."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return None
+
+
+def canonical_ext(ext: str) -> str:
+    """``".JPEG"`` -> ``"jpeg"`` as stored; compare kinds with :func:`same_kind`."""
+    return ext.lower().lstrip(".")
+
+
+def same_kind(ext: str, kind: str | None) -> bool:
+    e = canonical_ext(ext)
+    return kind is not None and _SAME_EXT.get(e, e) == kind
+
+
 def sniff_ext(data: bytes) -> str:
     """File extension for an encoded image whose type the caller did not say (thumbnails)."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8"):
-        return "jpg"
-    return "bin"
+    return image_kind(data) or "bin"
 
 
 def _subdirs(folder: Path) -> list[Path]:

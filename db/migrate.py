@@ -7,11 +7,18 @@ a newer station: :class:`~db.errors.SchemaOutdated`, and nothing is touched.
 
 Two stations starting at once: the check and the upgrade run in one write transaction (SQLite:
 ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), so the second waits and then finds head.
+
+SQLite rebuilds tables to change them (a revision in batch mode): with foreign keys on, dropping
+the old table would cascade-delete its children, so migrations run on a connection whose foreign
+keys are off (SQLite's own procedure for schema changes), and ``PRAGMA foreign_key_check`` must
+find nothing before the transaction commits.
 """
 from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -65,8 +72,7 @@ def upgrade(engine: Engine, sqlite_file: Path | None, now: datetime | None = Non
             target: str = "head") -> Path | None:
     """Upgrade to ``target``; returns the backup file made (SQLite only), else None."""
     backup: Path | None = None
-    write_engine = engine.execution_options(station_write=True)
-    with write_engine.connect() as conn:
+    with _schema_connection(engine) as conn:
         with conn.begin():
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
@@ -79,7 +85,47 @@ def upgrade(engine: Engine, sqlite_file: Path | None, now: datetime | None = Non
                 backup = _backup_sqlite(sqlite_file, revision, now or datetime.now(timezone.utc))
             log.info("upgrading database schema from %s to %s", revision, wanted)
             command.upgrade(alembic_config(conn), target)
+            _check_foreign_keys(conn)
     return backup
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Step the schema back to ``target`` (maintenance only; the station never does this)."""
+    with _schema_connection(engine) as conn:
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            command.downgrade(alembic_config(conn), target)
+            _check_foreign_keys(conn)
+
+
+@contextmanager
+def _schema_connection(engine: Engine) -> Iterator[Connection]:
+    """A write connection for migrations; on SQLite with foreign keys off until it is returned."""
+    write_engine = engine.execution_options(station_write=True)
+    with write_engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:
+            # Outside any transaction (the pragma is ignored inside one): the connection runs
+            # in autocommit mode until our BEGIN (db.database takes that over from sqlite3).
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield conn
+        finally:
+            if raw is not None:
+                try:
+                    raw.execute("PRAGMA foreign_keys=ON")
+                except sqlite3.Error:   # the connection broke: the pool throws it away
+                    conn.invalidate()
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the schema change would leave {len(broken)} rows pointing at rows "
+                           f"that do not exist (first: {tuple(broken[0])}); rolled back")
 
 
 def _backup_sqlite(path: Path, revision: str, now: datetime) -> Path:

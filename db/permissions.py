@@ -22,11 +22,17 @@ class Role(str, Enum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is calling a service: returned by ``auth.sign_in``, passed first to every service method."""
+    """Who is calling a service: returned by ``auth.sign_in``, passed first to every service method.
+
+    ``must_change_password``: an admin asked this user for a new password; the GUI asks for it
+    at once (``users.change_own_password``), and every other service call is refused with
+    ``PasswordChangeRequired`` until then (the services read the flag from the database).
+    """
 
     user_id: int
     username: str
     role: Role
+    must_change_password: bool = False
 
 
 _ALL = frozenset(Role)

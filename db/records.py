@@ -1,5 +1,8 @@
 """Plain input values for the services: what the GUI/CLI hands in (no ORM, no numpy, no torch).
 
+``inspections.record`` refuses inconsistent input: a can verdict milder than its worst side, a
+side name the product does not have, bytes that are not the declared image type.
+
 All are frozen dataclasses, so they may be built on one thread and passed to a service on another.
 """
 from __future__ import annotations
@@ -24,6 +27,8 @@ class NewSide:
     label: str                      # "Good" | "Anomaly"
     outcome: str                    # "pass" | "review" | "reject"
     boxes: list[dict] = field(default_factory=list)   # e.g. {"x0":..,"y0":..,"x1":..,"y1":..,"score":..}
+    reason: str = ""                # why the side went to review (e.g. "no can found"), or ""
+    region: list[list[int]] | None = None   # the judged region's outline, [[x, y], ...] pixels
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class NewInspection:
     verdict: str                    # "pass" | "review" | "reject"
     sides: list[NewSide]
     thumbnail_bytes: bytes | None = None
+    # Made when the can's capture started (uuid4 text): recording the same key again returns the
+    # first inspection and stores nothing (Inspect pressed twice, a retry after a lost commit).
+    capture_key: str | None = None
 
 
 @dataclass(frozen=True)

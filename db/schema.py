@@ -3,13 +3,16 @@
 The migrations in ``db/migrations/versions`` are the source of truth for the stored schema;
 ``tests/db/test_migrations.py`` checks that these classes and the migrated database agree.
 Datetimes are stored naive in UTC (portable between SQLite and PostgreSQL).
+
+Every table whose ids the audit log names is AUTOINCREMENT on SQLite (revision 0003), so an id is
+never handed out twice, even after the row with the highest id was deleted.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+                        Text, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -17,26 +20,55 @@ class Base(DeclarativeBase):
     pass
 
 
+KEY_LEN = 512                 # normalised name keys (db.names.name_key), revision 0003
+_AUTOINC = {"sqlite_autoincrement": True}
+
+
 class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    username_key: Mapped[str] = mapped_column(String(KEY_LEN))            # revision 0003
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    must_change_password: Mapped[bool] = mapped_column(                   # revision 0003
+        Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("uq_users_username_key", "username_key", unique=True), _AUTOINC)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per typed name, whether or not an account has that name (revision 0003),
+    so the answers never tell which names exist. Keyed by a hash of the name's key."""
+    __tablename__ = "sign_in_throttle"
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class StationMeta(Base):
+    """Facts about the database itself (revision 0003): ``data_id`` ties it to its data folder."""
+    __tablename__ = "station_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Warehouse(Base):
     __tablename__ = "warehouses"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
+    name_key: Mapped[str] = mapped_column(String(KEY_LEN))                # revision 0003
     location: Mapped[str] = mapped_column(String(255), default="")
     capacity: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("uq_warehouses_name_key", "name_key", unique=True), _AUTOINC)
 
 
 class Model(Base):
@@ -54,13 +86,32 @@ class Model(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     trained_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (UniqueConstraint("name", "version", name="uq_models_name_version"),)
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_models_name_version"),
+                      _AUTOINC)
+
+
+class ModelEvaluation(Base):
+    """One evaluation of a model (revision 0003): the engine's summary, how many images it rests
+    on and how many of them the model was trained on."""
+    __tablename__ = "model_evaluations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    data: Mapped[dict] = mapped_column(JSON)
+    n_images: Mapped[int] = mapped_column(Integer)
+    n_overlap_training: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_model_evaluations_model", "model_id", "created_at"), _AUTOINC)
 
 
 class Product(Base):
     __tablename__ = "products"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
+    sku_key: Mapped[str] = mapped_column(String(KEY_LEN))                 # revision 0003
     name: Mapped[str] = mapped_column(String(255))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id", ondelete="RESTRICT"),
                                               index=True)
@@ -69,7 +120,14 @@ class Product(Base):
     # The active model for this product: one column, so "one active model per product" holds by shape.
     model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id", ondelete="RESTRICT"))
     thresholds: Mapped[dict | None] = mapped_column(JSON)
+    # revision 0003: JSON text of common.regions.RegionRecipe (NULL: auto for every side), and
+    # the model that was active before the current one (rollback).
+    region_recipe: Mapped[str | None] = mapped_column(Text)
+    previous_model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("models.id", ondelete="SET NULL", name="fk_products_previous_model"))
     warehouse: Mapped[Warehouse] = relationship()
+
+    __table_args__ = (Index("uq_products_sku_key", "sku_key", unique=True), _AUTOINC)
 
 
 class Inspection(Base):
@@ -89,6 +147,9 @@ class Inspection(Base):
     final_verdict: Mapped[str] = mapped_column(String(16))       # revision 0002
     thumbnail_sha: Mapped[str | None] = mapped_column(String(64))
     thumbnail_ext: Mapped[str | None] = mapped_column(String(8))
+    # revision 0003: the idempotency key made when the can was captured (recording it twice
+    # keeps one row).
+    capture_key: Mapped[str | None] = mapped_column(String(64))
     sides: Mapped[list[SideResult]] = relationship(
         order_by="SideResult.position", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -105,6 +166,8 @@ class Inspection(Base):
         Index("ix_inspections_operator", "operator_id", "started", "final_verdict", "id"),
         Index("ix_inspections_verdict", "final_verdict", "started", "id"),
         Index("ix_inspections_thumbnail_sha", "thumbnail_sha"),
+        Index("uq_inspections_capture_key", "capture_key", unique=True),
+        _AUTOINC,
     )
 
 
@@ -123,6 +186,8 @@ class SideResult(Base):
     corrected_label: Mapped[str | None] = mapped_column(String(16))   # revision 0002
     outcome: Mapped[str] = mapped_column(String(16))
     boxes: Mapped[list] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")   # revision 0003
+    region: Mapped[list | None] = mapped_column(JSON)                           # revision 0003
 
     __table_args__ = (
         # Both cover what the per-side statistics read (a side row is fat with two hex hashes
@@ -133,6 +198,7 @@ class SideResult(Base):
         Index("ix_side_results_side", "side_name", "outcome", "label", "corrected_label"),
         Index("ix_side_results_image_sha", "image_sha"),
         Index("ix_side_results_heatmap_sha", "heatmap_sha"),
+        _AUTOINC,
     )
 
 
@@ -148,6 +214,8 @@ class Correction(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     user: Mapped[User] = relationship()
+
+    __table_args__ = (_AUTOINC,)
 
 
 class AuditEvent(Base):

@@ -1,7 +1,11 @@
 """``Station``: the one object the GUI and the command line hold to reach the data.
 
-``Station.open`` builds the engine, upgrades the schema (SQLite: backup copy first), sweeps
-orphaned files and wires the services. There are no module-level singletons: open as many
+``Station.open`` checks the data folder, builds the engine, refuses a database that does not own
+the folder (db.identity), upgrades the schema (SQLite: backup copy first), ties database and
+folder together, sweeps orphaned files (holding back a sweep that would remove more than a small
+share) and wires the services. Every fault becomes a station error with a message for a person
+(DataFolderUnusable, DataFolderMismatch, DatabaseBusy, DatabaseUnavailable, DatabaseDamaged,
+StorageFull, SchemaOutdated, UpgradeRefused). There are no module-level singletons: open as many
 stations as you like (tests open one per test).
 
 Threading: a Station and all its services may be shared by every thread; each service call opens
@@ -11,17 +15,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
-from db.database import BUSY_TIMEOUT_S, Clock, Database, make_engine, sqlite_url, utc_now
-from db.errors import DatabaseBusy, StationDataError
-from db.filestore import FileStore, SweepReport
-from db.migrate import upgrade
+from db import identity
+from db.database import (BUSY_TIMEOUT_S, DEFAULT_TIMEOUTS, Clock, Database, Timeouts,
+                         make_engine, sqlite_url, to_naive_utc, utc_now)
+from db.errors import (DatabaseDamaged, DataFolderUnusable, StationDataError, StorageFull,
+                       is_disk_full)
+from db.faults import translate_error
+from db.filestore import SWEEP_MAX_SHARE, FileStore, SweepReport
+from db.migrate import current_revision, head_revision, upgrade
 from db.passwords import PasswordHasher
 from db.services.audit import AuditService
 from db.services.auth import AuthService
@@ -56,40 +66,47 @@ class Station:
     stats: StatsService
     backup_path: Path | None = None       # the copy made before this start's upgrade, if any
     sweep_report: SweepReport | None = None
+    data_id: str | None = None            # ties this database to this data folder
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, *, now: Clock = utc_now,
              password_hasher: PasswordHasher | None = None,
              sweep_grace: timedelta = SWEEP_GRACE, upgrade_schema: bool = True,
-             busy_timeout_s: float = BUSY_TIMEOUT_S) -> Station:
+             busy_timeout_s: float = BUSY_TIMEOUT_S,
+             timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Station:
         """Open (and if needed create and upgrade) the station's database in ``data_dir``.
 
         ``url`` None means the SQLite file ``<data_dir>/station.sqlite3``. ``now`` is the clock
         (inject one in tests instead of sleeping). ``busy_timeout_s``: how long an SQLite writer
-        waits for another before DatabaseBusy. Raises SchemaOutdated when the database is
-        newer than this code, DatabaseBusy when it stays locked, StationDataError when the
-        server cannot be reached.
+        waits for another before DatabaseBusy; ``timeouts``: PostgreSQL's limits. Raises only
+        station errors (see the module docstring); nothing is removed when it refuses.
         """
-        data_dir = Path(data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir = _usable_folder(Path(data_dir))
         url = url or sqlite_url(data_dir)
-        engine = make_engine(url, busy_timeout_s)
         sqlite_file = _sqlite_file(url)
-        try:
-            backup = None
-            if upgrade_schema:
-                backup = upgrade(engine, sqlite_file, now())
-        except OperationalError as exc:
-            engine.dispose()
-            if "locked" in str(exc.orig).lower():
-                raise DatabaseBusy() from exc
-            raise StationDataError(f"Cannot open the database ({make_url(url).render_as_string()}"
-                                   f"): {exc.orig}") from exc
-        except BaseException:
-            engine.dispose()
-            raise
-        db = Database(engine, now)
+        new_file = sqlite_file is not None and not sqlite_file.exists()
         files = FileStore(data_dir / "images")
+        engine = make_engine(url, busy_timeout_s, timeouts)
+        db = Database(engine, now)
+        try:
+            revision = _peek_revision(engine, sqlite_file)
+            identity.check_blank(engine, data_dir, files, revision)
+            backup = upgrade(engine, sqlite_file, now()) if upgrade_schema else None
+            data_id = None
+            if upgrade_schema or revision == head_revision():
+                data_id = identity.bind(engine, data_dir, files, lambda: to_naive_utc(now()))
+        except DBAPIError as exc:
+            db.dispose()
+            error = translate_error(exc, db.where)
+            if isinstance(error, DatabaseDamaged) and sqlite_file is not None:
+                error = DatabaseDamaged(f"{error} {_backups_hint(sqlite_file)}")
+            raise (error or StationDataError(f"Cannot open {db.where}: {exc.orig}")) from exc
+        except BaseException:
+            db.dispose()
+            if new_file and sqlite_file is not None:   # refused: leave no empty file behind
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+            raise
         hasher = password_hasher or PasswordHasher()
         inspections = InspectionService(db, files)
         station = cls(url=url, data_dir=data_dir, database=db, files=files,
@@ -97,17 +114,31 @@ class Station:
                       warehouses=WarehouseService(db), products=ProductService(db),
                       inspections=inspections, corrections=CorrectionService(db),
                       models=ModelService(db), audit=AuditService(db), stats=StatsService(db),
-                      backup_path=backup)
-        station.sweep_report = station.sweep_files(sweep_grace)
+                      backup_path=backup, data_id=data_id)
+        if data_id is not None:   # never sweep a folder this database has not been tied to
+            try:
+                station.sweep_report = station.sweep_files(sweep_grace)
+            except BaseException:
+                station.close()
+                raise
         return station
 
-    def sweep_files(self, grace: timedelta = SWEEP_GRACE, full: bool = False) -> SweepReport:
-        """Remove image files no row refers to (older than ``grace``) and stale temp files."""
+    def sweep_files(self, grace: timedelta = SWEEP_GRACE, full: bool = False,
+                    confirmed: bool = False) -> SweepReport:
+        """Remove image files no row refers to (older than ``grace``) and stale temp files.
+
+        More than a small share of the store is held back (``report.held``, logged) unless
+        ``confirmed`` (``main.py sweep --confirm``: a person checked the database is right)."""
+        if self.data_id is None:
+            raise StationDataError("This database is not tied to its data folder yet (it was "
+                                   "opened without the schema upgrade); nothing was swept.")
+
         def is_referenced(shas: Iterable[str]) -> set[str]:
             with self.database.read() as s:
                 return referenced_shas(s, shas)
         # File times are the real clock's, so the sweep uses it too (not the injectable one).
-        return self.files.sweep(is_referenced, grace.total_seconds(), full=full)
+        return self.files.sweep(is_referenced, grace.total_seconds(), full=full,
+                                max_share=None if confirmed else SWEEP_MAX_SHARE)
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (a full ``ANALYZE``: about a second on a
@@ -125,6 +156,60 @@ class Station:
             except Exception:  # never fail a shutdown for statistics
                 log.debug("ANALYZE failed at close", exc_info=True)
         self.database.dispose()
+
+
+def _usable_folder(data_dir: Path) -> Path:
+    """``data_dir``, created if missing; DataFolderUnusable (or StorageFull) if it cannot be."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise StorageFull(str(data_dir), "start") from exc
+        what = ("is a file, not a folder" if data_dir.exists() and not data_dir.is_dir() else
+                "lies inside a file, not a folder" if isinstance(exc, NotADirectoryError) else
+                f"cannot be created or written ({exc.strerror or exc})")
+        raise DataFolderUnusable(
+            f"The data folder {data_dir} {what}. Choose another data folder (--data-dir or "
+            "STATION_DATA_DIR), or move what is in the way.") from exc
+    return data_dir
+
+
+def _peek_revision(engine: Engine, sqlite_file: Path | None) -> str | None:
+    """The schema revision, looked at without changing anything: an SQLite file is opened read
+    only (no WAL switch, no file created), so a refused start leaves it exactly as it was."""
+    if sqlite_file is None:
+        with engine.connect() as conn:
+            return current_revision(conn)
+    if not sqlite_file.exists() or sqlite_file.stat().st_size == 0:
+        return None
+    try:
+        raw = sqlite3.connect(f"{sqlite_file.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None   # the real open below says what is wrong
+    try:
+        return raw.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    except (sqlite3.Error, TypeError):
+        return None if _no_table(raw) else "?"   # "?": damaged; the upgrade will say so
+    finally:
+        raw.close()
+
+
+def _no_table(conn: sqlite3.Connection) -> bool:
+    try:
+        return conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'"
+                            ).fetchone()[0] == 0
+    except sqlite3.Error:
+        return False
+
+
+def _backups_hint(sqlite_file: Path) -> str:
+    backups = sorted(sqlite_file.parent.glob(f"{sqlite_file.name}.bak-*"))
+    if not backups:
+        return "No automatic backup lies beside it."
+    return f"The newest automatic backup is {backups[-1]}."
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -194,8 +194,17 @@ def open_station(settings: Any, log_path: Path) -> Any | None:
             log_exception(exc, log_path, "opening the database")
             text = (f"The database at {where} cannot be opened or reached ({type(exc).__name__}: "
                     f"{exc}).\n\nThe details were written to {log_path}.")
-        QMessageBox.critical(None, "Database unavailable", text)
+        QMessageBox.critical(None, _open_failure_title(exc), text)
         return None
+
+
+def _open_failure_title(exc: BaseException) -> str:
+    """The dialog's title for what went wrong at start (the text says what to do)."""
+    titles = {"DataFolderMismatch": "Data folder and database do not match",
+              "DataFolderUnusable": "Data folder unavailable", "DatabaseDamaged": "Database damaged",
+              "StorageFull": "Disk full", "UpgradeRefused": "Database not upgraded",
+              "SchemaOutdated": "Database from a newer station"}
+    return titles.get(type(exc).__name__, "Database unavailable")
 
 
 # Qt's X11 plugin loads the system's OpenGL (Mesa, with its own LLVM) for GLX windows; torch's

@@ -25,6 +25,7 @@ from types import TracebackType
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal
 from PyQt5.QtWidgets import QApplication, QMessageBox, QWidget
 
+from common.errors import PersonFacingError
 from core.errors import StationError
 from db.errors import StationDataError
 
@@ -56,7 +57,9 @@ def configure_logging(log_dir: Path) -> Path:
 
 def is_for_person(exc: BaseException) -> bool:
     """True for the errors whose message is written for the person at the station."""
-    return isinstance(exc, (StationError, StationDataError))
+    # PersonFacingError is the base of both, and of common.errors.StorageFull (a full disk,
+    # raised by core and db alike).
+    return isinstance(exc, (PersonFacingError, StationError, StationDataError))
 
 
 def log_exception(exc: BaseException, log_path: Path, context: str = "") -> None:

@@ -22,7 +22,7 @@ from app.recording import OriginalImage, to_new_inspection
 from app.first_start import install_bundled_model
 from app.spc import shift_at
 
-PASSWORD = "demo-password"
+PASSWORD = "demo station password"
 WAREHOUSES = (("Hall A", "North wing", 20000), ("Cold store", "Basement", 6000),
               ("Dispatch", "Loading bay 2", 8000))
 PRODUCTS = (("BEANS-400", "Baked beans 400 g", 0, 4200), ("TOM-400", "Chopped tomatoes 400 g", 0, 3900),

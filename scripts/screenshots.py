@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--keep-data", type=Path, metavar="DIR",
                         help="build the demo station in DIR and keep it (then: main.py --data-dir "
                              "DIR/data, users admin / sue.miller / otto.berg, password "
-                             "demo-password)")
+                             "demo station password)")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
     args.window = QSize(w, h)

@@ -1,6 +1,7 @@
 """``evaluate DATA_DIR --model MODEL_DIR [--json] [--limit N]``: how well a model does on a labelled folder."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import argparse
@@ -18,9 +19,11 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="measure a model on a folder with good/ and defect/ (and masks/)",
-        description="Image AUROC, average precision, the operating points of the review and reject "
-                    "thresholds, the share sent to review, and with masks/ pixel AUROC, AUPRO and "
-                    "the box hit rate; mean latency per image.")
+        description="Image AUROC (with its 95 %% interval), average precision, the operating points "
+                    "of the review and reject thresholds, the share sent to review; at can level "
+                    "(7 sides, rejected if any side is) good cans rejected and defective cans passed "
+                    "per 1000 with 95 %% intervals; how many images the model was trained on; with "
+                    "masks/ pixel AUROC, AUPRO and the box hit rate; mean latency per image.")
     parser.add_argument("data_dir", help="folder with good/, defect/ and optionally masks/")
     parser.add_argument("--model", required=True,
                         help="model folder, or the name of a model in the data folder's models/")
@@ -66,11 +69,44 @@ def _fmt(value: object) -> str:
     return "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def _interval(pair: Sequence[float] | None) -> str:
+    return "" if not pair else f"  (95 % interval {_fmt(pair[0])} to {_fmt(pair[1])})"
+
+
+def _seen(n: int | None) -> str:
+    return ("the model does not record which images it was trained on" if n is None
+            else f"{n} of them used to train or calibrate the model")
+
+
+def format_can_level(c: dict) -> list[str]:
+    """The can-level figures of ``CanLevelReport.to_dict()`` as a table."""
+    good, bad = c["side_counts"]["good"], c["side_counts"]["defect"]
+    lines = [f"Can level: {c['sides']} sides per can, rejected if any side is; from "
+             f"{sum(good.values())} good sides ({good['review']} review, {good['reject']} reject) and "
+             f"{sum(bad.values())} defective sides ({bad['pass']} pass, {bad['review']} review)",
+             f"  {'per 1000 cans':<62}{'exact':>7}{str(round(100 * c['confidence'])) + ' % interval':>17}"
+             f"{'drawn':>7}"]
+    for title, key in (("review", "good_cans_flagged"), ("", "defective_cans_passed"),
+                       ("reject", "good_cans_rejected"), ("", "defective_cans_not_rejected"),
+                       ("", "good_cans_to_review")):
+        f = c["figures"][key]
+        head = f"  {'at ' + title if title else '':<10}"
+        if f is None:
+            lines.append(f"{head}{key.replace('_', ' '):<52}{'n/a':>7}")
+            continue
+        lines.append(f"{head}{f['label']:<52}{f['per_1000']:>7.1f}{f['low']:>8.1f} to {f['high']:<6.1f}"
+                     f"{f['sampled_per_1000']:>6.1f}")
+    lines.append(f"  How: {c['method']}.")
+    lines += [f"  Note: {n}" for n in c["notes"]]
+    return lines
+
+
 def format_report(d: dict) -> str:
     """A table a supervisor can read in a terminal."""
     lines = [f"Model {d['model']} v{d['model_version']} ({d['detector']}) on {d['data']}",
-             f"Images: {d['images']} ({d['good']} good, {d['defect']} defect)",
-             f"Image AUROC       {_fmt(d['image_auroc'])}",
+             f"Images: {d['images']} ({d['good']} good, {d['defect']} defect); "
+             f"{_seen(d.get('n_overlap_training'))}",
+             f"Image AUROC       {_fmt(d['image_auroc'])}{_interval(d.get('image_auroc_interval'))}",
              f"Average precision {_fmt(d['average_precision'])}", "",
              f"{'threshold':<20}{'score':>7}{'prec':>8}{'recall':>8}{'F1':>8}{'bal.acc':>9}"
              f"   confusion [[TN FP] [FN TP]]"]
@@ -89,6 +125,8 @@ def format_report(d: dict) -> str:
                   f"  pixel AUROC {_fmt(d['pixel_auroc'])}   AUPRO@0.3 {_fmt(d['aupro'])}   "
                   f"box hit rate {_fmt(d['box_hit_rate'])}   good images with a box "
                   f"{_fmt(d['good_with_boxes'])}"]
+    if d.get("can_level"):
+        lines += [""] + format_can_level(d["can_level"]) + [""]
     lines.append(f"Mean latency {d['latency_ms_per_image']:.1f} ms per image (batched inference)")
     lines += [f"Note: {n}" for n in d["notes"]]
     return "\n".join(lines)

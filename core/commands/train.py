@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import argparse
+import sys
 from pathlib import Path
 
 from core.commands._common import job, set_threads
@@ -40,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--seed", type=int, default=d.seed)
     add_detector_options(p)
+    p.add_argument("--can-false-reject", type=float, metavar="SHARE",
+                   help="set the reject threshold for at most this share of good cans rejected "
+                        "(e.g. 0.01; a can of 7 sides is rejected if any side is); the model "
+                        "records what its validation images can show about it")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     p.set_defaults(run=run)
@@ -69,14 +74,20 @@ def detector_options(args: argparse.Namespace) -> dict[str, object]:
 
 @job
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.can_false_reject is not None and not 0.0 < args.can_false_reject < 1.0:
+        print("error: --can-false-reject is a share of cans between 0 and 1 (e.g. 0.01)",
+              file=sys.stderr)
+        return 2
     set_threads(args.threads, settings)
     from core.progress import console_progress
+    from core.scoring.can_target import can_target_record
     from core.training import TrainConfig, scan_dataset, train_model
 
     out = Path(args.out).expanduser()
     config = TrainConfig(detector=args.detector, backbone=args.backbone,
                          batch_size=args.batch_size, input_size=args.input_size,
                          val_fraction=args.val_fraction, seed=args.seed, backbone_weights=args.weights,
+                         can_false_reject=args.can_false_reject,
                          source=str(Path(args.data_dir).expanduser().resolve())
                          ).with_options(detector_options(args))
     samples = scan_dataset(args.data_dir)
@@ -87,4 +98,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"saved {out}: {len(samples)} images, validation AUROC {m.get('val_auroc')}, "
           f"accuracy {m.get('val_accuracy')}, loss {m.get('val_loss')} "
           f"(best epoch {m.get('best_epoch')} of {m.get('epochs_run')})")
+    target = can_target_record(model.spec)
+    if target:
+        print(f"can-level target: reject from {target['reject']:.3f}. {target['note']}")
     return 0
+

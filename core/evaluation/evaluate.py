@@ -5,7 +5,10 @@ at ``progress.check()``. It runs on whichever thread calls it (a GUI worker, the
 must be that model's only user while it runs (``Model.inspect_sides`` is not thread-safe).
 
 Scores and heatmaps are evaluated on the model's normalised scale (0.5 = decision threshold), so the
-operating points below read the same for every detector.
+operating points below read the same for every detector. Beside the per-image figures the report gives
+the can-level ones (``core.evaluation.can_level``: good cans rejected and defective cans passed per 1000,
+with intervals), the AUROC's interval, warnings when a class has few images, and how many of the images
+the model was trained or calibrated on (``n_overlap_training``, from the fingerprints it records).
 """
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ import numpy as np
 
 from core.evaluation import metrics
 from core.images.shrink import shrink
+from core.evaluation.can_level import CanLevelReport, can_level
+from core.evaluation.uncertainty import auroc_interval, small_set_notes
+from core.images.fingerprint import count_seen, image_digest
 from core.progress import Progress
 from core.results import Outcome
 from core.sides import SIDES_PER_CAN
@@ -60,6 +66,9 @@ class EvalReport:
     good_with_boxes: float | None = None   # share of good images that got at least one box
     masked_images: int = 0
     notes: list[str] = field(default_factory=list)
+    image_auroc_interval: tuple[float, float] | None = None   # 95 %, see core.evaluation.uncertainty
+    can: CanLevelReport | None = None                 # can-level figures at both thresholds
+    n_overlap_training: int | None = None             # images the model saw; None: cannot tell
 
     @property
     def n_good(self) -> int:
@@ -86,6 +95,10 @@ class EvalReport:
             "masked_images": self.masked_images, "pixel_auroc": r(self.pixel_auroc),
             "aupro": r(self.aupro), "box_hit_rate": r(self.box_hit_rate),
             "good_with_boxes": r(self.good_with_boxes), "notes": list(self.notes),
+            "image_auroc_interval": (None if self.image_auroc_interval is None
+                                     else [r(v) for v in self.image_auroc_interval]),
+            "n_overlap_training": self.n_overlap_training,
+            "can_level": None if self.can is None else self.can.to_dict(),
         }
         if per_image:
             out["per_image"] = [
@@ -161,7 +174,7 @@ def evaluate_model(model: Model, data: str | Path | Sequence[LabeledImage],
     mask_paths = [_mask_path(s.source) for s in samples]
     has_masks = any(p is not None and p.parent.is_dir() for p in mask_paths)
 
-    names, labels, scores, outcomes = [], [], [], []
+    names, labels, scores, outcomes, digests = [], [], [], [], []
     pixel_masks, pixel_maps, region_masks, region_boxes, good_boxes = [], [], [], [], []
     notes: list[str] = []
     missing_masks = 0
@@ -181,6 +194,7 @@ def evaluate_model(model: Model, data: str | Path | Sequence[LabeledImage],
                                               mask_paths[start:start + batch]):
             names.append(name)
             labels.append(int(s.label))
+            digests.append(image_digest(s.source))
             scores.append(float(res.score))
             outcomes.append(res.outcome.value if isinstance(res.outcome, Outcome) else str(res.outcome))
             if not has_masks:
@@ -215,6 +229,7 @@ def evaluate_model(model: Model, data: str | Path | Sequence[LabeledImage],
         at_reject=metrics.operating_point(y, score_array, thresholds.reject),
         review_share=float(np.mean([o == Outcome.REVIEW.value for o in outcomes])),
         latency_ms=1000.0 * inference_s / total, notes=notes)
+    _add_uncertainty(report, getattr(model.spec, "trained_on", {}), digests)
     if has_masks:
         report.masked_images = len(region_masks)
         if missing_masks:
@@ -225,6 +240,21 @@ def evaluate_model(model: Model, data: str | Path | Sequence[LabeledImage],
                                        "box hit rate")
         report.good_with_boxes = float(np.mean(good_boxes)) if good_boxes else None
     return report
+
+
+def _add_uncertainty(report: EvalReport, trained_on: dict[str, Any], digests: list[bytes]) -> None:
+    """Can-level figures, the AUROC interval, small-set warnings and the training overlap."""
+    report.can = can_level(report.labels, report.outcomes)
+    if report.image_auroc is not None:
+        report.image_auroc_interval = auroc_interval(report.labels, report.scores)[1:]
+    report.notes += small_set_notes(report.n_good, report.n_defect)
+    report.n_overlap_training = count_seen(trained_on or {}, digests)
+    if report.n_overlap_training is None:
+        report.notes.append("the model does not record its training images: whether these images "
+                            "are new to it cannot be told")
+    elif report.n_overlap_training:
+        report.notes.append(f"{report.n_overlap_training} of these {len(digests)} images were used to "
+                            "train or calibrate the model: its figures here are optimistic")
 
 
 def _or_none(fn: Callable[..., float], a: Any, b: Any, notes: list[str], what: str) -> float | None:

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from common.thresholds import check as check_thresholds
+from common.thresholds import outcome as threshold_outcome
 from core.results import Outcome
 
-_BY_SEVERITY = sorted(Outcome, key=lambda o: o.severity)
 
 
 @dataclass(frozen=True)
@@ -62,16 +63,15 @@ class Thresholds:
     reject: float = 0.5
 
     def __post_init__(self) -> None:
-        if not (0.0 <= self.review <= 0.5 <= self.reject <= 1.0):
-            raise ValueError(
-                f"thresholds need 0 <= review <= 0.5 <= reject <= 1, got review={self.review}, "
-                f"reject={self.reject}")
+        # The one rule (common.thresholds), which db applies when it stores thresholds too;
+        # ThresholdsInvalid is a ValueError.
+        check_thresholds(self.review, self.reject)
 
     def outcome(self, score: float) -> Outcome:
-        return _BY_SEVERITY[int(self.severities(score))]
+        return Outcome(threshold_outcome(score, self.review, self.reject))
 
     def severities(self, scores: np.ndarray | float) -> np.ndarray:
-        """The rule of ``outcome`` for many scores at once: ``Outcome.severity`` per score
+        """``outcome``'s rule (common.thresholds) for many scores at once: the severity per score
         (0 pass, 1 review, 2 reject)."""
         s = np.asarray(scores, dtype=float)
         return np.where(s >= self.reject, 2, np.where(s >= self.review, 1, 0))
@@ -101,9 +101,13 @@ BAND_MIN, BAND_MAX = 0.05, 0.2
 FALLBACK_BAND = 0.1
 
 
-def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike) -> tuple[ScoreScale, Thresholds, dict]:
+def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike,
+              can_false_reject: float | None = None) -> tuple[ScoreScale, Thresholds, dict]:
     """Score scale and thresholds from validation raw scores (labels 0 good, 1 anomaly).
 
+    ``can_false_reject`` (e.g. 0.01: at most 1 % of good cans rejected) replaces the reject threshold
+    by the one ``core.scoring.can_target`` derives from the good validation scores; what the data can
+    and cannot show about it goes into ``info["can_target"]``.
     Non-finite scores are ignored (counted in ``info``); ``ValueError`` if none is left.
     Thread-safe (pure function).
     """
@@ -147,6 +151,12 @@ def calibrate(val_scores_raw: ArrayLike, val_labels: ArrayLike) -> tuple[ScoreSc
     scale = ScoreScale(raw_low, float(threshold), raw_high)
     thresholds = _review_band(scale, good, bad)
     info["threshold_raw"] = float(threshold)
+    if can_false_reject is not None:
+        from core.scoring.can_target import reject_for_can_target
+
+        target = reject_for_can_target(scale.normalise(good), can_false_reject)
+        thresholds = Thresholds(thresholds.review, target.reject)
+        info["can_target"] = target.to_dict()
     return scale, thresholds, info
 
 

@@ -37,6 +37,9 @@ def prepare(samples: list[LabeledImage], config: TrainConfig) -> TrainConfig:
     if bad:
         raise DatasetInvalid(f"labels must be 0 (good) or 1 (anomaly); {bad[0].display_name} "
                              f"has {bad[0].label!r}")
+    if config.can_false_reject is not None and not 0.0 < config.can_false_reject < 1.0:
+        raise ValueError(f"can_false_reject is a share of cans between 0 and 1, got "
+                         f"{config.can_false_reject}")
     entry.check_backbone(config.backbone)
     entry.check_counts(*count_labels(samples))
     checked = replace(config, options={}).with_options(config.options)
@@ -49,4 +52,9 @@ def train_model(samples: list[LabeledImage], config: TrainConfig, progress: Prog
     config = prepare(samples, config)
     trainer = catalogue.resolve(catalogue.get(config.detector).trainer)
     model: Model = trainer(list(samples), config, progress, name)
+    # Which images the model saw, so that an evaluation can tell figures on new images apart.
+    from core.images.fingerprint import RECORD_KEY, trained_on_record
+
+    record = trained_on_record(s.source for s in samples)
+    model.spec = model.spec.replace(trained_on={**model.spec.trained_on, RECORD_KEY: record})
     return model

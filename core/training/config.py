@@ -37,6 +37,7 @@ class TrainConfig:
     backbone_weights: str | None = None   # local ImageNet weights file (vgg16 offline)
     source: str = ""                 # where the samples came from, recorded in the model
     options: dict[str, Any] = field(default_factory=dict)  # detector options that are not fields
+    can_false_reject: float | None = None  # e.g. 0.01: reject set for <= 1 % good cans rejected
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

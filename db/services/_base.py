@@ -6,14 +6,15 @@ for the duration of one transaction, so the GUI should call them from a worker f
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Literal, TypeVar, overload
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from common.thresholds import ThresholdsInvalid, check_dict
 from db.database import Database
-from db.errors import NotFound, PermissionDenied, ValidationError
+from db.errors import NotFound, PasswordChangeRequired, PermissionDenied, ValidationError
+from db.names import has_lone_surrogate
 from db.permissions import Actor, Role, require
 from db.records import GalleryFilter
 from db.schema import AuditEvent, User
@@ -40,6 +41,8 @@ class Service:
         if user is None or not user.active:
             raise PermissionDenied(action, "Your account is disabled or was removed.")
         require(Role(user.role), action)
+        if user.must_change_password and action != "user.change_own_password":
+            raise PasswordChangeRequired()
         return user
 
     def _audit(self, s: Session, user: User | None, action: str, target: str = "",
@@ -70,6 +73,9 @@ def clean_text(value: object, field: str, max_len: int, required: bool = True) -
         return ""
     if not isinstance(value, str):
         raise ValidationError(field, "Please enter text.")
+    if has_lone_surrogate(value) or "\x00" in value:
+        raise ValidationError(field, "The text holds characters that cannot be stored (a broken "
+                                     "copy and paste?); please type it again.")
     value = value.strip()
     if required and not value:
         raise ValidationError(field, "This cannot be empty.")
@@ -94,18 +100,11 @@ def check_thresholds(value: object, field: str = ..., optional: bool = ...) -> d
 
 def check_thresholds(value: object, field: str = "thresholds",
                      optional: bool = False) -> dict | None:
-    """``{"review": r, "reject": j}`` with 0 <= r <= j <= 1 (normalised scores)."""
+    """``{"review": r, "reject": j}`` by the one rule (:mod:`common.thresholds`), which the engine
+    applies too: ``0 <= review <= 0.5 <= reject <= 1``."""
     if value is None and optional:
         return None
-    if not isinstance(value, dict) or set(value) != {"review", "reject"}:
-        raise ValidationError(field, "Thresholds need exactly a review and a reject value.")
-    out = {}
-    for key in ("review", "reject"):
-        v = value[key]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-                or not 0.0 <= v <= 1.0:
-            raise ValidationError(field, f"The {key} threshold must be a number from 0 to 1.")
-        out[key] = float(v)
-    if out["review"] > out["reject"]:
-        raise ValidationError(field, "The review threshold cannot be above the reject threshold.")
-    return out
+    try:
+        return check_dict(value)
+    except ThresholdsInvalid as exc:
+        raise ValidationError(field, str(exc)) from None

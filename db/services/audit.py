@@ -23,6 +23,7 @@ from typing import TextIO
 from sqlalchemy import Select, func, select
 
 from common.atomic import replacing
+from db.csv_cells import safe_row
 from db.database import from_db_time, to_naive_utc
 from db.dto import AuditEntry
 from db.errors import ValidationError
@@ -102,10 +103,9 @@ class AuditService(Service):
             self._authorize(s, actor, "audit.view")
             q = _filtered(select(AuditEvent), f).order_by(AuditEvent.at, AuditEvent.id)
             for e in s.scalars(q.execution_options(yield_per=_EXPORT_BATCH)):
-                writer.writerow([e.id, e.at.isoformat(), _cell(e.username),
-                                 "" if e.user_id is None else e.user_id, _cell(e.action),
-                                 _cell(e.target),
-                                 _cell(json.dumps(e.details, sort_keys=True, ensure_ascii=False))])
+                writer.writerow(safe_row([
+                    e.id, e.at.isoformat(), e.username, "" if e.user_id is None else e.user_id,
+                    e.action, e.target, json.dumps(e.details, sort_keys=True, ensure_ascii=False)]))
                 count += 1
         return count
 
@@ -113,11 +113,6 @@ class AuditService(Service):
 def _entry(e: AuditEvent) -> AuditEntry:
     return AuditEntry(id=e.id, at=from_db_time(e.at), user_id=e.user_id, username=e.username,
                       action=e.action, target=e.target, details=dict(e.details))
-
-
-def _cell(text: str) -> str:
-    """A spreadsheet must not run a cell as a formula: failed sign-ins log whatever was typed."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _as_filter(filters: AuditFilter | None, fields: dict[str, object]) -> AuditFilter:

@@ -1,7 +1,9 @@
 """CSV export of filtered inspections, and labelled side images for training.
 
 Both honour the gallery filter (:class:`db.records.GalleryFilter`). The CSV has one line per
-inspection, its seven sides as columns; corrected values are given beside the machine's.
+inspection, its seven sides as columns; corrected values are given beside the machine's. No cell
+runs as a spreadsheet formula (:mod:`db.csv_cells`); a full disk is ``StorageFull`` and leaves
+neither the file nor its temporary part behind.
 Labels for training are the latest correction where there is one, else the machine's label.
 
 Threading: safe from any thread; the export reads in one read transaction (WAL lets stations keep
@@ -21,8 +23,9 @@ from sqlalchemy.orm import Session
 from common.atomic import replacing
 from common.sides import SIDES_PER_CAN
 from db.database import Database
+from db.csv_cells import safe_row
 from db.dto import LabelledSide
-from db.errors import ValidationError
+from db.errors import StorageFull, ValidationError, is_disk_full
 from db.filestore import FileStore
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
@@ -65,10 +68,19 @@ class ExportMixin:
             me = self._authorize(s, actor, "inspection.export")
             f = effective_filter(filters, me)
         if isinstance(dest, (str, Path)):
-            with replacing(Path(dest)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-                count = self._write_csv(actor, f, sort, fh)
+            path = Path(dest)
+            with replacing(path, where=path.parent) as tmp:   # whole or not at all
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    count = self._write_csv(actor, f, sort, fh)
         else:
-            count = self._write_csv(actor, f, sort, dest)
+            try:
+                count = self._write_csv(actor, f, sort, dest)
+                dest.flush()
+            except OSError as exc:
+                if is_disk_full(exc):
+                    raise StorageFull(getattr(dest, "name", "the export's destination"),
+                                      "write the export") from exc
+                raise
         with self._db.write() as s:
             me = self._authorize(s, actor, "inspection.export")
             self._audit(s, me, "inspection.export", "", rows=count, filter=_filter_dict(f))
@@ -81,7 +93,8 @@ class ExportMixin:
         with self._db.read() as s:
             self._authorize(s, actor, "inspection.export")
             q = apply_sort(self._where(row_query(), f), sort)
-            for batch in _batches(s.execute(q.execution_options(yield_per=_BATCH))):
+            result = s.execute(q.execution_options(yield_per=_BATCH))
+            for batch in self._db.guarded(s, _batches(result)):
                 ids = [r[0].id for r in batch]
                 sides: dict[int, list[SideResult]] = {}
                 for side in s.scalars(select(SideResult).where(SideResult.inspection_id.in_(ids))
@@ -95,7 +108,7 @@ class ExportMixin:
                     for side in sides.get(i.id, [])[:SIDE_COLUMNS]:
                         line += [side.side_name, f"{side.score:.6g}", side.label,
                                  side.corrected_label or "", side.image_sha]
-                    writer.writerow(line)
+                    writer.writerow(safe_row(line))
                     count += 1
         return count
 

@@ -7,6 +7,10 @@ a filtered set, always with a reason that each can's audit event keeps. The
 operator is the signed-in actor, the warehouse the product's warehouse at that moment (kept on the
 row: moving the product later does not rewrite history).
 
+Recording refuses inconsistent input (a can verdict milder than its worst side, side names the
+product does not have, bytes that are not the declared image type) and is idempotent by the
+can's capture key (unique in the table): the same key twice keeps one record.
+
 Files: written (fsynced, renamed) BEFORE the row commits; if the commit fails, the files this call
 created are removed at once, and a crash in between leaves files that the start-up sweep removes.
 Deleting removes the files after the delete commits, unless another row uses the same content.
@@ -16,25 +20,26 @@ outside them so a slow disk does not hold the database's write lock).
 """
 from __future__ import annotations
 
-import json
-import math
-from datetime import datetime
+from dataclasses import replace
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from common.sides import SIDES_PER_CAN
 from db.database import Database, to_naive_utc
 from db.dto import InspectionInfo, InspectionRow
-from db.errors import PermissionDenied, ValidationError
-from db.filestore import ALLOWED_EXTS, FileStore, sniff_ext
+from db.errors import (Conflict, DatabaseUnavailable, PermissionDenied, StationDataError,
+                       ValidationError)
+from db.filestore import FileStore, canonical_ext, sniff_ext
 from db.permissions import Actor, Role, allowed
-from db.records import LABELS, VERDICTS, GalleryFilter, NewInspection, NewSide
+from db.records import GalleryFilter, NewInspection
 from db.schema import Inspection, Product, SideResult, User
-from db.services._base import Service, clean_text
+from db.services._base import Service
 from db.services.filters import apply_sort, effective_filter
 from db.services.inspection_delete import DeleteMixin
 from db.services.inspection_export import ExportMixin
-from db.services.rows import HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info, station_day
+from db.services.record_checks import check_capture_key, validate_new
+from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
+                              station_day)
 
 MAX_PAGE = 1000
 
@@ -46,50 +51,97 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
 
     # -- recording -------------------------------------------------------------------------
     def record(self, actor: Actor, new: NewInspection) -> InspectionInfo:
+        """Store one inspected can; returns it. With ``new.capture_key``, a key recorded before
+        returns that first inspection with ``already_recorded=True`` and stores nothing, also
+        when two calls race or a retry follows a commit whose answer was lost."""
+        key = check_capture_key(new.capture_key)
         with self._db.read() as s:   # refuse before any file is written
-            self._authorize(s, actor, "inspection.record")
-            self._get(s, Product, new.product_id, "Product")
-        _validate(new)
+            me = self._authorize(s, actor, "inspection.record")
+            product = self._get(s, Product, new.product_id, "Product")
+            side_names = tuple(product.side_names)
+            if key is not None and (first := self._by_key(s, me, key)) is not None:
+                return first
+        validate_new(new, side_names)
         created: list[tuple[str, str]] = []
         try:
-            side_files = []
-            for side in new.sides:
-                ext = side.image_ext.lower().lstrip(".")
-                image_sha = self._put(side.image_bytes, ext, created)
-                heat_sha = (self._put(side.heatmap_bytes, HEATMAP_EXT, created)
-                            if side.heatmap_bytes is not None else None)
-                side_files.append((image_sha, ext, heat_sha))
-            thumb = None
-            if new.thumbnail_bytes:
-                ext = sniff_ext(new.thumbnail_bytes)
-                thumb = (self._put(new.thumbnail_bytes, ext, created), ext)
-            with self._db.write() as s:
-                me = self._authorize(s, actor, "inspection.record")
-                product = self._get(s, Product, new.product_id, "Product")
-                started = to_naive_utc(new.started)
-                row = Inspection(
-                    product_id=product.id, warehouse_id=product.warehouse_id, operator_id=me.id,
-                    station_name=new.station_name.strip(), started=started,
-                    finished=to_naive_utc(new.finished), day=station_day(new.started),
-                    model_name=new.model_name, model_version=new.model_version,
-                    verdict=new.verdict, corrected_verdict=None, final_verdict=new.verdict,
-                    thumbnail_sha=thumb[0] if thumb else None,
-                    thumbnail_ext=thumb[1] if thumb else None)
-                row.sides = [SideResult(position=n, side_name=side.side_name.strip(),
-                                        image_sha=f[0], image_ext=f[1], heatmap_sha=f[2],
-                                        score=float(side.score), label=side.label,
-                                        outcome=side.outcome, boxes=list(side.boxes))
-                             for n, (side, f) in enumerate(zip(new.sides, side_files))]
-                s.add(row)
-                s.flush()
-                info = InspectionInfo(
-                    **row_fields(self._files, row, product.sku, product.name,
-                                  product.warehouse.name, me.username),
-                    sides=tuple(side_info(self._files, r) for r in row.sides))
+            info = self._write(actor, new, key, created)
+        except (Conflict, DatabaseUnavailable) as exc:
+            # A race on the key (Conflict), or the connection broke at the commit: did the row
+            # make it? The key says so without doubt.
+            first = self._find_after_failure(actor, key)
+            self._discard(created)   # a no-op for files the found row uses
+            if first is None:
+                raise
+            if isinstance(exc, DatabaseUnavailable):
+                # Our own commit went through; only its answer was lost.
+                first = replace(first, already_recorded=False)
+            return first
         except BaseException:
             self._discard(created)
             raise
         return info
+
+    def _write(self, actor: Actor, new: NewInspection, key: str | None,
+               created: list[tuple[str, str]]) -> InspectionInfo:
+        side_files = []
+        for side in new.sides:
+            ext = canonical_ext(side.image_ext)
+            image_sha = self._put(side.image_bytes, ext, created)
+            heat_sha = (self._put(side.heatmap_bytes, HEATMAP_EXT, created)
+                        if side.heatmap_bytes is not None else None)
+            side_files.append((image_sha, ext, heat_sha))
+        thumb = None
+        if new.thumbnail_bytes:
+            ext = sniff_ext(new.thumbnail_bytes)
+            thumb = (self._put(new.thumbnail_bytes, ext, created), ext)
+        with self._db.write() as s:
+            me = self._authorize(s, actor, "inspection.record")
+            product = self._get(s, Product, new.product_id, "Product")
+            started = to_naive_utc(new.started)
+            row = Inspection(
+                product_id=product.id, warehouse_id=product.warehouse_id, operator_id=me.id,
+                station_name=new.station_name.strip(), started=started,
+                finished=to_naive_utc(new.finished), day=station_day(new.started),
+                model_name=new.model_name, model_version=new.model_version,
+                verdict=new.verdict, corrected_verdict=None, final_verdict=new.verdict,
+                thumbnail_sha=thumb[0] if thumb else None,
+                thumbnail_ext=thumb[1] if thumb else None, capture_key=key)
+            row.sides = [SideResult(position=n, side_name=side.side_name.strip(),
+                                    image_sha=f[0], image_ext=f[1], heatmap_sha=f[2],
+                                    score=float(side.score), label=side.label,
+                                    outcome=side.outcome, boxes=list(side.boxes),
+                                    reason=side.reason.strip(),
+                                    region=[list(p) for p in side.region]
+                                    if side.region is not None else None)
+                         for n, (side, f) in enumerate(zip(new.sides, side_files))]
+            s.add(row)
+            s.flush()
+            return InspectionInfo(
+                **row_fields(self._files, row, product.sku, product.name,
+                              product.warehouse.name, me.username),
+                sides=tuple(side_info(self._files, r) for r in row.sides), capture_key=key)
+
+    def _by_key(self, s: Session, me: User, key: str) -> InspectionInfo | None:
+        found = s.execute(row_query().where(Inspection.capture_key == key)).first()
+        if found is None:
+            return None
+        i = found[0]
+        self._check_may_see(me, i)
+        return InspectionInfo(**row_fields(self._files, *found),
+                              sides=tuple(side_info(self._files, r) for r in i.sides),
+                              already_recorded=True, capture_key=key)
+
+    def _find_after_failure(self, actor: Actor, key: str | None) -> InspectionInfo | None:
+        """After a failed write: the row with ``key`` if it is there (a new connection; the
+        broken one was discarded). None when there is no key, no row, or still no database."""
+        if key is None:
+            return None
+        try:
+            with self._db.read() as s:
+                me = self._authorize(s, actor, "inspection.record")
+                return self._by_key(s, me, key)
+        except StationDataError:
+            return None
 
     def _put(self, data: bytes, ext: str, created: list[tuple[str, str]]) -> str:
         sha, new_file = self._files.put(data, ext)
@@ -122,7 +174,8 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
             i = found[0]
             self._check_may_see(me, i)
             return InspectionInfo(**row_fields(self._files, *found),
-                                  sides=tuple(side_info(self._files, r) for r in i.sides))
+                                  sides=tuple(side_info(self._files, r) for r in i.sides),
+                                  capture_key=i.capture_key)
 
     def page(self, actor: Actor, filters: GalleryFilter | None = None, sort: str = "-started",
              offset: int = 0, limit: int = 50) -> list[InspectionRow]:
@@ -155,48 +208,3 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
         if i.operator_id != me.id and not allowed(Role(me.role), "inspection.view_all"):
             raise PermissionDenied("inspection.view_all",
                                    "Operators can only open their own inspections.")
-
-
-def _validate(new: NewInspection) -> None:
-    if new.verdict not in VERDICTS:
-        raise ValidationError("verdict", "The verdict must be pass, review or reject.")
-    clean_text(new.station_name, "station_name", 128)
-    clean_text(new.model_name, "model_name", 128)
-    clean_text(new.model_version, "model_version", 64)
-    for name, value in (("started", new.started), ("finished", new.finished)):
-        if not isinstance(value, datetime):
-            raise ValidationError(name, "Expected a date and time.")
-    if to_naive_utc(new.finished) < to_naive_utc(new.started):
-        raise ValidationError("finished", "An inspection cannot finish before it started.")
-    if not 1 <= len(new.sides) <= SIDES_PER_CAN:
-        raise ValidationError("sides", f"An inspection has one to {SIDES_PER_CAN} side results.")
-    names = [clean_text(side.side_name, "side_name", 64) for side in new.sides]
-    if len(set(names)) != len(names):
-        raise ValidationError("sides", "Each side may appear only once.")
-    if new.thumbnail_bytes is not None and not isinstance(new.thumbnail_bytes, bytes):
-        raise ValidationError("thumbnail", "The thumbnail must be encoded image bytes.")
-    for side in new.sides:
-        _validate_side(side)
-
-
-def _validate_side(side: NewSide) -> None:
-    if not isinstance(side.image_bytes, bytes) or not side.image_bytes:
-        raise ValidationError("image", f"Side {side.side_name}: the image is missing.")
-    if side.image_ext.lower().lstrip(".") not in ALLOWED_EXTS:
-        raise ValidationError("image", f"Side {side.side_name}: unknown image type "
-                                       f"{side.image_ext!r}.")
-    if side.heatmap_bytes is not None and not isinstance(side.heatmap_bytes, bytes):
-        raise ValidationError("heatmap", f"Side {side.side_name}: the heatmap must be bytes.")
-    if isinstance(side.score, bool) or not isinstance(side.score, (int, float)) \
-            or not math.isfinite(side.score):
-        raise ValidationError("score", f"Side {side.side_name}: the score must be a number.")
-    if side.label not in LABELS:
-        raise ValidationError("label", "A side's label must be Good or Anomaly.")
-    if side.outcome not in VERDICTS:
-        raise ValidationError("outcome", "A side's outcome must be pass, review or reject.")
-    try:
-        if not all(isinstance(b, dict) for b in side.boxes):
-            raise TypeError
-        json.dumps(list(side.boxes), allow_nan=False)
-    except (TypeError, ValueError):
-        raise ValidationError("boxes", "Boxes must be a list of plain dictionaries.") from None

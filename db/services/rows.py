@@ -62,4 +62,5 @@ def side_info(files: FileStore, r: SideResult) -> SideResultInfo:
         image_path=files.path(r.image_sha, r.image_ext), heatmap_sha256=r.heatmap_sha,
         heatmap_path=files.path(r.heatmap_sha, HEATMAP_EXT) if r.heatmap_sha else None,
         score=r.score, label=r.label, corrected_label=r.corrected_label, outcome=r.outcome,
-        boxes=json.loads(json.dumps(r.boxes)))
+        boxes=json.loads(json.dumps(r.boxes)), reason=r.reason or "",
+        region=json.loads(json.dumps(r.region)) if r.region is not None else None)

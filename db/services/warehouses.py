@@ -1,7 +1,8 @@
 """Warehouses: name, location, capacity in cans, notes; free space = capacity - cans stored there.
 
 Rules: everyone may list them (``catalog.view``); admins create, edit and delete them
-(``warehouse.manage``). The capacity cannot drop below what is stored; a warehouse is deleted only
+(``warehouse.manage``). Names are unique by their normalised key (:mod:`db.names`: "Main store"
+and "main  store" are one name). The capacity cannot drop below what is stored; a warehouse is deleted only
 when no product is kept there and no inspection refers to it (history must stay readable).
 
 Threading: every method is safe to call from any thread (one short transaction per call).
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.dto import WarehouseInfo
 from db.errors import Conflict, ValidationError
+from db.names import MAX_KEY_LEN, name_key
 from db.permissions import Actor
 from db.schema import Inspection, Product, Warehouse
 from db.services._base import Service, check_int, clean_text
@@ -73,8 +75,9 @@ class WarehouseService(Service):
             capacity = check_int(capacity, "capacity", 0)
             location = clean_text(location, "location", 255, required=False)
             notes = clean_text(notes, "notes", 10_000, required=False)
-            self._unique_name(s, name)
-            w = Warehouse(name=name, location=location, capacity=capacity, notes=notes)
+            key = self._unique_name(s, name)
+            w = Warehouse(name=name, name_key=key, location=location, capacity=capacity,
+                          notes=notes)
             s.add(w)
             s.flush()
             self._audit(s, me, "warehouse.create", f"warehouse:{w.id}", name=name,
@@ -92,7 +95,7 @@ class WarehouseService(Service):
             if name is not _UNSET:
                 name = clean_text(name, "name", 128)
                 if name != w.name:
-                    self._unique_name(s, name)
+                    changes["name_key"] = self._unique_name(s, name, except_id=w.id)
                     changes["name"] = name
             if capacity is not _UNSET:
                 capacity = check_int(capacity, "capacity", 0)
@@ -108,6 +111,7 @@ class WarehouseService(Service):
             for key, value in changes.items():
                 setattr(w, key, value)
             if changes:
+                changes.pop("name_key", None)
                 self._audit(s, me, "warehouse.update", f"warehouse:{w.id}", **changes)
             return warehouse_info(s, w)
 
@@ -126,6 +130,16 @@ class WarehouseService(Service):
             s.delete(w)
 
     @staticmethod
-    def _unique_name(s: Session, name: str) -> None:
-        if s.execute(select(Warehouse.id).where(Warehouse.name == name)).first():
-            raise Conflict(f"A warehouse named {name!r} exists already.", field="name")
+    def _unique_name(s: Session, name: str, except_id: int | None = None) -> str:
+        """The name's key, or Conflict when another warehouse has the same key."""
+        key = name_key(name)
+        if len(key) > MAX_KEY_LEN:
+            raise ValidationError("name", "This name is too long.")
+        q = select(Warehouse.name).where(Warehouse.name_key == key)
+        if except_id is not None:
+            q = q.where(Warehouse.id != except_id)
+        taken = s.execute(q).scalar()
+        if taken is not None:
+            same = "" if taken == name else f" ({taken!r})"
+            raise Conflict(f"A warehouse named {name!r} exists already{same}.", field="name")
+        return key

@@ -42,6 +42,7 @@ class CanInspection(QObject):
     prepared = pyqtSignal(list)             # list[PreparedResult], one per side, a moment later
     failed = pyqtSignal(str)                # the inspection failed: nothing to save
     saved = pyqtSignal(int)                 # the new inspection's id
+    already_saved = pyqtSignal(int)         # this capture was recorded before, as #id
     save_failed = pyqtSignal(str)           # the can is inspected but not recorded: save_again()
     display_failed = pyqtSignal(str)        # heatmaps could not be drawn (the save still happens)
     idle = pyqtSignal()                     # nothing of this can is running any more
@@ -69,14 +70,16 @@ class CanInspection(QObject):
     def start(self, folder: str, images: Sequence, side_names: Sequence[str],
               thresholds: Thresholds | None, product_id: int,
               originals: Sequence[OriginalImage | None],
-              display_fit: tuple[int, int] | None = None) -> None:
-        """``display_fit``: the slots' view size, so that pictures come back ready to paint."""
+              display_fit: tuple[int, int] | None = None,
+              capture_key: str | None = None) -> None:
+        """``display_fit``: the slots' view size, so that pictures come back ready to paint.
+        ``capture_key``: the can's key; the same key again records nothing new."""
         inference = self._ctx.inference
         self._fit = display_fit
         self._request_id = inference.new_request_id()
         self.unsaved = None
         self.thresholds = thresholds
-        self._save_args = (product_id, list(originals))
+        self._save_args = (product_id, list(originals), capture_key)
         inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds)
 
     def _on_progress(self, request_id: int, done: int, total: int, stage: str) -> None:
@@ -106,15 +109,15 @@ class CanInspection(QObject):
         return report
 
     def _save(self, result: CanResult) -> None:
-        product_id, originals = self._save_args
+        product_id, originals, capture_key = self._save_args
         self.unsaved = result
 
-        def done(inspection_id: int) -> None:
+        def done(info: Any) -> None:
             self.unsaved = None
-            self.saved.emit(inspection_id)
+            (self.already_saved if info.already_recorded else self.saved).emit(info.id)
 
         self._task(save_inspection, self._ctx.station, self._ctx.actor, result, product_id,
-                   self._ctx.settings.station_name, originals, on_success=done,
+                   self._ctx.settings.station_name, originals, capture_key, on_success=done,
                    what="saving the inspection", on_error=self.save_failed.emit)
 
     def save_again(self) -> bool:

@@ -9,12 +9,16 @@ Decisions:
 * Which model: the product's active model, asked of the database at each inspection (an admin may
   switch it at any time); the product's threshold override, else the model's thresholds as stored
   in the database (the Models panel saves moved thresholds there, never into the model file).
+* Each can carries a capture key (uuid4) from the start of its capture: Inspect again on the same
+  photos (or Save again after an unclear failure) records nothing new, and says "already saved as
+  #N"; New can, a retake of an inspected can or another product starts a new key.
 
 Threading rule: GUI thread only. Photos are read, and inspections saved, in ``gui.workers`` tasks;
 inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here touches torch.
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from PyQt5.QtCore import pyqtSignal
@@ -55,6 +59,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
                                                           s.camera_height))
         self._result: CanResult | None = None
         self._tasks: list[TaskHandle] = []
+        self.capture_key = new_capture_key()
 
         build_widgets(self, ctx, factory)
         self.selected: int | None = None
@@ -81,6 +86,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         self.run.prepared.connect(self._on_prepared)
         self.run.failed.connect(self._on_failed)
         self.run.saved.connect(self._on_saved)
+        self.run.already_saved.connect(self._on_already_saved)
         self.run.save_failed.connect(self._on_save_failed)
         self.run.display_failed.connect(lambda text: self._say(text, error=True))
         self.save_again_button.clicked.connect(self._save_again)
@@ -99,6 +105,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         return self.grid.slots
 
     def _on_product_changed(self) -> None:
+        self.capture_key = new_capture_key()
         self.grid.rebuild(self.side_names)
         self.selected = None
         self._result = None
@@ -130,6 +137,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         return True
 
     def new_can(self) -> None:
+        self.capture_key = new_capture_key()
         self.run.unsaved = None  # an explicit New can discards a can whose save failed
         self.save_again_button.hide()
         self.grid.clear()
@@ -146,6 +154,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         again = self._result is not None
         if again:
             self._result = None
+            self.capture_key = new_capture_key()   # other photos: another record
             self.grid.clear_results()
             self._reset_progress()
         self.slots[index].clear()
@@ -215,7 +224,8 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         self.progress.setValue(0)
         self._say("")
         self.run.start(model.folder, [s.image for s in self.slots], self.side_names, thresholds,
-                       product.id, [s.original for s in self.slots], self.grid.display_fit())
+                       product.id, [s.original for s in self.slots], self.grid.display_fit(),
+                       self.capture_key)
         self._update_buttons()
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:
@@ -262,6 +272,11 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         self._say(f"Saved #{inspection_id}.")
         self.inspection_saved.emit(inspection_id)
 
+    def _on_already_saved(self, inspection_id: int) -> None:
+        """Inspect again on an unchanged can: the record exists, nothing new was saved."""
+        self.save_again_button.hide()
+        self._say(f"Already saved as #{inspection_id}.")
+
     def _on_task_error(self, what: str) -> Callable[[BaseException], None]:
         def show(exc: BaseException) -> None:
             self._say(error_text(exc, self._ctx.log_path, what), error=True)
@@ -294,3 +309,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         """Stop the camera thread (the main window calls this on close; tests too)."""
         self.camera.stop()
 
+
+def new_capture_key() -> str:
+    """The idempotency key of one captured can (db.records.NewInspection.capture_key)."""
+    return str(uuid.uuid4())

@@ -8,7 +8,8 @@ not installed are left out (found without importing them).
 """
 from __future__ import annotations
 
-from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                             QFileDialog,
                              QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
                              QSpinBox, QWidget)
 
@@ -49,6 +50,15 @@ class BuildDialog(QDialog):
         self.input_size.setSpecialValueText("detector default")
         self.input_size.setSingleStep(32)
         self.input_size.setValue(self.input_size.minimum())
+        # 0 = the usual calibration; else the reject threshold aims at this share of good cans
+        # rejected (core.scoring.can_target), and the model records what its validation can show.
+        self.can_target = QDoubleSpinBox(self)
+        self.can_target.setRange(0.0, 50.0)
+        self.can_target.setDecimals(2)
+        self.can_target.setSingleStep(0.5)
+        self.can_target.setSuffix(" %")
+        self.can_target.setSpecialValueText("usual calibration")
+        self.can_target.setValue(0.0)
         self.error = QLabel("", self)
         self.error.setObjectName("errorLabel")  # styled by the theme
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
@@ -66,6 +76,7 @@ class BuildDialog(QDialog):
         form.addRow("Backbone", self.backbone)
         form.addRow("Input size (px)", self.input_size)
         form.addRow(self.options)
+        form.addRow("Good cans rejected at most", self.can_target)
         form.addRow(self.error)
         form.addRow(buttons)
         self.from_folder.toggled.connect(self._sync)
@@ -100,7 +111,8 @@ class BuildDialog(QDialog):
             backbone=self.backbone.currentText(),
             input_size=(None if self.input_size.value() == self.input_size.minimum()
                         else self.input_size.value()),
-            options=self.options.values())
+            options=self.options.values(),
+            can_false_reject=(self.can_target.value() / 100.0 if self.can_target.value() > 0 else None))
 
     def validation_error(self) -> str:
         try:

@@ -12,9 +12,10 @@ import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QDoubleSpinBox, QLabel, QVBoxLayout, QWidget
 
 from core.evaluation import metrics
+from common.thresholds import DECISION, HIGHEST, LOWEST
 from core.scoring.calibration import Thresholds
 from gui.theme import ACCENT_COLOUR, GUIDE_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR
 
@@ -40,7 +41,7 @@ class EvaluationCharts(QWidget):
         self.scores = np.zeros(0, float)
         # Fixed margins, not tight_layout: laying out again costs a full extra draw every time.
         self.figure = Figure(figsize=(10, 3.4))
-        self.figure.subplots_adjust(left=0.06, right=0.98, bottom=0.16, top=0.84, wspace=0.32)
+        self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.2, top=0.84, wspace=0.32)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.ax_roc, self.ax_matrix, self.ax_hist = self.figure.subplots(1, 3)
         # Until there is an evaluation the canvas stays hidden: a first matplotlib draw costs the
@@ -49,21 +50,17 @@ class EvaluationCharts(QWidget):
         self.placeholder = QLabel("Evaluate a model on a folder to see its ROC curve, outcomes "
                                   "and score histogram here.", self)
         self.placeholder.setAlignment(Qt.AlignCenter)
-        self.review_box = self._spin(0.0, 0.5)
-        self.reject_box = self._spin(0.5, 1.0)
+        # The ranges of the one threshold rule (common.thresholds): what db stores, core accepts.
+        self.review_box = self._spin(LOWEST, DECISION)
+        self.reject_box = self._spin(DECISION, HIGHEST)
         self.summary = QLabel("", self)
         self.summary.setObjectName("evaluationSummary")
         self.summary.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Review from", self))
-        row.addWidget(self.review_box)
-        row.addWidget(QLabel("Reject from", self))
-        row.addWidget(self.reject_box)
-        row.addWidget(self.summary, 1)
+        # The boxes and the summary are laid out by whoever holds the charts (the Models panel puts
+        # them under its tabs, so they stay visible while the charts are hidden).
         layout = QVBoxLayout(self)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.placeholder, 1)
-        layout.addLayout(row)
         self._lines: dict[str, object] = {}
         self._dragging: str | None = None
         self._matrix_texts: list = []
@@ -87,15 +84,36 @@ class EvaluationCharts(QWidget):
     def set_data(self, labels, scores, thresholds: Thresholds, title: str = "") -> None:
         self.labels = np.asarray(labels).astype(int)
         self.scores = np.asarray(scores, float)
-        for box, value in ((self.review_box, thresholds.review), (self.reject_box, thresholds.reject)):
-            box.blockSignals(True)
-            box.setValue(value)
-            box.blockSignals(False)
+        self._set_boxes(thresholds)
         self._draw_roc(title)
         self._draw_hist()
         self._update_matrix()
         self.placeholder.hide()
         self.canvas.show()
+
+    def show_thresholds(self, thresholds: Thresholds) -> None:
+        """Put a model's own thresholds in the boxes (before or without an evaluation)."""
+        self._set_boxes(thresholds)
+        if self.labels.size:
+            self._update_matrix()
+
+    def _set_boxes(self, thresholds: Thresholds) -> None:
+        for box, value in ((self.review_box, thresholds.review), (self.reject_box, thresholds.reject)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+
+    def clear(self) -> None:
+        """Forget the drawn evaluation (another model was selected): placeholder again."""
+        self.labels = np.zeros(0, int)
+        self.scores = np.zeros(0, float)
+        for ax in (self.ax_roc, self.ax_matrix, self.ax_hist):
+            ax.clear()
+        self.figure.suptitle("")
+        self._lines = {}
+        self.summary.setText("")
+        self.canvas.hide()
+        self.placeholder.show()
 
     def matrix(self) -> np.ndarray:
         t = self.thresholds()
@@ -108,7 +126,7 @@ class EvaluationCharts(QWidget):
     def _draw_roc(self, title: str) -> None:
         ax = self.ax_roc
         ax.clear()
-        ax.set_title("ROC curve")
+        ax.set_title("ROC curve", fontsize=10)
         ax.set_xlabel("false positive rate")
         ax.set_ylabel("true positive rate")
         ax.plot([0, 1], [0, 1], color=GUIDE_COLOUR, linestyle=":")
@@ -125,7 +143,7 @@ class EvaluationCharts(QWidget):
     def _draw_hist(self) -> None:
         ax = self.ax_hist
         ax.clear()
-        ax.set_title("Scores (0.5 = model threshold)")
+        ax.set_title("Scores (0.5 = model threshold)", fontsize=10)
         ax.set_xlabel("normalised score")
         low = min(0.0, float(self.scores.min()) if self.scores.size else 0.0)
         high = max(1.0, float(self.scores.max()) if self.scores.size else 1.0)
@@ -147,7 +165,7 @@ class EvaluationCharts(QWidget):
         ax.imshow(m, cmap="Blues", aspect="auto")
         ax.set_xticks(range(3), [o.upper() for o in OUTCOMES])
         ax.set_yticks(range(2), ["good", "defect"])
-        ax.set_title("Outcomes at these thresholds")
+        ax.set_title("Outcomes at these thresholds", fontsize=10)
         for (r, c), n in np.ndenumerate(m):
             ax.text(c, r, str(n), ha="center", va="center",
                     color="white" if n > m.max() / 2 else "black", fontsize=12)

@@ -1,38 +1,59 @@
 """Models (admins): the registered models, building one (progress and cancel), evaluating one on a
-folder with charts whose thresholds can be moved and saved, activating one for products.
+folder with charts whose thresholds can be moved and saved, activating one for products behind a
+gate, and rolling a product back to its previous model.
+
+What is shown for the selected model is its own: its thresholds before any evaluation, its latest
+stored evaluation (``station.models.evaluations``) with per-side and can-level figures, the images
+each rests on and its interval (``gui.models.evaluation_view``); another model's charts never stay.
+Activation needs a stored evaluation on images the model was not trained on, or an explicit
+confirmation (``app.model_gate``); it shows the can-level figures, switches all chosen products in
+one transaction in a worker, and keeps each product's previous model for Roll back.
 
 Thresholds decision: moved thresholds are saved in the database (``station.models.set_thresholds``),
 never written into the model folder, which stays exactly as trained. The capture panel inspects with
 the product's own override if it has one, else these database thresholds, so what is saved here is
 what the line uses from the next can on.
 
-Threading rule: GUI thread only. Training and evaluation are plain functions (``app.model_jobs``)
-run with ``gui.workers.start_task``, one job at a time; this panel never touches torch.
+Threading rule: GUI thread only. Training, evaluation (and storing it), activation and rollback are
+plain functions (``app.model_jobs``, ``app.model_gate``) run with ``gui.workers.start_task``, one job
+at a time; this panel never touches torch.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QLabel,
-                             QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-                             QVBoxLayout, QWidget)
+from PyQt5.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.scoring.calibration import Thresholds
+from app.model_gate import evaluate_and_record
+from app.model_jobs import BuildRequest, build_and_register
 from core.errors import Cancelled
 from gui.errors import error_text
-from gui.models.activate_dialog import ActivateDialog
+from gui.models.activation import ActivationActions
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import EvaluationCharts
-from app.model_jobs import BuildRequest, build_and_register, evaluate_folder
 from gui.theme import error_style
+from gui.models.evaluation_view import EvaluationView, model_thresholds, validation_text
 from gui.workers import TaskHandle, start_task
 
-COLUMNS = ("Name", "Version", "Kind", "Backbone", "Val. AUROC", "Review / reject", "Products",
+COLUMNS = ("Name", "Version", "Kind", "Backbone", "Validation", "Review / reject", "Products",
            "Trained by", "Created")
 
 
-class ModelsPanel(QWidget):
+class ModelsPanel(ActivationActions, QWidget):
     """``models_changed`` tells other panels that the registered or active models changed."""
 
     models_changed = pyqtSignal()
@@ -45,6 +66,8 @@ class ModelsPanel(QWidget):
         self._products: list = []
         self.job: TaskHandle | None = None
         self._evaluated_model_id: int | None = None
+        self._shown_model_id: int | None = None
+        self._evaluations: list = []          # stored evaluations of the selected model, newest first
 
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -52,9 +75,11 @@ class ModelsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(96)  # header and two models stay visible at 1024 x 640
         self.build_button = QPushButton("Build model…", self)
         self.evaluate_button = QPushButton("Evaluate on folder…", self)
         self.activate_button = QPushButton("Activate for products…", self)
+        self.rollback_button = QPushButton("Roll back product…", self)
         self.progress = QProgressBar(self)
         self.progress.setFormat("%p%")
         self.job_label = QLabel("", self)
@@ -63,22 +88,24 @@ class ModelsPanel(QWidget):
         self.message.setObjectName("modelsMessage")
         self.message.setWordWrap(True)
         self.charts = EvaluationCharts(self)
-        self.save_thresholds_button = QPushButton("Save thresholds", self)
+        self.view = EvaluationView(self.charts, self)
+        self.save_thresholds_button = self.view.save_thresholds_button
         self._layout()
 
         self.build_button.clicked.connect(self.open_build_dialog)
         self.evaluate_button.clicked.connect(self.choose_evaluation_folder)
         self.activate_button.clicked.connect(self.open_activate_dialog)
+        self.rollback_button.clicked.connect(self.open_rollback_dialog)
         self.cancel_button.clicked.connect(self.cancel_job)
         self.save_thresholds_button.clicked.connect(self.save_thresholds)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.table.itemSelectionChanged.connect(self._on_selection)
         self.charts.thresholds_changed.connect(lambda *_: self._update_buttons())
         self._show_job(False)
         self.refresh()
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
-        for b in (self.build_button, self.evaluate_button, self.activate_button):
+        for b in (self.build_button, self.evaluate_button, self.activate_button, self.rollback_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         job = QHBoxLayout()
@@ -92,17 +119,9 @@ class ModelsPanel(QWidget):
         top_layout.addWidget(self.table, 1)
         top_layout.addLayout(job)
         top_layout.addWidget(self.message)
-        bottom = QWidget(self)
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
-        bottom_layout.addWidget(self.charts, 1)
-        save_row = QHBoxLayout()
-        save_row.addStretch(1)
-        save_row.addWidget(self.save_thresholds_button)
-        bottom_layout.addLayout(save_row)
         split = QSplitter(Qt.Vertical, self)
         split.addWidget(top)
-        split.addWidget(bottom)
+        split.addWidget(self.view)
         # The evaluation charts need the height more than the short list of models does.
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
@@ -120,9 +139,7 @@ class ModelsPanel(QWidget):
         names = {p.id: p.sku for p in self._products}
         self.table.setRowCount(len(self._models))
         for row, m in enumerate(self._models):
-            auroc = m.metrics.get("val_auroc")
-            cells = (m.name, m.version, m.kind, m.backbone,
-                     "–" if auroc is None else f"{auroc:.3f}",
+            cells = (m.name, m.version, m.kind, m.backbone, validation_text(m),
                      f"{m.thresholds.get('review', 0.5):.2f} / {m.thresholds.get('reject', 0.5):.2f}",
                      ", ".join(names.get(i, str(i)) for i in m.product_ids) or "–",
                      m.trained_by, m.created_at.strftime("%Y-%m-%d %H:%M"))
@@ -131,7 +148,7 @@ class ModelsPanel(QWidget):
         self.table.resizeColumnsToContents()
         if keep is not None:
             self.select_model(keep)
-        self._update_buttons()
+        self._on_selection()
 
     def selected_model(self):
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
@@ -161,13 +178,13 @@ class ModelsPanel(QWidget):
                            on_success=self._on_built)
 
     def start_evaluation(self, data_dir: str) -> TaskHandle | None:
+        """Evaluate the selected model at its thresholds on ``data_dir`` and store the evaluation."""
         model = self.selected_model()
         if model is None:
             return None
         self._evaluated_model_id = model.id
-        thresholds = Thresholds.from_dict(model.thresholds) if model.thresholds else None
-        return self._start(f"Evaluating {model.name}", evaluate_folder, model.folder, data_dir,
-                           thresholds, on_success=self._on_evaluated)
+        return self._start(f"Evaluating {model.name}", evaluate_and_record, self._ctx.station,
+                           self._ctx.actor, model, data_dir, on_success=self._on_evaluated)
 
     def cancel_job(self) -> None:
         if self.job is not None:
@@ -197,22 +214,50 @@ class ModelsPanel(QWidget):
                   "folder, then activate it for products.")
         self.models_changed.emit()
 
-    def _on_evaluated(self, report) -> None:
+    def _on_evaluated(self, evaluated) -> None:
         model = next((m for m in self._models if m.id == self._evaluated_model_id), None)
         if model is None:
             return
+        blocker = QSignalBlocker(self.table.selectionModel())
         self.select_model(model.id)
-        self.charts.set_data(report.labels, report.scores,
-                             Thresholds(report.review_threshold, report.reject_threshold),
-                             f"{model.name} {model.version} on {report.data} "
-                             f"({report.n_good} good, {report.n_defect} defective)")
-        self._say(f"Evaluated on {len(report.labels)} images. Move the thresholds (drag the lines "
-                  "or use the boxes), then Save thresholds.")
+        blocker.unblock()
+        self._show_selected(reload=True, report=evaluated.report)   # the new one is stored now
+        report = evaluated.report
+        seen = report.n_overlap_training
+        seen_text = ("The model does not record its training images, so whether these are new to it "
+                     "cannot be told." if seen is None else
+                     f"{seen} of them were used in its training." if seen else
+                     "None of them was used in its training.")
+        self._say(f"Evaluated on {len(report.labels)} images and stored. {seen_text} Move the "
+                  "thresholds (drag the lines, use the boxes or a can-level target), then Save "
+                  "thresholds.")
+        self._update_buttons()
+
+    # ---- the selected model ---------------------------------------------------------------------
+    def _on_selection(self) -> None:
+        self._show_selected()
+
+    def _show_selected(self, reload: bool = False, report=None) -> None:
+        """Show the selected model with its stored evaluations (read when it changed or ``reload``);
+        ``report`` is the fresh ``EvalReport`` of the newest one, if there is one."""
+        model = self.selected_model()
+        if model is None:
+            self._shown_model_id, self._evaluations = None, []
+            self.view.clear()
+        elif reload or model.id != self._shown_model_id:
+            self._shown_model_id = model.id
+            try:
+                self._evaluations = list(self._ctx.station.models.evaluations(self._ctx.actor, model.id))
+            except Exception as exc:  # noqa: BLE001 - shown; the panel stays
+                self._evaluations = []
+                self._say(error_text(exc, self._ctx.log_path, "reading the model's evaluations"),
+                          error=True)
+            self.view.show_model(model, self._evaluations[0] if self._evaluations else None, report)
         self._update_buttons()
 
     # ---- thresholds and activation --------------------------------------------------------------
     def save_thresholds(self) -> None:
-        model = next((m for m in self._models if m.id == self._evaluated_model_id), None)
+        model = self.selected_model()
         if model is None:
             return
         t = self.charts.thresholds()
@@ -226,20 +271,6 @@ class ModelsPanel(QWidget):
                   f"reject from {t.reject:.2f}. Products with their own thresholds keep them.")
         self.models_changed.emit()
 
-    def activate(self, product_ids: list[int]) -> None:
-        model = self.selected_model()
-        if model is None or not product_ids:
-            return
-        try:
-            for pid in product_ids:
-                self._ctx.station.models.activate_for_product(self._ctx.actor, model.id, pid)
-        except Exception as exc:  # noqa: BLE001
-            self._say(error_text(exc, self._ctx.log_path, "activating a model"), error=True)
-        else:
-            self._say(f"{model.name} {model.version} is active for {len(product_ids)} more product(s).")
-        self.refresh(select_id=model.id)
-        self.models_changed.emit()
-
     # ---- dialogs (thin: the methods above do the work, and the tests call those) ------------------
     def open_build_dialog(self) -> None:
         dialog = BuildDialog(self._products, self)
@@ -251,18 +282,11 @@ class ModelsPanel(QWidget):
         if model is None:
             return
         start = model.trained_on.get("source", "")
-        folder = QFileDialog.getExistingDirectory(self, "Folder with good/ and defect/",
+        folder = QFileDialog.getExistingDirectory(self, "Folder with good/ and defect/ (images the "
+                                                  "model was not trained on)",
                                                   start if Path(start).is_dir() else "")
         if folder:
             self.start_evaluation(folder)
-
-    def open_activate_dialog(self) -> None:
-        model = self.selected_model()
-        if model is None:
-            return
-        dialog = ActivateDialog(model, self._products, self)
-        if dialog.exec_() == QDialog.Accepted:
-            self.activate(dialog.chosen())
 
     # ---- state --------------------------------------------------------------------------------
     def _say(self, text: str, error: bool = False) -> None:
@@ -280,9 +304,10 @@ class ModelsPanel(QWidget):
         idle, model = self.job is None, self.selected_model()
         self.build_button.setEnabled(idle)
         self.evaluate_button.setEnabled(idle and model is not None)
-        self.activate_button.setEnabled(model is not None and bool(self._products))
-        evaluated = next((m for m in self._models if m.id == self._evaluated_model_id), None)
-        changed = (evaluated is not None and self.charts.labels.size > 0
-                   and self.charts.thresholds().to_dict() != Thresholds.from_dict(
-                       evaluated.thresholds).to_dict())
-        self.save_thresholds_button.setEnabled(bool(changed))
+        self.activate_button.setEnabled(idle and model is not None and bool(self._products))
+        self.rollback_button.setEnabled(idle and bool(self.rollback_choices()))
+        # The boxes show 3 decimals: a model's 0.4127 reads 0.413 there and is not a change.
+        shown = model_thresholds(model) if model is not None else None
+        changed = shown is not None and self.charts.thresholds().to_dict() != {
+            k: round(v, 3) for k, v in shown.to_dict().items()}
+        self.save_thresholds_button.setEnabled(idle and changed)

@@ -76,3 +76,22 @@ def test_inspect_on_a_full_disk_says_so_and_leaves_no_partial_overlay(tiny_model
         assert code == 1 and "Traceback" not in err
         assert err.startswith("error: The disk holding") and "is full" in err
         assert [p.name for p in (disk / "overlays").iterdir()] == []
+def test_train_to_a_can_level_false_reject_target(tmp_path, capsys):
+    from core.scoring.can_target import can_target_record
+
+    data = make_synthetic_cans(tmp_path / "data", n_good=6, n_defect=6, size=64, seed=4)
+    code, _, err = _run(capsys, "train", str(data), "--out", str(tmp_path / "m"),
+                        "--can-false-reject", "2")
+    assert code == 2 and "between 0 and 1" in err
+    code, out, err = _run(capsys, "--data-dir", str(tmp_path / "station"), "train", str(data),
+                          "--out", str(tmp_path / "m"), "--epochs", "2", "--input-size", "64",
+                          "--views", "1", "--batch-size", "8", "--can-false-reject", "0.01")
+    assert code == 0, err
+    spec = read_spec(tmp_path / "m")
+    target = can_target_record(spec)
+    assert target["target"] == 0.01 and spec.thresholds.reject == target["reject"]
+    assert not target["observable"] and target["n_good"] == spec.trained_on["n_val"] // 2
+    assert "can-level target: reject from" in out and "good images with none rejected" in out
+    # Every training and validation image is fingerprinted, compactly.
+    record = spec.trained_on["image_sha256"]
+    assert record["count"] == 12 and len(record["digests"]) == 128   # 12 x 8 bytes in base64

@@ -173,3 +173,46 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys):
     data = make_synthetic_cans(tmp_path / "d", n_good=2, n_defect=2, size=48)
     code, _, err = _run_cli([str(data), "--model", str(tmp_path / "no-model")], tmp_path, capsys)
     assert code != 0 and "cannot be used" in err and err.strip().count("\n") == 0
+
+
+def test_can_level_figures_beside_the_per_image_ones(folder: Path):
+    # Good 0.1, 0.2, 0.45, 0.3 and defects 0.9, 0.55, 0.7 at review 0.4 / reject 0.6.
+    scores = _scores(folder, [0.1, 0.2, 0.45, 0.3], [0.9, 0.55, 0.7])
+    report = evaluate_model(OracleModel(folder, scores, Thresholds(0.4, 0.6)), folder, Progress())
+    figures = report.can.figures
+    assert figures["good_cans_flagged"].per_1000 == pytest.approx(1000 * (1 - (3 / 4) ** 7))
+    assert figures["good_cans_rejected"].per_1000 == 0.0 and figures["good_cans_rejected"].high > 300
+    assert figures["defective_cans_passed"].per_1000 == 0.0        # every defect flagged
+    # Not rejected: the defect at 0.55 (review), and no good side is rejected: 1 of 3.
+    assert figures["defective_cans_not_rejected"].per_1000 == pytest.approx(1000 / 3)
+    assert report.image_auroc_interval[1] == 1.0 and report.image_auroc_interval[0] < 0.8
+    assert report.n_overlap_training is None and any("does not record" in n for n in report.notes)
+    assert any("only 4 good images" in n for n in report.notes)
+    d = json.loads(json.dumps(report.to_dict()))
+    assert d["can_level"]["figures"]["good_cans_rejected"]["good_images"] == 4
+    assert d["can_level"]["side_counts"]["defect"] == {"pass": 0, "review": 1, "reject": 2}
+
+
+def test_evaluation_counts_the_images_the_model_was_trained_on(tiny_model_dir: Path, tmp_path: Path):
+    from core.model.io import load_model
+
+    model = load_model(tiny_model_dir)
+    trained = tiny_model_dir.parent / "data"
+    seen = evaluate_model(model, trained, Progress(), limit=10)
+    assert seen.n_overlap_training == 10
+    assert any("used to train or calibrate" in n for n in seen.notes)
+    fresh = make_synthetic_cans(tmp_path / "fresh", n_good=3, n_defect=3, size=128, seed=99)
+    (fresh / "good" / "copy.png").write_bytes(next((trained / "good").iterdir()).read_bytes())
+    assert evaluate_model(model, fresh, Progress()).n_overlap_training == 1
+
+
+def test_cli_prints_can_level_figures_and_json(tiny_model_dir: Path, tmp_path: Path, capsys):
+    data = make_synthetic_cans(tmp_path / "d", n_good=4, n_defect=4, size=128, seed=7)
+    code, out, err = _run_cli([str(data), "--model", str(tiny_model_dir)], tmp_path, capsys)
+    assert code == 0, err
+    assert "Can level: 7 sides per can" in out and "good cans rejected (overkill)" in out
+    assert "0 of them used to train or calibrate the model" in out and "95 % interval" in out
+    code, out, err = _run_cli([str(data), "--model", str(tiny_model_dir), "--json"], tmp_path, capsys)
+    d = json.loads(out)
+    assert d["n_overlap_training"] == 0 and d["can_level"]["sides"] == 7
+    assert set(d["can_level"]["figures"]) >= {"good_cans_rejected", "defective_cans_passed"}

@@ -98,3 +98,5 @@ def test_samples_from_bytes_train_too(small_data):
     samples = [LabeledImage(s.source.read_bytes(), s.label) for s in scan_dataset(small_data)]
     model = train_model(samples, TrainConfig(**FAST), Progress(), "from-gallery")
     assert model.spec.trained_on["n_good"] == 8 and model.spec.name == "from-gallery"
+    m = model.spec.metrics   # the validation AUROC says what it rests on
+    assert (m["val_good"], m["val_defect"]) == (2, 2) and len(m["val_auroc_interval"]) == 2

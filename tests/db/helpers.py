@@ -11,6 +11,7 @@ from db import Actor, NewInspection, NewSide, Role, Station
 
 SIDES = ("top", "bottom", "side-0", "side-60", "side-120", "side-180", "side-240")
 PASSWORD = "correct horse"
+PNG = b"\x89PNG\r\n\x1a\n"   # what record() sniffs: the bytes after it need not decode (db never does)
 
 
 class FakeClock:
@@ -51,9 +52,9 @@ def populate(station: Station) -> World:
 
 def new_side(name: str, seed: str = "", label: str = "Good", outcome: str = "pass",
              score: float = 0.2, heatmap: bool = True) -> NewSide:
-    image = f"image {name} {seed}".encode()
+    image = PNG + f"image {name} {seed}".encode()
     return NewSide(side_name=name, image_bytes=image, image_ext="png",
-                   heatmap_bytes=f"heat {name} {seed}".encode() if heatmap else None,
+                   heatmap_bytes=PNG + f"heat {name} {seed}".encode() if heatmap else None,
                    score=score, label=label, outcome=outcome,
                    boxes=[{"x0": 1, "y0": 2, "x1": 3, "y1": 4, "score": 0.7}] if label == "Anomaly"
                    else [])

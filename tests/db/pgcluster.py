@@ -1,10 +1,12 @@
 """A throw-away PostgreSQL cluster for the tests: initdb in a temporary folder, a free port,
-trust authentication, stopped and removed at the end. Used by tests/db/conftest.py."""
+trust authentication, stopped and removed at the end. Used by tests/db/conftest.py, the fault
+tests (a server stopped and restarted, frozen and thawed) and benchmarks/bench_faults.py."""
 from __future__ import annotations
 
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -68,15 +70,45 @@ class Cluster:
         self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres",
                   "-E", "UTF8", "--locale=C", "--no-sync")
         # Durability is pointless for a throw-away test server; speed is not.
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-        self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.root / "server.log"),
-                  "-o", opts, "-w", "-t", "60", "start")
+        self.pg_start()
         import psycopg
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:
             conn.execute("CREATE DATABASE station_test")
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/station_test"
+
+    def pg_stop(self) -> None:
+        """Stop the server (fast shutdown) and keep its data, to start it again."""
+        self._run(self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def pg_start(self) -> None:
+        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
+        self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.root / "server.log"),
+                  "-o", opts, "-w", "-t", "60", "start")
+
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (the backends serving connections)."""
+        main = int((self.data / "postmaster.pid").read_text().split()[0])
+        found = [main]
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == main:
+                    found.append(int(entry))
+        return found
+
+    def freeze(self) -> None:
+        """A server that stops answering without closing anything (SIGSTOP to all of it)."""
+        for pid in self.processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         try:

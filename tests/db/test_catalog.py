@@ -140,3 +140,61 @@ def test_bundled_model_is_registered_by_the_system_once(station: Station, world:
     assert first.id == again.id and first.trained_by == "system"
     ev = station.audit.list(world.admin, action="model.register")
     assert [(e.username, e.user_id) for e in ev] == [("system", None)]
+
+
+@pytest.mark.parametrize("name", ["hall a", "HALL A", "Hall  A", "\uff28all A", "Hall\u200b A"])
+def test_warehouse_names_are_unique_however_written(station: Station, world: World,
+                                                    name: str) -> None:
+    """Issue 9 item 13: "Main store" and "main store" could coexist."""
+    with pytest.raises(Conflict) as e:
+        station.warehouses.create(world.admin, name, 10)
+    assert e.value.field == "name" and "'Hall A'" in str(e.value)
+    # Its own name may change case.
+    assert station.warehouses.update(world.admin, world.warehouse_id, name="HALL A").name == \
+        "HALL A"
+
+
+def test_skus_are_unique_however_written(station: Station, world: World) -> None:
+    with pytest.raises(Conflict) as e:
+        station.products.create(world.admin, "beans-400", "Beans", world.warehouse_id, 0, SIDES)
+    assert e.value.field == "sku"
+    other = station.products.create(world.admin, "PEAS", "Peas", world.warehouse_id, 0, SIDES)
+    with pytest.raises(Conflict):
+        station.products.update(world.admin, other.id, sku="\uff42eans-400")
+    assert station.products.update(world.admin, other.id, sku="peas").sku == "peas"
+
+
+def test_region_recipe_is_checked_and_kept(station: Station, world: World) -> None:
+    recipe = ('{"default": {"mode": "auto"}, "sides": {"top": {"mode": "fixed", '
+              '"shape": "ellipse", "box": [0.1, 0.1, 0.9, 0.9]}}}')
+    p = station.products.update(world.admin, world.product_id, region_recipe=recipe)
+    assert p.region_recipe is not None and '"ellipse"' in p.region_recipe
+    assert station.products.get(world.operator, world.product_id).region_recipe == p.region_recipe
+    for bad in ('{"sides": {"lid": {"mode": "whole"}}}', '{"default": {"mode": "magic"}}',
+                "not json", '{"sides": {"top": {"mode": "fixed", "box": [0, 0, 0.01, 0.01]}}}'):
+        with pytest.raises(ValidationError) as e:
+            station.products.update(world.admin, world.product_id, region_recipe=bad)
+        assert e.value.field == "region_recipe"
+    # Renaming a side that has a region would lose it: refused.
+    with pytest.raises(ValidationError) as e:
+        station.products.update(world.admin, world.product_id,
+                                side_names=["lid", *SIDES[1:]])
+    assert e.value.field == "region_recipe"
+    assert station.products.update(world.admin, world.product_id,
+                                   region_recipe=None).region_recipe is None
+    created = station.products.create(world.admin, "NEW", "New", world.warehouse_id, 0, SIDES,
+                                      region_recipe='{"default": {"mode": "whole"}}')
+    assert created.region_recipe == '{"default": {"mode": "whole"}}'
+
+
+@pytest.mark.parametrize("thresholds", [{"review": 0.6, "reject": 0.7},
+                                        {"review": 0.3, "reject": 0.45}])
+def test_thresholds_the_engine_refuses_are_refused_here(station: Station, world: World,
+                                                        thresholds: dict) -> None:
+    """Issue 9 item 10: db accepted review 0.6 / reject 0.7, and every Inspect failed."""
+    with pytest.raises(ValidationError) as e:
+        station.products.update(world.admin, world.product_id, thresholds=thresholds)
+    assert e.value.field == "thresholds" and "0.5" in e.value.message
+    m = _register(station, world)
+    with pytest.raises(ValidationError):
+        station.models.set_thresholds(world.admin, m.id, thresholds)

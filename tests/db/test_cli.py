@@ -80,4 +80,28 @@ def test_unreachable_database_is_a_clean_error(tmp_path: Path) -> None:
     args = _parse(["create-admin", "--username", "boss", "--password-stdin"])
     out = io.StringIO()
     assert args.run(args, settings, stdin=io.StringIO("a good password\n"), out=out) == 2
-    assert out.getvalue().startswith("error: Cannot open the database")
+    assert out.getvalue().startswith("error: The database postgresql+psycopg://nobody@127.0.0.1:1"
+                                     "/none cannot be reached")
+
+
+def test_unlock_from_the_command_line(tmp_path: Path) -> None:
+    """The way back in when the only admin's name is locked (issue 9 item 12)."""
+    from db import AccountLocked, InvalidCredentials
+    station = Station.open(None, tmp_path)
+    station.auth.create_first_admin("boss", "a good password")
+    for _ in range(5):
+        with pytest.raises((InvalidCredentials, AccountLocked)):
+            station.auth.sign_in("boss", "wrong guess here")
+    with pytest.raises(AccountLocked):
+        station.auth.sign_in("boss", "a good password")
+    station.close()
+    args = _parse(["unlock", "BOSS"])
+    out = io.StringIO()
+    assert args.run(args, FakeSettings(tmp_path), out=out) == 0
+    assert "unlocked" in out.getvalue()
+    station = Station.open(None, tmp_path)
+    assert station.auth.sign_in("boss", "a good password").username == "boss"
+    audit = station.audit.list(station.auth.sign_in("boss", "a good password"),
+                               action="user.unlock")
+    assert audit[0].username == "system" and audit[0].details["via"] == "command line"
+    station.close()

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import SessionTransaction
 
-from common.errors import StorageFull
-from db import Station
+from db import Station, StorageFull
 from db.filestore import FileStore
 from db.schema import Inspection
 from db.services.inspections import InspectionService
@@ -57,6 +56,9 @@ def test_put_is_atomic_and_content_addressed(tmp_path: Path) -> None:
 
 def test_failure_while_writing_files_leaves_no_row_and_no_file(station: Station, world: World,
                                                                monkeypatch) -> None:
+    """The disk fills up in the middle of a can: StorageFull (issue 9 item 9, not a raw OSError),
+    no row, no file. ENOSPC is injected at the real rename (a narrow monkeypatch of os.replace
+    for this one case: a full file system cannot be made without root here)."""
     real = os.replace
     calls = {"n": 0}
 
@@ -67,8 +69,9 @@ def test_failure_while_writing_files_leaves_no_row_and_no_file(station: Station,
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(StorageFull):           # a full disk is a message for a person
+    with pytest.raises(StorageFull) as e:
         station.inspections.record(world.operator, new_inspection(world.product_id, "w"))
+    assert "full" in str(e.value) and str(station.data_dir) in str(e.value)
     assert _rows(station) == 0
     assert _image_files(station) == set()      # neither the finished files nor the temp file
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from db import GalleryFilter, NotFound, PermissionDenied, Station, ValidationError
-from db.records import NewInspection
-from tests.db.helpers import SIDES, World, new_inspection, new_side, sha, snapshot
+from db.records import NewInspection, NewSide
+from tests.db.helpers import PNG, SIDES, World, new_inspection, new_side, sha, snapshot
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -27,7 +27,7 @@ def test_record_stores_rows_and_content_addressed_files(station: Station, world:
         data = side.image_path.read_bytes()
         assert sha(data) == side.image_sha256 == side.image_path.stem
         assert side.image_path.parent.parent.parent == station.data_dir / "images"
-        assert side.heatmap_path.read_bytes().startswith(b"heat ")
+        assert side.heatmap_path.read_bytes().startswith(PNG + b"heat ")
     assert info.thumbnail_path.suffix == ".png" and info.thumbnail_path.is_file()
     assert station.inspections.get(world.operator, info.id) == info
 
@@ -173,3 +173,57 @@ def test_labelled_sides_prefer_corrections(station: Station, world: World) -> No
     anomalies = station.inspections.labelled_sides(world.admin, label="Anomaly")
     assert [x.side_name for x in anomalies] == ["bottom"]
     assert len(station.inspections.labelled_sides(world.admin, side_name="top")) == 1
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF"
+
+
+@pytest.mark.parametrize("change,field", [
+    # Issue 9 item 5: each of these was stored as it came.
+    (dict(verdict="pass", sides=[new_side("top", outcome="reject", label="Anomaly"),
+                                 new_side("bottom")]), "verdict"),
+    (dict(verdict="review", sides=[new_side("top", outcome="reject", label="Anomaly")]),
+     "verdict"),
+    (dict(sides=[new_side("lid")]), "sides"),
+    (dict(sides=[NewSide("top", JPEG + b"x", "png", None, 0.1, "Good", "pass")]), "image"),
+    (dict(sides=[NewSide("top", b"GIF89a....", "jpg", None, 0.1, "Good", "pass")]), "image"),
+    (dict(sides=[NewSide("top", PNG + b"x", "png", b"not a png", 0.1, "Good", "pass")]),
+     "heatmap"),
+    (dict(sides=[NewSide("top", PNG + b"x", "png", None, 0.1, "Good", "pass",
+                         region=[[1, 2], [3]])]), "region"),
+    (dict(sides=[NewSide("top", PNG + b"x", "png", None, 0.1, "Good", "pass",
+                         reason="\ud800")]), "reason"),
+    (dict(thumbnail_bytes=b"GIF89a...."), "thumbnail"),
+    (dict(station_name="line\x00one"), "station_name"),
+])
+def test_inconsistent_input_is_refused(station: Station, world: World, change: dict,
+                                       field: str) -> None:
+    base = new_inspection(world.product_id, started=T0)
+    bad = NewInspection(**{**base.__dict__, **change})
+    before = snapshot(station)
+    with pytest.raises(ValidationError) as e:
+        station.inspections.record(world.operator, bad)
+    assert e.value.field == field
+    assert snapshot(station) == before
+
+
+def test_a_can_may_be_judged_more_severely_than_its_sides(station: Station, world: World) -> None:
+    """A missed deadline or a lost camera rejects or reviews a can whose sides passed."""
+    base = new_inspection(world.product_id, "strict", started=T0)
+    info = station.inspections.record(world.operator, NewInspection(
+        **{**base.__dict__, "verdict": "reject"}))
+    assert info.verdict == "reject"
+
+
+def test_reason_and_region_are_kept(station: Station, world: World) -> None:
+    outline = [[10, 12], [200, 12], [200, 300], [10, 300]]
+    sides = [NewSide("top", JPEG + b"top", "jpeg", PNG + b"h", 0.7, "Anomaly", "review",
+                     reason="no can found", region=outline),
+             NewSide("bottom", PNG + b"bottom", "PNG", None, 0.1, "Good", "pass")]
+    base = new_inspection(world.product_id, started=T0)
+    info = station.inspections.record(world.operator, NewInspection(
+        **{**base.__dict__, "verdict": "review", "sides": sides}))
+    got = station.inspections.get(world.supervisor, info.id)
+    assert (got.sides[0].reason, got.sides[0].region) == ("no can found", outline)
+    assert (got.sides[1].reason, got.sides[1].region) == ("", None)
+    assert got.sides[0].image_path.suffix == ".jpeg"

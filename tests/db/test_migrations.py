@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, insert, select, text
+from sqlalchemy import create_engine, text
 
 from db import GalleryFilter, SchemaOutdated, Station
-from db.migrate import current_revision, head_revision, upgrade
+from db.migrate import current_revision, head_revision
 from db.schema import Base
 from db.services.rows import station_day
 from tests.db.conftest import FAST_HASHER
+from tests.db.old_schema import make_old_database, target_url
 
 FIXTURE = Path(__file__).with_name("fixtures") / "first_schema.sqlite3"
 FIXTURE_PASSWORD = "first-release-pw"
@@ -69,29 +70,7 @@ def test_first_schema_upgrades_on_every_backend(db_url: str | None, tmp_path: Pa
     """The same first-schema rows, copied into an empty database of the backend at revision 0001,
     come through the upgrade (PostgreSQL included)."""
     data = tmp_path / "data"
-    if db_url is None:
-        data.mkdir()
-        target_url = f"sqlite:///{data / 'station.sqlite3'}"
-    else:
-        target_url = db_url
-    target = create_engine(target_url)
-    upgrade(target, None, target="0001")
-    source = create_engine(f"sqlite:///{FIXTURE}")
-    tables = ["users", "warehouses", "models", "products", "inspections", "side_results",
-              "corrections", "audit_events"]
-    src_meta, dst_meta = MetaData(), MetaData()
-    src_meta.reflect(source)
-    dst_meta.reflect(target)
-    with source.connect() as src, target.begin() as dst:
-        for table in tables:   # reflected, typed tables: booleans, times and JSON convert
-            rows = [dict(r._mapping) for r in src.execute(select(src_meta.tables[table]))]
-            dst.execute(insert(dst_meta.tables[table]), rows)
-        if target.dialect.name == "postgresql":   # keep the id sequences ahead of copied ids
-            for table in tables:
-                dst.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"(SELECT max(id) FROM {table}))"))
-    source.dispose()
-    target.dispose()
+    make_old_database(target_url(db_url, data), "0001")
     station = Station.open(db_url, data, password_hasher=FAST_HASHER)
     try:
         assert _revision(station) == head_revision()
@@ -142,9 +121,9 @@ def test_lock_held_too_long_is_database_busy(tmp_path: Path) -> None:
     try:
         other.execute("BEGIN IMMEDIATE")        # another station holds the write lock
         with pytest.raises(DatabaseBusy):
-            station.auth.create_first_admin("admin", "long enough")
+            station.auth.create_first_admin("admin", "long enough to pass")
         other.execute("ROLLBACK")
-        assert station.auth.create_first_admin("admin", "long enough").username == "admin"
+        assert station.auth.create_first_admin("admin", "long enough to pass").username == "admin"
     finally:
         other.close()
         station.close()
@@ -158,14 +137,11 @@ def test_day_follows_the_station_calendar() -> None:
 
 def test_downgrade_to_first_schema_keeps_rows(station: Station) -> None:
     """Not used by the station, but a downgrade must never lose rows (an admin may need it)."""
-    from alembic import command
-
-    from db.migrate import alembic_config
+    from db.migrate import downgrade
     from tests.db.helpers import new_inspection, populate
     world = populate(station)
     station.inspections.record(world.operator, new_inspection(world.product_id, "d"))
-    with station.database.engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0001")
+    downgrade(station.database.engine, "0001")
     with station.database.engine.connect() as conn:
         assert current_revision(conn) == "0001"
         assert conn.execute(text("SELECT count(*) FROM side_results")).scalar() == 7

@@ -30,6 +30,8 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("users", "unlock"): ("user.manage", lambda st, a, c: st.users.unlock(a, c["spare_user"])),
     ("users", "reset_password"): ("user.manage", lambda st, a, c: st.users.reset_password(
         a, c["spare_user"], "another password")),
+    ("users", "force_password_change"): ("user.manage", lambda st, a, c:
+                                         st.users.force_password_change(a, c["spare_user"], True)),
     ("users", "change_own_password"): ("user.change_own_password",
                                        lambda st, a, c: st.users.change_own_password(
                                            a, PASSWORD, "another password")),
@@ -58,6 +60,14 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("models", "activate_for_product"): ("model.manage", lambda st, a, c:
                                          st.models.activate_for_product(a, c["model"],
                                                                         c["spare_p"])),
+    ("models", "activate"): ("model.manage", lambda st, a, c: st.models.activate(
+        a, c["model"], [c["spare_p"]])),
+    ("models", "rollback"): ("model.manage", lambda st, a, c: st.models.rollback(a, c["rolled_p"])),
+    ("models", "record_evaluation"): ("model.manage", lambda st, a, c:
+                                      st.models.record_evaluation(a, c["model"], {"auroc": 0.9},
+                                                                  10, 0, "folder")),
+    ("models", "evaluations"): ("catalog.view", lambda st, a, c:
+                                st.models.evaluations(a, c["model"])),
     ("models", "set_thresholds"): ("model.manage", lambda st, a, c: st.models.set_thresholds(
         a, c["model"], {"review": 0.3, "reject": 0.7})),
     ("models", "delete"): ("model.manage", lambda st, a, c: st.models.delete(a, c["model"])),
@@ -118,9 +128,16 @@ def _context(station: Station, world: World, tmp: Path, tag: str = "") -> C:
                                       SIDES).id
     model = station.models.register(world.admin, f"m1{tag}", f"models/m1{tag}", "cam",
                                     "resnet18", "1", {}, {"review": 0.4, "reject": 0.6}, {}).id
+    # A product that ran an older model before the current one: something to roll back to.
+    rolled_p = station.products.create(world.admin, f"ROLLED{tag}", "Rolled", world.warehouse_id, 0,
+                                       SIDES).id
+    for n in ("old", "new"):
+        m = station.models.register(world.admin, f"{n}{tag}", f"models/{n}{tag}", "cam",
+                                    "resnet18", "1", {}, {"review": 0.4, "reject": 0.6}, {}).id
+        station.models.activate(world.admin, m, [rolled_p])
     insp = station.inspections.record(world.supervisor, new_inspection(
         world.product_id, f"ctx{tag}", "reject", thumbnail=True, bad_sides=("top",)))
-    return dict(spare_user=spare_user, empty_w=empty_w, spare_p=spare_p, model=model,
+    return dict(spare_user=spare_user, empty_w=empty_w, spare_p=spare_p, rolled_p=rolled_p, model=model,
                 insp=insp.id, side=insp.sides[0].id, product=world.product_id,
                 csv=tmp / f"out{tag}.csv")
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from db import AccountLocked, Conflict, InvalidCredentials, PermissionDenied, Role, Station, ValidationError
+from db import (AccountLocked, Conflict, InvalidCredentials, PasswordChangeRequired, PermissionDenied, Role,
+                Station, ValidationError)
 from tests.db.helpers import PASSWORD, World
 
 
@@ -91,3 +92,59 @@ def test_change_own_password(station: Station, world: World) -> None:
     assert weak.value.field == "new_password"
     station.users.change_own_password(world.operator, PASSWORD, "brand new pw")
     assert station.auth.sign_in("otto", "brand new pw").username == "otto"
+
+
+def test_admin_forces_a_password_change_at_next_sign_in(station: Station, world: World) -> None:
+    """Issue 11 item 3 (db side): until the user chose a new password, nothing else is allowed;
+    changing it clears the flag."""
+    info = station.users.force_password_change(world.admin, world.operator.user_id, True)
+    assert info.must_change_password
+    otto = station.auth.sign_in("otto", PASSWORD)
+    assert otto.must_change_password
+    with pytest.raises(PasswordChangeRequired):
+        station.inspections.page(otto)
+    with pytest.raises(PasswordChangeRequired):   # also with the Actor from before the flag
+        station.warehouses.list(world.operator)
+    assert station.users.get(otto, otto.user_id).must_change_password
+    with pytest.raises(ValidationError):           # the same password again is no change
+        station.users.change_own_password(otto, PASSWORD, PASSWORD)
+    station.users.change_own_password(otto, PASSWORD, "brand new pw")
+    otto = station.auth.sign_in("otto", "brand new pw")
+    assert not otto.must_change_password and station.inspections.page(otto) == []
+    # A temporary password set by an admin can carry the flag at once.
+    station.users.reset_password(world.admin, otto.user_id, "temporary 4 today", force_change=True)
+    assert station.auth.sign_in("otto", "temporary 4 today").must_change_password
+    events = station.audit.list(world.admin, action="user.force_password_change")
+    assert [e.details["on"] for e in events] == [True]
+
+
+@pytest.mark.parametrize("password,hint", [
+    ("password", "common"), ("12345678", "common"), ("qwertzuiop", "common"),
+    ("otto1234", ""), ("aaaaaaaaaaaa", "repeat"), ("P@ssw0rd123", "")])
+def test_guessable_passwords_are_refused_with_a_hint(station: Station, world: World,
+                                                     password: str, hint: str) -> None:
+    """Issue 9 item 14: `password` was accepted. zxcvbn (with its lists of common passwords)
+    judges; the message says why and what helps."""
+    with pytest.raises(ValidationError) as e:
+        station.users.reset_password(world.admin, world.operator.user_id, password)
+    assert e.value.field == "password"
+    assert hint in e.value.message.lower() and "words" in e.value.message
+    with pytest.raises(ValidationError):
+        station.users.change_own_password(world.operator, PASSWORD, password)
+
+
+def test_unstorable_passwords_are_a_validation_error(station: Station, world: World) -> None:
+    """A lone surrogate (a broken paste) raised UnicodeEncodeError from the hasher."""
+    for bad in ("good words but \ud800", "nul \x00 inside it"):
+        with pytest.raises(ValidationError) as e:
+            station.users.create(world.admin, "newbie", bad, Role.OPERATOR)
+        assert e.value.field == "password"
+
+
+@pytest.mark.parametrize("taken", ["Otto", "OTTO", "\uff4f\uff54\uff54\uff4f"])
+def test_user_names_differing_only_in_case_or_width_are_one_name(station: Station, world: World,
+                                                                  taken: str) -> None:
+    """Issue 9 item 13: `otto` and `Otto` could coexist."""
+    with pytest.raises(Conflict) as e:
+        station.users.create(world.admin, taken, PASSWORD, Role.OPERATOR)
+    assert e.value.field == "username" and "'otto'" in str(e.value)

@@ -9,8 +9,8 @@ from matplotlib.backend_bases import MouseEvent
 from PyQt5.QtCore import Qt
 
 from core.model.spec import read_spec
+from core.scoring.can_target import can_target_record
 from db import Role
-from gui.models.activate_dialog import ActivateDialog
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import outcome_matrix
 from app.model_jobs import BuildRequest, NotEnoughImages, collect_samples
@@ -47,7 +47,8 @@ def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_
     data = make_synthetic_cans(tmp_path / "data", n_good=8, n_defect=8, size=64, seed=2)
     progress: list = []
     handle = panel.start_build(BuildRequest(name="Beans line 1", source="folder", folder=str(data),
-                                            input_size=64, options={"epochs": 2}))
+                                            input_size=64, options={"epochs": 2},
+                                            can_false_reject=0.01))
     handle.progress.connect(lambda d, t, m: progress.append((d, t, m)))
     assert panel.cancel_button.isVisibleTo(panel) and not panel.build_button.isEnabled()
     qtbot.waitUntil(lambda: panel.job is None, timeout=240000)
@@ -57,6 +58,8 @@ def test_builds_a_model_from_a_folder_and_registers_it(qtbot, panel, world, tmp_
     folder = world.settings.models_dir / f"beans-line-1-{models[0].version}"
     assert models[0].folder == str(folder) and (folder / "model.json").is_file()
     assert read_spec(folder).trained_on["source"] == str(data)
+    target = can_target_record(read_spec(folder))            # the admin's can-level target
+    assert target["target"] == 0.01 and models[0].thresholds["reject"] == target["reject"]
     assert panel.table.rowCount() == 1 and panel.selected_model().id == models[0].id
     assert progress and any("epoch" in m for _, _, m in progress)
 
@@ -125,21 +128,24 @@ def test_outcome_matrix_counts_by_the_thresholds_rule():
     assert outcome_matrix(labels, scores, 0.5, 0.5).tolist() == [[2, 0, 1], [1, 0, 2]]
 
 
-def test_activation_makes_the_model_the_products_model(qtbot, panel, world, tiny_model):
+def test_activation_makes_the_model_the_products_model(qtbot, panel, world, tiny_model, tmp_path):
     model_id = register(world, tiny_model)
     panel.refresh(select_id=model_id)
+    panel.start_evaluation(str(make_synthetic_cans(tmp_path / "new", 3, 3, size=128, seed=5)))
+    qtbot.waitUntil(lambda: panel.job is None, timeout=120000)
     assert panel.activate_button.isEnabled()
-    model = panel.selected_model()
-    dialog = ActivateDialog(model, panel._products, panel)
+    dialog = panel.activation_dialog()
     qtbot.addWidget(dialog)
     dialog.set_checked({world.product_id})
-    assert dialog.chosen() == [world.product_id]
-    panel.activate(dialog.chosen())
+    assert dialog.chosen() == [world.product_id] and dialog.confirmed()
+    panel.activate(dialog.chosen(), confirmed=dialog.confirmed())
+    qtbot.waitUntil(lambda: panel.job is None, timeout=30000)
     assert world.station.models.active_for_product(world.admin, world.product_id).id == model_id
     assert panel.table.item(0, 6).text() == "BEANS-400"
-    again = ActivateDialog(panel.selected_model(), panel._products, panel)
+    again = panel.activation_dialog()
     qtbot.addWidget(again)
     assert again.chosen() == []  # already active there: nothing to do
+    assert not again.activate_button.isEnabled()
 
 
 def test_the_gallery_is_a_source_and_corrections_override_labels(world):
@@ -183,3 +189,6 @@ def test_build_dialog_checks_its_fields_and_offers_the_catalogues_choices(qtbot,
     assert dialog.validation_error() == ""
     r = dialog.request()
     assert (r.source, r.product_id, r.detector) == ("gallery", world.product_id, "cam")
+    assert r.can_false_reject is None                          # the usual calibration
+    dialog.can_target.setValue(1.0)
+    assert dialog.request().can_false_reject == pytest.approx(0.01)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from core.detectors import catalogue
 from core.detectors.cam.network import CamNet
 from core.evaluation.metrics import roc_auc
+from core.evaluation.uncertainty import validation_counts
 from core.images import load_image, resize_square
 from core.images.augment import augment
 from core.model.model import Model
@@ -167,7 +168,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         val_maps = net.cam(net.features(val_cache, start))
         val_logits = net.logits(net.features(val_cache, start))
     raw_scores = val_maps.mean(dim=(1, 2)).numpy()
-    score_scale, thresholds, score_info = calibrate(raw_scores, labels[val_idx])
+    score_scale, thresholds, score_info = calibrate(raw_scores, labels[val_idx],
+                                                    can_false_reject=config.can_false_reject)
     heatmap_scale, heat_info = _heatmap_scale(val_maps.numpy(), labels[val_idx])
     predicted = (raw_scores >= score_scale.raw_threshold).astype(int)
     metrics = {
@@ -176,7 +178,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         "val_loss": round(float(F.cross_entropy(val_logits, y_val, weight=class_weights)), 4),
         "val_images": int(len(val_idx)), "best_epoch": best[1], "epochs_run": epochs_run,
         "history": history,
-    }
+    } | validation_counts(labels[val_idx], raw_scores)
     spec = spec.replace(
         score_scale=score_scale, heatmap_scale=heatmap_scale, thresholds=thresholds, metrics=metrics,
         trained_on={"source": config.source, "n_good": counts[0], "n_anomaly": counts[1],

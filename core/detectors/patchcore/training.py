@@ -144,7 +144,8 @@ def train_patchcore(samples: Sequence[LabeledImage], config: TrainConfig, progre
             labels += [int(x.label) for x in chunk]
             good_pixels += [m[i].flatten()[::7] for i, x in enumerate(chunk) if int(x.label) == 0]
             progress.report(len(bank_samples) + start + len(chunk), steps, "Calibrating thresholds")
-    score_scale, thresholds, info = calibrate(raw_scores, labels)
+    score_scale, thresholds, info = calibrate(
+        raw_scores, labels, can_false_reject=getattr(config, "can_false_reject", None))
     heatmap_scale = _heatmap_scale(score_scale, torch.cat(good_pixels).numpy())
 
     config_record = asdict(options) | {"bank_size": bank_size, "layers": list(options.layers)}
@@ -173,7 +174,9 @@ def _calibration_metrics(raw_scores: list[float], labels: list[int], threshold: 
     out: dict[str, float] = {"val_images": int(y.size), "val_good_flagged": op.fp}
     if 0 < y.sum() < y.size:
         out |= {"val_auroc": round(metrics.roc_auc(y, s), 4), "val_recall": round(op.recall, 4)}
-    return out
+    from core.evaluation.uncertainty import validation_counts
+
+    return out | validation_counts(y, s)
 
 
 def _heatmap_scale(score_scale: ScoreScale, good_pixels: np.ndarray) -> ScoreScale:
