@@ -24,12 +24,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
-from PyQt5.QtWidgets import QApplication, QMessageBox
+from PyQt5.QtWidgets import QApplication, QDialog, QMessageBox
 
 from gui.context import AppContext
 from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
@@ -65,7 +66,7 @@ class SessionFlow(QObject):
         self.log_path = log_path
         self.window_factory = window_factory
         self.window: MainWindow | None = None
-        self.dialog: LoginDialog | FirstRunDialog | None = None
+        self.dialog: QDialog | None = None      # sign-in, first run, or a forced new password
         # run_gui sets it while the engine is still being imported: a window opens only with it
         self.engine_pending = False
         self.engine_step: tuple[int, int, str] | None = None
@@ -117,7 +118,11 @@ class SessionFlow(QObject):
         self._open_dialog(dialog)
 
     def open_window(self, actor: Any) -> None:
-        """Replace any open window with one built for ``actor`` (once the engine is in)."""
+        """Replace any open window with one built for ``actor`` (once the engine is in, and once
+        a new password was chosen where an admin asked for one)."""
+        if actor.must_change_password:
+            self._ask_new_password(actor)
+            return
         if self.engine_pending:
             self._pending_actor = actor
             self.splash = StartupSplash(self.settings.station_name,
@@ -137,6 +142,19 @@ class SessionFlow(QObject):
         window.show()
         self.window_opened.emit(window)
 
+    def _ask_new_password(self, actor: Any) -> None:
+        """Between sign-in and the window: every service refuses this account until it has a
+        new password, so the window would only show refusals. Cancel is "Sign out"."""
+        from gui.password_dialog import ChangePasswordDialog
+
+        self._close_window()
+        ctx = AppContext(self.settings, self.station, actor, self.inference, self.log_path)
+        dialog = ChangePasswordDialog(ctx, forced=True)
+        dialog.saved.connect(lambda _r: self.open_window(replace(actor,
+                                                                 must_change_password=False)))
+        dialog.rejected.connect(self.show_sign_in)
+        self._open_dialog(dialog)
+
     def sign_out(self) -> None:
         self._close_window()
         self.show_sign_in()
@@ -150,12 +168,13 @@ class SessionFlow(QObject):
         self._close_window()
 
     # -- helpers ----------------------------------------------------------------------------
-    def _open_dialog(self, dialog: LoginDialog | FirstRunDialog) -> None:
+    def _open_dialog(self, dialog: QDialog) -> None:
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         self.dialog = dialog
         dialog.finished.connect(lambda _r, d=dialog: self._forget_dialog(d))
-        if self.engine_pending and self.engine_step is not None:
-            dialog.set_engine_progress(*self.engine_step)
+        show = getattr(dialog, "set_engine_progress", None)
+        if self.engine_pending and self.engine_step is not None and show is not None:
+            show(*self.engine_step)
         dialog.open()
 
     def _forget_dialog(self, dialog: object) -> None:

@@ -30,7 +30,9 @@ def is_locked(user: UserInfo) -> bool:
 def _status(user: UserInfo) -> str:
     if not user.active:
         return "Deactivated"
-    return "Locked" if is_locked(user) else "Active"
+    if is_locked(user):
+        return "Locked"
+    return "New password asked" if user.must_change_password else "Active"
 
 
 def _status_colour(user: UserInfo) -> QColor | None:
@@ -62,11 +64,26 @@ class UsersPanel(CatalogPanel):
         self.password_button = self.add_button("Reset password…", "passwordButton",
                                                self.reset_password)
         self.unlock_button = self.add_button("Unlock", "unlockButton", self.unlock)
+        self.force_button = self.add_button("Ask for a new password", "forceButton",
+                                            self.toggle_force)
+        self.force_button.setToolTip("The user chooses a new password at the next sign-in, "
+                                     "before anything else")
 
     def on_selection(self, user: UserInfo | None) -> None:
         self.active_button.setText("Activate" if user is not None and not user.active
                                    else "Deactivate")
         self.unlock_button.setEnabled(user is not None and is_locked(user))
+        self.force_button.setText("Do not ask for a new password"
+                                  if user is not None and user.must_change_password
+                                  else "Ask for a new password")
+
+    def toggle_force(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        users, actor, on = self.ctx.station.users, self.ctx.actor, not user.must_change_password
+        self.call_service("asking for a new password",
+                          lambda: users.force_password_change(actor, user.id, on))
 
     def on_activated(self) -> None:
         self.change_role()
