@@ -10,8 +10,6 @@ from gui.main_window import MainWindow, fitted_size
 from gui.theme import apply_style
 
 SIZES = (QSize(1366, 768), QSize(1024, 640))
-# The Models panel is laid out by its own owner (gui/models); it is checked there.
-NOT_HERE = {"models"}
 
 
 def test_the_window_fits_the_free_area_of_the_screen():
@@ -59,8 +57,6 @@ def test_no_panel_scrolls(qtbot, make_ctx, station_style, windows, role, size):
     assert hint.width() <= size.width() and window.width() == size.width(), (
         f"the {role.value}'s window needs {hint.width()} px")
     for spec in window.specs:
-        if spec.key in NOT_HERE:
-            continue
         panel = window.show_panel(spec.key)
         qtbot.wait(50)
         qtbot.waitUntil(lambda panel=panel: not getattr(panel, "busy", False), timeout=20000)

@@ -61,7 +61,7 @@ def test_an_admin_asks_for_a_new_password_and_the_user_must_choose_one(qtbot, ma
     for row in range(panel.model.rowCount()):
         if panel.model.index(row, 0).data() == "otto":
             panel.table.selectRow(row)
-    assert panel.force_button.text() == "Ask for a new password"
+    assert panel.force_button.text() == "Force new password"
     qtbot.mouseClick(panel.force_button, Qt.LeftButton)
     assert st.users.get(world.admin, world.operator.user_id).must_change_password
     assert "New password asked" in [panel.model.index(r, 2).data()
