@@ -60,6 +60,9 @@ class EngineLoader(QObject):
                 importlib.import_module(name)
         except ImportError as exc:
             log.info("engine module %s not imported: %s", name, exc)
+        except Exception:  # a broken module must not keep the window closed (logged)
+            log.exception("engine module %s failed to import; the jobs that need it will say "
+                          "so", name)
         self.done += 1
         nxt = self.modules[self.done] if self.done < len(self.modules) else "ready"
         self.progress.emit(self.done, len(self.modules), nxt)
