@@ -86,3 +86,14 @@ def test_run_gui_shows_the_progress_in_the_sign_in_dialog_at_once(qtbot, world, 
     assert visible and text.startswith("Loading the inspection engine: torch (1 of ")
     assert seen["splashes"] == [] and seen["splash after"] == []
     assert seen["inference"] is not None           # the window came with the engine
+
+
+def test_a_module_that_breaks_on_import_is_skipped(qtbot, tmp_path, monkeypatch):
+    (tmp_path / "station_broken_probe.py").write_text("raise RuntimeError('broken on purpose')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loader = EngineLoader(["station_broken_probe", "json"])
+    done: list[float] = []
+    loader.finished.connect(done.append)
+    loader.start()
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    assert loader.done == 2 and "station_broken_probe" not in sys.modules
