@@ -55,6 +55,7 @@ class Settings(BaseModel):
     camera_width: int = Field(1280, gt=0, description="Camera frame width (px)")
     camera_height: int = Field(720, gt=0, description="Camera frame height (px)")
     torch_threads: int = Field(0, ge=0, description="CPU threads for the network (0: torch decides)")
+    reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
 
     @property
     def images_dir(self) -> Path:
