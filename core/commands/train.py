@@ -98,6 +98,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"saved {out}: {len(samples)} images, validation AUROC {m.get('val_auroc')}, "
           f"accuracy {m.get('val_accuracy')}, loss {m.get('val_loss')} "
           f"(best epoch {m.get('best_epoch')} of {m.get('epochs_run')})")
+    used = model.spec.trained_on.get("masks_used")
+    if used is not None:
+        print(f"masks: {used} used, for {model.spec.trained_on.get('defective_train')} defective "
+              f"training images ({model.spec.trained_on.get('masks_in_validation', 0)} more lie in "
+              "the validation split, where they do not train)")
     target = can_target_record(model.spec)
     if target:
         print(f"can-level target: reject from {target['reject']:.3f}. {target['note']}")

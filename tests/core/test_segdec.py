@@ -187,3 +187,17 @@ def test_cancel_stops_training(tmp_path: Path):
     with pytest.raises(Cancelled):
         train_model(scan_dataset(data), TrainConfig(detector="segdec", input_size=48, epochs=5,
                                                     batch_size=4), progress, "x")
+
+
+@pytest.mark.slow
+def test_train_command_says_how_many_masks_it_used(tmp_path: Path, capsys):
+    import main
+
+    data = make_scratch_set(tmp_path / "data", n_good=6, n_defect=6, masks=3, size=48, seed=3)
+    code = main.main(["--data-dir", str(tmp_path / "station"), "train", str(data), "--out",
+                      str(tmp_path / "m"), "--detector", "segdec", "--input-size", "48", "--epochs", "2",
+                      "--threads", "1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    used = load_model(tmp_path / "m").spec.trained_on["masks_used"]
+    assert 0 < used <= 3 and f"masks: {used} used" in out
