@@ -112,7 +112,7 @@ class Station:
         station = cls(url=url, data_dir=data_dir, database=db, files=files,
                       auth=AuthService(db, hasher), users=UserService(db, hasher),
                       warehouses=WarehouseService(db), products=ProductService(db),
-                      inspections=inspections, corrections=CorrectionService(db),
+                      inspections=inspections, corrections=CorrectionService(db, files),
                       models=ModelService(db), audit=AuditService(db), stats=StatsService(db),
                       backup_path=backup, data_id=data_id)
         if data_id is not None:   # never sweep a folder this database has not been tied to
