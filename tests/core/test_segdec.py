@@ -201,3 +201,30 @@ def test_train_command_says_how_many_masks_it_used(tmp_path: Path, capsys):
     assert code == 0
     used = load_model(tmp_path / "m").spec.trained_on["masks_used"]
     assert 0 < used <= 3 and f"masks: {used} used" in out
+
+
+def test_the_map_blur_is_torchvisions_gaussian_and_the_network_exports_to_onnx():
+    """The catalogue says segdec runs in the ONNX runtime: the whole forward pass exports as one
+    graph (the blur a constant convolution) that ONNX Runtime runs with torch's outputs."""
+    import io
+
+    from torchvision.transforms.v2.functional import gaussian_blur
+
+    net = build_network(_spec()).eval()
+    maps = torch.randn(2, 12, 12)
+    expected = gaussian_blur(maps[:, None], [11, 11], [1.5, 1.5])[:, 0]
+    torch.testing.assert_close(net.smooth_map(maps), expected, atol=1e-6, rtol=1e-5)
+    assert "blur" not in net.state_dict()          # rebuilt from spec.extra, not stored
+    buffer = io.BytesIO()
+    torch.onnx.export(net, (torch.randn(1, 3, SIZE, SIZE),), buffer, input_names=["x"],
+                      output_names=["scores", "maps"], dynamo=False, opset_version=17,
+                      dynamic_axes={"x": {0: "batch"}, "scores": {0: "batch"}, "maps": {0: "batch"}})
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+    x = torch.randn(3, 3, SIZE, SIZE)
+    got = session.run(None, {"x": x.numpy()})
+    with torch.inference_mode():
+        want = net(x)
+    np.testing.assert_allclose(got[0], want[0].numpy(), atol=1e-4)
+    np.testing.assert_allclose(got[1], want[1].numpy(), atol=1e-4)

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.transforms.v2.functional import gaussian_blur
 
 from core.detectors.backbones import create_feature_backbone
 
@@ -67,6 +66,9 @@ class SegDecNet(nn.Module):
         width = int(sum(channels[:len(self.layers)]))
         c, d = int(seg_channels), int(dec_channels)
         self.smooth = float(smooth)
+        # A fixed kernel, not torchvision's gaussian_blur: the same numbers, and the graph exports
+        # to ONNX (a convolution whose kernel is a constant). Not saved: rebuilt from ``smooth``.
+        self.register_buffer("blur", gaussian_kernel(self.smooth), persistent=False)
         self.seg = nn.Sequential(_block(width, c), _block(c, c, dilation=2), _block(c, c))
         self.seg_out = nn.Conv2d(c, 1, 1)
         self.dec = nn.Sequential(nn.MaxPool2d(2, ceil_mode=True), _block(c + 1, d),
@@ -109,12 +111,24 @@ class SegDecNet(nn.Module):
         """[B, h, w] blurred by a Gaussian of ``smooth`` cells (a defect's heat, not its cell grid)."""
         if self.smooth <= 0:
             return maps
-        width = 2 * int(math.ceil(3 * self.smooth)) + 1
-        return gaussian_blur(maps[:, None], [width, width], [self.smooth, self.smooth])[:, 0]
+        pad = self.blur.shape[-1] // 2
+        return F.conv2d(F.pad(maps[:, None], [pad, pad, pad, pad], mode="reflect"), self.blur)[:, 0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         score, seg = self.head(*self.backbone_features(x))
         return score, self.smooth_map(seg)
+
+
+def gaussian_kernel(sigma: float) -> torch.Tensor:
+    """[1, 1, k, k] Gaussian of ``sigma`` cells, k = 2 * ceil(3 sigma) + 1 (torchvision's
+    ``gaussian_blur`` kernel, reflect padding applied by the caller); [1, 1, 1, 1] for sigma 0."""
+    if sigma <= 0:
+        return torch.ones(1, 1, 1, 1)
+    width = 2 * int(math.ceil(3 * sigma)) + 1
+    x = torch.linspace(-(width - 1) / 2.0, (width - 1) / 2.0, width)
+    line = torch.exp(-0.5 * (x / sigma) ** 2)
+    line = line / line.sum()
+    return torch.outer(line, line)[None, None]
 
 
 def _block(cin: int, cout: int, dilation: int = 1, kernel: int = 3) -> nn.Sequential:
