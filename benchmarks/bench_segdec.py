@@ -13,7 +13,7 @@ Every figure comes from the station's own commands (``main.py train``, ``evaluat
 ``bench --json``), printed as they run; split folders are symlinks under ``--out``.
 
 Usage:  .venv/bin/python benchmarks/bench_segdec.py --out out/bench_detectors [--masks 0 5 20 all]
-            [--baselines] [--threads 2]
+            [--baselines] [--classical] [--threads 2]
 """
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=10, help="bench repeats for the time per can")
     p.add_argument("--threads", type=int)
     p.add_argument("--baselines", action="store_true", help="also (re)run CAM and PatchCore via bench_detectors")
+    p.add_argument("--classical", action="store_true",
+                   help="also build the classical check from the good training images and judge it alike")
     args = p.parse_args(argv)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -73,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
                             args.cam_max_per_class)
     results_file = out / "segdec_results.json"
     rows = json.loads(results_file.read_text()) if results_file.exists() else {}
+    if args.classical:
+        model = out / "models" / f"magnetic_tile-classical-seed{args.seed}"
+        _, wall = bd.run([bd.PYTHON, "main.py", "train", str(splits["good_only_train"]), "--out", str(model),
+                          "--detector", "classical", "--seed", str(args.seed)], log)
+        rows["classical"] = {"label": "classical check, good only", "train_command_seconds": round(wall, 1),
+                             "shared_test": bd.evaluate(model, splits["shared_test"], log, args),
+                             "ms_per_can": bd.time_per_can(model, splits["shared_test"], log, args)}
+        results_file.write_text(json.dumps(rows, indent=2))
     for n in args.masks:
         count = None if n == "all" else int(n)
         data, n_masks = masked_split(splits["labelled_train"], splits["labelled_train"].with_name(
@@ -106,7 +116,8 @@ def print_table(out: Path, rows: dict) -> None:
         label = {"patchcore": "PatchCore, good only", "cam": "CAM, labels"}[r["detector"]]
         _row(f"{label} ({r['shared_test']['model']})", r["shared_test"], r["build_seconds"], r["ms_per_can"])
     for n, r in rows.items():
-        _row(f"segdec, labels + {r['masks_used']} masks ({n})", r["shared_test"], r["train_command_seconds"],
+        label = r.get("label") or f"segdec, labels + {r['masks_used']} masks ({n})"
+        _row(f"{label} ({r['shared_test']['model']})", r["shared_test"], r["train_command_seconds"],
              r["ms_per_can"])
     sys.stdout.flush()
 
