@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=str(bd.ROOT / "out" / "bench_detectors"))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--masks", nargs="+", default=["0", "5", "20", "all"])
+    p.add_argument("--masks", nargs="*", default=["0", "5", "20", "all"])
     p.add_argument("--mt-train", type=int, default=500)
     p.add_argument("--mt-test-good", type=int, default=200)
     p.add_argument("--cam-max-per-class", type=int, default=100)
