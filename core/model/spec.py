@@ -38,6 +38,9 @@ class ModelSpec:
     metrics: dict = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     extra: dict = field(default_factory=dict)
+    # How the model sees a side (core.regions.settings.RegionSettings); {} = the whole photo,
+    # as every model trained before inspection regions existed.
+    preprocessing: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict:
@@ -74,9 +77,11 @@ class ModelSpec:
         for key in ("name", "kind", "backbone"):
             if not isinstance(data[key], str) or not data[key]:
                 raise ValueError(f"{key} must be a non-empty string")
-        for key in ("trained_on", "metrics", "extra"):
+        for key in ("trained_on", "metrics", "extra", "preprocessing"):
             if not isinstance(data.get(key, {}), dict):
                 raise ValueError(f"{key} must be a JSON object")
+        from core.regions.settings import RegionSettings
+        RegionSettings.from_dict(data.get("preprocessing"))  # ValueError with the reason
         try:
             score_scale = ScoreScale.from_dict(data["score_scale"])
             heatmap_scale = ScoreScale.from_dict(data["heatmap_scale"])

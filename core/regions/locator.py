@@ -1,0 +1,236 @@
+"""The can locator: where the can is in a photo, without training.
+
+A can is a metal object: ribs, rims, printed lids and specular highlights give it far more fine
+edges than the walls, tables and sheets photographed behind it, whatever their colour. So the
+locator works on edge energy, not on colour:
+
+1. a copy whose longer side is ``WORK_SIDE`` pixels (all steps below cost ~1 ms on it);
+2. gradient magnitude of the lightness (Lab L), minus long straight structures (the line where
+   the wall meets the table, the edge of a sheet), which an opening with a long horizontal or
+   vertical line keeps and a can's short ribs do not; blurred into an energy map;
+3. Otsu's threshold on the energy, a closing that joins the can's ribs into one body, the
+   connected components;
+4. the component with the most edge energy, weighed by a soft centre prior and against lying
+   along the photo's border (a backdrop's edge); nearby pieces of the same object are merged;
+5. its convex hull, with holes filled (a lid's smooth middle), is the can's outline.
+
+Confidence says how much the can stands out (the share of edge energy inside the outline against
+its share of the photo, the outline's solidity). "No can found" comes with its reason: no edges at
+all (a blank or out-of-focus photo), nothing that stands out from the backdrop, an object too small
+or filling the whole photo.
+
+Pure numpy/OpenCV; thread-safe (no shared state).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_SIDE = 160          # the locator's working copy: longer side in pixels
+MIN_AREA = 0.004         # a can covers at least 0.4 % of the photo (a 40x40 px can in 640x640)
+MAX_AREA = 0.92          # ... and leaves some backdrop (else the photo IS the can: use "whole")
+MIN_CONFIDENCE = 0.25    # below this the result is "no can found"
+LINE_FRACTION = 0.6      # straight structures longer than this share of the photo are backdrop
+
+
+_Y = np.arange(256, dtype=np.float64) / 255.0
+_LIGHTNESS = (255.0 / 100.0 * np.where(_Y > 0.008856, 116.0 * np.cbrt(_Y) - 16.0, 903.3 * _Y)
+              ).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class CanLocation:
+    """The can in image pixels, or why none was found.
+
+    ``outline``: ``N x 2`` int32 (x, y) points of a closed polygon; ``box``: (x0, y0, x1, y1),
+    x1/y1 exclusive; ``confidence`` 0..1. When ``found`` is False, outline and box are None and
+    ``reason`` says why in words for an operator.
+    """
+    found: bool
+    outline: np.ndarray | None
+    box: tuple[int, int, int, int] | None
+    confidence: float
+    reason: str = ""
+
+    @staticmethod
+    def none(reason: str, confidence: float = 0.0) -> "CanLocation":
+        return CanLocation(False, None, None, float(confidence), reason)
+
+
+def energy_map(small_rgb: np.ndarray) -> np.ndarray:
+    """Edge energy of a small RGB image, long straight lines removed (float32, same size)."""
+    # Lightness as Lab's L (a cube root of luminance: edges in dark corners count too), from a
+    # grey image and a table; a full Lab conversion costs ten times more.
+    lab_l = cv2.LUT(cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY), _LIGHTNESS)
+    gx = cv2.Sobel(lab_l, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(lab_l, cv2.CV_32F, 0, 1, ksize=3)
+    mag = cv2.magnitude(gx, gy)
+    h, w = mag.shape
+    # Thicken across the line first, so a slightly tilted wall/table line survives the opening.
+    long_h = cv2.morphologyEx(cv2.dilate(mag, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (int(w * LINE_FRACTION), 1)))
+    long_v = cv2.morphologyEx(cv2.dilate(mag, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(h * LINE_FRACTION))))
+    mag = np.maximum(mag - np.maximum(long_h, long_v), 0.0)
+    return cv2.GaussianBlur(mag, (0, 0), max(1.0, WORK_SIDE / 64.0))
+
+
+def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
+    h, w = image.shape[:2]
+    scale = WORK_SIDE / max(h, w)
+    if scale >= 1.0:
+        return np.ascontiguousarray(image), 1.0
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def locate_can(image: np.ndarray) -> CanLocation:
+    """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring)."""
+    small, scale = _small(image)
+    h, w = small.shape[:2]
+    energy = energy_map(small)
+    top = float(np.percentile(energy, 99.5))
+    if top < 2.0:
+        return CanLocation.none("no can found: the photo has no edges (blank, dark or out of focus)")
+    e8 = np.clip(energy * (255.0 / top), 0, 255).astype(np.uint8)
+    _, binary = cv2.threshold(e8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    k = max(3, round(min(h, w) / 40)) | 1
+    binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if count <= 1:
+        return CanLocation.none("no can found: nothing stands out from the backdrop")
+    sums = np.bincount(labels.ravel(), weights=energy.ravel(), minlength=count)
+    ring = max(2, round(min(h, w) * 0.03))
+    border = np.zeros((h, w), bool)
+    border[:ring], border[-ring:], border[:, :ring], border[:, -ring:] = True, True, True, True
+    on_border = np.bincount(labels[border], minlength=count) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    cx, cy = centroids[:, 0] / w - 0.5, centroids[:, 1] / h - 0.5
+    centre = np.exp(-(cx ** 2 + cy ** 2) / (2 * 0.3 ** 2))
+    # Thin curves (the edge of a sheet or a wall) are not cans: weigh by compactness too.
+    longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
+    compact = np.clip(stats[:, cv2.CC_STAT_AREA] / np.maximum(longest ** 2, 1.0) / 0.25, 0.1, 1.0)
+    score = sums * centre * compact * (1.0 - np.clip(on_border * 3.0, 0.0, 0.9))
+    score[0] = -1.0
+    best = int(np.argmax(score))
+    piece = labels == best
+    body = _trim(piece)
+    mask = _join(piece | _neighbours(labels, stats, score, best, body))
+    # Tails (a shadow, the table's edge) leave the can sideways: keep the body's columns.
+    xs = np.flatnonzero(body.any(axis=0))
+    slack = max(1, int(0.08 * (xs[-1] - xs[0] + 1)))
+    mask[:, :max(0, xs[0] - slack)] = False
+    mask[:, xs[-1] + 1 + slack:] = False
+    area = float(mask.sum()) / (h * w)
+    if area < MIN_AREA:
+        return CanLocation.none("no can found: the only object that stands out is too small")
+    if area > MAX_AREA:
+        return CanLocation.none("no can found: the edges cover the whole photo")
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    hull = cv2.convexHull(np.concatenate(contours))
+    confidence = _confidence(energy, hull, mask)
+    if confidence < MIN_CONFIDENCE:
+        return CanLocation.none("no can found: nothing stands out clearly from the backdrop", confidence)
+    outline = np.round((hull.reshape(-1, 2).astype(np.float32) + 0.5) / scale - 0.5).astype(np.int32)
+    H, W = image.shape[:2]
+    outline[:, 0] = np.clip(outline[:, 0], 0, W - 1)
+    outline[:, 1] = np.clip(outline[:, 1], 0, H - 1)
+    x0, y0 = outline.min(axis=0)
+    x1, y1 = outline.max(axis=0) + 1
+    return CanLocation(True, outline, (int(x0), int(y0), int(x1), int(y1)), confidence)
+
+
+def _trim(mask: np.ndarray) -> np.ndarray:
+    """The can's main piece, filled, without thin tails (a shadow's edge, the end of the
+    wall/table line): openings sized to the piece, the largest part kept."""
+    size = _size(mask)
+    k = max(3, size // 4) | 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    m = _join(mask).astype(np.uint8)
+    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, disc)
+    # A shadow or the table's edge leaves the can sideways as a flat band: cut what is flatter
+    # than a third of the object.
+    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((max(3, int(0.35 * size)) | 1, 1), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    if count <= 1:
+        return mask
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def _neighbours(labels: np.ndarray, stats: np.ndarray, score: np.ndarray, best: int,
+                body: np.ndarray) -> np.ndarray:
+    """Other pieces of the same can: components within the body's columns (a rim, the lower
+    half of a can whose middle mirrors the table) and close to it vertically. Grows until
+    nothing more joins."""
+    ys, xs = np.nonzero(body)
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    keep: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        w, h = x1 - x0, y1 - y0
+        for i in range(1, len(stats)):
+            if i == best or i in keep or score[i] < 0.002 * score[best]:
+                continue
+            xi, yi, wi, hi = (int(v) for v in stats[i, :4])
+            overlap_x = min(x1, xi + wi) - max(x0, xi)
+            within_columns = overlap_x >= 0.7 * wi and xi >= x0 - w * 0.15 and xi + wi <= x1 + w * 0.15
+            gap_y = max(yi - y1, y0 - (yi + hi), 0)
+            if within_columns and gap_y <= 0.6 * h:
+                keep.add(i)
+                x0, y0, x1, y1 = min(x0, xi), min(y0, yi), max(x1, xi + wi), max(y1, yi + hi)
+                changed = True
+    return np.isin(labels, list(keep))
+
+
+def _join(mask: np.ndarray) -> np.ndarray:
+    """Join the pieces: they lie above one another, so a tall vertical closing, then a small
+    round one, then the holes filled."""
+    ys, xs = np.nonzero(mask)
+    height = int(ys.max() - ys.min() + 1)
+    k = max(3, _size(mask) // 4) | 1
+    m = _close(mask.astype(np.uint8), np.ones((max(3, int(0.4 * height)) | 1, 1), np.uint8))
+    m = _close(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return _fill_holes(m).astype(bool)
+
+
+def _size(mask: np.ndarray) -> int:
+    ys, xs = np.nonzero(mask)
+    return int(min(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1))
+
+
+def _close(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """A closing that treats outside the photo as empty (OpenCV's default border would let the
+    mask grow into the photo's edges)."""
+    py, px = kernel.shape[0], kernel.shape[1]
+    padded = cv2.copyMakeBorder(mask, py, py, px, px, cv2.BORDER_CONSTANT, value=0)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
+    return closed[py:-py, px:-px]
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    m = mask.astype(np.uint8)
+    contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros_like(m)
+    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
+    return filled
+
+
+def _confidence(energy: np.ndarray, hull: np.ndarray, mask: np.ndarray) -> float:
+    """How much the outline stands out: its mean edge energy against a ring of backdrop around
+    it (1 = only the can has edges), times how well the convex outline is filled."""
+    h, w = energy.shape
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(inside, hull, 1)
+    x, y, bw, bh = cv2.boundingRect(hull)
+    k = max(3, int(0.5 * min(bw, bh))) | 1
+    ring = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    inner = inside.astype(bool)
+    ring &= ~inner
+    if not ring.any():
+        return 0.0
+    e_in, e_ring = float(energy[inner].mean()), float(energy[ring].mean())
+    contrast = 1.0 - e_ring / max(e_in, 1e-6)
+    solidity = float(np.count_nonzero(mask & inner)) / max(float(inner.sum()), 1.0)
+    return float(np.clip(contrast, 0.0, 1.0) * (0.5 + 0.5 * min(1.0, solidity)))
