@@ -37,6 +37,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="epochs that train the head alone before the last blocks join")
     p.add_argument("--val-fraction", type=float, default=d.val_fraction)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--region", choices=("auto", "whole"), default="auto",
+                   help="auto (default): train on the can the locator finds in each photo, with the "
+                        "outside blanked, as inspection will judge it; whole: the whole photo (the "
+                        "recipe before inspection regions)")
+    p.add_argument("--no-backdrops", action="store_true",
+                   help="with --region auto: do not paste cans onto other backdrops in augmented views")
+    p.add_argument("--output-stride", type=int, choices=(32, 16), default=32,
+                   help="cam: 16 gives a heatmap twice as fine (about twice the network's time)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
     p.set_defaults(run=run)
@@ -56,6 +64,9 @@ def run(args: argparse.Namespace, settings) -> int:
                          views=args.views, patience=args.patience,
                          head_warmup_epochs=args.head_warmup, val_fraction=args.val_fraction,
                          seed=args.seed, backbone_weights=args.weights,
+                         # Regions are the CAM classifier's for now; PatchCore sees whole photos.
+                         options={"region": args.region, "backdrops": not args.no_backdrops,
+                                  "output_stride": args.output_stride} if args.detector == "cam" else {},
                          source=str(Path(args.data_dir).expanduser().resolve()))
     samples = scan_dataset(args.data_dir)
     bar = tqdm(total=1, unit="step", file=sys.stderr, dynamic_ncols=True)
