@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, settings) -> int:
         for side, path, entry in zip(result.sides, paths, report["sides"]):
             entry["image"] = path
             if out is not None:
-                overlay = render_overlay(side.image, side.heatmap, side.boxes, args.opacity)
+                overlay = render_overlay(side.image, side.heatmap, side.boxes, args.opacity, side.region)
                 target = out / f"{Path(path).stem}.overlay.jpg"
                 cv2.imwrite(str(target), overlay[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 90])
                 entry["overlay"] = str(target)

@@ -33,6 +33,7 @@ MIN_AREA = 0.004         # a can covers at least 0.4 % of the photo (a 40x40 px 
 MAX_AREA = 0.92          # ... and leaves some backdrop (else the photo IS the can: use "whole")
 MIN_CONFIDENCE = 0.25    # below this the result is "no can found"
 LINE_FRACTION = 0.6      # straight structures longer than this share of the photo are backdrop
+HORIZON_FRACTION = 0.3   # ... horizontal ones reaching the photo's side (the wall's foot) already
 
 
 _Y = np.arange(256, dtype=np.float64) / 255.0
@@ -59,8 +60,11 @@ class CanLocation:
         return CanLocation(False, None, None, float(confidence), reason)
 
 
-def energy_map(small_rgb: np.ndarray) -> np.ndarray:
-    """Edge energy of a small RGB image, long straight lines removed (float32, same size)."""
+def energy_map(small_rgb: np.ndarray, horizon: float = LINE_FRACTION) -> np.ndarray:
+    """Edge energy of a small RGB image, long straight lines removed (float32, same size).
+
+    Vertical lines longer than ``LINE_FRACTION`` of the photo are removed; horizontal ones longer
+    than ``horizon`` of it (below ``LINE_FRACTION``: only those that reach the photo's side)."""
     # Lightness as Lab's L (a cube root of luminance: edges in dark corners count too), from a
     # grey image and a table; a full Lab conversion costs ten times more.
     lab_l = cv2.LUT(cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY), _LIGHTNESS)
@@ -70,11 +74,27 @@ def energy_map(small_rgb: np.ndarray) -> np.ndarray:
     h, w = mag.shape
     # Thicken across the line first, so a slightly tilted wall/table line survives the opening.
     long_h = cv2.morphologyEx(cv2.dilate(mag, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
-                              cv2.getStructuringElement(cv2.MORPH_RECT, (int(w * LINE_FRACTION), 1)))
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (int(w * horizon), 1)))
+    if horizon < LINE_FRACTION:
+        long_h = _from_the_sides(long_h, mag)
     long_v = cv2.morphologyEx(cv2.dilate(mag, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(h * LINE_FRACTION))))
     mag = np.maximum(mag - np.maximum(long_h, long_v), 0.0)
     return cv2.GaussianBlur(mag, (0, 0), max(1.0, WORK_SIDE / 64.0))
+
+
+def _from_the_sides(long_h: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    """Keep the horizontal structures that reach the photo's left or right edge: the wall's foot
+    runs out of the photo on both sides of the can, a big can's ribs stop at its sides."""
+    level = 0.25 * float(np.percentile(mag, 99))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((long_h > level).astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return long_h
+    w = long_h.shape[1]
+    x0, x1 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH]
+    edge = (x0 <= 2) | (x1 >= w - 2)
+    edge[0] = False
+    return np.where(edge[labels], long_h, 0.0).astype(np.float32)
 
 
 def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
@@ -87,10 +107,23 @@ def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def locate_can(image: np.ndarray) -> CanLocation:
-    """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring)."""
+    """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring).
+
+    Two readings of the backdrop's lines are tried: only lines across most of the photo are
+    backdrop, or also shorter horizontal ones that run out of the photo's side (the wall's foot
+    beside a big can); the outline that stands out better from its surroundings is kept."""
     small, scale = _small(image)
+    reference = energy_map(small)
+    best = _locate(small, scale, image.shape, reference, reference)
+    other = _locate(small, scale, image.shape, energy_map(small, HORIZON_FRACTION), reference)
+    if other.found and (not best.found or other.confidence > best.confidence):
+        return other
+    return best
+
+
+def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
+            reference: np.ndarray) -> CanLocation:
     h, w = small.shape[:2]
-    energy = energy_map(small)
     top = float(np.percentile(energy, 99.5))
     if top < 2.0:
         return CanLocation.none("no can found: the photo has no edges (blank, dark or out of focus)")
@@ -117,11 +150,14 @@ def locate_can(image: np.ndarray) -> CanLocation:
     piece = labels == best
     body = _trim(piece)
     mask = _join(piece | _neighbours(labels, stats, score, best, body))
-    # Tails (a shadow, the table's edge) leave the can sideways: keep the body's columns.
-    xs = np.flatnonzero(body.any(axis=0))
-    slack = max(1, int(0.08 * (xs[-1] - xs[0] + 1)))
-    mask[:, :max(0, xs[0] - slack)] = False
-    mask[:, xs[-1] + 1 + slack:] = False
+    # Tails (a shadow, the table's edge) leave the can sideways as flat bands: outside the body's
+    # columns, keep only columns that are tall like the can.
+    ys, xs = np.nonzero(body)
+    slack = max(1, int(0.08 * (xs.max() - xs.min() + 1)))
+    tall = mask.sum(axis=0) >= 0.5 * (ys.max() - ys.min() + 1)
+    outside = np.ones(w, bool)
+    outside[max(0, xs.min() - slack):xs.max() + 1 + slack] = False
+    mask[:, outside & ~tall] = False
     area = float(mask.sum()) / (h * w)
     if area < MIN_AREA:
         return CanLocation.none("no can found: the only object that stands out is too small")
@@ -129,11 +165,11 @@ def locate_can(image: np.ndarray) -> CanLocation:
         return CanLocation.none("no can found: the edges cover the whole photo")
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(np.concatenate(contours))
-    confidence = _confidence(energy, hull, mask)
+    confidence = _confidence(reference, hull, mask)
     if confidence < MIN_CONFIDENCE:
         return CanLocation.none("no can found: nothing stands out clearly from the backdrop", confidence)
     outline = np.round((hull.reshape(-1, 2).astype(np.float32) + 0.5) / scale - 0.5).astype(np.int32)
-    H, W = image.shape[:2]
+    H, W = shape[:2]
     outline[:, 0] = np.clip(outline[:, 0], 0, W - 1)
     outline[:, 1] = np.clip(outline[:, 1], 0, H - 1)
     x0, y0 = outline.min(axis=0)
@@ -176,6 +212,9 @@ def _neighbours(labels: np.ndarray, stats: np.ndarray, score: np.ndarray, best: 
             xi, yi, wi, hi = (int(v) for v in stats[i, :4])
             overlap_x = min(x1, xi + wi) - max(x0, xi)
             within_columns = overlap_x >= 0.7 * wi and xi >= x0 - w * 0.15 and xi + wi <= x1 + w * 0.15
+            # A can's other pieces (its rim, its lower half) are about as wide as it; a scratch
+            # on the table below it is not.
+            within_columns &= wi >= 0.4 * w
             gap_y = max(yi - y1, y0 - (yi + hi), 0)
             if within_columns and gap_y <= 0.6 * h:
                 keep.add(i)
