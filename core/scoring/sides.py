@@ -41,16 +41,32 @@ def finish_sides(spec: "ModelSpec", images: Sequence[np.ndarray], side_names: Se
             outcome = Outcome.REVIEW  # never pass a side whose can nobody saw
         results.append(SideResult(
             side=name, score=score, label=ANOMALY if score >= 0.5 else GOOD, outcome=outcome,
-            heatmap=heat, boxes=boxes_on_grid(heat), image=img, region=view.region,
+            heatmap=heat, boxes=boxes_on_grid(heat, bounds=_bounds(view.region, w, h)), image=img,
+            region=view.region,
             reason=view.reason))
     return results
 
 
-def boxes_on_grid(heat: np.ndarray, step: int = BOX_GRID) -> list[Box]:
-    """Boxes of the full-size heatmap, found on a ``step``-pixel grid of it."""
+def boxes_on_grid(heat: np.ndarray, step: int = BOX_GRID,
+                  bounds: tuple[int, int, int, int] | None = None) -> list[Box]:
+    """Boxes of the full-size heatmap, found on a ``step``-pixel grid of it and clipped to
+    ``bounds`` (x0, y0, x1, y1; default the photo)."""
     h, w = heat.shape
+    bx0, by0, bx1, by1 = bounds or (0, 0, w, h)
     grid = np.ascontiguousarray(heat[step // 2::step, step // 2::step])
     out = []
     for b in find_boxes(grid):
-        out.append(Box(b.x0 * step, b.y0 * step, min(w, b.x1 * step), min(h, b.y1 * step), b.score))
+        x0, y0 = max(bx0, b.x0 * step), max(by0, b.y0 * step)
+        x1, y1 = min(bx1, b.x1 * step), min(by1, b.y1 * step)
+        if x1 > x0 and y1 > y0:
+            out.append(Box(x0, y0, x1, y1, b.score))
     return out
+
+
+def _bounds(region: np.ndarray | None, width: int, height: int) -> tuple[int, int, int, int]:
+    """The region's bounding box inside the photo (x1, y1 exclusive)."""
+    if region is None or len(region) == 0:
+        return (0, 0, width, height)
+    pts = np.asarray(region)
+    return (max(0, int(pts[:, 0].min())), max(0, int(pts[:, 1].min())),
+            min(width, int(pts[:, 0].max()) + 1), min(height, int(pts[:, 1].max()) + 1))

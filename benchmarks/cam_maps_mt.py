@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""How fine the CAM classifier's heatmap is: box hit rate and pixel AUROC on magnetic_tile.
+
+    .venv/bin/python benchmarks/cam_maps_mt.py --out /tmp/cam_maps [--threads 2]
+
+magnetic_tile has a mask for every defect, so the localisation can be measured; its photos are
+tiles filling the frame, so the region is the whole photo (``train --region whole``). Every
+variant is trained and evaluated by the station's own commands on the same seeded split as
+``benchmarks/bench_detectors.py`` (CAM on ``--per-class`` good and defective images of the
+labelled half, test set = unseen good images plus the other half of the defects) and the
+commands are printed, so a row can be rerun by hand. Variants: today's map (192 px, stride 32:
+6x6) and the finer ones (stride 16: the backbone's last stride-2 step dilated away).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_detectors  # noqa: E402  (the same splits as the detector comparison)
+
+VARIANTS = {  # name: (input size, output stride)
+    "192px-stride32 (today)": (192, 32),
+    "128px-stride16": (128, 16),
+    "192px-stride16": (192, 16),
+}
+
+
+def datasets() -> Path:
+    for parent in ROOT.parents:
+        if (parent / "shared" / "datasets" / "magnetic_tile").is_dir():
+            return parent / "shared" / "datasets"
+    return ROOT.parent / "shared" / "datasets"
+
+
+def run(cmd: list[str], log: Path) -> str:
+    shown = " ".join(cmd).replace(sys.executable, ".venv/bin/python")
+    print(f"$ {shown}", flush=True)
+    with log.open("a") as err:
+        done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
+    if done.returncode:
+        raise SystemExit(f"failed ({done.returncode}), see {log}: {shown}")
+    return done.stdout
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="/tmp/cam_maps_mt")
+    p.add_argument("--per-class", type=int, default=150, help="CAM training images per class")
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    bench_detectors.DATASETS = datasets()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "commands.log"
+    splits = bench_detectors.make_splits("magnetic_tile", out, 500, 200, args.seed, args.per_class)
+    results = {}
+    for name in args.variants:
+        size, stride = VARIANTS[name]
+        model = out / "models" / f"cam-{size}-s{stride}"
+        run([sys.executable, "main.py", "train", str(splits["labelled_train"]), "--out", str(model),
+             "--region", "whole", "--input-size", str(size), "--output-stride", str(stride),
+             "--seed", str(args.seed), "--threads", str(args.threads)], log)
+        report = json.loads(run([sys.executable, "main.py", "evaluate", str(splits["shared_test"]),
+                                 "--model", str(model), "--json", "--threads", str(args.threads)], log))
+        results[name] = report
+        (out / "results.json").write_text(json.dumps(results, indent=1))
+    print("\n| CAM map | image AUROC | pixel AUROC | AUPRO@0.3 | box hit rate | good images with a box |")
+    print("|---|---|---|---|---|---|")
+    for name, r in results.items():
+        f = bench_detectors.fmt
+        print(f"| {name} | {f(r['image_auroc'])} | {f(r['pixel_auroc'])} | {f(r['aupro'])} "
+              f"| {f(r['box_hit_rate'])} | {f(r['good_with_boxes'])} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
