@@ -24,6 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(keeps the good/defect proportions)")
     parser.add_argument("--batch", type=int, default=7, help="images per forward pass (default 7)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
+    parser.add_argument("--backdrop-check", action="store_true",
+                        help="also repaint what lies outside the can on every good image with other "
+                             "backdrops (colours, gradient, texture, photos of walls) and count the "
+                             "verdicts that change (a model that judges the can changes none)")
     parser.set_defaults(run=run)
 
 
@@ -51,10 +55,25 @@ def run(args: argparse.Namespace, settings) -> int:
     except (ValueError, OSError) as exc:  # person-facing StationErrors are handled by @job
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    out = report.to_dict(per_image=args.per_image)
+    check = None
+    if args.backdrop_check:
+        from core.evaluation.backdrop import backdrop_check
+        from core.evaluation.evaluate import limit_samples
+        from core.training import scan_dataset
+
+        try:
+            check = backdrop_check(model, limit_samples(scan_dataset(data_dir), args.limit), Progress(show))
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        out["backdrop_check"] = check.to_dict()
     if args.json:
-        print(json.dumps(report.to_dict(per_image=args.per_image), indent=2))
+        print(json.dumps(out, indent=2))
     else:
-        print(format_report(report.to_dict()))
+        print(format_report(out))
+        if check is not None:
+            print(check.summary())
     return 0
 
 
