@@ -5,7 +5,8 @@ The detector network only maps a normalised batch to raw scores and raw maps (se
 
 Thread rule: a ``Model`` is not thread-safe. One owner thread at a time calls ``inspect_sides``
 (the GUI's single inference worker). ``with_thresholds`` returns a new object that shares the
-network, so it belongs to the same owner.
+network, so it belongs to the same owner. Inside a call, the sides' regions are found on a small
+pool of the model's own threads (pure OpenCV/numpy work on separate images).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
@@ -47,6 +49,7 @@ class Model:
         self._shift = torch.from_numpy(-np.asarray(spec.mean, np.float32) / std).reshape(1, 3, 1, 1)
         self._size = (size, size)
         self.regions: RegionSettings | None = RegionSettings.from_dict(spec.preprocessing)
+        self._pool: ThreadPoolExecutor | None = None   # finds the sides' regions in parallel
 
     @property
     def name(self) -> str:
@@ -102,8 +105,18 @@ class Model:
         """
         if regions is not None and len(regions) != len(images):
             raise ValueError(f"{len(images)} images but {len(regions)} regions")
-        return [prepare_side(img, None if regions is None else regions[i], self.regions, self._size[0])
-                for i, img in enumerate(images)]
+
+        def one(i: int) -> SideView:
+            return prepare_side(images[i], None if regions is None else regions[i], self.regions,
+                                self._size[0])
+
+        if len(images) < 2 or self.regions is None and regions is None:
+            return [one(i) for i in range(len(images))]
+        # The locator is OpenCV work that releases the GIL: the sides of a can share the cores.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                            thread_name_prefix="regions")
+        return list(self._pool.map(one, range(len(images))))
 
     def inspect_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
                       regions: Sequence[SideRegion | None] | None = None) -> list[SideResult]:
