@@ -17,7 +17,8 @@ Recipes (``RECIPES`` below; ``benchmarks/build_default.py`` builds the default m
 - ``today``: the training settings of the shipped default before inspection regions (whole photo,
   192 px, CAM, 4 views);
 - ``new``: the can located in every photo, outside blanked, backdrop randomisation and crop
-  jitter, output stride 16 (a map twice as fine).
+  jitter, 6 views per photo; the network as today (192 px, stride 32), whose 6x6 map now spans
+  the can instead of the whole photo.
 
 Writes OUT/<recipe>/results.json (every held-out photo: score, outcome, region found), a contact
 sheet of held-out overlays per fold (heat, boxes, region outline; ``--sheets DIR``, e.g.
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 RECIPES: dict[str, dict] = {
     "today": {"input_size": 192, "views": 4, "options": {"region": "whole"}},
     "new": {"input_size": 192, "views": 6,
-            "options": {"region": "auto", "backdrops": True, "output_stride": 16}},
+            "options": {"region": "auto", "backdrops": True, "output_stride": 32}},
 }
 SESSION = re.compile(r"IMG_(\d{8})_")
 

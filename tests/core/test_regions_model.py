@@ -140,3 +140,14 @@ def test_stride_16_network_gives_a_finer_map_and_loads_from_its_spec(tiny_model,
 def test_region_settings_are_recorded_by_training(tiny_model):
     assert RegionSettings.from_dict(tiny_model.spec.preprocessing) == tiny_model.regions
     assert tiny_model.spec.extra["network"] == {"output_stride": 32}
+
+
+def test_inspect_can_applies_the_products_recipe(tiny_model):
+    from common.regions import RegionRecipe
+    from core.verdict import inspect_can
+
+    images = [synthetic_can(np.random.default_rng(i), 160)[0] for i in range(3)]
+    recipe = RegionRecipe(SideRegion("auto"), {"Bottom": SideRegion("whole")})
+    can = inspect_can(tiny_model, images, ["Lid", "Bottom", "Body 0°"], recipe)
+    assert [s.region is None for s in can.sides] == [False, True, False]
+    assert all(s.region is not None for s in inspect_can(tiny_model, images, ["Lid", "Bottom", "x"]).sides)
