@@ -127,12 +127,20 @@ def prepare_side(image: np.ndarray, region: SideRegion | None, settings: RegionS
     cv2.fillPoly(can_mask, [np.round(pts).astype(np.int32).reshape(-1, 1, 2)], 1)
     extent = np.ptp(outline, axis=0).max() + 1.0
     grow = int(round(settings.margin * extent * scale))
-    region_mask = (cv2.dilate(can_mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-                   if grow > 0 else can_mask.copy())
+    region_mask = grow_mask(can_mask, grow)
     if transform is not None:
         crop, can_mask, region_mask = transform(crop, can_mask, region_mask)
     pixels = blank_outside(crop, region_mask, settings.outside)
     return SideView(pixels, window, region_outline(region_mask, window), True, "", can_mask, region_mask)
+
+
+def grow_mask(mask: np.ndarray, radius: float) -> np.ndarray:
+    """``mask`` (uint8 0/1) grown by a disc of ``radius`` pixels (a distance transform: the cost
+    does not depend on the radius)."""
+    if radius <= 0:
+        return mask.copy()
+    dist = cv2.distanceTransform((mask == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    return (dist <= radius).astype(np.uint8)
 
 
 def crop_window(image: np.ndarray, window: tuple[float, float, float, float], size: int) -> np.ndarray:
