@@ -41,7 +41,13 @@ sys.path.insert(0, str(ROOT))
 RECIPES: dict[str, dict] = {
     "today": {"input_size": 192, "views": 4, "options": {"region": "whole"}},
     "new": {"input_size": 192, "views": 6,
-            "options": {"region": "auto", "backdrops": True, "output_stride": 32}},
+            "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0}},
+    # Ablation: the regions without backdrop randomisation (what the pasting adds).
+    "regions-only": {"input_size": 192, "views": 6,
+                     "options": {"region": "auto", "backdrops": False, "output_stride": 32, "margin": 0.0}},
+    # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
+    "new-margin6": {"input_size": 192, "views": 6,
+                    "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
 }
 SESSION = re.compile(r"IMG_(\d{8})_")
 

@@ -3,9 +3,10 @@
 Every good image is inspected as it is, then again with everything outside its can repainted
 with other backdrops (flat colours, a gradient, a noise texture, and photos of walls: other
 images of the same set with their own can painted out), and the verdicts are compared. A model
-that judges the can changes none. The can's region is the one the station would judge: the can
-locator's outline grown by the model's margin (``core.regions``), so the can itself is never
-touched; images whose can is not found are left out (and counted).
+that judges the can changes none. The can is the can locator's outline (``core.regions``); the
+repaint starts at it with a one-pixel soft seam, so what the model's margin around the can shows
+is new backdrop, and the locator must find the can again in front of it (both are tested);
+images whose can is not found are left out (and counted).
 
 A long job like evaluation: takes a ``Progress``, runs on the calling thread, which must be the
 model's only user while it runs.
@@ -20,8 +21,7 @@ import cv2
 import numpy as np
 
 from core.progress import Progress
-from core.regions.apply import prepare_side
-from core.regions.settings import RegionSettings
+from core.regions.locator import locate_can
 
 if TYPE_CHECKING:
     from core.model.model import Model
@@ -85,24 +85,27 @@ def backdrops_for(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
     return out
 
 
-def wall_of(image: np.ndarray, settings: RegionSettings) -> np.ndarray | None:
+def wall_of(image: np.ndarray) -> np.ndarray | None:
     """A small copy of ``image`` with its can painted out (a photo of the wall behind it)."""
     scale = WORK / max(image.shape[:2])
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    region = _region_mask(small, settings)
+    region = _region_mask(small)
     if region is None:
         return small
     region = cv2.dilate(region, np.ones((5, 5), np.uint8))
     return cv2.inpaint(small, region, 5, cv2.INPAINT_TELEA)
 
 
-def _region_mask(image: np.ndarray, settings: RegionSettings) -> np.ndarray | None:
-    """The judged region (can outline grown by the margin) as a uint8 mask; None: no can."""
-    view = prepare_side(image, None, settings, 64)
-    if view.region is None:
+def _region_mask(image: np.ndarray) -> np.ndarray | None:
+    """The can (the locator's outline) as a uint8 mask; None: no can found.
+
+    The repaint starts at the can's own edge, as if the can stood in front of another backdrop,
+    so the locator meets the can's edges, not an edge the repaint made."""
+    location = locate_can(image)
+    if not location.found:
         return None
     mask = np.zeros(image.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [view.region.reshape(-1, 1, 2)], 1)
+    cv2.fillPoly(mask, [location.outline.reshape(-1, 1, 2)], 1)
     return mask
 
 
@@ -112,19 +115,18 @@ def backdrop_check(model: "Model", samples: Sequence["LabeledImage"], progress: 
     from core.images import load_image
 
     progress = progress or Progress()
-    settings = model.regions or RegionSettings()   # a whole-photo model: the locator's region
     good = [s for s in samples if int(s.label) == 0]
     if not good:
         raise ValueError("the backdrop check needs good images")
     images = [load_image(s.source) for s in good]
     names = [Path(s.source).name if isinstance(s.source, (str, Path)) else f"image {i}"
              for i, s in enumerate(good)]
-    walls = [wall_of(img, settings) for img in images]
+    walls = [wall_of(img) for img in images]
     report = BackdropReport(per_kind={k: 0 for k in KINDS})
     rng = np.random.default_rng(seed)
     for i, (image, name) in enumerate(zip(images, names)):
         progress.check()
-        region = _region_mask(image, settings)
+        region = _region_mask(image)
         if region is None:
             report.skipped += 1
             continue

@@ -32,6 +32,7 @@ WORK_SIDE = 160          # the locator's working copy: longer side in pixels
 MIN_AREA = 0.004         # a can covers at least 0.4 % of the photo (a 40x40 px can in 640x640)
 MAX_AREA = 0.92          # ... and leaves some backdrop (else the photo IS the can: use "whole")
 MIN_CONFIDENCE = 0.25    # below this the result is "no can found"
+BLUR_SIGMA = WORK_SIDE / 64.0   # the energy map's blur, in working pixels
 SURE = 0.8               # a first reading this confident is kept without trying the second
 LINE_FRACTION = 0.6      # straight structures longer than this share of the photo are backdrop
 HORIZON_FRACTION = 0.3   # ... horizontal ones reaching the photo's side (the wall's foot) already
@@ -83,7 +84,7 @@ def energy_maps(small_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     long_v = cv2.morphologyEx(cv2.dilate(mag, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(h * LINE_FRACTION))))
     lines = np.maximum(long_h, long_v)
-    sigma = max(1.0, WORK_SIDE / 64.0)
+    sigma = BLUR_SIGMA
     first = cv2.GaussianBlur(np.maximum(mag - lines, 0.0), (0, 0), sigma)
     more = np.maximum(long_v, _from_the_sides(shorter_h, mag))
     return first, cv2.GaussianBlur(np.maximum(mag - more, 0.0), (0, 0), sigma)
@@ -173,6 +174,12 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
         return CanLocation.none("no can found: the only object that stands out is too small")
     if area > MAX_AREA:
         return CanLocation.none("no can found: the edges cover the whole photo")
+    # The energy map was blurred, so the mask reaches past the can's edge by about the blur's
+    # width: take it back, so that the outline hugs the can rather than a band of backdrop (less
+    # on a small can, whose edges were blurred less far).
+    tight = _shrink_disc(mask, min(BLUR_SIGMA, 0.08 * _size(mask)), outside_empty=False)
+    if tight.any():
+        mask = tight
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(np.concatenate(contours))
     confidence = _confidence(reference, hull, mask)

@@ -18,11 +18,12 @@ class RegionSettings:
 
     ``default``: the region of a side whose product recipe says nothing ("auto" or "whole");
     ``margin``: the judged region is the outline grown by this share of the outline's larger
-    side; ``context``: the window is the outline's box grown by this share on every side, then
+    side (0: the outline itself, so no backdrop at all is judged; the window around it still
+    shows ``context``, blanked); ``context``: the window is the outline's box grown by this share on every side, then
     made square; ``outside``: "fill" or "blur".
     """
     default: str = "auto"
-    margin: float = 0.06
+    margin: float = 0.0
     context: float = 0.12
     outside: str = "fill"
     version: int = SETTINGS_VERSION
@@ -52,7 +53,7 @@ class RegionSettings:
         if unknown:
             raise ValueError(f"unknown preprocessing key(s): {', '.join(sorted(unknown))}")
         try:
-            return cls(default=str(data.get("default", "auto")), margin=float(data.get("margin", 0.06)),
+            return cls(default=str(data.get("default", "auto")), margin=float(data.get("margin", 0.0)),
                        context=float(data.get("context", 0.12)), outside=str(data.get("outside", "fill")),
                        version=int(data.get("version", SETTINGS_VERSION)))
         except (TypeError, ValueError) as exc:
