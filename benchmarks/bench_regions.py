@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loso_cans import default_data  # noqa: E402
+from loso_cans import default_data
 
 
 def main() -> int:

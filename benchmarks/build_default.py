@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loso_cans import RECIPES, default_data  # noqa: E402
+from loso_cans import RECIPES, default_data
 
 NAME = "cans-cam-lite0-regions"
 VERSION = "2"   # the data folder keeps each bundled version as default-<version>

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_detectors  # noqa: E402  (the same splits as the detector comparison)
+import bench_detectors
 
 VARIANTS = {  # name: (input size, output stride)
     "192px-stride32 (today)": (192, 32),

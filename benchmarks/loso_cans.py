@@ -153,7 +153,7 @@ def print_tables(recipe: str, folds: dict, pooled_rows: list[dict]) -> dict:
         return summary
     report = can_level([r["label"] for r in pooled_rows], [r["outcome"] for r in pooled_rows])
     print(f"\nCan-level, pooled held-out sides ({report.method}):")
-    for key, fig in report.figures.items():
+    for fig in report.figures.values():
         if fig is not None:
             print(f"  {fig.label}: {fig.per_1000:.1f} per 1000 ({fig.low:.1f}-{fig.high:.1f}; "
                   f"drawn {fig.sampled_per_1000:.1f})")

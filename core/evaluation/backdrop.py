@@ -13,9 +13,10 @@ model's only user while it runs.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -109,7 +110,7 @@ def _region_mask(image: np.ndarray) -> np.ndarray | None:
     return mask
 
 
-def backdrop_check(model: "Model", samples: Sequence["LabeledImage"], progress: Progress | None = None,
+def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Progress | None = None,
                    seed: int = 0) -> BackdropReport:
     """Repaint the backdrop of every good sample (label 0) and count changed verdicts."""
     from core.images import load_image

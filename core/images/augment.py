@@ -18,7 +18,7 @@ Pure numpy/OpenCV on uint8 HxWx3; thread-safe given its own ``rng``.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

@@ -23,8 +23,8 @@ Pure numpy/OpenCV; thread-safe (no shared state).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import cv2
 import numpy as np

@@ -58,7 +58,7 @@ class CanLocation:
     reason: str = ""
 
     @staticmethod
-    def none(reason: str, confidence: float = 0.0) -> "CanLocation":
+    def none(reason: str, confidence: float = 0.0) -> CanLocation:
         return CanLocation(False, None, None, float(confidence), reason)
 
 
@@ -309,7 +309,7 @@ def _confidence(energy: np.ndarray, hull: np.ndarray, mask: np.ndarray) -> float
     h, w = energy.shape
     inside = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(inside, hull, 1)
-    x, y, bw, bh = cv2.boundingRect(hull)
+    _, _, bw, bh = cv2.boundingRect(hull)
     ring = _grow_disc(inside, max(1, int(0.5 * min(bw, bh)) // 2))
     inner = inside.astype(bool)
     ring &= ~inner

@@ -5,8 +5,9 @@ Immutable; thread-safe.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 OUTSIDE = ("fill", "blur")
 SETTINGS_VERSION = 1
@@ -42,7 +43,7 @@ class RegionSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "RegionSettings | None":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RegionSettings | None:
         """``None`` or ``{}`` (a model from before regions): None, the whole photo."""
         if not data:
             return None

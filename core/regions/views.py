@@ -16,7 +16,7 @@ Runs on the training thread; not thread-safe (one trainer owns it).
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np

@@ -10,7 +10,8 @@ Pure numpy/OpenCV; thread-safe.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 BOX_GRID = 4  # boxes are found on every 4th pixel of the heatmap (edges within 4 px, ~20x cheaper)
 
 
-def finish_sides(spec: "ModelSpec", images: Sequence[np.ndarray], side_names: Sequence[str],
+def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequence[str],
                  raw_scores: np.ndarray, raw_maps: np.ndarray,
                  views: Sequence[SideView]) -> list[SideResult]:
     """Side results from raw scores ``[B]`` and raw maps ``[B, h, w]`` of the views' pixels."""

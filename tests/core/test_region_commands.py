@@ -16,7 +16,7 @@ def _run(capsys, *argv):
 
 def test_train_whole_photo_records_no_region(tmp_path, capsys):
     data = make_synthetic_cans(tmp_path / "data", n_good=4, n_defect=4, size=64, seed=5)
-    code, out, err = _run(capsys, "train", str(data), "--out", str(tmp_path / "m"), "--epochs", "1",
+    code, _, err = _run(capsys, "train", str(data), "--out", str(tmp_path / "m"), "--epochs", "1",
                           "--input-size", "64", "--views", "1", "--region", "whole", "--no-backdrops")
     assert code == 0, err
     spec = read_spec(tmp_path / "m")
@@ -34,7 +34,7 @@ def test_evaluate_backdrop_check_and_inspect_report_regions(tiny_model_dir, tmp_
     code, out, err = _run(capsys, "evaluate", str(data), "--model", str(tiny_model_dir), "--limit", "6",
                           "--backdrop-check")
     assert code == 0 and "Backdrop check:" in out
-    image = sorted((data / "defect").glob("*.png"))[0]
+    image = min((data / "defect").glob("*.png"))
     code, out, err = _run(capsys, "inspect", str(image), "--model", str(tiny_model_dir))
     side = json.loads(out)["sides"][0]
     assert code == 0 and len(side["region"]) >= 3 and all(len(p) == 2 for p in side["region"])

@@ -91,7 +91,7 @@ def test_heat_goes_back_to_its_window_and_is_zero_outside_the_region():
     assert heat.shape == (320, 320)
     judged = inside(view.region, image.shape)
     assert np.all(heat[~judged] == 0.0)
-    x0, y0, x1, y1 = view.window
+    x0, y0, x1, _ = view.window
     cell = (x1 - x0) / 6
     peak_y, peak_x = np.unravel_index(np.argmax(np.where(judged, heat, -1)), heat.shape)
     assert abs(peak_x - (x0 + 4.5 * cell)) <= cell and abs(peak_y - (y0 + 1.5 * cell)) <= cell

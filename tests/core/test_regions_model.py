@@ -79,7 +79,7 @@ def test_the_recipe_modes_are_applied(tiny_model):
     auto, whole, rect, ellipse = results
     assert auto.region is not None and whole.region is None
     assert whole.heatmap.shape == image.shape[:2]
-    xs, ys = np.asarray(rect.region)[:, 0], np.asarray(rect.region)[:, 1]
+    xs = np.asarray(rect.region)[:, 0]
     margin = tiny_model.regions.margin * 0.8 * 200
     assert xs.min() >= 20 - margin - 2 and xs.max() <= 120 + margin + 2
     assert _judged(ellipse.region, image.shape)[100, 100] and not _judged(ellipse.region, image.shape)[5, 5]
@@ -103,7 +103,7 @@ def test_a_model_from_before_regions_still_judges_the_whole_photo(old_model_dir)
     assert model.regions is None
     images = [synthetic_can(np.random.default_rng(i), 150, defects=i % 2)[0] for i in range(3)]
     results = model.inspect_sides(images, ["a", "b", "c"])
-    raw_scores, raw_maps = model.raw_outputs(images)          # the path before regions existed
+    raw_scores, _ = model.raw_outputs(images)          # the path before regions existed
     for res, raw in zip(results, raw_scores):
         assert res.region is None and res.reason == ""
         assert res.score == pytest.approx(float(model.spec.score_scale.normalise(float(raw))), abs=1e-6)
