@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.gate == "classical":
         gate = out / "models" / f"magnetic_tile-classical-seed{args.seed}"
         bd.run([bd.PYTHON, "main.py", "train", str(splits["good_only_train"]), "--out", str(gate),
-                "--detector", "classical", "--seed", str(args.seed)], log)
+                "--detector", "classical", "--seed", str(args.seed), "--region", "whole"], log)
     cal, judged = halves(splits["shared_test"], out / "splits", args.seed)
     heavy = Path(args.heavy).resolve()
     cascade = out / "models" / f"cascade-{gate.name}-{heavy.name}"

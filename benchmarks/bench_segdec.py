@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.classical:
         model = out / "models" / f"magnetic_tile-classical-seed{args.seed}"
         _, wall = bd.run([bd.PYTHON, "main.py", "train", str(splits["good_only_train"]), "--out", str(model),
-                          "--detector", "classical", "--seed", str(args.seed)], log)
+                          "--detector", "classical", "--seed", str(args.seed), "--region", "whole"], log)
         rows["classical"] = {"label": "classical check, good only", "train_command_seconds": round(wall, 1),
                              "shared_test": bd.evaluate(model, splits["shared_test"], log, args),
                              "ms_per_can": bd.time_per_can(model, splits["shared_test"], log, args)}
@@ -88,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         data, n_masks = masked_split(splits["labelled_train"], splits["labelled_train"].with_name(
             f"{splits['labelled_train'].name}_masks{n}"), count, args.seed)
         model = out / "models" / f"magnetic_tile-segdec-masks{n}-seed{args.seed}"
+        # Tiles, not cans: the whole photo is the region (as CAM and PatchCore see it here).
         cmd = [bd.PYTHON, "main.py", "train", str(data), "--out", str(model), "--detector", "segdec",
-               "--seed", str(args.seed)]
+               "--seed", str(args.seed), "--region", "whole"]
         if args.epochs:
             cmd += ["--epochs", str(args.epochs)]
         if args.threads:

@@ -284,6 +284,11 @@ add(DetectorKind(
         Option("smooth", float, 1.5, "Gaussian blur of the defect map, in map cells (8 px each)",
                minimum=0.0, maximum=8.0),
         Option("deep", bool, True, "the decision also sees the backbone's deepest stage"),
+        Option("region", str, "auto",
+               "auto: train on the can the locator finds in each photo, the outside blanked, as "
+               "inspection judges it; whole: the whole photo (the recipe before regions)"),
+        Option("backdrops", bool, True,
+               "with region auto: paste cans onto other backdrops in augmented views of unmarked images"),
     )))
 
 add(DetectorKind(
@@ -300,6 +305,8 @@ add(DetectorKind(
                maximum=0.5),
         Option("background", float, 0.06, "the smooth background's blur, as a share of the view",
                minimum=0.005, maximum=1.0),
+        Option("region", str, "auto",
+               "auto: check only the can the locator finds in each photo; whole: the whole photo"),
     )))
 
 add(DetectorKind(

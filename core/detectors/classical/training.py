@@ -9,6 +9,10 @@ Split (seeded): the good images are divided into a fitting part and a calibratio
   scores (max F1 with defects; with good images only, a high quantile of their scores plus a margin);
 - heatmap scale: ``peak_heatmap_scale`` of the calibration maps (boxes on flagged images).
 
+Every photo is seen as inspection will judge it (option ``region``: auto, the located can with
+the outside blanked to ``FILL_VALUE``, which the check then leaves out; whole: the whole photo),
+recorded in ``model.json``'s ``preprocessing``.
+
 Nothing is learned beyond these numbers, so it is ready in seconds. Runs on the calling thread;
 reports progress and honours cancel per image.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.detectors import catalogue
+from core.detectors.cam.training import region_settings
 from core.detectors.classical.check import CheckParams, deviation
 from core.detectors.classical.network import ClassicalNet
 from core.evaluation.metrics import operating_point, roc_auc
@@ -25,6 +30,8 @@ from core.images import load_image
 from core.model.model import Model
 from core.model.spec import ModelSpec
 from core.progress import Progress
+from core.regions.apply import FILL_VALUE, prepare_side
+from core.regions.settings import RegionSettings
 from core.scoring.calibration import ScoreScale, calibrate, peak_heatmap_scale
 from core.training.config import LabeledImage, TrainConfig
 
@@ -49,19 +56,23 @@ def train_classical(samples: list[LabeledImage], config: TrainConfig, progress: 
     """A calibrated classical ``Model`` (called by ``core.training.train_model``)."""
     size = int(config.input_size or catalogue.get("classical").input_size)
     quantile = float(config.option("pixel_quantile"))
+    settings = region_settings({"region": config.option("region")})
+    # Inside a region the check reads the judged pixels as those not blanked to prepare_side's grey.
     params = CheckParams(min_area=float(config.option("min_area")),
-                         background=float(config.option("background")))
+                         background=float(config.option("background")),
+                         fill=FILL_VALUE if settings is not None else None)
     fit, cal = split_good(samples, config.val_fraction, config.seed)
     unit = ScoreScale(0.0, 0.5, 1.0)
     spec = ModelSpec(name=name, kind="classical", backbone="none", input_size=size,
                      mean=MEAN, std=STD, score_scale=unit, heatmap_scale=unit,
-                     extra={"classical": params.to_dict()})
+                     extra={"classical": params.to_dict()},
+                     preprocessing=settings.to_dict() if settings is not None else {})
     total, done = len(fit) + len(cal), 0
     helper = Model(spec, ClassicalNet(params, MEAN, STD))
     values = []
     for sample in fit:
         progress.check()
-        view = _view(helper, sample)
+        view = _view(helper, sample, settings)
         dev, inside = deviation(view, params)
         values.append(dev[inside])
         done += 1
@@ -74,7 +85,7 @@ def train_classical(samples: list[LabeledImage], config: TrainConfig, progress: 
     scores, maps, labels = [], [], []
     for sample in cal:
         progress.check()
-        raw_scores, raw_maps = model.raw_outputs([load_image(sample.source)])
+        raw_scores, raw_maps = model.raw_outputs([_view(model, sample, settings)])
         scores.append(float(raw_scores[0]))
         maps.append(raw_maps[0])
         labels.append(int(sample.label))
@@ -100,8 +111,10 @@ def train_classical(samples: list[LabeledImage], config: TrainConfig, progress: 
     return Model(spec, ClassicalNet(params, MEAN, STD))
 
 
-def _view(model: Model, sample: LabeledImage) -> np.ndarray:
-    """The uint8 view inspection gives the check for this photo."""
-    x = model.preprocess([load_image(sample.source)])
+def _view(model: Model, sample: LabeledImage, settings: RegionSettings | None) -> np.ndarray:
+    """The uint8 view inspection gives the check for this photo (its region, the outside blanked,
+    through ``prepare_side`` as inspection does; then the network's own input path)."""
+    photo = prepare_side(load_image(sample.source), None, settings, model.spec.input_size).pixels
+    x = model.preprocess([photo])
     pixels = (x[0].permute(1, 2, 0) * 255.0).round().clamp(0, 255).byte()
     return np.ascontiguousarray(pixels.numpy())

@@ -5,8 +5,10 @@ sends there, but the defective ones are drawn from the images nobody marked firs
 trains unless nearly every defect has one (a mask teaches the map far more than a calibration
 score needs it).
 
-Views: view 0 of an image is exactly what inspection feeds the network (``Model.preprocess`` of the
-photo); the others are augmented by ``masks.augment_pair``, the mask moving with its photo. Each
+Views: view 0 of an image is exactly what inspection feeds the network (``prepare_side`` with the
+model's region settings, the same function inspection calls); augmented views of marked images are
+made by ``masks.augment_pair``, the mask moving with its photo, the others by the regions' own
+training views (see ``Views``). Each
 training view carries its map-grid target and weights (``masks.cell_targets``) or none (γ = 0: a
 defective image nobody marked; a good image's target is empty, γ = 1).
 
@@ -20,7 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.detectors.segdec.masks import augment_pair, cell_targets, read_mask, resize_mask
-from core.images import load_image, resize_square
+from core.images import load_image
+from core.regions.apply import SideView, crop_window, prepare_side
+from core.regions.settings import RegionSettings
+from core.regions.views import TrainingViews
 from core.training.config import LabeledImage
 from core.training.dataset import stratified_split
 
@@ -56,31 +61,52 @@ class Example:
 
 
 class Views:
-    """Every training image read once at the input size, with its mask; augmented views on demand."""
+    """Every training image seen as inspection sees it, with its mask; augmented views on demand.
+
+    ``settings`` (``core.regions.settings.RegionSettings``, None = whole photos): the photos go
+    through ``core.regions.views.TrainingViews``, so view 0 is ``prepare_side``'s (the located can,
+    the outside blanked: byte for byte what inspection feeds the network) and a good or unmarked
+    image's augmented views are its region's (crop jitter, backdrops pasted behind the can). A
+    marked image is cut by the same window as its plain view (``mask_in_view``) and augmented with
+    its mask (``masks.augment_pair``: flips, rotation, zoom, light), so the mask stays on its defect.
+    """
 
     def __init__(self, samples: Sequence[LabeledImage], size: int, grid: tuple[int, int],
+                 settings: RegionSettings | None = None, backdrops: bool = True,
                  step: Callable[[], None] | None = None) -> None:
         self.size, self.grid = size, grid
-        self.plain: list[np.ndarray] = []
+        self.regions = TrainingViews([s.source for s in samples], settings, size,
+                                     backdrops=backdrops, step=step)
+        self.plain: list[np.ndarray] = self.regions.plain
         self.masks: list[np.ndarray | None] = []
         for sample in samples:
-            photo = load_image(sample.source)
-            self.plain.append(resize_square(photo, size))
             if sample.label == 0:
                 self.masks.append(np.zeros((size, size), bool))
             elif sample.mask is not None:
-                self.masks.append(resize_mask(read_mask(sample.mask, photo.shape[:2]), size))
+                photo = load_image(sample.source)
+                view = prepare_side(photo, None, settings, size) if settings is not None else None
+                self.masks.append(mask_in_view(read_mask(sample.mask, photo.shape[:2]), view, size))
             else:
                 self.masks.append(None)
-            if step is not None:
-                step()
 
     def example(self, i: int, rng: np.random.Generator | None) -> Example:
         """View of image ``i``: plain with ``rng`` None, else augmented."""
         pixels, mask = self.plain[i], self.masks[i]
         if rng is not None:
-            pixels, mask = augment_pair(pixels, mask, rng)
+            if mask is not None and mask.any():
+                pixels, mask = augment_pair(pixels, mask, rng)
+            else:   # nothing marked moves: the region's own augmentation
+                pixels = self.regions.augmented(i, rng)
         if mask is None:
             return Example(pixels, None, None)
         target, weight = cell_targets(mask, self.grid)
         return Example(pixels, target, weight)
+
+
+def mask_in_view(mask: np.ndarray, view: SideView | None, size: int) -> np.ndarray:
+    """A photo-sized bool mask as the network sees it: cut by the view's window and kept inside its
+    judged region (``view`` None or a whole-photo view: the photo squeezed to ``size``)."""
+    if view is None or view.region_mask is None:
+        return resize_mask(mask, size)
+    crop = crop_window(mask.astype(np.float32), view.window, size)
+    return (crop >= 0.3) & view.region_mask.astype(bool)

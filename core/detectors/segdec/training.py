@@ -10,6 +10,11 @@ Loss per image (Božić et al. 2021): ``λ·γ·L_seg + δ·(1−λ)·L_cls``, w
 - ``λ = 1 − epoch / epochs`` shifts the weight from segmentation to classification over the epochs;
   ``δ`` (option ``delta``) weighs the classification loss.
 
+Every image is seen as inspection will judge it (option ``region``: auto, the can the locator
+finds with the outside blanked, through ``core.regions.apply.prepare_side``; whole: the whole
+photo); the model records it in ``model.json`` (``preprocessing``), so inspection applies the same
+region, and masks are cut to the same window (``data.mask_in_view``).
+
 Why it is fast on a CPU: the backbone stages are frozen, so their features are computed once per
 image and view (``views`` per training image, view 0 plain) and cached in half precision; each epoch
 runs only the small trainable layers on a random cached view of each image. The model of the epoch
@@ -32,6 +37,7 @@ from torch import nn
 
 from core.detectors import catalogue
 from core.detectors.backbones import LITE_MEAN, LITE_STD
+from core.detectors.cam.training import region_settings
 from core.detectors.segdec.data import Views, split
 from core.detectors.segdec.network import DEC_CHANNELS, DEFAULT_LAYERS, SEG_CHANNELS, SegDecNet
 from core.evaluation.metrics import roc_auc
@@ -64,6 +70,7 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     deep, smooth = bool(config.option("deep")), float(config.option("smooth"))
+    settings = region_settings({**config.options, "region": config.option("region")})
     net = SegDecNet(config.backbone, deep=deep, smooth=smooth, pretrained=config.pretrained).eval()
     torch.manual_seed(config.seed)  # the trainable layers' start depends on the seed alone
     for layer in net.trainable():
@@ -75,7 +82,8 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
     placeholder = ScoreScale(-1.0, 0.0, 1.0)
     spec = ModelSpec(name=name, kind="segdec", backbone=config.backbone, input_size=size,
                      mean=LITE_MEAN, std=LITE_STD, score_scale=placeholder,
-                     heatmap_scale=placeholder, extra={"segdec": arch})
+                     heatmap_scale=placeholder, extra={"segdec": arch},
+                     preprocessing=settings.to_dict() if settings is not None else {})
     helper = Model(spec, net)   # its preprocess() is exactly what inspection does
     labels = np.array([s.label for s in samples])
     parts = split(samples, config.val_fraction, config.seed)
@@ -93,7 +101,8 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
     with torch.inference_mode():
         grid = tuple(net.backbone_features(helper.preprocess([np.zeros((size, size, 3), np.uint8)])
                                            )[0].shape[-2:])
-    data = Views(samples, size, (int(grid[0]), int(grid[1])), step=step)
+    data = Views(samples, size, (int(grid[0]), int(grid[1])), settings,
+                 backdrops=bool(config.option("backdrops")), step=step)
 
     def features(pixels: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         """Half-precision caches of the backbone's stride-8 and deep features (empty if not deep)."""
@@ -192,7 +201,8 @@ def _train(samples: list[LabeledImage], config: TrainConfig, progress: Progress,
                     "n_val": int(len(val_idx)), "seed": config.seed, "masks_used": masks_used,
                     "defective_train": defective_train,
                     "masks_in_validation": parts.masks_in_validation, "config": config.to_dict()},
-        extra={"segdec": arch, "score_calibration": score_info, "heatmap_calibration": heat_info,
+        extra={"segdec": arch, "regions_found": f"{data.regions.found} of {len(samples)}",
+               "score_calibration": score_info, "heatmap_calibration": heat_info,
                "loss": "lambda*gamma*L_seg + delta*(1-lambda)*L_cls, lambda = 1 - epoch/epochs",
                "delta": delta})
     progress.report(total, total, f"used {masks_used} mask(s) of {defective_train} defective "
