@@ -48,6 +48,9 @@ RECIPES: dict[str, dict] = {
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
+    # segdec (issue 13) on labels only (the cans have no masks), the catalogue's defaults, regions as "new".
+    "segdec": {"detector": "segdec", "input_size": 224, "views": 4,
+               "options": {"region": "auto", "backdrops": True, "margin": 0.0}},
 }
 SESSION = re.compile(r"IMG_(\d{8})_")
 
@@ -76,7 +79,7 @@ def train_fold(train, recipe: str, seed: int, name: str):
     from core.training import TrainConfig, train_model
 
     r = RECIPES[recipe]
-    config = TrainConfig(input_size=r["input_size"], views=r["views"], seed=seed,
+    config = TrainConfig(detector=r.get("detector", "cam"), input_size=r["input_size"], views=r["views"], seed=seed,
                          options=dict(r["options"]), source=f"cans without session {name}")
     return train_model(train, config, Progress(), name=f"loso-{recipe}-{name}")
 
