@@ -94,3 +94,17 @@ def test_saves_without_weights_and_loads_checked(model, tmp_path: Path):
     (folder / SPEC_FILE).write_text(text)
     with pytest.raises(ModelFileInvalid, match="min_area"):
         load_model(folder)
+
+
+def test_one_odd_good_photo_does_not_lift_the_floor(tmp_path: Path):
+    """The floor is the median of the good photos' own quantiles: a photo with a bright stain among
+    the good ones leaves it where the ordinary surface puts it (a pooled quantile would jump)."""
+    data = make_scratch_set(tmp_path / "d", n_good=12, n_defect=0, masks=0, size=SIZE, seed=3)
+    config = TrainConfig(detector="classical", input_size=SIZE, val_fraction=0.2)
+    before = train_model(scan_dataset(data), config, Progress(), "a").spec.extra["classical"]["floor"]
+    for name in sorted((data / "good").iterdir())[:2]:
+        odd = cv2.imread(str(name))
+        odd[20:60, 20:60] = 255                     # a glare stain covering a sixth of the photo
+        cv2.imwrite(str(name), odd)
+    after = train_model(scan_dataset(data), config, Progress(), "b").spec.extra["classical"]["floor"]
+    assert after < 1.3 * before
