@@ -15,6 +15,7 @@ thread.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,17 @@ def preview(image: np.ndarray, region: SideRegion) -> Preview:
         return Preview(fixed_outline(region, w, h))
     found = locate_can(image)
     return Preview(found.outline if found.found else None, "" if found.found else found.reason)
+
+
+def recipe_text(regions: Mapping[str, SideRegion]) -> str | None:
+    """What the Products service stores for these per-side choices (``region_recipe``).
+
+    Every side automatic: None (no recipe: the model's own way, see ``product_recipe``); every
+    side the same: that as the default; else automatic by default and the other sides listed.
+    """
+    values = list(regions.values())
+    if all(r.mode == "auto" for r in values):
+        return None
+    if all(r == values[0] for r in values):
+        return RegionRecipe(values[0]).to_json()
+    return RegionRecipe(SideRegion(), {k: r for k, r in regions.items() if r.mode != "auto"}).to_json()
