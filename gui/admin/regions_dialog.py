@@ -89,7 +89,8 @@ class RegionsDialog(QDialog):
         col.setContentsMargins(16, 12, 16, 12)
         col.addWidget(QLabel(f"Regions of {product.sku} {product.name}", objectName="panelTitle"))
         hint = QLabel("Choose a side, then what is judged on its photos. For a fixed region, drag "
-                      "on the sample photo; drag a corner to resize it, inside it to move it.",
+                      "on the sample photo (outside the region shown: a new one); drag a corner to resize "
+                      "it, inside it to move it.",
                       objectName="hint")
         hint.setWordWrap(True)
         col.addWidget(hint)
