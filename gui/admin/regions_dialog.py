@@ -24,6 +24,7 @@ from db.dto import ProductInfo
 from gui.admin.region_canvas import RegionCanvas
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.forms import keep_default
 from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 
@@ -109,6 +110,7 @@ class RegionsDialog(QDialog):
         cancel.clicked.connect(self.reject)
         row.addWidget(self.save_button)
         row.addWidget(cancel)
+        keep_default(self.save_button, cancel, self.load_button, self.all_button)
         col.addLayout(row)
         for side in product.side_names:
             self.sides.addItem(self._item_text(side))

@@ -26,7 +26,7 @@ from gui.workers import TaskHandle, start_task
 def _prepare_sides(progress, result: CanResult, wheres: Sequence[Where],
                    fit: tuple[int, int] | None) -> list[PreparedResult]:
     """Worker task: colouring and scaling seven 640x640 sides is ~100 ms, too long for the GUI."""
-    return [prepare_result(s.image, s.heatmap, w.boxes, fit)
+    return [prepare_result(s.image, s.heatmap, w.boxes, fit, w.outline)
             for s, w in zip(result.sides, wheres)]
 
 
