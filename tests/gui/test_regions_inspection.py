@@ -11,6 +11,8 @@ from PyQt5.QtCore import Qt
 from common.regions import RegionRecipe, SideRegion
 from core.regions.apply import fixed_outline
 from core.results import Outcome
+from db import Role
+from gui.gallery.detail_dialog import DetailDialog
 from tests.gui.test_capture_inspect import fill_with_cans, register
 
 ELLIPSE = SideRegion("fixed", "ellipse", (0.15, 0.05, 0.85, 0.95))
@@ -29,7 +31,7 @@ def bounds(points) -> np.ndarray:
 
 
 def test_a_fixed_region_on_the_product_is_what_each_side_judges(qtbot, panel, world, tiny_model,
-                                                                tmp_path):
+                                                                tmp_path, make_ctx):
     register(world, tiny_model)
     world.station.products.update(world.admin, world.product_id,
                                   region_recipe=RegionRecipe(ELLIPSE).to_json())
@@ -46,6 +48,15 @@ def test_a_fixed_region_on_the_product_is_what_each_side_judges(qtbot, panel, wo
         assert not side.heatmap[inside == 0].any()          # nothing judged outside the ellipse
         assert slot.view.outline == tuple(map(tuple, side.region.tolist()))   # drawn on the slot
         assert record.region == side.region.tolist()        # and kept in the record
+
+    # the gallery's detail draws the recorded region on each side
+    dialog = DetailDialog(make_ctx(Role.SUPERVISOR), saved.id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.detail is not None, timeout=20000)
+    dialog.strip.setCurrentRow(3)
+    assert dialog.view.outline == tuple(map(tuple, saved.sides[3].region))
+    dialog.close()
 
 
 def test_a_photo_with_no_can_goes_to_review_with_the_reason_shown(qtbot, panel, world, tiny_model,
