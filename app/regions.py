@@ -28,6 +28,7 @@ from core.images import load_image
 from core.images.shrink import shrink
 
 SAMPLE_SIDE = 1600     # the editor never needs more pixels than this
+ASK_PHOTO = "Load a sample photo of this side (Load photo…) to see what is judged."
 
 
 class RecipeUnusable(StationError):
@@ -94,3 +95,18 @@ def recipe_text(regions: Mapping[str, SideRegion]) -> str | None:
     if all(r == values[0] for r in values):
         return RegionRecipe(values[0]).to_json()
     return RegionRecipe(SideRegion(), {k: r for k, r in regions.items() if r.mode != "auto"}).to_json()
+
+
+def explain(region: SideRegion, has_sample: bool, found: Preview | None) -> str:
+    """What the Regions editor says under its choices (``found``: the locator's answer on the
+    sample in automatic mode, None while it is not known)."""
+    if region.mode == "whole":
+        return "The whole photo is judged, backdrop included."
+    if region.mode == "fixed":
+        return "Only the inside of the drawn region is judged." + ("" if has_sample else " " + ASK_PHOTO)
+    if found is None:
+        return "The can is found in every photo; " + ("finding it on the sample…" if has_sample
+                                                       else ASK_PHOTO)
+    if found.outline is None:
+        return f"On this sample: {found.reason}. Such a photo goes to review."
+    return "The dashed outline is what would be judged on this sample."

@@ -17,7 +17,7 @@ from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel,
                              QListWidget, QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
-from app.regions import Preview, load_sample, preview, recipe_text
+from app.regions import ASK_PHOTO, Preview, explain, load_sample, preview, recipe_text
 from common.regions import MODE_LABELS, RecipeInvalid, RegionRecipe, SideRegion
 from core.images.formats import file_dialog_filter
 from db.dto import ProductInfo
@@ -30,7 +30,6 @@ from gui.workers import TaskHandle, start_task
 
 SHAPES = {"rect": "Rectangle", "ellipse": "Ellipse"}
 START_BOX = (0.2, 0.1, 0.8, 0.9)    # a first fixed region when nothing better is known
-ASK_PHOTO = "Load a sample photo of this side (Load photo…) to see what is judged."
 
 
 class RegionsDialog(QDialog):
@@ -141,24 +140,9 @@ class RegionsDialog(QDialog):
                                 found.outline if found is not None else None)
         self.canvas.placeholder = "" if self._sample(side) is not None else ASK_PHOTO
         self.sides.item(self.sides.currentRow()).setText(self._item_text(side))
-        self._explain(side, region, found)
+        self.message.setText(explain(region, self._sample(side) is not None, found))
         if region.mode == "auto" and found is None and self._sample(side) is not None:
             self._find_can(side)
-
-    def _explain(self, side: str, region: SideRegion, found: Preview | None) -> None:
-        if region.mode == "whole":
-            text = "The whole photo is judged, backdrop included."
-        elif region.mode == "fixed":
-            text = "Only the inside of the drawn region is judged." + (
-                "" if self._sample(side) is not None else " " + ASK_PHOTO)
-        elif found is None:
-            text = ("The can is found in every photo; " + (
-                "finding it on the sample…" if self._sample(side) is not None else ASK_PHOTO))
-        elif found.outline is None:
-            text = f"On this sample: {found.reason}. Such a photo goes to review."
-        else:
-            text = "The dashed outline is what would be judged on this sample."
-        self.message.setText(text)
 
     def _sample(self, side: str) -> np.ndarray | None:
         """The side's own sample, else the last one loaded (sides often share a camera)."""
