@@ -56,6 +56,9 @@ class Settings(BaseModel):
     camera_height: int = Field(720, gt=0, description="Camera frame height (px)")
     torch_threads: int = Field(0, ge=0, description="CPU threads for the network (0: torch decides)")
     reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
+    max_image_mb: int = Field(64, ge=1, le=4096,
+                              description="Largest image file read (MB); larger files are refused "
+                                          "before a byte is read")
 
     @property
     def images_dir(self) -> Path:
