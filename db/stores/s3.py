@@ -184,9 +184,8 @@ class S3Store(ImageStore):
                             self.describe(), exc)
 
     def iter_files(self) -> Iterator[tuple[str, str]]:
-        for shard in SHARDS:
-            for sha, ext, _ in self._list(f"images/{shard}/"):
-                yield sha, ext
+        for sha, ext, _ in self._list("images/"):
+            yield sha, ext
 
     def sweep(self, is_referenced: IsReferenced, grace_s: float = 3600.0,
               now: float | None = None, full: bool = False,
@@ -198,8 +197,9 @@ class S3Store(ImageStore):
         cutoff = (time.time() if now is None else now) - grace_s
         listed = 0
         candidates: dict[str, list[tuple[str, str]]] = {}
-        for shard in SHARDS if full or shards is None else shards:
-            for sha, ext, mtime in self._list(f"images/{shard}/"):
+        prefixes = ["images/"] if full or shards is None else [f"images/{x}/" for x in shards]
+        for prefix in prefixes:
+            for sha, ext, mtime in self._list(prefix):
                 listed += 1
                 if mtime <= cutoff:
                     candidates.setdefault(sha, []).append((sha, ext))
