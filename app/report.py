@@ -32,6 +32,7 @@ from db.records import GalleryFilter
 
 if TYPE_CHECKING:
     from db import Actor, Station
+    from db.stores import ImageStore
 from app.inspection_detail import read_side
 from app.stats_charts import day_axis
 from app.palette import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
@@ -85,7 +86,7 @@ def build_report(progress: Progress, station: Station, actor: Actor, filters: Ga
             for n, row in enumerate(rows, start=2):
                 progress.check()
                 info = station.inspections.get(actor, row.id)
-                pdf.savefig(_inspection_page(info))
+                pdf.savefig(_inspection_page(info, station.files))
                 pages += 1
                 progress.report(n, total_steps, f"inspection {row.id}")
             meta = pdf.infodict()
@@ -131,7 +132,7 @@ def _small(rgb: np.ndarray) -> np.ndarray:
     return shrink(rgb, PHOTO_SIDE)[0]
 
 
-def _inspection_page(info: InspectionInfo) -> Figure:
+def _inspection_page(info: InspectionInfo, files: ImageStore | None = None) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     verdict = info.verdict + (f" (machine: {info.machine_verdict})"
                               if info.corrected_verdict else "")
@@ -153,7 +154,7 @@ def _inspection_page(info: InspectionInfo) -> Figure:
         ax.set_axis_off()
     for n, side in enumerate(info.sides):
         band, col = divmod(n, per_row)
-        view = read_side(side)
+        view = read_side(side, files)
         top, bottom = axes[2 * band][col], axes[2 * band + 1][col]
         top.set_title(f"{side.side_name}: {side.final_label} {side.score:.2f}"
                       + (" (corrected)" if side.corrected_label else ""), fontsize=9,

@@ -138,7 +138,7 @@ def open_station(settings: Any, log_path: Path) -> Any | None:
     from db.database import display_url
 
     try:
-        return Station.open(settings.db_url, settings.data_dir)
+        return Station.from_settings(settings, register=True)
     except Exception as exc:  # noqa: BLE001 - every failure gets a dialog
         where = display_url(settings.db_url) if settings.db_url else str(settings.data_dir)
         if is_for_person(exc):
@@ -156,7 +156,10 @@ def _open_failure_title(exc: BaseException) -> str:
     titles = {"DataFolderMismatch": "Data folder and database do not match",
               "DataFolderUnusable": "Data folder unavailable", "DatabaseDamaged": "Database damaged",
               "StorageFull": "Disk full", "UpgradeRefused": "Database not upgraded",
-              "SchemaOutdated": "Database from a newer station"}
+              "SchemaOutdated": "Database from a newer station",
+              "ImageStoreUnavailable": "Photo store unavailable",
+              "ImageStoreRefused": "Photo store refused the station",
+              "StationNameTaken": "Station name taken"}
     return titles.get(type(exc).__name__, "Database unavailable")
 
 
@@ -182,7 +185,7 @@ def run_gui(settings: Any) -> int:
         install_bundled_model(station, settings.models_dir)
     except Exception as exc:  # noqa: BLE001 - the station works without it; admins add models
         log_exception(exc, log_path, "installing the bundled model")
-    inference = InferenceService(settings.torch_threads)
+    inference = InferenceService(settings.torch_threads, prepare=station.site_models.ensure)
     flow = SessionFlow(settings, station, inference, log_path)
     flow.ended.connect(app.quit)
     try:

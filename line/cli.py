@@ -74,7 +74,7 @@ def run_line(args: argparse.Namespace, settings: Any) -> int:
 
     try:
         config = LineConfig.load(args.config or default_config_path(settings.data_dir))
-        station = Station.open(settings.db_url, Path(settings.data_dir))
+        station = Station.from_settings(settings, register=True)
     except PersonFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -117,6 +117,7 @@ class ImageStore(ABC):
 
     def touch_folders(self, files: Iterable[tuple[str, str]]) -> None:
         """Mark files about to lose their row, for the next sweep (local folders only)."""
+        return None
 
     @abstractmethod
     def iter_files(self) -> Iterator[tuple[str, str]]:
@@ -146,3 +147,4 @@ class ImageStore(ABC):
 
     def close(self) -> None:
         """Release connections and threads (at shutdown)."""
+        return None

@@ -111,9 +111,11 @@ def _backfill(bind: sa.engine.Connection, stations: sa.Table) -> None:
         g["first"], g["last"] = min(g["first"], first), max(g["last"], last)
     for key, g in sorted(groups.items()):
         label = (g["best"][1] or "(no name)").strip()[:128] or "(no name)"
-        new_id = bind.execute(stations.insert().values(
+        inserted = bind.execute(stations.insert().values(
             uid=None, name=label, name_key=key[:_KEY_LEN], host="", first_seen=g["first"],
-            last_contact=g["last"], retired=False)).inserted_primary_key[0]
+            last_contact=g["last"], retired=False)).inserted_primary_key
+        assert inserted is not None
+        new_id = inserted[0]
         bind.execute(ins.update().where(ins.c.station_name.in_(g["names"]))
                      .values(station_id=new_id))
 
