@@ -46,16 +46,24 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 class SiteModels:
     CACHE = "site-models"
 
-    def __init__(self, db: Database, store: ImageStore, cache_dir: Path) -> None:
+    def __init__(self, db: Database, store: ImageStore, cache_dir: Path,
+                 models_dir: Path | None = None) -> None:
         self._db, self._store, self.cache_dir = db, store, Path(cache_dir)
+        self.models_dir = Path(models_dir) if models_dir is not None else None
         self._seen: dict[tuple[str, int], str | None] = {}
         self._lock = threading.Lock()
 
     # -- where a model is on this station ----------------------------------------------------
     def locate(self, m: Model) -> str:
-        """The folder of ``m`` on this station (see the module docstring)."""
+        """The folder of ``m`` on this station (see the module docstring); a copy under this
+        station's models folder with the same name and bytes counts too (the bundled model,
+        installed by every station into its own data folder)."""
         if m.package_sha256 is None or self.package_of(m.folder) == m.package_sha256:
             return m.folder
+        if self.models_dir is not None:
+            copy = self.models_dir / Path(m.folder).name
+            if self.package_of(copy) == m.package_sha256:
+                return str(copy)
         if m.published_at is None:
             return m.folder     # only its own station has it; loading says it is missing
         return str(self.cache_dir / m.package_sha256)

@@ -138,7 +138,7 @@ class Station:
             raise
         hasher = password_hasher or PasswordHasher()
         inspections = InspectionService(db, files, lambda: station_id)
-        site_models = SiteModels(db, files, data_dir / SiteModels.CACHE)
+        site_models = SiteModels(db, files, data_dir / SiteModels.CACHE, data_dir / "models")
         station = cls(url=url, data_dir=data_dir, database=db, files=files,
                       auth=AuthService(db, hasher), users=UserService(db, hasher),
                       warehouses=WarehouseService(db), products=ProductService(db),

@@ -30,6 +30,7 @@ from gui.context import AppContext
 from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
 from gui.first_run_dialog import FirstRunDialog
 from app.first_start import install_bundled_model
+from app.site_sync import SiteSync
 from gui.inference import InferenceService
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow
@@ -188,10 +189,13 @@ def run_gui(settings: Any) -> int:
     inference = InferenceService(settings.torch_threads, prepare=station.site_models.ensure)
     flow = SessionFlow(settings, station, inference, log_path)
     flow.ended.connect(app.quit)
+    sync = SiteSync(station)        # heartbeat, and models rolled out to the site
+    sync.start()
     try:
         flow.start()
         return app.exec_()
     finally:
+        sync.stop()
         flow.shutdown()
         inference.shutdown()
         left = shutdown_all()
