@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command in (None, "gui"):
+        from gui.platform_check import problem
+        reason = problem(os.environ)   # before Qt: its xcb plugin aborts without a word of help
+        if reason is not None:
+            print(reason, file=sys.stderr)
+            return 2
         from gui.app import run_gui
         return run_gui(settings)
     return int(args.run(args, settings) or 0)

@@ -7,8 +7,9 @@ summary says when the set was larger and pages were left out.
 
 Threading: ``build_report`` runs in a worker (``gui.workers.start_task``): it uses matplotlib's
 object API with the Agg/PDF canvases only (never pyplot, which is not thread-safe) and checks
-``progress`` for cancellation between pages. The file is written to a temporary name and
-renamed when complete.
+``progress`` for cancellation between pages. The file is written through
+``common.atomic.replacing`` (a temporary, fsynced and renamed when complete; a full disk is
+``StorageFull``).
 """
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from collections.abc import Sequence
 
+import cv2
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
@@ -25,7 +28,8 @@ from matplotlib.ticker import MaxNLocator
 
 from common.atomic import replacing
 from core.images.shrink import shrink
-from core.scoring.overlay import render_overlay
+from core.results import Box
+from core.scoring.overlay import BOX_COLOUR, BOX_OUTLINE, render_overlay
 from core.progress import Progress
 from db.dto import InspectionInfo, RateRow, VerdictCounts
 from db.records import GalleryFilter
@@ -35,7 +39,8 @@ if TYPE_CHECKING:
     from db.stores import ImageStore
 from app.inspection_detail import read_side
 from app.stats_charts import day_axis
-from app.palette import VERDICT_COLOURS, VERDICT_TEXT_COLOURS
+from app.palette import VERDICT_COLOURS, VERDICT_TEXT, VERDICT_TEXT_COLOURS
+from app.scores import score_100, where
 
 A4_LANDSCAPE = (11.69, 8.27)
 MAX_INSPECTIONS = 50
@@ -86,7 +91,7 @@ def build_report(progress: Progress, station: Station, actor: Actor, filters: Ga
             for n, row in enumerate(rows, start=2):
                 progress.check()
                 info = station.inspections.get(actor, row.id)
-                pdf.savefig(_inspection_page(info, station.files))
+                pdf.savefig(inspection_page(info, station.files))
                 pages += 1
                 progress.report(n, total_steps, f"inspection {row.id}")
             meta = pdf.infodict()
@@ -132,7 +137,18 @@ def _small(rgb: np.ndarray) -> np.ndarray:
     return shrink(rgb, PHOTO_SIDE)[0]
 
 
-def _inspection_page(info: InspectionInfo, files: ImageStore | None = None) -> Figure:
+def _overlay(image: np.ndarray, heatmap: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
+    """The heatmap over the photo and the boxes, without the boxes' peak numbers: those are on
+    the heatmap's scale, not the side's, and read as a second, disagreeing score."""
+    out = render_overlay(image, heatmap, [])
+    thick = max(1, round(max(image.shape[:2]) / 320))
+    for b in boxes:
+        cv2.rectangle(out, (b.x0, b.y0), (b.x1 - 1, b.y1 - 1), BOX_OUTLINE, thick + 2)
+        cv2.rectangle(out, (b.x0, b.y0), (b.x1 - 1, b.y1 - 1), BOX_COLOUR, thick)
+    return out
+
+
+def inspection_page(info: InspectionInfo, files: ImageStore | None = None) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     verdict = info.verdict + (f" (machine: {info.machine_verdict})"
                               if info.corrected_verdict else "")
@@ -142,7 +158,7 @@ def _inspection_page(info: InspectionInfo, files: ImageStore | None = None) -> F
     fig.text(0.04, 0.9, f"{info.started.astimezone():%Y-%m-%d %H:%M:%S} · operator "
              f"{info.operator_name} · station {info.station_name} · model {info.model_name} "
              f"{info.model_version} · each side: the photo, under it the heatmap with the defect "
-             "boxes", fontsize=9)
+             "boxes; scores from 0 to 100", fontsize=9)
     # Four sides per band, each band a row of photos over a row of overlays: on a landscape
     # page that keeps every picture about 2.5 inches wide (one row of seven was 1.2 inches).
     per_row = 4
@@ -156,15 +172,18 @@ def _inspection_page(info: InspectionInfo, files: ImageStore | None = None) -> F
         band, col = divmod(n, per_row)
         view = read_side(side, files)
         top, bottom = axes[2 * band][col], axes[2 * band + 1][col]
-        top.set_title(f"{side.side_name}: {side.final_label} {side.score:.2f}"
-                      + (" (corrected)" if side.corrected_label else ""), fontsize=9,
-                      color=VERDICT_TEXT_COLOURS.get(side.outcome, "black"))
+        top.set_title(f"{side.side_name}: {VERDICT_TEXT.get(side.outcome, side.outcome)} · "
+                      f"{score_100(side.score)}"
+                      + (f" (corrected: {side.corrected_label})" if side.corrected_label else ""),
+                      fontsize=9, color=VERDICT_TEXT_COLOURS.get(side.outcome, "black"))
         if view.image is None:
             top.text(0.5, 0.5, "photo missing", ha="center", va="center", fontsize=8)
             continue
         top.imshow(_small(view.image))
         if view.heatmap is not None:
-            bottom.imshow(_small(render_overlay(view.image, view.heatmap, view.boxes)))
+            marks = where(side.outcome, view.boxes, view.heatmap, getattr(side, "region", None),
+                          getattr(side, "reason", "") or "")
+            bottom.imshow(_small(_overlay(view.image, view.heatmap, marks.boxes)))
         else:
             bottom.text(0.5, 0.5, "no heatmap", ha="center", va="center", fontsize=8)
     return fig

@@ -33,16 +33,26 @@ class ChartData(Protocol):
     def per_side(self) -> list[RateRow]: ...
     @property
     def per_operator(self) -> list[RateRow]: ...
+    @property
+    def product_id(self) -> int | None: ...
 
 
 def draw_charts(fig: Figure, data: ChartData) -> None:
-    """Five charts: rate per day (line), verdict counts, rate per product, side and operator."""
+    """Five charts: rate per day (line), verdict counts, rate per product, side and operator.
+
+    Sides are shown for one product only (``data.product_id``): side names belong to a product,
+    and the same name on two products is not the same side."""
     fig.clear()
     grid = fig.add_gridspec(2, 3)
     _per_day(fig.add_subplot(grid[0, :2]), data.per_day)
     _counts(fig.add_subplot(grid[0, 2]), data.summary)
     _bars(fig.add_subplot(grid[1, 0]), data.per_product, "Defect rate per product")
-    _bars(fig.add_subplot(grid[1, 1]), data.per_side, "Anomalies per side")
+    sides = fig.add_subplot(grid[1, 1])
+    if data.product_id is None:
+        sides.set_title("Anomalies per side", loc="left", fontsize=11)
+        _empty(sides, "choose a product to see its sides")
+    else:
+        _bars(sides, data.per_side, "Anomalies per side")
     _bars(fig.add_subplot(grid[1, 2]), data.per_operator, "Defect rate per operator")
 
 
@@ -68,9 +78,10 @@ def _per_day(ax: Axes, rows: Sequence[RateRow]) -> None:
     x = date2num(days)
     ax.plot(x, [100 * r.defect_rate for r in rows], marker="o", color=VERDICT_COLOURS["reject"],
             label="rejected")
-    ax.plot(x, [100 * (r.review / r.total if r.total else 0) for r in rows], marker=".",
-            color=VERDICT_COLOURS["review"], label="review")
-    ax.set_ylim(bottom=0)
+    review = [100 * (r.review / r.total if r.total else 0) for r in rows]
+    ax.plot(x, review, marker=".", color=VERDICT_COLOURS["review"], label="review")
+    top = max([100 * r.defect_rate for r in rows] + review)
+    ax.set_ylim(0, min(100.0, max(top * 1.15, 1.0)))        # a share never reads above 100 %
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9, frameon=False)
     day_axis(ax, days)
@@ -94,10 +105,18 @@ def _bars(ax: Axes, rows: Sequence[RateRow], title: str) -> None:
         return
     shown = sorted(rows, key=lambda r: r.defect_rate, reverse=True)[:MAX_BARS][::-1]
     rates = [100 * r.defect_rate for r in shown]
-    bars = ax.barh([_short(r.label) for r in shown], rates, color=VERDICT_COLOURS["reject"])
-    ax.bar_label(bars, labels=[f"{v:.1f}%  ({r.total:,})" for v, r in zip(rates, shown)],
-                 fontsize=8, padding=2)
-    ax.set_xlim(0, max(rates + [1.0]) * 1.45)
+    names = [_short(r.label) for r in shown]
+    ax.barh(names, rates, color=VERDICT_COLOURS["reject"])
+    # The axis stops at 100 %: labels of long bars go inside them instead of past the end.
+    limit = min(100.0, max(max(rates) * 1.45, 1.0))
+    ax.set_xlim(0, limit)
+    for y, (v, r) in enumerate(zip(rates, shown)):
+        text = f"{v:.1f}%  ({r.total:,})"
+        if v > 0.62 * limit:
+            ax.text(v - 0.01 * limit, y, text, va="center", ha="right", fontsize=8,
+                    color="white")
+        else:
+            ax.text(v + 0.01 * limit, y, text, va="center", ha="left", fontsize=8)
     ax.tick_params(axis="y", labelsize=9)
     ax.set_xlabel("% (of n)", fontsize=8, color=NEUTRAL_COLOUR)
 
@@ -106,8 +125,8 @@ def _short(text: str, n: int = 16) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _empty(ax: Axes) -> None:
-    ax.text(0.5, 0.5, "no data", ha="center", va="center", color=NEUTRAL_COLOUR,
+def _empty(ax: Axes, text: str = "no data") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", color=NEUTRAL_COLOUR,
             transform=ax.transAxes)
     ax.set_xticks([])
     ax.set_yticks([])

@@ -62,6 +62,7 @@ class Settings(BaseModel):
     store_credentials: str | None = Field(None, description="A JSON file with the object "
                                           "store's endpoint, access_key and secret_key (never "
                                           "kept in the settings themselves)")
+    reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
 
     @property
     def images_dir(self) -> Path:

@@ -222,3 +222,59 @@ class StationInfo:
     model_since: datetime | None
     retired: bool
     claimed: bool                      # a running station holds this name (it has an id)
+
+
+@dataclass(frozen=True)
+class DeletionPreview:
+    """What a deletion would remove: the inspections (``ids``, to pass on to ``delete_many``)
+    and the number of files that no other inspection uses."""
+
+    ids: tuple[int, ...]
+    cans: int
+    files: int
+
+
+@dataclass(frozen=True)
+class DeletionResult:
+    cans: int                    # inspections deleted
+    files: int                   # files removed from the data folder
+
+
+@dataclass(frozen=True)
+class HourRow:
+    """Cans of one product inspected in one clock hour (for control charts per day or shift).
+    For ``side`` rows: sides of that name; ``rejected`` counts sides whose final label is Anomaly,
+    ``review`` sides the machine sent to review (as ``per_side``)."""
+
+    product_id: int
+    product_label: str           # the SKU
+    hour: datetime               # the start of the hour, aware UTC
+    total: int
+    review: int
+    rejected: int
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectionRow:
+    """A correction made in a period, with what the machine had said."""
+
+    inspection_id: int
+    product_label: str
+    side_name: str | None        # None: the whole can
+    machine_value: str           # the machine's label (side) or verdict (can)
+    value: str
+    note: str
+    username: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SignInRow:
+    """Who signed in at this station's database during a period."""
+
+    username: str
+    role: str
+    first: datetime
+    last: datetime
+    times: int

@@ -131,3 +131,27 @@ class CameraFeed(QObject):
     def _keep_latest(self, rgb: np.ndarray) -> None:  # grab thread
         with self._lock:
             self._latest = rgb
+
+
+def list_cameras(sys_root: str = "/sys/class/video4linux",
+                 dev_root: str = "/dev") -> list[tuple[str, str]]:
+    """The cameras this machine shows, as (device, what a person reads), on Linux from
+    video4linux (``/dev/videoN`` with the driver's name); elsewhere the first OpenCV indices.
+    Nothing is opened: opening a camera can take seconds and would take it from its user."""
+    import glob
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return [(str(i), f"Camera {i}") for i in range(3)]
+    found = []
+    for path in sorted(glob.glob(os.path.join(dev_root, "video*")),
+                       key=lambda p: (len(p), p)):
+        name = os.path.basename(path)
+        try:
+            with open(os.path.join(sys_root, name, "name"), encoding="utf-8") as fh:
+                label = fh.read().strip()
+        except OSError:
+            label = "camera"
+        found.append((path, f"{label} ({path})"))
+    return found

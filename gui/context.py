@@ -45,3 +45,11 @@ class AppContext:
     def for_actor(self, actor: Actor) -> AppContext:
         """The same station and worker for another signed-in user (switch user)."""
         return replace(self, actor=actor)
+
+
+def database_text(settings: Settings) -> str:
+    """Where the database is, for a person: the SQLite file, or the server URL without its
+    password (``db.database.display_url``)."""
+    from db.database import SQLITE_FILE, display_url
+
+    return display_url(settings.db_url) if settings.db_url else str(settings.data_dir / SQLITE_FILE)

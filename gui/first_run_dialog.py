@@ -15,7 +15,8 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QLineEdit,
                              QPushButton, QVBoxLayout)
 
-from gui.forms import FieldErrors
+from gui.forms import FieldErrors, keep_default
+from gui.startup import EngineProgress
 from gui.workers import TaskHandle, start_task
 
 
@@ -61,14 +62,19 @@ class FirstRunDialog(QDialog):
 
         buttons = QDialogButtonBox()
         self.create_button = QPushButton("Create admin and sign in", objectName="createButton")
-        self.create_button.setDefault(True)
         self.create_button.clicked.connect(self._submit)
         quit_button = QPushButton("Quit", objectName="cancelButton")
+        keep_default(self.create_button, quit_button)
         buttons.addButton(self.create_button, QDialogButtonBox.AcceptRole)
         buttons.addButton(quit_button, QDialogButtonBox.RejectRole)
         buttons.rejected.connect(self.reject)
+        self.engine = EngineProgress(self)     # start-up: the engine loading meanwhile
+        col.addWidget(self.engine)
         col.addWidget(buttons)
         self.password.setFocus()
+
+    def set_engine_progress(self, done: int, total: int, text: str) -> None:
+        self.engine.set_engine_progress(done, total, text)
 
     def _submit(self) -> None:
         if self._task is not None and not self._task.done:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt5.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from db.errors import Conflict, ValidationError
 from gui.errors import error_text
@@ -42,7 +42,29 @@ class FieldErrors:
         form.addRow(caption, box)
         self._labels[field] = label
         self._inputs[field] = widget
+        self._watch(field, widget)
         return label
+
+    def _watch(self, field: str, widget: QWidget) -> None:
+        """Editing a field takes its error away: "This cannot be empty" under a field the person
+        has since filled is a message about the past."""
+        def hide(*_args: object) -> None:
+            self.hide_error(field)
+        editors = [widget] + widget.findChildren(QWidget)
+        for w in editors:
+            for name in ("textEdited", "textChanged", "currentIndexChanged", "valueChanged",
+                         "dateChanged", "toggled"):
+                signal = getattr(w, name, None)
+                if signal is not None and hasattr(signal, "connect"):
+                    signal.connect(hide)
+                    break
+
+    def hide_error(self, field: str) -> None:
+        label = self._labels.get(field)
+        if label is not None and label.isVisible():
+            label.clear()
+            label.hide()
+            self._mark(self._inputs[field], False)
 
     def label(self, field: str) -> QLabel:
         return self._labels[field]
@@ -82,3 +104,15 @@ class FieldErrors:
         # a dynamic property only restyles after the style is re-applied
         widget.style().unpolish(widget)
         widget.style().polish(widget)
+
+
+def keep_default(accept: QPushButton, *others: QPushButton) -> None:
+    """Make ``accept`` the dialog's one default button, for good.
+
+    Qt's "auto default" buttons become the default while they have the focus; when the accept
+    button is disabled during a save, the focus moves on to Cancel, which then took Enter for
+    itself and threw the typed form away at the next Enter. Without auto-default nothing moves.
+    """
+    for button in (accept, *others):
+        button.setAutoDefault(False)
+    accept.setDefault(True)

@@ -16,6 +16,8 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLa
                              QPushButton, QVBoxLayout)
 
 from gui.errors import error_text
+from gui.forms import keep_default
+from gui.startup import EngineProgress
 from gui.workers import TaskHandle, start_task
 
 
@@ -61,16 +63,21 @@ class LoginDialog(QDialog):
 
         buttons = QDialogButtonBox()
         self.sign_in_button = QPushButton("Sign in", objectName="signInButton")
-        self.sign_in_button.setDefault(True)
         self.cancel_button = QPushButton(cancel_text, objectName="cancelButton")
+        keep_default(self.sign_in_button, self.cancel_button)
         buttons.addButton(self.sign_in_button, QDialogButtonBox.AcceptRole)
         buttons.addButton(self.cancel_button, QDialogButtonBox.RejectRole)
         # buttons.accepted is deliberately not connected: the click starts the check, and only a
         # successful check accepts the dialog.
         buttons.rejected.connect(self.reject)
         self.sign_in_button.clicked.connect(self._submit)
+        self.engine = EngineProgress(self)     # start-up: the engine loading meanwhile
+        col.addWidget(self.engine)
         col.addWidget(buttons)
         (self.password if username else self.username).setFocus()
+
+    def set_engine_progress(self, done: int, total: int, text: str) -> None:
+        self.engine.set_engine_progress(done, total, text)
 
     @property
     def busy(self) -> bool:

@@ -14,94 +14,30 @@ Threading: GUI thread only.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from collections.abc import Callable
-from pathlib import Path
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QCloseEvent, QKeySequence
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QCloseEvent, QKeySequence, QResizeEvent
 from PyQt5.QtWidgets import (QAction, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                             QMainWindow, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout,
-                             QWidget)
+                             QMainWindow, QPushButton, QScrollArea, QSizePolicy, QStackedWidget,
+                             QVBoxLayout, QWidget)
 
-from db.database import SQLITE_FILE, display_url
-from gui.context import AppContext
+from gui.context import AppContext, database_text
 from gui.errors import show_error
+from gui.panels import PANELS, PanelSpec
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class PanelSpec:
-    key: str
-    title: str
-    shown: Callable[[AppContext], bool]
-    build: Callable[[AppContext], QWidget]
+NAV_WIDE, NAV_NARROW = 220, 176
+DESIGN_SIZE = QSize(1366, 768)
+FRAME_ALLOWANCE = QSize(0, 40)   # the window manager's title bar is not part of our size
 
 
-# Each builder imports its module when called: the panel modules may load heavy things
-# (matplotlib, the camera) that a role without that panel never needs.
-def _capture(ctx: AppContext) -> QWidget:
-    from gui.capture.panel import CapturePanel
-    return CapturePanel(ctx)
-
-
-def _line(ctx: AppContext) -> QWidget:
-    from gui.line.panel import LinePanel
-    return LinePanel(ctx)
-
-
-def _gallery(ctx: AppContext) -> QWidget:
-    from gui.gallery.panel import GalleryPanel
-    return GalleryPanel(ctx)
-
-
-def _stats(ctx: AppContext) -> QWidget:
-    from gui.stats_panel import StatsPanel
-    return StatsPanel(ctx)
-
-
-def _users(ctx: AppContext) -> QWidget:
-    from gui.admin.users_panel import UsersPanel
-    return UsersPanel(ctx)
-
-
-def _warehouses(ctx: AppContext) -> QWidget:
-    from gui.admin.warehouses_panel import WarehousesPanel
-    return WarehousesPanel(ctx)
-
-
-def _products(ctx: AppContext) -> QWidget:
-    from gui.admin.products_panel import ProductsPanel
-    return ProductsPanel(ctx)
-
-
-def _models(ctx: AppContext) -> QWidget:
-    from gui.models.panel import ModelsPanel
-    return ModelsPanel(ctx)
-
-
-def _stations(ctx: AppContext) -> QWidget:
-    from gui.admin.stations_panel import StationsPanel
-    return StationsPanel(ctx)
-
-
-PANELS: tuple[PanelSpec, ...] = (
-    PanelSpec("capture", "Capture and inspect", lambda c: c.can("inspection.record"), _capture),
-    # Line mode only where the station is wired to a line (docs/LINE.md: <data folder>/line.json).
-    PanelSpec("line", "Line (PLC)", lambda c: c.can("inspection.record")
-              and (Path(c.settings.data_dir) / "line.json").is_file(), _line),
-    # Operators browse their own inspections in the same gallery; supervisors see everyone's.
-    PanelSpec("my_inspections", "My inspections",
-              lambda c: c.can("inspection.view_own") and not c.can("inspection.view_all"), _gallery),
-    PanelSpec("gallery", "Gallery", lambda c: c.can("inspection.view_all"), _gallery),
-    PanelSpec("stats", "Statistics", lambda c: c.can("stats.view"), _stats),
-    PanelSpec("users", "Users", lambda c: c.can("user.manage"), _users),
-    PanelSpec("warehouses", "Warehouses", lambda c: c.can("warehouse.manage"), _warehouses),
-    PanelSpec("products", "Products", lambda c: c.can("product.manage"), _products),
-    PanelSpec("models", "Models", lambda c: c.can("model.manage"), _models),
-    PanelSpec("stations", "Stations", lambda c: c.can("station.view"), _stations),
-)
+def fitted_size(available: QSize) -> QSize:
+    """The window's first size: the design size, shrunk to the screen's free area (less the
+    title bar), so that the status bar is never below the screen's edge."""
+    return QSize(min(DESIGN_SIZE.width(), available.width() - FRAME_ALLOWANCE.width()),
+                 min(DESIGN_SIZE.height(), available.height() - FRAME_ALLOWANCE.height()))
 
 
 class MainWindow(QMainWindow):
@@ -118,7 +54,8 @@ class MainWindow(QMainWindow):
         self.specs = [p for p in panels if p.shown(ctx)]
         self._built: dict[str, QWidget] = {}
         self.setWindowTitle(f"Can inspection station — {ctx.actor.username}")
-        self.resize(1366, 768)
+        self.resize(fitted_size(self.screen().availableGeometry().size() if self.screen()
+                                else QSize(1366, 768)))
 
         root = QWidget()
         outer = QVBoxLayout(root)
@@ -128,7 +65,9 @@ class MainWindow(QMainWindow):
         body = QHBoxLayout()
         body.setSpacing(0)
         self.nav = QListWidget(objectName="nav")
-        self.nav.setFixedWidth(220)
+        self.nav.setFixedWidth(NAV_WIDE)
+        self.nav.setWordWrap(True)          # "Capture and inspect" in two lines when narrow
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
         for i, spec in enumerate(self.specs):
             item = QListWidgetItem(spec.title)
@@ -156,13 +95,25 @@ class MainWindow(QMainWindow):
         header = QFrame(objectName="header")
         row = QHBoxLayout(header)
         row.setContentsMargins(16, 8, 12, 8)
-        row.addWidget(QLabel("Can inspection station", objectName="appTitle"))
-        row.addStretch(1)
+        title = QLabel("Can inspection station", objectName="appTitle")
+        # the title gives way first on a narrow screen (the buttons must stay whole)
+        title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        title.setMinimumWidth(60)
+        row.addWidget(title, 1)
         actor = self.ctx.actor
         self.user_label = QLabel(f"Signed in: <b>{actor.username}</b> ({actor.role.value})",
                                  objectName="userLabel")
         row.addWidget(self.user_label)
         row.addSpacing(12)
+        self.settings_button = QPushButton("Settings…", objectName="settingsButton")
+        self.settings_button.setToolTip("Camera, station name, CPU threads; where the data is")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.settings_button.setVisible(self.ctx.can("user.manage"))   # admins
+        row.addWidget(self.settings_button)
+        self.password_button = QPushButton("Password…", objectName="passwordButton")
+        self.password_button.setToolTip("Change my password")
+        self.password_button.clicked.connect(self.change_password)
+        row.addWidget(self.password_button)
         self.switch_button = QPushButton("Switch user", objectName="switchUserButton")
         self.switch_button.clicked.connect(self.switch_user_requested)
         self.sign_out_button = QPushButton("Sign out", objectName="signOutButton")
@@ -173,9 +124,9 @@ class MainWindow(QMainWindow):
 
     def _status_bar(self) -> None:
         settings = self.ctx.settings
-        where = (display_url(settings.db_url) if settings.db_url
-                 else str(settings.data_dir / SQLITE_FILE))
-        self.statusBar().addWidget(QLabel(f"Station: {settings.station_name}"))
+        where = database_text(settings)
+        self.station_label = QLabel(f"Station: {settings.station_name}")
+        self.statusBar().addWidget(self.station_label)
         self.statusBar().addPermanentWidget(QLabel(f"Database: {where}"))
 
     def _shortcuts(self) -> None:
@@ -210,6 +161,27 @@ class MainWindow(QMainWindow):
             self._built[spec.key] = panel
         self.stack.setCurrentIndex(row)
 
+    def open_settings(self) -> QWidget:
+        from gui.settings_dialog import SettingsDialog
+        dialog = SettingsDialog(self.ctx, parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.saved.connect(self._settings_saved)
+        dialog.open()
+        return dialog
+
+    def _settings_saved(self) -> None:
+        self.station_label.setText(f"Station: {self.ctx.settings.station_name}")
+        self.statusBar().showMessage("Settings saved.", 8000)
+
+    def change_password(self) -> QWidget:
+        from gui.password_dialog import ChangePasswordDialog
+        dialog = ChangePasswordDialog(self.ctx, parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.saved.connect(lambda _r: self.statusBar().showMessage(
+            "Your password was changed.", 8000))
+        dialog.open()
+        return dialog
+
     # -- queries used by tests and by gui.app --------------------------------------------------
     def panel_titles(self) -> list[str]:
         return [s.title for s in self.specs]
@@ -230,6 +202,11 @@ class MainWindow(QMainWindow):
                     stop()
                 except Exception:  # keep shutting the others down
                     log.exception("shutting down panel %s failed", key)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        # On a small screen the panels need the width more than the navigation's margins do.
+        self.nav.setFixedWidth(NAV_WIDE if event.size().width() >= 1280 else NAV_NARROW)
+        super().resizeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.shutdown()

@@ -27,10 +27,18 @@ have_lib libEGL.so.1 || need+=(libegl1)
 have_lib libfontconfig.so.1 || need+=(libfontconfig1)
 have_lib libxkbcommon.so.0 || need+=(libxkbcommon0)
 have_lib libdbus-1.so.3 || need+=(libdbus-1-3)
-if [ "$purpose" = station ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-    for l in libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-             libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0; do
-        have_lib "${l%[0-9]}" || need+=("$l")
+# Qt's X11 plugin (the list gui/platform_check.py checks): on a desktop, and for the tests, one of
+# which starts the station in Xvfb.
+if [ "$purpose" = test ] || { [ "$purpose" = station ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; }; then
+    for pair in libxcb-icccm.so.4:libxcb-icccm4 libxcb-image.so.0:libxcb-image0 \
+                libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-randr.so.0:libxcb-randr0 \
+                libxcb-render-util.so.0:libxcb-render-util0 libxcb-render.so.0:libxcb-render0 \
+                libxcb-xinerama.so.0:libxcb-xinerama0 libxcb-xkb.so.1:libxcb-xkb1 \
+                libxkbcommon-x11.so.0:libxkbcommon-x11-0 libxcb-shape.so.0:libxcb-shape0 \
+                libxcb-shm.so.0:libxcb-shm0 libxcb-sync.so.1:libxcb-sync1 \
+                libxcb-util.so.1:libxcb-util1 libxcb-xfixes.so.0:libxcb-xfixes0 \
+                libX11-xcb.so.1:libx11-xcb1 libfreetype.so.6:libfreetype6; do
+        have_lib "${pair%%:*}" || need+=("${pair##*:}")
     done
 fi
 if [ "$purpose" = test ]; then

@@ -2,7 +2,8 @@
 gallery, delete; CSV export and training labels are in :mod:`db.services.inspection_export`.
 
 Rules: everyone records (``inspection.record``) and sees their own inspections; supervisors and
-admins see everyone's (``inspection.view_all``); admins delete (``inspection.delete``). The
+admins see everyone's (``inspection.view_all``); admins delete (``inspection.delete``), one can or
+a filtered set, always with a reason that each can's audit event keeps. The
 operator is the signed-in actor, the warehouse the product's warehouse at that moment (kept on the
 row: moving the product later does not rewrite history).
 
@@ -42,6 +43,7 @@ from db.schema import Inspection, Model, Product, SideResult, SiteStation, User
 from db.services import pending
 from db.services._base import Service
 from db.services.filters import apply_sort, effective_filter
+from db.services.inspection_delete import DeleteMixin
 from db.services.inspection_export import ExportMixin
 from db.services.record_checks import check_capture_key, validate_new
 from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
@@ -51,7 +53,7 @@ from db.stores.base import ImageStore
 MAX_PAGE = 1000
 
 
-class InspectionService(ExportMixin, Service):
+class InspectionService(ExportMixin, DeleteMixin, Service):
     def __init__(self, db: Database, files: ImageStore,
                  station_id: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(db)
@@ -245,32 +247,6 @@ class InspectionService(ExportMixin, Service):
             f = effective_filter(filters, me)
             q = self._where(select(func.count(Inspection.id)), f)
             return int(s.execute(q).scalar_one())
-
-    # -- deleting --------------------------------------------------------------------------
-    def delete(self, actor: Actor, inspection_id: int) -> None:
-        with self._db.write() as s:
-            me = self._authorize(s, actor, "inspection.delete")
-            i = self._get(s, Inspection, inspection_id, "Inspection", lock=True)
-            files: list[tuple[str, str]] = [(r.image_sha, r.image_ext) for r in i.sides]
-            files += [(r.heatmap_sha, HEATMAP_EXT) for r in i.sides if r.heatmap_sha]
-            if i.thumbnail_sha:
-                files.append((i.thumbnail_sha, i.thumbnail_ext or ""))
-            # If we die after the commit but before removing the files, the next sweep must look.
-            self._files.touch_folders(files)
-            journal = pending.journal_in(s, files, self._station_id(), self._db.now_naive()) \
-                if self._files.shared else []
-            self._audit(s, me, "inspection.delete", f"inspection:{i.id}",
-                        product_id=i.product_id, started=i.started.isoformat(),
-                        verdict=i.final_verdict)
-            s.delete(i)
-        if journal:
-            pending.discard(self._db, self._files, journal, files)
-            return
-        with self._db.read() as s:
-            used = referenced_shas(s, {sha for sha, _ in files})
-        for sha, ext in files:
-            if sha not in used:
-                self._files.remove(sha, ext)
 
     @staticmethod
     def _check_may_see(me: User, i: Inspection) -> None:

@@ -204,6 +204,17 @@ class ModelService(Service):
             s.flush()
             return self._info(s, m)
 
+    def for_inspection(self, actor: Actor,
+                       product_id: int) -> tuple[ProductInfo, ModelInfo | None]:
+        """The product (with its threshold override) and its active model, read in one
+        transaction: what the capture panel asks before each can."""
+        with self._db.read() as s:
+            self._authorize(s, actor, "catalog.view")
+            p = self._get(s, Product, product_id, "Product")
+            model = None if p.model_id is None else model_info(
+                s, self._get(s, Model, p.model_id, "Model"))
+            return product_info(p), model
+
     def set_thresholds(self, actor: Actor, model_id: int, thresholds: dict) -> ModelInfo:
         with self._db.write() as s:
             me = self._authorize(s, actor, "model.manage")

@@ -64,19 +64,23 @@ def in_use(s: Session, shas: Iterable[str]) -> set[str]:
 
 
 def discard(db: Database, store: ImageStore, ids: Sequence[int],
-            files: Sequence[tuple[str, str]]) -> None:
-    """After a failed save: remove its journal rows and the objects nothing else uses. If the
-    database fails here, the rows stay and the sweep does it later."""
+            files: Sequence[tuple[str, str]]) -> int:
+    """After a failed save (or a delete): remove its journal rows and the objects nothing else
+    uses; returns how many objects went. If the database fails here, the rows stay and the sweep
+    does it later."""
     try:
         with db.write() as s:
             clear(s, ids)
             used = in_use(s, [sha for sha, _ in files])
     except Exception:  # noqa: BLE001 - the database is failing: the journal keeps them
         log.info("left %d journalled photos to the sweep", len(files))
-        return
+        return 0
+    gone = 0
     for sha, ext in dict.fromkeys(files):
         if sha not in used:
             store.remove(sha, ext)
+            gone += 1
+    return gone
 
 
 def sweep(db: Database, store: ImageStore, grace: timedelta, limit: int = 20_000) -> int:

@@ -157,8 +157,9 @@ class ProductService(Service):
             p = self._get(s, Product, product_id, "Product", lock=True)
             if s.execute(select(Inspection.id).where(Inspection.product_id == p.id)
                          .limit(1)).first():
-                raise Conflict(f"Inspections refer to product {p.sku!r}; delete them first or "
-                               "keep the product for the record.")
+                raise Conflict(f"Inspections refer to product {p.sku!r}; delete them first "
+                               "(Gallery: choose the product, then Delete…) or keep the "
+                               "product for the record.")
             self._audit(s, me, "product.delete", f"product:{p.id}", sku=p.sku)
             s.delete(p)
 

@@ -10,15 +10,17 @@ Threading: every method is safe to call from any thread; each is one read transa
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, case, func, select
+from sqlalchemy import ColumnElement, Integer, Select, case, extract, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from db.dto import RateRow, VerdictCounts
+from db.database import from_db_time, to_naive_utc
+from db.dto import CorrectionRow, HourRow, RateRow, SignInRow, VerdictCounts
 from db.permissions import Actor
 from db.records import GalleryFilter
-from db.schema import Inspection, Product, SideResult, User
+from db.schema import AuditEvent, Correction, Inspection, Product, SideResult, User
 from db.services._base import Service
 from db.services.filters import effective_filter
 
@@ -78,3 +80,67 @@ class StatsService(Service):
                 q = self._where(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
             q = q.group_by(SideResult.side_name).order_by(SideResult.side_name)
             return [RateRow(name, name, t, r, j) for name, t, r, j in s.execute(q)]
+
+    # -- for control charts and the shift report ---------------------------------------------
+    def per_hour(self, actor: Actor, filters: GalleryFilter | None = None,
+                 sides: bool = False) -> list[HourRow]:
+        """Counts per product and clock hour (UTC) of ``started``; with ``sides``, per product,
+        hour and side name. Grouped in the database; the caller folds hours into days or shifts
+        of its own time zone."""
+        parts = [extract(p, Inspection.started) for p in ("year", "month", "day", "hour")]
+        q: Select[Any]        # the two shapes differ; the rows are read by position below
+        with self._db.read() as s:
+            f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
+            if sides:
+                final = func.coalesce(SideResult.corrected_label, SideResult.label)
+                q = select(Inspection.product_id, SideResult.side_name, *parts,  # type: ignore[assignment]
+                           func.count(SideResult.id), _count_if(SideResult.outcome == "review"),
+                           _count_if(final == "Anomaly"))
+                q = self._where(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
+                q = q.group_by(Inspection.product_id, SideResult.side_name, *parts)
+            else:
+                q = self._where(select(Inspection.product_id, *parts, _TOTAL, _REVIEW, _REJECT),
+                                f)
+                q = q.group_by(Inspection.product_id, *parts)
+            names = dict(s.execute(select(Product.id, Product.sku)).all())
+            found: list[tuple[Any, ...]] = [tuple(r) if sides else (r[0], None, *r[1:])
+                                            for r in s.execute(q)]
+            out = [HourRow(pid, names.get(pid, str(pid)),
+                           datetime(int(y), int(mo), int(d), int(h), tzinfo=timezone.utc),
+                           int(t), int(r), int(j), side)
+                   for pid, side, y, mo, d, h, t, r, j in found]
+            return sorted(out, key=lambda row: (row.hour, row.product_label, row.side or ""))
+
+    def corrections(self, actor: Actor, since: datetime, until: datetime) -> list[CorrectionRow]:
+        """Corrections made in [since, until), oldest first."""
+        with self._db.read() as s:
+            self._authorize(s, actor, "stats.view")
+            q = (select(Correction, User.username, Product.sku, Inspection.verdict,
+                        SideResult.side_name, SideResult.label)
+                 .join(User, Correction.user_id == User.id)
+                 .join(Inspection, Correction.inspection_id == Inspection.id)
+                 .join(Product, Inspection.product_id == Product.id)
+                 .outerjoin(SideResult, Correction.side_result_id == SideResult.id)
+                 .where(Correction.created_at >= to_naive_utc(since),
+                        Correction.created_at < to_naive_utc(until))
+                 .order_by(Correction.created_at, Correction.id))
+            return [CorrectionRow(c.inspection_id, sku, side, label if side else verdict,
+                                  c.value, c.note, name, from_db_time(c.created_at))
+                    for c, name, sku, verdict, side, label in s.execute(q)]
+
+    def sign_ins(self, actor: Actor, since: datetime, until: datetime) -> list[SignInRow]:
+        """Who signed in during [since, until): first and last time, how often (from the audit
+        log's sign-in events: names and times only, no other audit detail)."""
+        with self._db.read() as s:
+            self._authorize(s, actor, "stats.view")
+            q = (select(AuditEvent.username, func.min(AuditEvent.at), func.max(AuditEvent.at),
+                        func.count(AuditEvent.id), AuditEvent.user_id)
+                 .where(AuditEvent.action == "auth.sign_in",
+                        AuditEvent.at >= to_naive_utc(since), AuditEvent.at < to_naive_utc(until))
+                 .group_by(AuditEvent.username, AuditEvent.user_id)
+                 .order_by(func.min(AuditEvent.at)))
+            rows = s.execute(q).all()
+            roles = dict(s.execute(select(User.id, User.role)).all())
+            return [SignInRow(name, roles.get(uid, "") if uid is not None else "",
+                              from_db_time(first), from_db_time(last), int(n))
+                    for name, first, last, n, uid in rows]

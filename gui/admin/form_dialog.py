@@ -18,7 +18,7 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLa
                              QPushButton, QVBoxLayout, QWidget)
 
 from gui.context import AppContext
-from gui.forms import FieldErrors
+from gui.forms import FieldErrors, keep_default
 from gui.workers import TaskHandle, start_task
 
 
@@ -57,9 +57,9 @@ class ServiceFormDialog(QDialog):
         col.addWidget(self.errors.general)
         buttons = QDialogButtonBox()
         self.ok_button = QPushButton(ok_text, objectName="okButton")
-        self.ok_button.setDefault(True)
         self.ok_button.clicked.connect(self.submit)
         self.cancel_button = QPushButton("Cancel", objectName="cancelButton")
+        keep_default(self.ok_button, self.cancel_button)
         buttons.addButton(self.ok_button, QDialogButtonBox.AcceptRole)
         buttons.addButton(self.cancel_button, QDialogButtonBox.RejectRole)
         buttons.rejected.connect(self.reject)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Callable
 
-from PyQt5.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
+from PyQt5.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QWidget
 
 from db.dto import UserInfo
 from db.permissions import Role
@@ -76,14 +76,18 @@ class ResetPasswordDialog(ServiceFormDialog):
     def __init__(self, ctx: AppContext, user: UserInfo, parent: QWidget | None = None) -> None:
         super().__init__(ctx, f"New password for {user.username}", "Set password", parent)
         self.user = user
-        note = QLabel("The user signs in with this password from now on; tell them in person.",
+        note = QLabel("The user signs in with this password next; tell them in person.",
                       objectName="hint")
         note.setWordWrap(True)
         self.form.addRow(note)
         self.password, self.confirm = password_pair(self, "New password")
+        self.force = QCheckBox("Ask for their own at the next sign-in", objectName="forceChange")
+        self.force.setChecked(True)          # a password an admin typed is a temporary one
+        self.form.addRow("", self.force)
         self.password.setFocus()
 
     def save(self) -> Callable[[], Any]:
         password = _checked_password(self.password, self.confirm)
         users, actor, uid = self.ctx.station.users, self.ctx.actor, self.user.id
-        return lambda: users.reset_password(actor, uid, password)
+        force = self.force.isChecked()
+        return lambda: users.reset_password(actor, uid, password, force_change=force)

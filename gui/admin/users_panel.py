@@ -30,7 +30,9 @@ def is_locked(user: UserInfo) -> bool:
 def _status(user: UserInfo) -> str:
     if not user.active:
         return "Deactivated"
-    return "Locked" if is_locked(user) else "Active"
+    if is_locked(user):
+        return "Locked"
+    return "New password asked" if user.must_change_password else "Active"
 
 
 def _status_colour(user: UserInfo) -> QColor | None:
@@ -57,16 +59,32 @@ class UsersPanel(CatalogPanel):
                          lambda: ctx.station.users.list(ctx.actor))
         self.add_button("New user…", "newButton", self.new_user, needs_selection=False,
                         primary=True)
-        self.role_button = self.add_button("Change role…", "roleButton", self.change_role)
+        # short words: seven buttons share one row of a 1024-pixel screen
+        self.role_button = self.add_button("Role…", "roleButton", self.change_role)
+        self.role_button.setToolTip("Change the selected user's role")
         self.active_button = self.add_button("Deactivate", "activeButton", self.toggle_active)
-        self.password_button = self.add_button("Reset password…", "passwordButton",
+        self.password_button = self.add_button("Set password…", "passwordButton",
                                                self.reset_password)
         self.unlock_button = self.add_button("Unlock", "unlockButton", self.unlock)
+        self.force_button = self.add_button("Force new password", "forceButton",
+                                            self.toggle_force)
+        self.force_button.setToolTip("The user chooses a new password at the next sign-in, "
+                                     "before anything else")
 
     def on_selection(self, user: UserInfo | None) -> None:
         self.active_button.setText("Activate" if user is not None and not user.active
                                    else "Deactivate")
         self.unlock_button.setEnabled(user is not None and is_locked(user))
+        self.force_button.setText("Drop the request" if user is not None
+                                  and user.must_change_password else "Force new password")
+
+    def toggle_force(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        users, actor, on = self.ctx.station.users, self.ctx.actor, not user.must_change_password
+        self.call_service("asking for a new password",
+                          lambda: users.force_password_change(actor, user.id, on))
 
     def on_activated(self) -> None:
         self.change_role()

@@ -32,8 +32,11 @@ class VerdictBanner(QLabel):
         font.setPointSize(size)
         font.setBold(True)
         self.setFont(font)
+        # ``flash`` (set by the REJECT alert) inverts the colours for a moment
         self.setStyleSheet(f"#verdictBanner {{ background: {background}; color: {foreground}; "
-                           "border-radius: 6px; padding: 6px; }")
+                           "border-radius: 6px; padding: 6px; border: 4px solid "
+                           f"{background}; }} #verdictBanner[flash=\"true\"] {{ background: "
+                           f"#ffffff; color: {background}; }}")
 
     def show_verdict(self, verdict: Outcome, detail: str = "") -> None:
         self.verdict, self.kind = verdict, "verdict"

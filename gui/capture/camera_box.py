@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QImage
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.camera import CameraFeed, FrameSource
 from gui.theme import error_style
@@ -32,6 +32,7 @@ class CameraBox(QWidget):
         self.feed = CameraFeed(source_factory, parent=self)
         self.ok = False          # between "opened" and "lost"/stop: the newest frame is current
         self.preview = ImageView(self, placeholder="Camera off.\nPress Start camera.")
+        self.preview.setMinimumSize(80, 60)
         self.status = QLabel("", self)
         self.status.setObjectName("cameraStatus")
         self.status.setWordWrap(True)
@@ -39,14 +40,22 @@ class CameraBox(QWidget):
         self.capture_button = QPushButton("Capture (Space)", self)
         for b in (self.start_button, self.capture_button):
             b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
-        row = QHBoxLayout()
-        row.addWidget(self.start_button)
-        row.addWidget(self.capture_button)
+            b.setObjectName("cameraButton")
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        # The box is one cell of the slots' grid, as wide as a side: its buttons sit one above
+        # the other so that the cell stays narrow on a 1024-pixel screen.
+        self.setObjectName("cameraBox")
+        self.setAttribute(Qt.WA_StyledBackground, True)   # so the style sheet's frame is drawn
+        title = QLabel("Camera", self)
+        title.setObjectName("slotTitle")
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(title)
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.status)
-        layout.addLayout(row)
+        layout.addWidget(self.start_button)
+        layout.addWidget(self.capture_button)
         self.start_button.clicked.connect(self.start)
         self.capture_button.clicked.connect(self.capture_requested)
         self.feed.frame.connect(self._on_frame)

@@ -14,16 +14,26 @@ from collections.abc import Sequence
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from core.scoring.calibration import Thresholds
-from core.results import CanResult
+from core.results import CanResult, SideResult
 from app.recording import OriginalImage, save_inspection
+from app.scores import Where, where
 from gui.errors import error_text
 from gui.widgets.image_view import PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task
 
 
-def _prepare_sides(progress, result: CanResult, fit: tuple[int, int] | None) -> list[PreparedResult]:
+def _prepare_sides(progress, result: CanResult, wheres: Sequence[Where],
+                   fit: tuple[int, int] | None) -> list[PreparedResult]:
     """Worker task: colouring and scaling seven 640x640 sides is ~100 ms, too long for the GUI."""
-    return [prepare_result(s.image, s.heatmap, s.boxes, fit) for s in result.sides]
+    return [prepare_result(s.image, s.heatmap, w.boxes, fit)
+            for s, w in zip(result.sides, wheres)]
+
+
+def side_where(side: SideResult) -> Where:
+    """What marks this side: boxes, the judged region with its reason, or the hot spot."""
+    # ``region`` and ``reason`` come with the inspection regions (issue 8); older engines lack them.
+    return where(side.outcome.value, side.boxes, side.heatmap, getattr(side, "region", None),
+                 getattr(side, "reason", "") or "")
 
 
 class CanInspection(QObject):
@@ -45,6 +55,8 @@ class CanInspection(QObject):
         self._save_args: tuple = ()
         self._fit: tuple[int, int] | None = None
         self.unsaved: CanResult | None = None   # inspected, but its save failed
+        self.thresholds: Thresholds | None = None    # those of the can in progress
+        self.wheres: list[Where] = []                # per side of the last result
         inference = ctx.inference
         if inference is not None:
             inference.side_progress.connect(self._on_progress)
@@ -66,6 +78,7 @@ class CanInspection(QObject):
         self._fit = display_fit
         self._request_id = inference.new_request_id()
         self.unsaved = None
+        self.thresholds = thresholds
         self._save_args = (product_id, list(originals), capture_key)
         inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds)
 
@@ -77,10 +90,11 @@ class CanInspection(QObject):
         if request_id != self._request_id:
             return  # another panel's can
         self._request_id = None
+        self.wheres = [side_where(s) for s in result.sides]
         self.inspected.emit(result)
         # Heatmaps first, then the save: one after the other, so that two CPU-heavy workers do
         # not compete with the GUI thread for the cores and the GIL at the same moment.
-        self._task(_prepare_sides, result, self._fit,
+        self._task(_prepare_sides, result, self.wheres, self._fit,
                    on_success=lambda prepared: self._then_save(result, prepared),
                    what="drawing heatmaps", on_error=self._prepare_failed(result))
 

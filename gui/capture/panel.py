@@ -19,31 +19,30 @@ inspection runs in ``ctx.inference`` (one thread owning the model). Nothing here
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                             QPushButton, QShortcut, QVBoxLayout, QWidget)
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QWidget
 
-from core.results import CanResult
+from core.results import CanResult, Outcome
+from core.scoring.calibration import Thresholds
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.camera import FrameSource, OpenCVSource
-from gui.capture.camera_box import CameraBox
-from gui.capture.banner import VerdictBanner
-from core.images.formats import file_dialog_filter
-from gui.capture.loading import LoadedImages, images_in_folder, read_images
-from gui.capture.product_bar import ProductBar
+from gui.capture import keys
+from gui.capture.importing import ImportMixin
 from gui.capture.inspection import CanInspection
+from gui.capture.keys import KeysMixin
+from gui.capture.product_bar import fetch_for_inspection
 from gui.capture.slot import SlotWidget
-from gui.capture.slot_grid import SlotGrid
+from gui.capture.texts import banner_detail, capture_state_text
+from gui.capture.widgets import build_widgets, lay_out
 from gui.errors import error_text
+from gui.widgets.image_view import PreparedResult
 from gui.theme import error_style
-from gui.widgets.image_view import OverlayControls, PreparedResult
 from gui.workers import TaskHandle, start_task
 
 
-class CapturePanel(QWidget):
+class CapturePanel(KeysMixin, ImportMixin, QWidget):
     """``open_models_requested`` asks the main window for the Models panel (admins, no model);
     ``inspection_saved(id)`` tells it a new inspection is in the database."""
 
@@ -62,30 +61,9 @@ class CapturePanel(QWidget):
         self._tasks: list[TaskHandle] = []
         self.capture_key = new_capture_key()
 
-        self.product_bar = ProductBar(ctx, self)
-        self.camera = CameraBox(factory, self)
-        self.capture_button = self.camera.capture_button
-        self.camera_status = self.camera.status
-        self.import_files_button = QPushButton("Import files…", self)
-        self.import_folder_button = QPushButton("Import folder…", self)
-        self.new_can_button = QPushButton("New can", self)
-        self.inspect_button = QPushButton("Inspect", self)
-        self.inspect_button.setObjectName("inspectButton")
-        self.progress = QProgressBar(self)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
-        self.overlay = OverlayControls(self)
-        self.banner = VerdictBanner(self)
-        self.status = QLabel("", self)
-        self.status.setObjectName("captureStatus")
-        self.status.setWordWrap(True)
-        self.save_again_button = QPushButton("Save again", self)
-        self.save_again_button.hide()
-        for b in (self.import_files_button, self.import_folder_button, self.new_can_button,
-                  self.inspect_button, self.save_again_button):
-            b.setFocusPolicy(Qt.NoFocus)  # Space is the capture key, not "press the focused button"
-        self.grid = SlotGrid(self.overlay, self)
-        self._layout()
+        build_widgets(self, ctx, factory)
+        self.selected: int | None = None
+        lay_out(self)
 
         self.product_bar.product_changed.connect(self._on_product_changed)
         self.grid.retake.connect(self.retake)
@@ -97,8 +75,11 @@ class CapturePanel(QWidget):
         self.import_folder_button.clicked.connect(self._choose_folder)
         self.new_can_button.clicked.connect(self.new_can)
         self.inspect_button.clicked.connect(self.inspect)
-        self.space = QShortcut(QKeySequence(Qt.Key_Space), self, self.capture,
-                               context=Qt.WidgetWithChildrenShortcut)
+        self.shortcuts = keys.install(self, {
+            "capture": self.capture, "inspect": self._inspect_key, "new_can": self._new_can_key,
+            "previous": lambda: self.select_side(-1, relative=True),
+            "next": lambda: self.select_side(1, relative=True), "retake": self.retake_selected})
+        self.grid.clicked.connect(self.select_side)
         self.run = CanInspection(ctx, self)
         self.run.progress.connect(self._on_progress)
         self.run.inspected.connect(self._on_inspected)
@@ -113,32 +94,6 @@ class CapturePanel(QWidget):
         self.product_bar.refresh()
         self._update_buttons()
 
-    def _layout(self) -> None:
-        left = QVBoxLayout()
-        left.addWidget(self.camera, 1)
-        io_row = QHBoxLayout()
-        for b in (self.import_files_button, self.import_folder_button, self.new_can_button):
-            io_row.addWidget(b)
-        left.addLayout(io_row)
-        right = QVBoxLayout()
-        right.addWidget(self.grid, 1)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.inspect_button)
-        run_row.addWidget(self.progress, 1)
-        run_row.addWidget(self.overlay)
-        right.addLayout(run_row)
-        right.addWidget(self.banner)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status, 1)
-        status_row.addWidget(self.save_again_button)
-        right.addLayout(status_row)
-        body = QHBoxLayout()
-        body.addLayout(left, 2)
-        body.addLayout(right, 5)
-        outer = QVBoxLayout(self)
-        outer.addWidget(self.product_bar)
-        outer.addLayout(body, 1)
-
     # ---- product and slots ------------------------------------------------------------------
     @property
     def side_names(self) -> tuple[str, ...]:
@@ -152,9 +107,20 @@ class CapturePanel(QWidget):
     def _on_product_changed(self) -> None:
         self.capture_key = new_capture_key()
         self.grid.rebuild(self.side_names)
+        self.selected = None
         self._result = None
-        self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
+        self._reset_progress()
+        self._show_capture_state()
         self._update_buttons()
+
+    def _show_capture_state(self) -> None:
+        self.banner.show_message(capture_state_text(len(self.slots),
+                                                    sum(s.filled for s in self.slots)))
+
+    def _reset_progress(self) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
 
     def next_slot(self) -> int | None:
         return self.grid.next_slot()
@@ -176,7 +142,8 @@ class CapturePanel(QWidget):
         self.save_again_button.hide()
         self.grid.clear()
         self._result = None
-        self.banner.show_message(f"Capture the {len(self.slots)} sides, then press Inspect.")
+        self._reset_progress()
+        self._show_capture_state()
         self._say("")
         self._update_buttons()
 
@@ -184,12 +151,16 @@ class CapturePanel(QWidget):
         """Empty one slot so that the next capture fills it; an inspected can loses its verdict."""
         if self.busy:
             return
-        if self._result is not None:
+        again = self._result is not None
+        if again:
             self._result = None
             self.capture_key = new_capture_key()   # other photos: another record
             self.grid.clear_results()
-            self.banner.show_message("Retake: the can will be inspected again.")
+            self._reset_progress()
         self.slots[index].clear()
+        self._show_capture_state()
+        if again:
+            self._say("Retake: the can will be inspected again.")
         self._update_buttons()
 
     # ---- camera -----------------------------------------------------------------------------
@@ -214,52 +185,8 @@ class CapturePanel(QWidget):
             self._say("All sides are captured: retake one or press Inspect.")
             return
         self.slots[index].set_photo(frame, None, "camera")
+        self._show_capture_state()
         self._update_buttons()
-
-    # ---- import -----------------------------------------------------------------------------
-    def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import photos", "", file_dialog_filter())
-        if paths:
-            self.import_files(paths)
-
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import a folder of photos")
-        if folder:
-            self.import_folder(folder)
-
-    def import_folder(self, folder: str) -> None:
-        try:
-            paths = images_in_folder(folder)
-        except Exception as exc:  # noqa: BLE001 - shown to the person
-            self._say(error_text(exc, self._ctx.log_path, "listing a folder"), error=True)
-            return
-        if not paths:
-            self._say(f"No photos (JPEG, PNG, BMP, TIFF) in {folder}.")
-            return
-        self.import_files([str(p) for p in paths])
-
-    def import_files(self, paths: Sequence[str], first_index: int | None = None) -> TaskHandle | None:
-        """Read ``paths`` in a worker, then fill slots in order (from ``first_index`` if dropped)."""
-        if self.busy or not self.slots:
-            return None
-        self._say(f"Reading {len(paths)} file(s)…")
-        handle = start_task(self, read_images, list(paths), self.grid.display_fit(),
-                            on_success=lambda loaded: self._place(loaded, first_index),
-                            on_error=self._on_task_error("reading photos"),
-                            on_finished=self._task_done, name="import photos")
-        self._tasks.append(handle)
-        self._update_buttons()
-        return handle
-
-    def _place(self, loaded: LoadedImages, first_index: int | None) -> None:
-        if not self._start_new_can_if_done():
-            return
-        messages = list(loaded.errors)
-        left = self.grid.place(loaded.images, first_index)
-        if left:
-            messages.append(f"{left} file(s) not used: every side already has a photo.")
-        self._say(" ".join(messages) if messages else f"{len(loaded.images)} photo(s) imported.",
-                  error=bool(messages))
 
     # ---- inspect and save ---------------------------------------------------------------------
     @property
@@ -273,23 +200,32 @@ class CapturePanel(QWidget):
         if not self.grid.full:
             self._say(f"Inspect needs every side; missing: {', '.join(self.grid.missing())}.")
             return
-        try:
-            folder, thresholds = self.product_bar.model_for_inspection()
-        except Exception as exc:  # noqa: BLE001 - a database error is shown, the panel stays
-            self.banner.show_error(error_text(exc, self._ctx.log_path, "finding the model"))
-            return
-        if folder is None:
+        # What model and thresholds: asked again at every can (an admin may have switched
+        # them), in ONE service call, in a worker: the window never waits for the database.
+        handle = start_task(self, fetch_for_inspection, self._ctx.station.models,
+                            self._ctx.actor, self.product_bar.product.id,
+                            on_success=self._inspect_with,
+                            on_error=lambda exc: self.banner.show_error(
+                                error_text(exc, self._ctx.log_path, "finding the model")),
+                            on_finished=self._task_done, name="inspect: model")
+        self._tasks.append(handle)
+        self.banner.show_message("Inspecting…")
+        self._update_buttons()
+
+    def _inspect_with(self, setup: tuple) -> None:
+        product, model, thresholds = setup
+        self.product_bar.take(product, model)
+        if model is None:
             self.banner.show_error(self.product_bar.no_model_text())
             return
         self.grid.clear_results()
         self._result = None
         self.progress.setRange(0, len(self.slots) + 2)
         self.progress.setValue(0)
-        self.banner.show_message("Inspecting…")
         self._say("")
-        self.run.start(folder, [s.image for s in self.slots], self.side_names, thresholds,
-                       self.product_bar.product.id, [s.original for s in self.slots],
-                       self.grid.display_fit(), self.capture_key)
+        self.run.start(model.folder, [s.image for s in self.slots], self.side_names, thresholds,
+                       product.id, [s.original for s in self.slots], self.grid.display_fit(),
+                       self.capture_key)
         self._update_buttons()
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:
@@ -299,11 +235,13 @@ class CapturePanel(QWidget):
 
     def _on_inspected(self, result: CanResult) -> None:
         self._result = result
-        for slot, side in zip(self.slots, result.sides):
-            slot.set_result(side)  # verdict colours now; heatmaps when ``prepared`` arrives
-        worst = max(result.sides, key=lambda s: s.score)
-        self.banner.show_verdict(result.verdict, f"highest score {worst.score:.2f} ({worst.side}) · "
-                                                 f"model {result.model_name} {result.model_version}")
+        t = self.run.thresholds or Thresholds()
+        for slot, side, where in zip(self.slots, result.sides, self.run.wheres):
+            slot.set_result(side, t, where)  # outcomes now; heatmaps when ``prepared`` arrives
+        worst = max(result.sides, key=lambda s: (s.outcome.severity, s.score))
+        self.banner.show_verdict(result.verdict, banner_detail(result, worst, t))
+        if result.verdict == Outcome.REJECT:
+            self.alert.fire(self.banner)
         self._say("Saving…")
         self._update_buttons()
 

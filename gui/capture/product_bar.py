@@ -11,6 +11,7 @@ from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from core.scoring.calibration import Thresholds
 from gui.errors import error_text
+from gui.widgets.elided_label import ElidedLabel
 from gui.theme import error_style
 
 
@@ -28,9 +29,10 @@ class ProductBar(QWidget):
         self.combo = QComboBox(self)
         self.combo.setObjectName("productPicker")
         self.combo.setMinimumWidth(220)
-        self.model_label = QLabel("", self)
+        # one line, shortened with "…" when narrow (the whole text in its tooltip): wrapped
+        # into three lines it pushed the capture panel past a 640-pixel-high screen
+        self.model_label = ElidedLabel("", self)
         self.model_label.setObjectName("modelState")
-        self.model_label.setWordWrap(True)
         self.build_button = QPushButton("Build a model…", self)
         self.build_button.setObjectName("buildModelButton")
         self.build_button.hide()
@@ -93,8 +95,8 @@ class ProductBar(QWidget):
             self.model_label.setStyleSheet(error_style())
             self.build_button.setVisible(self._ctx.can("model.manage"))
             return
-        self.model_label.setText(f"Model: {self.model.name} {self.model.version} ({self.model.kind}, "
-                                 f"{self.model.backbone})")
+        self.model_label.setText(f"Model: {self.model.name} {self.model.version} "
+                                 f"({self.model.kind}, {self.model.backbone})")
         self.model_label.setStyleSheet("")
         inference = self._ctx.inference
         if inference is not None:
@@ -114,11 +116,17 @@ class ProductBar(QWidget):
         self.model_label.setText(text)
         self.model_label.setStyleSheet(error_style())
 
-    def model_for_inspection(self) -> tuple[str | None, Thresholds | None]:
-        """Ask the database again (an admin may have switched models): (folder, thresholds)."""
-        self.product = self._ctx.station.products.get(self._ctx.actor, self.product.id)
-        self.model = self._ctx.station.models.active_for_product(self._ctx.actor, self.product.id)
-        if self.model is None:
-            return None, None
-        chosen = self.product.thresholds or self.model.thresholds or None
-        return self.model.folder, Thresholds.from_dict(chosen) if chosen else None
+    def take(self, product, model) -> None:
+        """What the last Inspect read (an admin may have switched models meanwhile)."""
+        self.product, self.model = product, model
+        if model is None:
+            self.show_model_error(self.no_model_text())
+            self.build_button.setVisible(self._ctx.can("model.manage"))
+
+
+def fetch_for_inspection(progress, models, actor, product_id: int) -> tuple:
+    """Worker side of each Inspect: ONE service call for the product and its active model, then
+    the thresholds the can is judged with (the product's override, else the model's)."""
+    product, model = models.for_inspection(actor, product_id)
+    chosen = product.thresholds or (model.thresholds if model is not None else None) or None
+    return product, model, Thresholds.from_dict(chosen) if chosen else None

@@ -1,5 +1,6 @@
 """One side of the can in the capture panel: its name, the photo (then the heatmap and boxes), the
-verdict colour and score, a Retake button; files dropped on it are imported into it.
+outcome in words with the score on the 0-100 scale and the thresholds, a Retake button; files
+dropped on it are imported into it; a click selects it (R retakes the selected side).
 
 Threading rule: GUI thread only. It holds numpy arrays and results; it never reads files itself
 (dropped files are handed to the panel, which reads them in a worker).
@@ -14,10 +15,14 @@ from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                              QWidget)
 
-from core.results import SideResult
 from app.recording import OriginalImage
+from app.palette import VERDICT_TEXT, VERDICT_TEXT_COLOURS
+from app.scores import OUTCOME_WORDS, Where, score_100, thresholds_text
+from core.results import SideResult
+from core.scoring.calibration import Thresholds
 from gui.theme import ACCENT_COLOUR, EMPTY_BORDER_COLOUR, OUTCOME_COLOURS
 from gui.widgets.image_view import ImageView, PreparedResult
+from gui.widgets.score_bar import ScoreBar
 
 
 class SlotWidget(QFrame):
@@ -26,6 +31,7 @@ class SlotWidget(QFrame):
 
     retake = pyqtSignal(int)
     files_dropped = pyqtSignal(int, list)
+    clicked = pyqtSignal(int)
 
     def __init__(self, index: int, side: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,32 +42,43 @@ class SlotWidget(QFrame):
         self._preview: QImage | None = None
         self.original: OriginalImage | None = None
         self.result: SideResult | None = None
+        self.where: Where | None = None
         self._is_next = False
+        self.selected = False
 
         self.title = QLabel(side, self)
         self.title.setObjectName("slotTitle")
         self.view = ImageView(self, placeholder=f"{side}\n(capture or drop a photo)")
-        self.view.setMinimumSize(120, 120)
+        self.view.setMinimumSize(80, 64)   # two rows of sides fit a 640-pixel-high screen
         self.status = QLabel("Empty", self)
         self.status.setObjectName("slotStatus")
+        self.score_bar = ScoreBar(self)
+        self.score_bar.hide()
         # Captions (file names, results) must never widen the slot: seven slots share a 1366 px
         # screen with the preview; the full text is in the tooltip.
         self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.retake_button = QPushButton("Retake", self)
-        self.retake_button.setToolTip(f"Empty {side} so that the next capture fills it")
+        self.retake_button.setObjectName("retakeButton")
+        self.retake_button.setToolTip(f"Empty {side} so that the next capture fills it "
+                                      "(R retakes the selected side)")
         self.retake_button.setFocusPolicy(Qt.NoFocus)  # Space must stay the capture key
         self.retake_button.setEnabled(False)
         self.retake_button.clicked.connect(lambda: self.retake.emit(self.index))
 
+        # The side's name and Retake share the top row, so the outcome and score below have the
+        # slot's whole width: "REVIEW 0." cut in half was unreadable.
         row = QHBoxLayout()
-        row.addWidget(self.status, 1)
+        row.setSpacing(4)
+        row.addWidget(self.title, 1)
         row.addWidget(self.retake_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
-        layout.addWidget(self.view, 1)
+        layout.setSpacing(2)
         layout.addLayout(row)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(self.score_bar)
         self._restyle()
 
     # ---- state -------------------------------------------------------------------------------
@@ -72,15 +89,17 @@ class SlotWidget(QFrame):
     def set_photo(self, image: np.ndarray, original: OriginalImage | None = None,
                   source: str = "camera", preview: QImage | None = None) -> None:
         """``preview``: the display copy made by a worker (saves the GUI thread a conversion)."""
-        self.image, self.original, self.result = image, original, None
+        self.image, self.original, self.result, self.where = image, original, None, None
         self._preview = preview
+        self.score_bar.hide()
         self.view.set_image(preview if preview is not None else image)
         self._caption(f"Captured ({source})")
         self.retake_button.setEnabled(True)
         self._restyle()
 
     def clear(self) -> None:
-        self.image = self.original = self.result = self._preview = None
+        self.image = self.original = self.result = self._preview = self.where = None
+        self.score_bar.hide()
         self.view.clear()
         self._caption("Empty")
         self.retake_button.setEnabled(False)
@@ -90,29 +109,53 @@ class SlotWidget(QFrame):
         """Forget the verdict but keep the photo (the can will be inspected again)."""
         if self.result is None:
             return
-        self.result = None
+        self.result = self.where = None
+        self.score_bar.hide()
         # The worker-made display copy: re-converting seven photos here would stall the GUI.
         self.view.set_image(self._preview if self._preview is not None else self.image)
         self._caption("Captured")
         self._restyle()
 
-    def set_result(self, result: SideResult, prepared: PreparedResult | None = None) -> None:
-        """The verdict now; the heatmap too if ``prepared`` (else call ``show_prepared`` later)."""
-        self.result = result
+    def set_result(self, result: SideResult, thresholds: Thresholds | None = None,
+                   where: Where | None = None, prepared: PreparedResult | None = None) -> None:
+        """The outcome now (words, 0-100 score on the thresholds' scale); the heatmap too if
+        ``prepared`` (else ``show_prepared`` later). ``thresholds``: those the can was judged
+        with. ``where``: what marks the side (``app.scores.where``)."""
+        t = thresholds or Thresholds()
+        self.result, self.where = result, where
+        outcome = result.outcome.value
+        score = score_100(result.score)
+        self.score_bar.set_values(result.score, t.review, t.reject)
+        self.score_bar.show()
+        caption = f"{VERDICT_TEXT[outcome]} · {score}"
+        if where is not None and where.kind == "region" and where.reason:
+            caption += f" · {where.reason}"
+        lines = [f"{self.side}: {OUTCOME_WORDS[outcome]}.",
+                 f"Score {score} of 100 ({thresholds_text(t.review, t.reject)})."]
+        if where is not None and where.describe():
+            lines.append(where.describe().capitalize() + ".")
+        self._caption(caption, "\n".join(lines))
         if prepared is not None:
-            self.view.set_prepared(prepared)
-        self._caption(f"{result.outcome.value.upper()} {result.score:.2f}",
-                      f"{result.label}, score {result.score:.3f} (0.5 = the model's threshold), "
-                      f"{result.outcome.value}, {len(result.boxes)} box(es)")
+            self.show_prepared(prepared)
         self._restyle()
 
     def show_prepared(self, prepared: PreparedResult) -> None:
         if self.result is not None:
-            self.view.set_prepared(prepared)
+            outline = self.where.outline if self.where is not None else None
+            self.view.set_prepared(prepared, outline)
 
     def _caption(self, text: str, tip: str = "") -> None:
         self.status.setText(text)
         self.status.setToolTip(tip or text)
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self._restyle()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt name
+        self.clicked.emit(self.index)
+        super().mousePressEvent(event)
 
     def set_next(self, is_next: bool) -> None:
         if is_next != self._is_next:
@@ -127,8 +170,12 @@ class SlotWidget(QFrame):
         else:
             colour, width, style = EMPTY_BORDER_COLOUR, 1, "solid"
         self.title.setText(f"{self.side}  ← next" if self._is_next and not self.filled else self.side)
+        selected = (f"QLabel#slotTitle {{ background: {ACCENT_COLOUR}; color: white; "
+                    "border-radius: 3px; padding: 0 4px; }") if self.selected else ""
+        status = (f"QLabel#slotStatus {{ color: {VERDICT_TEXT_COLOURS[self.result.outcome.value]}; "
+                  "font-weight: bold; }") if self.result is not None else ""
         self.setStyleSheet(f"#{self.objectName()} {{ border: {width}px {style} {colour}; "
-                           "border-radius: 4px; }")
+                           f"border-radius: 4px; }} {selected} {status}")
 
     @property
     def border_colour(self) -> str | None:

@@ -21,13 +21,16 @@ class SlotGrid(QWidget):
 
     retake = pyqtSignal(int)
     files_dropped = pyqtSignal(int, list)
+    clicked = pyqtSignal(int)
 
     def __init__(self, overlay: OverlayControls, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._overlay = overlay
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(6)
         self.slots: list[SlotWidget] = []
+        self._extra: QWidget | None = None
 
     def rebuild(self, side_names: Sequence[str]) -> None:
         for slot in self.slots:
@@ -38,9 +41,27 @@ class SlotGrid(QWidget):
             slot = SlotWidget(i, side, self)
             slot.retake.connect(self.retake)
             slot.files_dropped.connect(self.files_dropped)
+            slot.clicked.connect(self.clicked)
             self._overlay.bind(slot.view)
             self._grid.addWidget(slot, i // COLUMNS, i % COLUMNS)
             self.slots.append(slot)
+        self._place_extra()
+
+    def set_extra(self, widget: QWidget) -> None:
+        """A widget in the cell after the last side (the camera preview)."""
+        self._extra = widget
+        self._place_extra()
+
+    def _place_extra(self) -> None:
+        if self._extra is not None:
+            self._grid.removeWidget(self._extra)
+            n = len(self.slots)
+            self._grid.addWidget(self._extra, n // COLUMNS, n % COLUMNS)
+        rows = (len(self.slots) + (self._extra is not None) + COLUMNS - 1) // COLUMNS
+        for r in range(rows):
+            self._grid.setRowStretch(r, 1)
+        for c in range(COLUMNS):
+            self._grid.setColumnStretch(c, 1)
 
     def next_slot(self) -> int | None:
         return next((s.index for s in self.slots if not s.filled), None)

@@ -21,32 +21,60 @@ from app.inspection_detail import Detail, SideView, load_detail
 from gui.theme import (REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS,
                        error_style, verdict_badge_css)
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
+from gui.widgets.score_bar import ScoreBar
+from app.scores import OUTCOME_WORDS, score_100, thresholds_text, where
 from gui.workers import TaskHandle, start_task
 
 ICON = QSize(120, 90)
 
 
+def fitted(dialog: QWidget, wanted: QSize) -> QSize:
+    """``wanted``, or less: inside the window it opens over (else the screen's free area), so a
+    1024×640 screen shows the whole dialog."""
+    parent = dialog.parentWidget()
+    room = parent.window().size() if parent is not None else (
+        dialog.screen().availableGeometry().size() if dialog.screen() else wanted)
+    return QSize(min(wanted.width(), room.width() - 24), min(wanted.height(), room.height() - 24))
+
+
 def load_for_display(progress, station, actor, inspection_id: int):
     """Worker side: the record and images (``load_detail``), then each side made display-ready
-    (heatmap coloured, photo shrunk, a strip icon) so the GUI thread only paints."""
+    (heatmap coloured, photo shrunk, a strip icon, what marks it) so the GUI thread only paints;
+    and the thresholds in force now for the can's product and model."""
     detail = load_detail(progress, station, actor, inspection_id)
-    prepared, icons = [], []
+    prepared, icons, wheres = [], [], []
     for side in detail.sides:
         progress.check()
+        info = side.info
+        wheres.append(where(info.outcome, side.boxes, side.heatmap, getattr(info, "region", None),
+                            getattr(info, "reason", "") or ""))
         if side.image is None:
             prepared.append(None)
             icons.append(None)
             continue
-        ready = prepare_result(side.image, side.heatmap, side.boxes)
+        ready = prepare_result(side.image, side.heatmap, wheres[-1].boxes)
         prepared.append(ready)
         icons.append(ready.photo.scaled(ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation))
-    return detail, prepared, icons
+    return detail, prepared, icons, wheres, thresholds_now(station, actor, detail.inspection)
+
+
+def thresholds_now(station, actor, i) -> tuple[float, float] | None:
+    """(review, reject) of the product's override, else of its model as registered; None when the
+    model is no longer registered (scores are then shown without thresholds)."""
+    product = station.products.get(actor, i.product_id)
+    chosen = product.thresholds
+    if not chosen:
+        model = next((m for m in station.models.list(actor)
+                      if m.name == i.model_name and m.version == i.model_version), None)
+        chosen = model.thresholds if model is not None else None
+    return (float(chosen["review"]), float(chosen["reject"])) if chosen else None
 
 
 class DetailDialog(QDialog):
     """Emits ``corrected()`` after a correction, so the gallery can refresh its badges."""
 
     corrected = pyqtSignal()
+    deleted = pyqtSignal()
 
     def __init__(self, ctx: AppContext, inspection_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,10 +82,12 @@ class DetailDialog(QDialog):
         self.inspection_id = inspection_id
         self.detail: Detail | None = None
         self._prepared: list = []
+        self._wheres: list = []
+        self._thresholds: tuple[float, float] | None = None
         self._task: TaskHandle | None = None
         self.setObjectName("detailDialog")
         self.setWindowTitle(f"Inspection {inspection_id}")
-        self.resize(1280, 720)
+        self.resize(fitted(self, QSize(1280, 720)))
 
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
@@ -96,6 +126,8 @@ class DetailDialog(QDialog):
         self.side_info.setWordWrap(True)
         self.side_info.setTextFormat(Qt.RichText)
         right.addWidget(self.side_info)
+        self.score_bar = ScoreBar(self, labels=True)
+        right.addWidget(self.score_bar)
         self.corrections = CorrectionBox(ctx, self)
         self.corrections.setVisible(ctx.can("correction.create"))
         self.corrections.corrected.connect(self._on_corrected)
@@ -106,7 +138,14 @@ class DetailDialog(QDialog):
         right.addWidget(self.history, 1)
         close = QPushButton("Close", objectName="closeButton")
         close.clicked.connect(self.close)
-        right.addWidget(close, 0, Qt.AlignRight)
+        self.delete_button = QPushButton("Delete this can…", objectName="deleteCan")
+        self.delete_button.setVisible(ctx.can("inspection.delete"))
+        self.delete_button.clicked.connect(self.ask_delete)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        right.addLayout(buttons)
         side_panel = QWidget()
         side_panel.setLayout(right)
         side_panel.setFixedWidth(400)
@@ -123,16 +162,19 @@ class DetailDialog(QDialog):
         keep = self.strip.currentRow() if side_row is None else side_row
         self._task = start_task(self, load_for_display, self.ctx.station, self.ctx.actor,
                                 self.inspection_id, name="inspection detail",
-                                on_success=lambda r: self._loaded(*r, keep),
+                                on_success=lambda r: self._loaded(*r, keep_row=keep),
                                 on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.meta.setText(error_text(exc, self.ctx.log_path, "opening an inspection"))
         self.meta.setStyleSheet(error_style())
 
-    def _loaded(self, detail: Detail, prepared: list, icons: list, keep_row: int) -> None:
+    def _loaded(self, detail: Detail, prepared: list, icons: list, wheres: list,
+                thresholds: tuple[float, float] | None, *, keep_row: int) -> None:
         self.detail = d = detail
         self._prepared = prepared
+        self._wheres = wheres
+        self._thresholds = thresholds
         i = d.inspection
         self.title.setText(f"Inspection {i.id} — {i.product_sku} {i.product_name}")
         self.verdict.setText(VERDICT_TEXT.get(i.verdict, i.verdict))
@@ -155,8 +197,10 @@ class DetailDialog(QDialog):
     @staticmethod
     def _side_item(side: SideView, icon: QImage | None) -> QListWidgetItem:
         info = side.info
-        label = info.final_label + (" ✎" if info.corrected_label else "")
-        item = QListWidgetItem(f"{info.side_name}\n{label} {info.score:.2f}")
+        # the machine's outcome in the same words as the capture panel; ✎ when corrected since
+        label = f"{VERDICT_TEXT.get(info.outcome, info.outcome)} · {score_100(info.score)}" + (
+            f" ✎ {info.corrected_label}" if info.corrected_label else "")
+        item = QListWidgetItem(f"{info.side_name}\n{label}")
         if icon is not None:
             item.setIcon(QIcon(QPixmap.fromImage(icon)))     # the pixmap: GUI thread only
         item.setForeground(QColor(VERDICT_TEXT_COLOURS.get(info.outcome, TEXT_COLOUR)))
@@ -169,20 +213,30 @@ class DetailDialog(QDialog):
             return
         side = self.detail.sides[row]
         info = side.info
+        marks = self._wheres[row]
         if self._prepared[row] is not None:
-            self.view.set_prepared(self._prepared[row])
+            self.view.set_prepared(self._prepared[row], marks.outline)
         else:
             self.view.clear()
             self.view.placeholder = f"The photo cannot be shown.\n{side.problem}"
         corrected = (f"<br>Corrected label: <b>{info.corrected_label}</b>"
                      if info.corrected_label else "")
         colour = VERDICT_TEXT_COLOURS.get(info.outcome, TEXT_COLOUR)
+        t = self._thresholds
+        if t is not None:
+            self.score_bar.set_values(info.score, *t)
+            scale = f" ({thresholds_text(*t)}, as set now)"
+        else:
+            self.score_bar.set_values(info.score)
+            scale = " (the model is no longer registered: its thresholds are unknown)"
         self.side_info.setText(
-            f"<h3>{info.side_name}</h3>Score: <b>{info.score:.3f}</b> (0.5 = threshold)<br>"
-            f"Machine label: <b>{info.label}</b>{corrected}<br>"
-            f"Outcome: <b style='color:{colour}'>{VERDICT_TEXT.get(info.outcome, info.outcome)}"
-            f"</b><br>Defect regions: {len(side.boxes)}"
-            + (f"<br><span style='color:{REJECT_COLOUR}'>{side.problem}</span>" if side.problem else ""))
+            f"<h3>{info.side_name}</h3>"
+            f"<b style='color:{colour}'>{OUTCOME_WORDS.get(info.outcome, info.outcome)}</b><br>"
+            f"Score: <b>{score_100(info.score)}</b> of 100{scale}<br>"
+            f"Machine label: <b>{info.label}</b>{corrected}"
+            + (f"<br>Where: {marks.describe()}" if marks.describe() else "")
+            + (f"<br><span style='color:{REJECT_COLOUR}'>{side.problem}</span>"
+               if side.problem else ""))
         i = self.detail.inspection
         self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
 
@@ -202,6 +256,15 @@ class DetailDialog(QDialog):
     def _on_corrected(self, _correction: object) -> None:
         self.corrected.emit()
         self.reload()
+
+    def ask_delete(self) -> QDialog:
+        from gui.gallery.delete_dialog import DeleteDialog
+        dialog = DeleteDialog(self.ctx, f"Inspection {self.inspection_id} only.",
+                              ids=[self.inspection_id], parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.deleted.connect(lambda _r: (self.deleted.emit(), self.close()))
+        dialog.open()
+        return dialog
 
     def done(self, result: int) -> None:  # Qt's name; wait for our short reads
         if self._task is not None:

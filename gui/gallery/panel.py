@@ -9,15 +9,18 @@ Threading: GUI thread only; counting, pages, thumbnails, detail and exports run 
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from PyQt5.QtCore import QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence, QShowEvent
 from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView,
-                             QProgressBar, QPushButton, QShortcut, QVBoxLayout, QWidget)
+                             QProgressBar, QPushButton, QShortcut, QStackedWidget, QVBoxLayout,
+                             QWidget)
 
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.gallery.delete_dialog import DeleteDialog, describe
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.filter_bar import FilterBar
 from gui.gallery.grid import THUMB, CardDelegate, GalleryModel, configure_grid
@@ -35,7 +38,8 @@ SORTS = (("Newest first", "-started"), ("Oldest first", "started"),
 class GalleryPanel(QWidget):
     exported = pyqtSignal(object)      # the Path written (CSV or PDF)
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 today: date | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.export_task: TaskHandle | None = None
@@ -43,7 +47,7 @@ class GalleryPanel(QWidget):
         self._shown_once = False
         own = not ctx.can("inspection.view_all")
         col = QVBoxLayout(self)
-        col.setContentsMargins(20, 14, 20, 12)
+        col.setContentsMargins(14, 12, 14, 10)
         top = QHBoxLayout()
         top.addWidget(QLabel("My inspections" if own else "Gallery", objectName="panelTitle"))
         self.count_label = QLabel("Counting…", objectName="countLabel")
@@ -55,17 +59,27 @@ class GalleryPanel(QWidget):
             self.sort.addItem(text, key)
         self.sort.currentIndexChanged.connect(self._sort_changed)
         top.addWidget(self.sort)
+        col.addLayout(top)
+        self.filters = FilterBar(ctx, self, today=today)
+        col.addWidget(self.filters)
+        # the actions on the filtered set, in their own row: beside the title they made the
+        # panel wider than a 1024-pixel screen
+        actions = QHBoxLayout()
+        actions.addWidget(self.filters.reset_button)
+        actions.addStretch(1)
         self.csv_button = QPushButton("Export CSV…", objectName="exportCsv")
         self.pdf_button = QPushButton("PDF report…", objectName="exportPdf")
         self.csv_button.clicked.connect(self._ask_csv)
         self.pdf_button.clicked.connect(self._ask_pdf)
         for b in (self.csv_button, self.pdf_button):
             b.setVisible(ctx.can("inspection.export"))
-            top.addWidget(b)
-        col.addLayout(top)
-
-        self.filters = FilterBar(ctx, self)
-        col.addWidget(self.filters)
+            actions.addWidget(b)
+        self.delete_button = QPushButton("Delete…", objectName="deleteShown")
+        self.delete_button.setToolTip("Delete the inspections the filters show (admins)")
+        self.delete_button.setVisible(ctx.can("inspection.delete"))
+        self.delete_button.clicked.connect(self.delete_shown)
+        actions.addWidget(self.delete_button)
+        col.addLayout(actions)
         self.progress = QProgressBar(objectName="exportProgress")
         self.progress.hide()
         self.status = QLabel(objectName="hint")
@@ -89,11 +103,14 @@ class GalleryPanel(QWidget):
         self.grid.setModel(self.model)
         # activated = double-click or Enter (connecting doubleClicked too would open two dialogs)
         self.grid.activated.connect(self.open_detail)
-        col.addWidget(self.grid, 1)
         self.empty = QLabel("No inspection matches these filters.", objectName="hint")
         self.empty.setAlignment(Qt.AlignCenter)
-        self.empty.hide()
-        col.addWidget(self.empty)
+        # one place for the grid or the "none" line: with nothing to show, the filters stay
+        # where they are instead of spreading over the panel
+        self.body = QStackedWidget(objectName="galleryBody")
+        self.body.addWidget(self.grid)
+        self.body.addWidget(self.empty)
+        col.addWidget(self.body, 1)
 
         self.model.loaded.connect(self._counted)
         self.model.failed.connect(lambda e: self._say(error_text(e, ctx.log_path,
@@ -114,8 +131,7 @@ class GalleryPanel(QWidget):
 
     def _counted(self, total: int) -> None:
         self.count_label.setText(f"{total:,} inspection{'s' if total != 1 else ''}")
-        self.empty.setVisible(total == 0)
-        self.grid.setVisible(total > 0)
+        self.body.setCurrentWidget(self.empty if total == 0 else self.grid)
 
     def _sort_changed(self) -> None:
         self.model.sort_key = self.sort.currentData()
@@ -147,8 +163,20 @@ class GalleryPanel(QWidget):
         dialog = DetailDialog(self.ctx, row.id, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.corrected.connect(self.model.reload_rows)    # new badge, same scroll position
+        dialog.deleted.connect(self.model.reload_rows)
         dialog.open()
         self.detail = dialog
+        return dialog
+
+    def delete_shown(self) -> DeleteDialog:
+        """Ask to delete the filtered set (counts, a reason, then the deletion in a worker)."""
+        dialog = DeleteDialog(self.ctx, describe(self.filters.chosen()),
+                              filters=self.filters.filter(), parent=self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.deleted.connect(lambda r: (self._say(
+            f"Deleted {r.cans:,} inspection{'s' if r.cans != 1 else ''} and {r.files:,} files."),
+            self.refresh()))
+        dialog.open()
         return dialog
 
     # -- export -----------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PyQt5.QtCore import QRectF, QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PyQt5.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
 
 from core.images.shrink import shrink
@@ -81,6 +81,7 @@ class ImageView(QWidget):
         self._photo: QImage | None = None
         self._heat: QImage | None = None
         self._boxes: list[Box] = []
+        self._outline: tuple[tuple[int, int], ...] = ()   # the judged region, image pixels
         self._box_scale = 1.0        # image pixels → displayed photo pixels
         self._pix_cache: tuple[QSize, QPixmap, QPixmap | None] | None = None
         self.overlay_visible = True
@@ -91,7 +92,7 @@ class ImageView(QWidget):
     def set_image(self, image: np.ndarray | QImage | None) -> None:
         """Show a photo without a result (a captured slot, a preview frame)."""
         self._photo, _ = self._as_qimage(image)
-        self._heat, self._boxes = None, []
+        self._heat, self._boxes, self._outline = None, [], ()
         self._changed()
 
     def set_result(self, image: np.ndarray, heatmap: np.ndarray | None,
@@ -103,10 +104,17 @@ class ImageView(QWidget):
         """
         self.set_prepared(prepare_result(image, heatmap, boxes))
 
-    def set_prepared(self, prepared: PreparedResult) -> None:
+    def set_prepared(self, prepared: PreparedResult,
+                     outline: Sequence[tuple[int, int]] | None = None) -> None:
+        """``outline``: the judged region's outline in image pixels, drawn dashed."""
         self._photo, self._heat = prepared.photo, prepared.heat
         self._boxes, self._box_scale = list(prepared.boxes), prepared.box_scale
+        self._outline = tuple(outline or ())
         self._changed()
+
+    @property
+    def outline(self) -> tuple[tuple[int, int], ...]:
+        return self._outline
 
     def clear(self) -> None:
         self.set_image(None)
@@ -184,26 +192,35 @@ class ImageView(QWidget):
             painter.setOpacity(self.opacity)
             painter.drawPixmap(target.topLeft(), heat)
             painter.setOpacity(1.0)
+        if self.overlay_visible and self._outline:
+            self._paint_outline(painter, target)
         if self.overlay_visible and self._boxes:
             self._paint_boxes(painter, target)
 
     def _paint_boxes(self, painter: QPainter, target: QRectF) -> None:
+        # No number on a box: a box's peak is on the heatmap's scale, not the side's score, and
+        # two numbers that disagree confused operators. The score is beside the photo.
         sx = target.width() / self._photo.width() * self._box_scale
         sy = target.height() / self._photo.height() * self._box_scale
         painter.setRenderHint(QPainter.Antialiasing)
-        font = QFont(painter.font())
-        font.setPointSize(8)
-        painter.setFont(font)
         for box in self._boxes:
             rect = QRectF(target.left() + box.x0 * sx, target.top() + box.y0 * sy,
                           max(2.0, (box.x1 - box.x0) * sx), max(2.0, (box.y1 - box.y0) * sy))
+            painter.setPen(QPen(QColor(0, 0, 0, 160), 4))
+            painter.drawRect(rect)
             painter.setPen(QPen(QColor(255, 40, 40), 2))
             painter.drawRect(rect)
-            label = f"{box.score:.2f}"
-            text_rect = QRectF(rect.left(), max(target.top(), rect.top() - 14), 40, 14)
-            painter.fillRect(text_rect, QColor(255, 40, 40, 200))
-            painter.setPen(Qt.white)
-            painter.drawText(text_rect, Qt.AlignCenter, label)
+
+    def _paint_outline(self, painter: QPainter, target: QRectF) -> None:
+        sx = target.width() / self._photo.width() * self._box_scale
+        sy = target.height() / self._photo.height() * self._box_scale
+        polygon = QPolygonF([QPointF(target.left() + x * sx, target.top() + y * sy)
+                             for x, y in self._outline])
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 4))
+        painter.drawPolygon(polygon)
+        painter.setPen(QPen(QColor(255, 214, 0), 2, Qt.DashLine))
+        painter.drawPolygon(polygon)
 
 
 class OverlayControls(QWidget):

@@ -25,7 +25,7 @@ def test_changes_are_audited_in_order_with_who_and_when(station: Station, world:
     station.users.set_role(a, world.operator.user_id, Role.SUPERVISOR)
     insp = station.inspections.record(world.operator2, new_inspection(world.product_id))
     station.corrections.correct_can(world.supervisor, insp.id, "review")
-    station.inspections.delete(a, insp.id)
+    station.inspections.delete(a, insp.id, "test can")
     events = list(reversed(station.audit.list(a, since=start + timedelta(seconds=30))))
     assert [(e.username, e.action) for e in events] == [
         ("admin", "warehouse.create"), ("admin", "warehouse.update"),

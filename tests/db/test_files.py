@@ -127,7 +127,7 @@ def test_crash_after_delete_commit_is_swept(open_station, station: Station,
                                   if p.is_dir()})
     monkeypatch.setattr(FileStore, "remove", lambda self, sha, ext: (_ for _ in ()).throw(Boom()))
     with pytest.raises(Boom):                  # dies right after the delete committed
-        station.inspections.delete(world.admin, gone.id)
+        station.inspections.delete(world.admin, gone.id, "test")
     monkeypatch.undo()
     assert gone.sides[0].image_path.is_file()
     _age(_image_files(station))

@@ -132,7 +132,7 @@ def test_delete_removes_row_then_unshared_files(station: Station, world: World) 
                               "sides": [new_side("top", "a")] + b_new.sides[1:]})
     b = station.inspections.record(world.operator, shared)
     assert b.sides[0].image_path == a.sides[0].image_path
-    station.inspections.delete(world.admin, a.id)
+    station.inspections.delete(world.admin, a.id, "wrong product")
     with pytest.raises(NotFound):
         station.inspections.get(world.admin, a.id)
     assert a.sides[0].image_path.is_file()                   # still used by b

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,8 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("models", "set_thresholds"): ("model.manage", lambda st, a, c: st.models.set_thresholds(
         a, c["model"], {"review": 0.3, "reject": 0.7})),
     ("models", "delete"): ("model.manage", lambda st, a, c: st.models.delete(a, c["model"])),
+    ("models", "for_inspection"): ("catalog.view", lambda st, a, c: st.models.for_inspection(
+        a, c["product"])),
     ("inspections", "record"): ("inspection.record", lambda st, a, c: st.inspections.record(
         a, new_inspection(c["product"], "perm", thumbnail=True))),
     # The inspection in the context was recorded by the supervisor, so opening it is view_all.
@@ -80,7 +83,11 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("inspections", "page"): ("inspection.view_own", lambda st, a, c: st.inspections.page(a)),
     ("inspections", "count"): ("inspection.view_own", lambda st, a, c: st.inspections.count(a)),
     ("inspections", "delete"): ("inspection.delete", lambda st, a, c: st.inspections.delete(
-        a, c["insp"])),
+        a, c["insp"], "test")),
+    ("inspections", "delete_many"): ("inspection.delete", lambda st, a, c:
+                                     st.inspections.delete_many(a, [c["insp"]], "test")),
+    ("inspections", "deletion_preview"): ("inspection.delete", lambda st, a, c:
+                                          st.inspections.deletion_preview(a)),
     ("inspections", "export_csv"): ("inspection.export", lambda st, a, c:
                                     st.inspections.export_csv(a, None, c["csv"])),
     ("inspections", "labelled_sides"): ("inspection.training_labels", lambda st, a, c:
@@ -93,6 +100,8 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
                                              st.corrections.list_for_inspection(a, c["insp"])),
     ("audit", "list"): ("audit.view", lambda st, a, c: st.audit.list(a)),
     ("audit", "count"): ("audit.view", lambda st, a, c: st.audit.count(a)),
+    ("audit", "choices"): ("audit.view", lambda st, a, c: st.audit.choices(a)),
+    ("audit", "export_csv"): ("audit.view", lambda st, a, c: st.audit.export_csv(a, c["csv"])),
     ("stats", "summary"): ("stats.view", lambda st, a, c: st.stats.summary(a)),
     ("stats", "per_day"): ("stats.view", lambda st, a, c: st.stats.per_day(a)),
     ("stats", "per_product"): ("stats.view", lambda st, a, c: st.stats.per_product(a)),
@@ -105,6 +114,11 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("stations", "list"): ("station.view", lambda st, a, c: st.stations.list(a)),
     ("stations", "retire"): ("station.manage", lambda st, a, c: st.stations.retire(
         a, c["station"])),
+    ("stats", "per_hour"): ("stats.view", lambda st, a, c: st.stats.per_hour(a, sides=True)),
+    ("stats", "corrections"): ("stats.view", lambda st, a, c: st.stats.corrections(
+        a, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))),
+    ("stats", "sign_ins"): ("stats.view", lambda st, a, c: st.stats.sign_ins(
+        a, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))),
 }
 ACTOR_SERVICES = ("users", "warehouses", "products", "models", "inspections", "corrections",
                   "audit", "stats", "stations", "site_models")

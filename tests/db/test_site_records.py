@@ -165,7 +165,7 @@ def test_deleting_an_inspection_removes_its_objects(site: Callable[..., Station]
     gone = one.inspections.record(world.operator, new_inspection(world.product_id, "gone"))
     keep = one.inspections.record(world.operator, new_inspection(world.product_id, "keep"))
     before = set(_keys(seaweed_server, s3_url))
-    one.inspections.delete(world.admin, gone.id)
+    one.inspections.delete(world.admin, gone.id, "a test can")
     after = set(_keys(seaweed_server, s3_url))
     assert len(before - after) == 14 and _count(one, PendingObject) == 0
     assert all(one.files.read(s.image_path) for s in one.inspections.get(

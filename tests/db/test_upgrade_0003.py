@@ -101,7 +101,7 @@ def test_ids_are_never_reused_after_a_delete(station: Station, world: World) -> 
     the audit trail's "inspection:2" then named another can."""
     first = station.inspections.record(world.operator, new_inspection(world.product_id, "1"))
     second = station.inspections.record(world.operator, new_inspection(world.product_id, "2"))
-    station.inspections.delete(world.admin, second.id)
+    station.inspections.delete(world.admin, second.id, "a test can")
     third = station.inspections.record(world.operator, new_inspection(world.product_id, "3"))
     assert third.id > second.id > first.id
     spare = station.products.create(world.admin, "SPARE", "Spare", world.warehouse_id, 0,

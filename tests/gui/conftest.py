@@ -149,3 +149,66 @@ def record_inspection(world: World, actor: Actor, verdict: str = "pass", *,
                         model_name="default", model_version="1", verdict=verdict, sides=sides,
                         thumbnail_bytes=thumb)
     return world.station.inspections.record(actor, new).id
+
+
+# -- fixtures that several test modules share ----------------------------------------------------
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    from tests.helpers import tiny_model_dir
+
+    return tiny_model_dir(tmp_path_factory)
+
+
+@pytest.fixture
+def inference():
+    from gui.inference import InferenceService
+
+    svc = InferenceService(torch_threads=1)
+    yield svc
+    assert svc.shutdown()
+
+
+@pytest.fixture
+def panel_with(qtbot, make_ctx):
+    panels = []
+
+    def make(role: Role = Role.OPERATOR, source=None, inference=None):  # -> CapturePanel
+        from gui.capture.panel import CapturePanel
+
+        panel = CapturePanel(make_ctx(role, inference=inference),
+                             source_factory=(lambda: source) if source is not None else None)
+        qtbot.addWidget(panel)
+        panel.resize(1200, 700)
+        panels.append(panel)
+        return panel
+    yield make
+    for panel in panels:
+        panel.shutdown()
+
+
+@pytest.fixture
+def cans(world):
+    """Six cans: otto 3 pass (2 Mar) + 2 reject (3 Mar); sue 1 review (4 Mar)."""
+    ids = []
+    for n in range(3):
+        ids.append(record_inspection(world, world.operator, "pass", seed=n,
+                                     started=datetime(2026, 3, 2, 8, n, tzinfo=timezone.utc)))
+    for n in range(2):
+        ids.append(record_inspection(world, world.operator, "reject", seed=10 + n,
+                                     started=datetime(2026, 3, 3, 9, n, tzinfo=timezone.utc)))
+    ids.append(record_inspection(world, world.supervisor, "review", seed=20,
+                                 started=datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)))
+    return ids
+
+
+@pytest.fixture
+def panel(qtbot, make_ctx, inference):
+    """A capture panel of the operator with the inference worker."""
+    from gui.capture.panel import CapturePanel
+
+    p = CapturePanel(make_ctx(Role.OPERATOR, inference=inference))
+    qtbot.addWidget(p)
+    p.resize(1200, 700)
+    yield p
+    p.shutdown()

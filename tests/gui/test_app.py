@@ -22,7 +22,7 @@ EXPECTED = {
     Role.OPERATOR: ["Capture and inspect", "My inspections"],
     Role.SUPERVISOR: ["Capture and inspect", "Gallery", "Statistics"],
     Role.ADMIN: ["Capture and inspect", "Gallery", "Statistics", "Users", "Warehouses",
-                 "Products", "Models"],
+                 "Products", "Models", "Audit log"],
 }
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 from PyQt5.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt5.QtGui import QDragEnterEvent, QDropEvent
 
@@ -24,22 +23,6 @@ def write_photos(folder: Path, n: int, size: int = 64) -> list[Path]:
         cv2.imwrite(str(path), img)
         paths.append(path)
     return paths
-
-
-@pytest.fixture
-def panel_with(qtbot, make_ctx):
-    panels = []
-
-    def make(role=Role.OPERATOR, source=None, inference=None) -> CapturePanel:
-        panel = CapturePanel(make_ctx(role, inference=inference),
-                             source_factory=(lambda: source) if source is not None else None)
-        qtbot.addWidget(panel)
-        panel.resize(1200, 700)
-        panels.append(panel)
-        return panel
-    yield make
-    for panel in panels:
-        panel.shutdown()
 
 
 def filled(panel: CapturePanel) -> list[bool]:

@@ -6,29 +6,16 @@ import shutil
 from dataclasses import replace
 
 import numpy as np
-import pytest
 from PyQt5.QtCore import Qt
 
 from core.model.spec import read_spec
 from core.results import Outcome
 from db import Role
+from app.scores import score_100
 from gui.capture.panel import CapturePanel
 from gui.theme import OUTCOME_COLOURS
-from gui.inference import InferenceService
 from tests.gui.test_capture import write_photos
-from tests.helpers import make_synthetic_cans, tiny_model_dir
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    return tiny_model_dir(tmp_path_factory)
-
-
-@pytest.fixture
-def inference():
-    svc = InferenceService(torch_threads=1)
-    yield svc
-    assert svc.shutdown()
+from tests.helpers import make_synthetic_cans
 
 
 def register(world, folder, name="tiny") -> int:
@@ -38,15 +25,6 @@ def register(world, folder, name="tiny") -> int:
         spec.thresholds.to_dict(), spec.trained_on)
     world.station.models.activate_for_product(world.admin, info.id, world.product_id)
     return info.id
-
-
-@pytest.fixture
-def panel(qtbot, make_ctx, inference):
-    p = CapturePanel(make_ctx(Role.OPERATOR, inference=inference))
-    qtbot.addWidget(p)
-    p.resize(1200, 700)
-    yield p
-    p.shutdown()
 
 
 def fill_with_cans(qtbot, panel, tmp_path) -> None:
@@ -75,7 +53,10 @@ def test_inspection_shows_verdicts_and_banner_and_saves_the_can(qtbot, panel, wo
     for slot, side in zip(panel.slots, result.sides):
         assert slot.result is side
         assert slot.border_colour == OUTCOME_COLOURS[side.outcome]
-        assert f"{side.score:.2f}" in slot.status.text()
+        # the outcome in words and the score on the one 0-100 scale, never a raw -0.7
+        assert slot.status.text().startswith(f"{side.outcome.value.upper()} · "
+                                             f"{score_100(side.score)}")
+        assert not slot.score_bar.isHidden() and slot.score_bar.score == score_100(side.score)
         assert slot.view.has_heatmap()
     assert panel.progress.value() == panel.progress.maximum()
 

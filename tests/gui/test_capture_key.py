@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from PyQt5.QtCore import Qt
 
-from tests.gui.test_capture_inspect import (fill_with_cans, inference, panel,  # noqa: F401
-                                            register, tiny_model)
+from tests.gui.test_capture_inspect import fill_with_cans, register
 
 
 def _saved_id(capture) -> int:
     return int(capture.status.text().split("#")[1].rstrip("."))
 
 
-def test_inspect_again_on_an_unchanged_can_is_already_saved(qtbot, panel, world,  # noqa: F811
-                                                            tiny_model, tmp_path):  # noqa: F811
+def test_inspect_again_on_an_unchanged_can_is_already_saved(qtbot, panel, world,
+                                                            tiny_model, tmp_path):
     register(world, tiny_model)
     panel.product_bar.refresh()
     fill_with_cans(qtbot, panel, tmp_path)

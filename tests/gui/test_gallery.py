@@ -14,30 +14,19 @@ from db import Role
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.panel import GalleryPanel
 from gui.table_models import Column, PagedQueryModel
-from tests.gui.conftest import record_inspection
 
 
-@pytest.fixture
-def cans(world):
-    """Six cans: otto 3 pass (2 Mar) + 2 reject (3 Mar); sue 1 review (4 Mar)."""
-    ids = []
-    for n in range(3):
-        ids.append(record_inspection(world, world.operator, "pass", seed=n,
-                                     started=datetime(2026, 3, 2, 8, n, tzinfo=timezone.utc)))
-    for n in range(2):
-        ids.append(record_inspection(world, world.operator, "reject", seed=10 + n,
-                                     started=datetime(2026, 3, 3, 9, n, tzinfo=timezone.utc)))
-    ids.append(record_inspection(world, world.supervisor, "review", seed=20,
-                                 started=datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)))
-    return ids
-
-
-def _panel(qtbot, make_ctx, role) -> GalleryPanel:
+def _panel(qtbot, make_ctx, role, all_days: bool = True) -> GalleryPanel:
+    """The gallery opens on today; the fixture's cans are of March 2026, so most tests look at
+    all days."""
     panel = GalleryPanel(make_ctx(role))
     qtbot.addWidget(panel)
     panel.resize(1200, 700)
     panel.show()
     _settle(qtbot, panel)
+    if all_days:
+        panel.filters.set_dates(None, None)
+        _settle(qtbot, panel)
     return panel
 
 
@@ -65,6 +54,10 @@ def test_filters_change_the_count(qtbot, make_ctx, world, cans):
     _settle(qtbot, panel)
     assert _count(panel) == 5
     qtbot.mouseClick(panel.filters.reset_button, Qt.LeftButton)
+    _settle(qtbot, panel)
+    assert _count(panel) == 0                  # reset: today, which has no cans here
+    assert panel.filters.period.currentText() == "Today"
+    panel.filters.set_dates(None, None)
     _settle(qtbot, panel)
     assert _count(panel) == 6
     # every card gets its row and its thumbnail, loaded off the GUI thread
