@@ -6,8 +6,9 @@ record ``--cans`` cans through the real services, one after another, as a line w
 Each can has a capture key made from ``--run``, the station's name and its number, so a station
 started again after being killed records the same cans again and the database keeps one of each
 (``already_recorded``). A can whose save fails because the store or the database is away is tried
-again (same key) until ``--give-up-s`` seconds have passed without success; then it is reported as
-"review" (not recorded: a person must look) and the process goes on. Nothing is dropped silently.
+again (same key) until ``--give-up-s`` seconds have passed without success
+(``app.recording.record_patiently``, as the line's recorder does); then it is reported as "review"
+(not recorded: a person must look) and the process goes on. Nothing is dropped silently.
 
 Each can prints one line to stdout: ``<number> <key> <inspection id or -> <status> <seconds>``,
 status one of new, again (already recorded), review (given up).
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.recording import record_patiently  # noqa: E402
 from db import NewInspection, NewSide, Station  # noqa: E402
 from db.errors import (DatabaseBusy, DatabaseUnavailable, ImageStoreUnavailable,  # noqa: E402
                        StationDataError)
@@ -101,16 +103,11 @@ def main() -> int:
             can = make_can(product.id, args.name, key, n, args.photo_kb)
             started = time.monotonic()
             status, inspection = "review", "-"
-            while True:
-                try:
-                    info = station.inspections.record(actor, can)
-                    status, inspection = ("again" if info.already_recorded else "new"), info.id
-                    break
-                except RETRYABLE as exc:
-                    if time.monotonic() - started > args.give_up_s:
-                        print(f"# can {key} goes to review: {exc}", file=sys.stderr)
-                        break
-                    time.sleep(1.0)
+            try:       # the line's policy: tried again within the bound, then a person looks
+                info = record_patiently(station, actor, can, args.give_up_s)
+                status, inspection = ("again" if info.already_recorded else "new"), info.id
+            except RETRYABLE as exc:
+                print(f"# can {key} goes to review: {exc}", file=sys.stderr)
             print(f"{n} {key} {inspection} {status} {time.monotonic() - started:.4f}",
                   flush=True)
     except StationDataError as exc:
