@@ -57,7 +57,7 @@ SELECT (i.id - 1) * 7 + p + 1, i.id, p, (CAST(:sides AS text[]))[p + 1],
        CASE WHEN bad THEN '[{"x0": 10, "y0": 20, "x1": 60, "y1": 80, "score": 0.8}]'::json
             ELSE '[]'::json END, ''
 FROM inspections AS i CROSS JOIN generate_series(0, 6) AS p,
-     LATERAL (SELECT i.verdict <> 'pass' AND p = (i.id * 7919) % 7 AS bad) AS b
+     LATERAL (SELECT i.verdict <> 'pass' AND p = (i.id::bigint * 7919) % 7 AS bad) AS b
 WHERE i.id BETWEEN :a AND :b
 """
 
