@@ -16,7 +16,9 @@ STEPS = ("summary", "per day", "per product", "per side", "per operator", "per h
 
 
 def stats_in_worker(stats: Any, actor: Any, f: GalleryFilter
-                    ) -> tuple[list[tuple[str, float]], float, float]:
+                    ) -> tuple[list[tuple[str, float]], float, float, str]:
+    """(steps with their ms, total ms, the main thread's longest wait in ms, the error that
+    ended the worker or "")."""
     from gui.stats_panel import load_stats
 
     marks: list[float] = []
@@ -39,10 +41,12 @@ def stats_in_worker(stats: Any, actor: Any, f: GalleryFilter
         stall = max(stall, (now - last) * 1000 - 5)
         last = now
     total = (time.perf_counter() - t0) * 1000
-    if failure:
-        raise failure[0]
     steps, prev = [], t0
     for name, mark in zip(STEPS, marks):
         steps.append((name, (mark - prev) * 1000))
         prev = mark
-    return steps, total, stall
+    if failure:
+        failed = STEPS[len(marks)] if len(marks) < len(STEPS) else "?"
+        steps.append((f"{failed}: FAILED ({type(failure[0]).__name__})",
+                      total - (prev - t0) * 1000))
+    return steps, total, stall, str(failure[0]) if failure else ""
