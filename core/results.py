@@ -53,10 +53,17 @@ class SideResult:
     heatmap: np.ndarray       # float32 HxW at the image's resolution, normalised (0.5 = box level)
     boxes: list[Box]
     image: np.ndarray         # the RGB image that was inspected
+    # The judged region's outline, N x 2 int32 (x, y) image pixels; None = the whole photo.
+    region: np.ndarray | None = None
+    reason: str = ""          # why the outcome is what it is beyond the score ("no can found: ...")
 
     def to_dict(self) -> dict:
-        return {"side": self.side, "score": round(self.score, 4), "label": self.label,
-                "outcome": self.outcome.value, "boxes": [b.to_dict() for b in self.boxes]}
+        out = {"side": self.side, "score": round(self.score, 4), "label": self.label,
+               "outcome": self.outcome.value, "boxes": [b.to_dict() for b in self.boxes]}
+        out["region"] = None if self.region is None else np.asarray(self.region).tolist()
+        if self.reason:
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass

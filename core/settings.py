@@ -63,6 +63,9 @@ class Settings(BaseModel):
                                           "store's endpoint, access_key and secret_key (never "
                                           "kept in the settings themselves)")
     reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
+    max_image_mb: int = Field(64, ge=1, le=4096,
+                              description="Largest image file read (MB); larger files are refused "
+                                          "before a byte is read")
 
     @property
     def images_dir(self) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from collections.abc import Sequence
 
+from common.regions import RegionRecipe, SideRegion
 from core.images import ImageSource, load_image
 from core.model.model import Model
 from core.results import CanResult
@@ -14,11 +15,14 @@ from core.sides import DEFAULT_SIDE_NAMES
 
 
 def inspect_can(model: Model, images: Sequence[ImageSource | None],
-                side_names: Sequence[str] = DEFAULT_SIDE_NAMES) -> CanResult:
+                side_names: Sequence[str] = DEFAULT_SIDE_NAMES,
+                recipe: RegionRecipe | None = None) -> CanResult:
     """Inspect the sides that have an image (``None`` = side not captured).
 
     ``images[i]`` belongs to ``side_names[i]``; fewer images than names is allowed. The verdict
     covers the inspected sides: reject if any is rejected, review if any needs review.
+    ``recipe``: the product's inspection regions (None: the model's own default, the located
+    can for a model trained on regions, the whole photo for an older one).
     Raises ``UnreadableImage`` for an image that cannot be read and ``ValueError`` if no image
     is given or there are more images than side names.
     """
@@ -35,6 +39,9 @@ def inspect_can(model: Model, images: Sequence[ImageSource | None],
         names.append(name)
     if not arrays:
         raise ValueError("no image to inspect")
-    sides = model.inspect_sides(arrays, names)
+    regions: list[SideRegion | None] | None = None
+    if recipe is not None:
+        regions = [recipe.for_side(name) for name in names]
+    sides = model.inspect_sides(arrays, names, regions)
     return CanResult(sides=sides, model_name=model.spec.name, model_version=model.spec.version,
                      started=started, finished=datetime.now(timezone.utc))

@@ -34,6 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch", type=int, default=SIDES_PER_CAN,
                         help=f"images per forward pass (default {SIDES_PER_CAN}, one can)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: settings / torch)")
+    parser.add_argument("--backdrop-check", action="store_true",
+                        help="also repaint what lies outside the can on every good image with other "
+                             "backdrops (colours, gradient, texture, photos of walls) and count the "
+                             "verdicts that change (a model that judges the can changes none)")
     parser.set_defaults(run=run)
 
 
@@ -58,10 +62,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (ValueError, OSError) as exc:  # person-facing StationErrors are handled by @job
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    out = report.to_dict(per_image=args.per_image)
+    check = None
+    if args.backdrop_check:
+        from core.evaluation.backdrop import backdrop_check
+        from core.evaluation.evaluate import limit_samples
+        from core.training import scan_dataset
+
+        try:
+            with console_progress() as progress:
+                check = backdrop_check(model, limit_samples(scan_dataset(data_dir), args.limit), progress)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        out["backdrop_check"] = check.to_dict()
     if args.json:
-        print(json.dumps(report.to_dict(per_image=args.per_image), indent=2))
+        print(json.dumps(out, indent=2))
     else:
-        print(format_report(report.to_dict()))
+        print(format_report(out))
+        if check is not None:
+            print(check.summary())
     return 0
 
 

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         for side, path, entry in zip(result.sides, paths, report["sides"]):
             entry["image"] = path
             if out is not None:
-                overlay = render_overlay(side.image, side.heatmap, side.boxes, args.opacity)
+                overlay = render_overlay(side.image, side.heatmap, side.boxes, args.opacity, side.region)
                 target = out / f"{Path(path).stem}.overlay.jpg"
                 write_bytes(target, encode_jpeg(overlay, quality=90))  # whole, or StorageFull
                 entry["overlay"] = str(target)

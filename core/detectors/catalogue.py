@@ -221,6 +221,14 @@ add(DetectorKind(
                minimum=1),
         Option("head_warmup_epochs", int, 8,
                "epochs that train the head alone before the last blocks join", minimum=0),
+        Option("region", str, "auto",
+               "auto: train on the can the locator finds in each photo, the outside blanked, as "
+               "inspection judges it; whole: the whole photo (the recipe before regions)"),
+        Option("backdrops", bool, True,
+               "with region auto: paste cans onto other backdrops in augmented views"),
+        Option("output_stride", int, 32,
+               "32, or 16 for a heatmap twice as fine (about twice the network's time)",
+               minimum=16, maximum=32),
     )))
 
 add(DetectorKind(

@@ -71,13 +71,14 @@ def bench_model(name: str, model: Model, jpegs: list[bytes], repeats: int, warmu
         t0 = time.perf_counter()
         imgs = [load_image(b) for b in jpegs]
         t1 = time.perf_counter()
-        x = model.preprocess(imgs)
+        views = model.views(imgs)  # the inspection region (can locator), then resize and normalise
+        x = model.preprocess([v.pixels for v in views])
         t2 = time.perf_counter()
         net = model._inference_network(x)
         with torch.inference_mode():
             s, m = net(x if model.optimise else x.contiguous())
         t3 = time.perf_counter()
-        model.finish_sides(imgs, names, s.numpy(), m.numpy())
+        model.finish_sides(imgs, names, s.numpy(), m.numpy(), views)
         t4 = time.perf_counter()
         for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             stages[key].append(dt)

@@ -1,10 +1,24 @@
-"""Augmentation that suits photographed cans: flips, small rotations and zoom, brightness, contrast.
+"""Augmentation that suits photographed cans, and backdrop randomisation for region training.
 
-A dent or rust spot stays a defect under all of these, and they mimic what changes between real
-shots (the can's orientation on the belt, the lighting). Nothing here moves colour hue: rust is
-told apart by its colour. Pure numpy/OpenCV on uint8 HxWx3; thread-safe given its own ``rng``.
+``augment`` (whole photos, models trained without regions): flips, small rotations and zoom,
+brightness, contrast. A dent or rust spot stays a defect under all of these, and they mimic what
+changes between real shots (the can's orientation, the lighting). Nothing here moves colour hue:
+rust is told apart by its colour.
+
+``RegionAugmenter`` (models trained on inspection regions) makes a training view of a side from
+its photo and can outline, through the same ``core.regions.apply.prepare_side`` that inspection
+uses: the window around the can is jittered (position and scale), the can is pasted onto another
+backdrop (flat colours, gradients, noise textures, or a patch of another training photo: the
+backdrop of another session), flipped and slightly rotated, its brightness, contrast and white
+balance moved a little, and the judged region's margin grown or shrunk by a few pixels; only then
+is the outside blanked. So whatever the margin still shows of the backdrop says nothing about the
+label, while the can itself is never recoloured beyond a real lighting change.
+
+Pure numpy/OpenCV on uint8 HxWx3; thread-safe given its own ``rng``.
 """
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -13,6 +27,12 @@ MAX_ROTATION_DEG = 12.0
 ZOOM = (0.92, 1.08)
 BRIGHTNESS = 0.12   # +- fraction of full scale
 CONTRAST = (0.85, 1.15)
+WHITE_BALANCE = 0.05   # +- per-channel gain (a lighting change; hue of rust survives it)
+REGION_ROTATION_DEG = 8.0
+WINDOW_SCALE = (0.9, 1.12)
+WINDOW_SHIFT = 0.06    # +- fraction of the window's side
+BACKDROP_P = 0.75      # share of augmented views whose backdrop is replaced
+MARGIN_JITTER = 0.02   # +- fraction of the view's side by which the judged region grows
 
 
 def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -29,8 +49,95 @@ def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     # Reflect the border: a constant border would be a tell-tale edge the model could learn.
     out = cv2.warpAffine(np.ascontiguousarray(out), matrix, (w, h), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REFLECT_101)
+    return photometric(out, rng, white_balance=0.0)
+
+
+def photometric(img: np.ndarray, rng: np.random.Generator, white_balance: float = WHITE_BALANCE) -> np.ndarray:
+    """Brightness, contrast and (optionally) a small white-balance change."""
     contrast = float(rng.uniform(*CONTRAST))
     brightness = float(rng.uniform(-BRIGHTNESS, BRIGHTNESS)) * 255.0
+    out = img.astype(np.float32)
+    if white_balance:
+        out *= rng.uniform(1.0 - white_balance, 1.0 + white_balance, 3).astype(np.float32)
     mean = float(out.mean())
-    out = (out.astype(np.float32) - mean) * contrast + mean + brightness
+    out = (out - mean) * contrast + mean + brightness
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def random_backdrop(size: int, rng: np.random.Generator,
+                    photos: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """A ``size x size`` backdrop: a flat colour, a gradient, a noise texture or a photo patch."""
+    kinds = 4 if len(photos) else 3
+    kind = int(rng.integers(kinds))
+    if kind == 0:
+        out = np.empty((size, size, 3), np.float32)
+        out[:] = rng.uniform(0, 255, 3)
+    elif kind == 1:
+        a, b = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+        angle = rng.uniform(0, 2 * np.pi)
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / max(1, size - 1)
+        t = np.clip(0.5 + (xx - 0.5) * np.cos(angle) + (yy - 0.5) * np.sin(angle), 0, 1)[..., None]
+        out = a * (1 - t) + b * t
+    elif kind == 2:
+        cells = int(rng.integers(3, 24))
+        coarse = rng.normal(0, 1, (cells, cells, 3)).astype(np.float32)
+        out = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)  # type: ignore[assignment]  # cv2 stubs
+        out = rng.uniform(40, 200, 3) + out * rng.uniform(10, 60)
+        out += rng.normal(0, rng.uniform(0, 12), (size, size, 3))
+    else:
+        photo = photos[int(rng.integers(len(photos)))]
+        h, w = photo.shape[:2]
+        side = int(min(h, w) * rng.uniform(0.25, 0.8))
+        y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        out = cv2.resize(photo[y:y + side, x:x + side], (size, size), interpolation=cv2.INTER_AREA)  # type: ignore[assignment]  # cv2 stubs
+        if rng.random() < 0.5:
+            out = out[:, ::-1]
+        return np.ascontiguousarray(out)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def paste(crop: np.ndarray, can_mask: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """The can of ``crop`` on ``backdrop``, with a soft one-pixel seam (a hard seam would be a cue
+    that real photos never show)."""
+    alpha = cv2.GaussianBlur(can_mask.astype(np.float32), (0, 0), 1.0)[..., None]
+    return (crop * alpha + backdrop * (1.0 - alpha) + 0.5).astype(np.uint8)
+
+
+class RegionAugmenter:
+    """Training views of sides seen through their region (see the module docstring)."""
+
+    def __init__(self, photos: Sequence[np.ndarray] = (), backdrop_p: float = BACKDROP_P) -> None:
+        self.photos = photos          # other training photos: their backdrops are pasted behind cans
+        self.backdrop_p = backdrop_p
+
+    def window(self, window: tuple[float, float, float, float],
+               rng: np.random.Generator) -> tuple[float, float, float, float]:
+        x0, y0, x1, y1 = window
+        side = (x1 - x0) * float(rng.uniform(*WINDOW_SCALE))
+        cx = (x0 + x1) / 2 + float(rng.uniform(-WINDOW_SHIFT, WINDOW_SHIFT)) * (x1 - x0)
+        cy = (y0 + y1) / 2 + float(rng.uniform(-WINDOW_SHIFT, WINDOW_SHIFT)) * (y1 - y0)
+        return (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+
+    def transform(self, rng: np.random.Generator) -> Callable[
+            [np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """A ``prepare_side`` transform hook drawing its randomness from ``rng``."""
+        def apply(crop: np.ndarray, can: np.ndarray,
+                  region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            size = crop.shape[0]
+            if rng.random() < self.backdrop_p:
+                crop = paste(crop, can, random_backdrop(size, rng, self.photos))
+            if rng.random() < 0.5:
+                crop, can, region = crop[:, ::-1], can[:, ::-1], region[:, ::-1]
+            angle = float(rng.uniform(-REGION_ROTATION_DEG, REGION_ROTATION_DEG))
+            m = cv2.getRotationMatrix2D((size / 2.0, size / 2.0), angle, 1.0)
+            crop = cv2.warpAffine(np.ascontiguousarray(crop), m, (size, size), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT_101)
+            can = cv2.warpAffine(np.ascontiguousarray(can), m, (size, size), flags=cv2.INTER_NEAREST)
+            region = cv2.warpAffine(np.ascontiguousarray(region), m, (size, size), flags=cv2.INTER_NEAREST)
+            grow = int(round(float(rng.uniform(-MARGIN_JITTER, MARGIN_JITTER)) * size))
+            if grow:
+                kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(grow) + 1,) * 2)
+                region = (cv2.dilate if grow > 0 else cv2.erode)(region, kernel)
+                region = np.maximum(region, cv2.erode(can, np.ones((3, 3), np.uint8)))
+            return photometric(crop, rng), can, region
+        return apply

@@ -5,23 +5,28 @@ The detector network only maps a normalised batch to raw scores and raw maps (se
 
 Thread rule: a ``Model`` is not thread-safe. One owner thread at a time calls ``inspect_sides``
 (the GUI's single inference worker). ``with_thresholds`` returns a new object that shares the
-network, so it belongs to the same owner.
+network, so it belongs to the same owner. Inside a call, the sides' regions are found on a small
+pool of the model's own threads (pure OpenCV/numpy work on separate images).
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
 
-from core.scoring.boxes import boxes_from_map
-from core.scoring.calibration import Thresholds
+from common.regions import SideRegion
 from core.images import resize_square
 from core.model.spec import ModelSpec
-from core.results import ANOMALY, GOOD, HEATMAP_PNG_MAX, SideResult
+from core.regions.apply import SideView, prepare_side
+from core.regions.settings import RegionSettings
+from core.results import SideResult
+from core.scoring.calibration import Thresholds
+from core.scoring.sides import finish_sides as _finish_sides
 from core.sides import SIDES_PER_CAN
 
 MAX_BATCH = SIDES_PER_CAN  # one can; larger lists are run in chunks of this size
@@ -41,6 +46,8 @@ class Model:
         self._scale = torch.from_numpy(1.0 / (255.0 * std)).reshape(1, 3, 1, 1)
         self._shift = torch.from_numpy(-np.asarray(spec.mean, np.float32) / std).reshape(1, 3, 1, 1)
         self._size = (size, size)
+        self.regions: RegionSettings | None = RegionSettings.from_dict(spec.preprocessing)
+        self._pool: ThreadPoolExecutor | None = None   # finds the sides' regions in parallel
 
     @property
     def name(self) -> str:
@@ -87,32 +94,54 @@ class Model:
             maps.append(m.float().numpy())
         return np.concatenate(scores), np.concatenate(maps)
 
-    def inspect_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str]) -> list[SideResult]:
-        """Inspect RGB uint8 images (one per side) in one batched forward pass."""
+    def views(self, images: Sequence[np.ndarray],
+              regions: Sequence[SideRegion | None] | None = None) -> list[SideView]:
+        """Each image's region as this model sees it (``core.regions.apply.prepare_side``).
+
+        ``regions[i]`` is the product's region for side i; None (or no list) = the model's own
+        default: the can locator for a model trained on regions, the whole photo for an older one.
+        """
+        if regions is not None and len(regions) != len(images):
+            raise ValueError(f"{len(images)} images but {len(regions)} regions")
+
+        def one(i: int) -> SideView:
+            return prepare_side(images[i], None if regions is None else regions[i], self.regions,
+                                self._size[0])
+
+        if len(images) < 2 or self.regions is None and regions is None:
+            return [one(i) for i in range(len(images))]
+        # The locator is OpenCV work that releases the GIL: the sides of a can share the cores.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
+                                            thread_name_prefix="regions")
+        return list(self._pool.map(one, range(len(images))))
+
+    def inspect_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
+                      regions: Sequence[SideRegion | None] | None = None) -> list[SideResult]:
+        """Inspect RGB uint8 images (one per side) in one batched forward pass.
+
+        ``regions``: the product's region per side (see ``views``). Every result carries its
+        judged region's outline (None = whole photo) and, when its can was not found, the reason
+        (such a side goes at least to review).
+        """
         if len(images) != len(side_names):
             raise ValueError(f"{len(images)} images but {len(side_names)} side names")
         if not images:
             return []
-        raw_scores, raw_maps = self.raw_outputs(images)
-        return self.finish_sides(images, side_names, raw_scores, raw_maps)
+        views = self.views(images, regions)
+        raw_scores, raw_maps = self.raw_outputs([v.pixels for v in views])
+        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
 
     def finish_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
-                     raw_scores: np.ndarray, raw_maps: np.ndarray) -> list[SideResult]:
-        """Scores, outcomes, heatmaps at image resolution and boxes from the raw outputs."""
-        spec = self.spec
-        # Scale at the network's resolution, then upsample: 49 values per side instead of 400 000.
-        heat_small = np.asarray(spec.heatmap_scale.normalise(raw_maps), np.float32)
-        results = []
-        for img, name, raw, small in zip(images, side_names, raw_scores, heat_small):
-            h, w = img.shape[:2]
-            heat = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-            np.clip(heat, 0.0, HEATMAP_PNG_MAX, out=heat)
-            score = float(spec.score_scale.normalise(float(raw)))
-            results.append(SideResult(
-                side=name, score=score, label=ANOMALY if score >= 0.5 else GOOD,
-                outcome=spec.thresholds.outcome(score), heatmap=heat,
-                boxes=boxes_from_map(small, w, h, ceiling=HEATMAP_PNG_MAX), image=img))
-        return results
+                     raw_scores: np.ndarray, raw_maps: np.ndarray,
+                     views: Sequence[SideView] | None = None) -> list[SideResult]:
+        """Scores, outcomes, heatmaps and boxes from raw outputs (``core.scoring.sides``);
+        ``views`` None = whole photos (what ``raw_outputs(images)`` saw)."""
+        if views is None:
+            views = [SideView(np.empty((0, 0, 3), np.uint8), (0.0, 0.0, float(img.shape[1]),
+                                                              float(img.shape[0])), None)
+                     for img in images]
+        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
 
     # -- saving --------------------------------------------------------------------------------
     def save(self, folder: str | Path, half: bool = False) -> str:

@@ -65,6 +65,9 @@ class ModelSpec:
     metrics: dict = field(default_factory=dict)
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     extra: dict = field(default_factory=dict)
+    # How the model sees a side (core.regions.settings.RegionSettings); {} = the whole photo,
+    # as every model trained before inspection regions existed.
+    preprocessing: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     def to_dict(self) -> dict:
@@ -103,13 +106,15 @@ class ModelSpec:
             if key in data:
                 texts[key] = _text(data[key], key)
         free: dict[str, Any] = {}
-        for key in ("trained_on", "metrics", "extra"):
+        for key in ("trained_on", "metrics", "extra", "preprocessing"):
             value = data.get(key, {})
             if not isinstance(value, dict):
                 raise ValueError(f"{key} must be a JSON object")
             if _depth(value) > MAX_DEPTH:
                 raise ValueError(f"{key} is nested more than {MAX_DEPTH} levels deep")
             free[key] = value
+        from core.regions.settings import RegionSettings
+        RegionSettings.from_dict(free["preprocessing"])  # ValueError with the reason
         names = data.get("class_names", ["Good", "Anomaly"])
         if (not isinstance(names, list) or not 2 <= len(names) <= MAX_CLASSES):
             raise ValueError(f"class_names must be a list of 2 to {MAX_CLASSES} names")

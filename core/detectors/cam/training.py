@@ -25,11 +25,12 @@ import torch.nn.functional as F
 
 from core.detectors import catalogue
 from core.detectors.cam.network import CamNet
+from core.errors import DatasetInvalid
 from core.evaluation.metrics import roc_auc
 from core.evaluation.uncertainty import validation_counts
-from core.images import load_image, resize_square
-from core.images.augment import augment
 from core.model.model import Model
+from core.regions.settings import RegionSettings
+from core.regions.views import TrainingViews
 from core.model.spec import ModelSpec
 from core.progress import Progress
 from core.scoring.calibration import ScoreScale, calibrate
@@ -60,7 +61,12 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # 192 px: held-out AUROC 0.991 on the cans at 16x the speed of VGG16-CAM (224 px: 0.995, 10x);
     # see docs/ENGINE.md. The catalogue holds that default; train_model fills it in.
     size = config.input_size or catalogue.get("cam").input_size
-    net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights)
+    # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
+    options = {**config.options, **{name: config.option(name) for name in ("region", "backdrops", "output_stride")}}
+    settings = region_settings(options)
+    stride = int(options.get("output_stride", 32))
+    net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
+                 output_stride=stride)
     # Building the backbone may or may not draw random numbers (the pretrained weights are cached
     # after the first model), so seed again here: the head's start and dropout then depend on the
     # seed alone.
@@ -69,7 +75,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     placeholder = ScoreScale(-1.0, 0.0, 1.0)
     spec = ModelSpec(name=name, kind="cam", backbone=config.backbone, input_size=size,
                      mean=net.norm_mean, std=net.norm_std, score_scale=placeholder,
-                     heatmap_scale=placeholder)
+                     heatmap_scale=placeholder,
+                     preprocessing=settings.to_dict() if settings is not None else {})
     helper = Model(spec, net)  # its preprocess() is exactly what inference will do
     train_idx, val_idx = stratified_split(labels, config.val_fraction, config.seed)
 
@@ -81,13 +88,15 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     total = len(samples) + cache_jobs + config.epochs * batches_per_epoch
     done = 0
 
-    images = []
-    for sample in samples:
+    def read_step() -> None:
+        nonlocal done
         progress.check()
-        img = load_image(sample.source)
-        images.append(resize_square(img, size))
         done += 1
-        progress.report(done, total, "reading images")
+        progress.report(done, total, "reading images, finding the cans")
+
+    data = TrainingViews([s.source for s in samples], settings, size,
+                         backdrops=bool(options.get("backdrops", True)), step=read_step)
+    images = data.plain
 
     def frozen(batch_imgs: list[np.ndarray]) -> torch.Tensor:
         nonlocal done
@@ -101,7 +110,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         return x.clone()
 
     net.eval()
-    views = [[images[i] if v == 0 else augment(images[i], rng) for i in train_idx] for v in range(n_views)]
+    views = [[images[i] if v == 0 else data.augmented(i, rng) for i in train_idx] for v in range(n_views)]
     chunk = 16
     train_cache = torch.stack([torch.cat([frozen(view[j:j + chunk]) for j in range(0, len(view), chunk)])
                                for view in views])  # [V, N, C, h, w]
@@ -184,12 +193,27 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         trained_on={"source": config.source, "n_good": counts[0], "n_anomaly": counts[1],
                     "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
                     "seed": config.seed, "config": config.to_dict()},
-        extra={"score_calibration": score_info, "heatmap_calibration": heat_info,
+        extra={"network": {"output_stride": stride}, "regions_found": f"{data.found} of {len(data)}",
+               "score_calibration": score_info, "heatmap_calibration": heat_info,
                "heatmap_rule": HEATMAP_RULE, "cam": "map = (w_anomaly - w_good) . f(x,y) + (b_anomaly"
                " - b_good); raw score = spatial mean of the map = logit difference"})
     for p in net.parameters():
         p.requires_grad_(True)
     return Model(spec, net)
+
+
+def region_settings(options: dict) -> RegionSettings | None:
+    """The training options' region: "auto" (the default: train on the located can) or "whole"
+    (the whole photo, as before regions existed), with optional margin / context / outside."""
+    mode = options.get("region", "auto")
+    if mode == "whole":
+        return None
+    if mode != "auto":
+        raise DatasetInvalid(f"unknown training region {mode!r} (use auto or whole)")
+    defaults = RegionSettings()
+    return RegionSettings(margin=float(options.get("margin", defaults.margin)),
+                          context=float(options.get("context", defaults.context)),
+                          outside=str(options.get("outside", defaults.outside)))
 
 
 def _val_loss(net: CamNet, cache: torch.Tensor, y: torch.Tensor, start: int,

@@ -1,0 +1,61 @@
+"""How a model sees a side, as recorded in its ``model.json`` (``preprocessing``).
+
+Pure Python (no numpy, no OpenCV) so that reading a model's description stays cheap.
+Immutable; thread-safe.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+OUTSIDE = ("fill", "blur")
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RegionSettings:
+    """How a model sees a side; stored in ``model.json`` as ``preprocessing``.
+
+    ``default``: the region of a side whose product recipe says nothing ("auto" or "whole");
+    ``margin``: the judged region is the outline grown by this share of the outline's larger
+    side (0: the outline itself, so no backdrop at all is judged; the window around it still
+    shows ``context``, blanked); ``context``: the window is the outline's box grown by this share on every side, then
+    made square; ``outside``: "fill" or "blur".
+    """
+    default: str = "auto"
+    margin: float = 0.0
+    context: float = 0.12
+    outside: str = "fill"
+    version: int = SETTINGS_VERSION
+
+    def __post_init__(self) -> None:
+        if self.default not in ("auto", "whole"):
+            raise ValueError(f"preprocessing default must be auto or whole, not {self.default!r}")
+        if self.outside not in OUTSIDE:
+            raise ValueError(f"preprocessing outside must be one of {OUTSIDE}, not {self.outside!r}")
+        if not (0.0 <= self.margin <= 0.5 and 0.0 <= self.context <= 1.0):
+            raise ValueError("preprocessing margin must be 0..0.5 and context 0..1")
+        if self.version > SETTINGS_VERSION:
+            raise ValueError(f"preprocessing version {self.version} is newer than this program reads")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> RegionSettings | None:
+        """``None`` or ``{}`` (a model from before regions): None, the whole photo."""
+        if not data:
+            return None
+        if not isinstance(data, Mapping):
+            raise ValueError("preprocessing must be a JSON object")
+        known = {"default", "margin", "context", "outside", "version"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown preprocessing key(s): {', '.join(sorted(unknown))}")
+        try:
+            return cls(default=str(data.get("default", "auto")), margin=float(data.get("margin", 0.0)),
+                       context=float(data.get("context", 0.12)), outside=str(data.get("outside", "fill")),
+                       version=int(data.get("version", SETTINGS_VERSION)))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"invalid preprocessing: {exc}") from None
