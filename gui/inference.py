@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
@@ -103,9 +103,11 @@ class _InferenceWorker(QObject):
     loaded = pyqtSignal(int, str)
     failed = pyqtSignal(int, object)
 
-    def __init__(self, torch_threads: int = 0) -> None:
+    def __init__(self, torch_threads: int = 0,
+                 prepare: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._torch_threads = torch_threads
+        self._prepare = prepare
         self._models: dict[str, tuple[tuple[str, int, int], Any]] = {}
         self._configured = False
 
@@ -121,6 +123,10 @@ class _InferenceWorker(QObject):
         from core.model.io import load_model
 
         self._configure_torch()
+        if self._prepare is not None:
+            # A model rolled out to the site: downloaded and verified here, on this thread,
+            # before the can that first needs it (never in the middle of one).
+            folder = self._prepare(folder)
         key = _model_key(folder)
         cached = self._models.get(key[0])
         if cached is not None and cached[0] == key:
@@ -187,9 +193,11 @@ class InferenceService(QObject):
     _post_unload = pyqtSignal(str)
 
     def __init__(self, torch_threads: int = 0, parent: QObject | None = None,
-                 preload: bool = True) -> None:
+                 preload: bool = True, prepare: Callable[[str], str] | None = None) -> None:
         """Build it before the event loop: with ``preload`` it imports the engine here (seconds on a
-        cold start, see ``import_engine``)."""
+        cold start, see ``import_engine``). ``prepare(folder) -> folder`` runs on the inference
+        thread before a model is loaded (``station.site_models.ensure``: a site model is
+        downloaded and verified first)."""
         super().__init__(parent)
         if preload:
             log.info("engine modules imported in %.1f s", import_engine())
@@ -201,7 +209,7 @@ class InferenceService(QObject):
         self._ids = itertools.count(1)
         self._thread = QThread()
         self._thread.setObjectName("inference")
-        self._worker = _InferenceWorker(torch_threads)
+        self._worker = _InferenceWorker(torch_threads, prepare)
         self._worker.moveToThread(self._thread)
         queued = Qt.QueuedConnection
         self._post_inspect.connect(self._worker.inspect, queued)

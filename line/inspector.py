@@ -40,9 +40,13 @@ class RecordJob:
 
 class Inspector:
     def __init__(self, watch: DeadlineWatch, publish: Callable[[CanReport], None],
-                 record: Callable[[RecordJob], None], torch_threads: int = 0) -> None:
+                 record: Callable[[RecordJob], None], torch_threads: int = 0,
+                 prepare: Callable[[str], str] | None = None) -> None:
         self._watch, self._publish, self._record = watch, publish, record
         self._torch_threads = torch_threads
+        # A site model is downloaded and verified (station.site_models.ensure) on this thread,
+        # when a product is selected, before its first can.
+        self._prepare = prepare
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._models: dict[tuple, Any] = {}
         self._pending = 0
@@ -107,6 +111,8 @@ class Inspector:
         from core.model.io import load_model
         from core.scoring.calibration import Thresholds
 
+        if self._prepare is not None:
+            folder = self._prepare(folder)
         path = Path(folder).resolve()
         stamps = tuple(_mtime(path / name) for name in ("model.json", "weights.safetensors"))
         key = (str(path), stamps, tuple(sorted((thresholds or {}).items())))
