@@ -21,7 +21,7 @@ from db.errors import PermissionDenied, ValidationError
 from db.permissions import Actor, Role, allowed
 from db.records import LABELS, VERDICTS
 from db.schema import Correction, Inspection, SideResult, User
-from db.filestore import FileStore
+from db.stores.base import ImageStore
 from db.services._base import Service, clean_text
 from db.services.rows import MASK_EXT
 
@@ -37,7 +37,7 @@ def correction_info(c: Correction, username: str) -> CorrectionInfo:
 
 
 class CorrectionService(Service):
-    def __init__(self, db: Database, files: FileStore) -> None:
+    def __init__(self, db: Database, files: ImageStore) -> None:
         super().__init__(db)
         self._files = files
 

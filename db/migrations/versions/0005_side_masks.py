@@ -1,15 +1,12 @@
 """Masks drawn on side photos (issue 13): where a person marked the defect, for segdec training.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29
 
 - ``side_results.mask_sha``: the content-addressed PNG (``images/``, like the photo) of the newest
   mask drawn or imported with a correction of that side; NULL = none. Indexed, because the file
   store's sweep and the inspection delete ask which rows still point at a file.
-
-Numbered 0005 and written against 0003 while revision 0004 (the site's stations) lands on its own
-branch: whichever lands second points ``down_revision`` at the other (a one-line change).
 """
 from __future__ import annotations
 
@@ -17,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
