@@ -51,6 +51,7 @@ Features = tuple[torch.Tensor, torch.Tensor | None]
 
 class SegDecNet(nn.Module):
     extractor: Any   # timm's multi-stage feature extractor (frozen)
+    blur: torch.Tensor
 
     def __init__(self, backbone: str, layers: tuple[int, ...] = DEFAULT_LAYERS,
                  seg_channels: int = SEG_CHANNELS, dec_channels: int = DEC_CHANNELS,
@@ -111,7 +112,7 @@ class SegDecNet(nn.Module):
         """[B, h, w] blurred by a Gaussian of ``smooth`` cells (a defect's heat, not its cell grid)."""
         if self.smooth <= 0:
             return maps
-        pad = self.blur.shape[-1] // 2
+        pad = int(self.blur.shape[-1]) // 2
         return F.conv2d(F.pad(maps[:, None], [pad, pad, pad, pad], mode="reflect"), self.blur)[:, 0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
