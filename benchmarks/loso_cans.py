@@ -50,7 +50,7 @@ RECIPES: dict[str, dict] = {
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
     # segdec (issue 13) on labels only (the cans have no masks), the catalogue's defaults, regions as "new".
     "segdec": {"detector": "segdec", "input_size": 224, "views": 4,
-               "options": {"region": "auto", "backdrops": True, "margin": 0.0}},
+               "options": {"region": "auto", "backdrops": True}},
 }
 SESSION = re.compile(r"IMG_(\d{8})_")
 
