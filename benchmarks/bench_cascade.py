@@ -53,8 +53,7 @@ def cans(judged: Path) -> tuple[list[list[Path]], list[list[Path]]]:
     good = sorted((judged / "good").iterdir())
     defect = sorted((judged / "defect").iterdir())
     all_good = [good[i:i + SIDES] for i in range(0, len(good) - SIDES + 1, SIDES)]
-    one_bad = [good[(6 * k) % len(good):(6 * k) % len(good) + 6] + [d] for k, d in enumerate(defect)]
-    one_bad = [c for c in one_bad if len(c) == SIDES]
+    one_bad = [[good[(6 * k + j) % len(good)] for j in range(SIDES - 1)] + [d] for k, d in enumerate(defect)]
     return all_good, one_bad
 
 
