@@ -30,9 +30,9 @@ that has good photos, K of its good photos (seeded draw) join the training photo
 split then puts some of them into validation, i.e. calibration) and the rest of that date is
 tested. Only the dates with good photos are run (on the others it would be pure LOSO).
 
-Writes OUT/<recipe>/results.json (OUT/<recipe>-commission<K>/ with ``--commission``) (every held-out photo: score, outcome, region found), a contact
-sheet of held-out overlays per fold (heat, boxes, region outline; ``--sheets DIR``, e.g.
-docs/images/loso) and prints the tables. The data set is read in place, never copied.
+Writes OUT/<recipe>/results.json (OUT/<recipe>-commission<K>/ with ``--commission``; every held-out
+photo: score, outcome, region found), a contact sheet of held-out overlays per fold (heat, boxes,
+region outline; ``--sheets DIR``, e.g. docs/images/loso) and prints the tables. The data set is read in place, never copied.
 """
 from __future__ import annotations
 

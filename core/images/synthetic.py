@@ -81,7 +81,7 @@ def _rust(img: np.ndarray, region: np.ndarray, extent: float, rng: np.random.Gen
         blob = np.clip(1.2 - d + 0.4 * _smooth_noise(img.shape, r / 4, rng), 0, 1)
         alpha = np.clip(blob * rng.uniform(1.0, 2.0), 0, 1) ** rng.uniform(0.5, 1.5)
         alpha *= rng.uniform(0.75, 1.0)     # a little of the can's shading shows through
-        hsv = np.uint8([[[rng.uniform(5, 18), rng.uniform(130, 230), rng.uniform(60, 170)]]])
+        hsv = np.array([[[rng.uniform(5, 18), rng.uniform(130, 230), rng.uniform(60, 170)]]], np.uint8)
         colour = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32)
         grain = 1.0 + 0.25 * _smooth_noise(img.shape, 1.0, rng)
         a = alpha[..., None]

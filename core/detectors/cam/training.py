@@ -62,7 +62,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # see docs/ENGINE.md. The catalogue holds that default; train_model fills it in.
     size = config.input_size or catalogue.get("cam").input_size
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
-    options = {**config.options, **{name: config.option(name) for name in ("region", "backdrops", "output_stride", "synthetic", "margin")}}
+    options = {**config.options, **{name: config.option(name) for name in
+                                    ("region", "backdrops", "output_stride", "synthetic", "margin")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
