@@ -32,7 +32,8 @@ tested. Only the dates with good photos are run (on the others it would be pure 
 
 Writes OUT/<recipe>/results.json (OUT/<recipe>-commission<K>/ with ``--commission``; every held-out
 photo: score, outcome, region found), a contact sheet of held-out overlays per fold (heat, boxes,
-region outline; ``--sheets DIR``, e.g. docs/images/loso) and prints the tables. The data set is read in place, never copied.
+region outline; ``--sheets DIR``, e.g. docs/images/loso) and prints the tables. The data set is
+read in place, never copied.
 """
 from __future__ import annotations
 
