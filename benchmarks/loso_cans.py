@@ -61,6 +61,10 @@ RECIPES: dict[str, dict] = {
     "synth": {"input_size": 192, "views": 6,
               "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0,
                           "synthetic": 0.5}},
+    # The other declared share (a quarter of the good photos' augmented views).
+    "synth-25": {"input_size": 192, "views": 6,
+                 "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0,
+                             "synthetic": 0.25}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
