@@ -59,7 +59,9 @@ def gallery_samples(station: Station, actor: Actor, product_id: int | None) -> l
     from db.records import GalleryFilter
 
     sides = station.inspections.labelled_sides(actor, GalleryFilter(product_id=product_id))
-    return [LabeledImage(str(s.image_path), 0 if s.label == "Good" else 1) for s in sides]
+    # fetch: a photo another station recorded comes from the site's store (then cached here)
+    return [LabeledImage(str(station.files.fetch(s.image_path)), 0 if s.label == "Good" else 1)
+            for s in sides]
 
 
 def collect_samples(request: BuildRequest, station: Station, actor: Actor) -> list[LabeledImage]:
@@ -98,12 +100,18 @@ def build_and_register(progress: Progress, station: Station, actor: Actor, model
     model.save(folder)
     spec = model.spec
     try:
-        return station.models.register(actor, spec.name, str(folder), spec.kind, spec.backbone,
+        info = station.models.register(actor, spec.name, str(folder), spec.kind, spec.backbone,
                                        spec.version, spec.metrics, spec.thresholds.to_dict(),
                                        spec.trained_on)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no model folder without its database row
         raise
+    if getattr(station.files, "shared", False):
+        # Into the site's store for every station; if that fails the model stays registered
+        # here, and activating it publishes it again.
+        progress.report(1, 1, "Publishing the model to the site")
+        info = station.site_models.publish(actor, info.id)
+    return info
 
 
 def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,

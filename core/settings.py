@@ -55,7 +55,17 @@ class Settings(BaseModel):
     camera_width: int = Field(1280, gt=0, description="Camera frame width (px)")
     camera_height: int = Field(720, gt=0, description="Camera frame height (px)")
     torch_threads: int = Field(0, ge=0, description="CPU threads for the network (0: torch decides)")
+    store_url: str | None = Field(None, description="Where the photos go: s3://bucket/prefix for "
+                                  "the site's object storage (endpoint and keys from "
+                                  "STATION_STORE_* or the credentials file), empty: the data "
+                                  "folder")
+    store_credentials: str | None = Field(None, description="A JSON file with the object "
+                                          "store's endpoint, access_key and secret_key (never "
+                                          "kept in the settings themselves)")
     reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
+    max_image_mb: int = Field(64, ge=1, le=4096,
+                              description="Largest image file read (MB); larger files are refused "
+                                          "before a byte is read")
 
     @property
     def images_dir(self) -> Path:

@@ -27,10 +27,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+from common.regions import RegionRecipe
 from core.scoring.calibration import Thresholds
 from gui.workers import register_thread
 
@@ -102,9 +103,11 @@ class _InferenceWorker(QObject):
     loaded = pyqtSignal(int, str)
     failed = pyqtSignal(int, object)
 
-    def __init__(self, torch_threads: int = 0) -> None:
+    def __init__(self, torch_threads: int = 0,
+                 prepare: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._torch_threads = torch_threads
+        self._prepare = prepare
         self._models: dict[str, tuple[tuple[str, int, int], Any]] = {}
         self._configured = False
 
@@ -120,6 +123,10 @@ class _InferenceWorker(QObject):
         from core.model.io import load_model
 
         self._configure_torch()
+        if self._prepare is not None:
+            # A model rolled out to the site: downloaded and verified here, on this thread,
+            # before the can that first needs it (never in the middle of one).
+            folder = self._prepare(folder)
         key = _model_key(folder)
         cached = self._models.get(key[0])
         if cached is not None and cached[0] == key:
@@ -141,9 +148,10 @@ class _InferenceWorker(QObject):
     def unload(self, folder: str) -> None:
         self._models.pop(str(Path(folder).resolve()), None)
 
-    @pyqtSlot(int, str, object, object, object)
+    @pyqtSlot(int, str, object, object, object, object)
     def inspect(self, request_id: int, folder: str, images: Sequence[Any],
-                side_names: Sequence[str], thresholds: Thresholds | None) -> None:
+                side_names: Sequence[str], thresholds: Thresholds | None,
+                recipe: RegionRecipe | None = None) -> None:
         from core.images import load_image
         from core.verdict import inspect_can
 
@@ -159,7 +167,7 @@ class _InferenceWorker(QObject):
                 self.side_progress.emit(request_id, i + 1, total, f"Reading {side}…")
                 arrays.append(load_image(image, name=side))
             self.side_progress.emit(request_id, n + 1, total, f"Inspecting {n} sides…")
-            result = inspect_can(model, arrays, list(side_names))
+            result = inspect_can(model, arrays, list(side_names), recipe=recipe)
             self.side_progress.emit(request_id, total, total, "Done")
         except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
             self.failed.emit(request_id, exc)
@@ -180,14 +188,16 @@ class InferenceService(QObject):
     loaded = pyqtSignal(int, str)
     failed = pyqtSignal(int, object)
 
-    _post_inspect = pyqtSignal(int, str, object, object, object)
+    _post_inspect = pyqtSignal(int, str, object, object, object, object)
     _post_load = pyqtSignal(int, str)
     _post_unload = pyqtSignal(str)
 
     def __init__(self, torch_threads: int = 0, parent: QObject | None = None,
-                 preload: bool = True) -> None:
+                 preload: bool = True, prepare: Callable[[str], str] | None = None) -> None:
         """Build it before the event loop: with ``preload`` it imports the engine here (seconds on a
-        cold start, see ``import_engine``)."""
+        cold start, see ``import_engine``). ``prepare(folder) -> folder`` runs on the inference
+        thread before a model is loaded (``station.site_models.ensure``: a site model is
+        downloaded and verified first)."""
         super().__init__(parent)
         if preload:
             log.info("engine modules imported in %.1f s", import_engine())
@@ -199,7 +209,7 @@ class InferenceService(QObject):
         self._ids = itertools.count(1)
         self._thread = QThread()
         self._thread.setObjectName("inference")
-        self._worker = _InferenceWorker(torch_threads)
+        self._worker = _InferenceWorker(torch_threads, prepare)
         self._worker.moveToThread(self._thread)
         queued = Qt.QueuedConnection
         self._post_inspect.connect(self._worker.inspect, queued)
@@ -216,14 +226,18 @@ class InferenceService(QObject):
         return next(self._ids)
 
     def inspect(self, request_id: int, folder: str | Path, images: Sequence[Any],
-                side_names: Sequence[str], thresholds: Thresholds | None = None) -> None:
+                side_names: Sequence[str], thresholds: Thresholds | None = None,
+                recipe: RegionRecipe | None = None) -> None:
         """Queue one can: ``images`` are RGB arrays, paths or encoded bytes, one per side name.
 
-        ``thresholds`` (e.g. a product's override) replace the model's own for this can only.
+        ``thresholds`` (e.g. a product's override) replace the model's own for this can only;
+        ``recipe``: the product's inspection regions (``app.regions.product_recipe``; None: the
+        model's own default).
         """
         if len(images) != len(side_names):
             raise ValueError(f"{len(images)} images for {len(side_names)} side names")
-        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds)
+        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds,
+                               recipe)
 
     def load(self, folder: str | Path, request_id: int = 0) -> None:
         """Load (or re-check) a model ahead of the first can; answers ``loaded`` or ``failed``."""

@@ -26,7 +26,7 @@ from db.database import Database
 from db.csv_cells import safe_row
 from db.dto import LabelledSide
 from db.errors import StorageFull, ValidationError, is_disk_full
-from db.filestore import FileStore
+from db.stores.base import ImageStore
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
 from db.schema import Inspection, SideResult, User
@@ -53,7 +53,7 @@ class ExportMixin:
 
     if TYPE_CHECKING:      # what the service class provides
         _db: Database
-        _files: FileStore
+        _files: ImageStore
 
         def _authorize(self, s: Session, actor: Actor, action: str) -> User: ...
         def _audit(self, s: Session, user: User | None, action: str, target: str = "",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.database import from_db_time
 from db.dto import SideResultInfo
-from db.filestore import FileStore
+from db.stores.base import ImageStore
 from db.schema import Inspection, Product, SideResult, User, Warehouse
 
 HEATMAP_EXT = "png"
@@ -43,7 +43,7 @@ def row_query() -> Select[Inspection, str, str, str, str]:
             .join(User, Inspection.operator_id == User.id))
 
 
-def row_fields(files: FileStore, i: Inspection, sku: str, pname: str, wname: str,
+def row_fields(files: ImageStore, i: Inspection, sku: str, pname: str, wname: str,
                 uname: str) -> dict:
     return dict(id=i.id, product_id=i.product_id, product_sku=sku, product_name=pname,
                 warehouse_id=i.warehouse_id, warehouse_name=wname, operator_id=i.operator_id,
@@ -56,7 +56,7 @@ def row_fields(files: FileStore, i: Inspection, sku: str, pname: str, wname: str
                 if i.thumbnail_sha else None)
 
 
-def side_info(files: FileStore, r: SideResult) -> SideResultInfo:
+def side_info(files: ImageStore, r: SideResult) -> SideResultInfo:
     return SideResultInfo(
         id=r.id, position=r.position, side_name=r.side_name, image_sha256=r.image_sha,
         image_path=files.path(r.image_sha, r.image_ext), heatmap_sha256=r.heatmap_sha,
