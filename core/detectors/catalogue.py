@@ -246,6 +246,13 @@ add(DetectorKind(
         Option("output_stride", int, 32,
                "32, or 16 for a heatmap twice as fine (about twice the network's time)",
                minimum=16, maximum=32),
+        Option("margin", float, 0.0,
+               "with region auto: the judged region is the can's outline grown by this share of "
+               "the can's size (0: the outline itself)", minimum=0.0, maximum=0.5),
+        Option("synthetic", float, 0.0,
+               "with region auto: share of the good photos' augmented views that get a synthetic "
+               "rust spot, dent or crease on the can and count as defective (0: none)",
+               minimum=0.0, maximum=1.0),
     )))
 
 add(DetectorKind(
