@@ -81,6 +81,8 @@ def to_new_inspection(result: CanResult, product_id: int, station_name: str,
             label=side.label,
             outcome=side.outcome.value,
             boxes=[b.to_dict() for b in side.boxes],
+            reason=side.reason,
+            region=side.region.tolist() if side.region is not None else None,
         ))
     # The thumbnail shows the worst side: what a person scanning the gallery needs to see first.
     worst = max(result.sides, key=lambda s: (s.outcome.severity, s.score))

@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+from common.regions import RegionRecipe
 from core.scoring.calibration import Thresholds
 from gui.workers import register_thread
 
@@ -147,9 +148,10 @@ class _InferenceWorker(QObject):
     def unload(self, folder: str) -> None:
         self._models.pop(str(Path(folder).resolve()), None)
 
-    @pyqtSlot(int, str, object, object, object)
+    @pyqtSlot(int, str, object, object, object, object)
     def inspect(self, request_id: int, folder: str, images: Sequence[Any],
-                side_names: Sequence[str], thresholds: Thresholds | None) -> None:
+                side_names: Sequence[str], thresholds: Thresholds | None,
+                recipe: RegionRecipe | None = None) -> None:
         from core.images import load_image
         from core.verdict import inspect_can
 
@@ -165,7 +167,7 @@ class _InferenceWorker(QObject):
                 self.side_progress.emit(request_id, i + 1, total, f"Reading {side}…")
                 arrays.append(load_image(image, name=side))
             self.side_progress.emit(request_id, n + 1, total, f"Inspecting {n} sides…")
-            result = inspect_can(model, arrays, list(side_names))
+            result = inspect_can(model, arrays, list(side_names), recipe=recipe)
             self.side_progress.emit(request_id, total, total, "Done")
         except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
             self.failed.emit(request_id, exc)
@@ -186,7 +188,7 @@ class InferenceService(QObject):
     loaded = pyqtSignal(int, str)
     failed = pyqtSignal(int, object)
 
-    _post_inspect = pyqtSignal(int, str, object, object, object)
+    _post_inspect = pyqtSignal(int, str, object, object, object, object)
     _post_load = pyqtSignal(int, str)
     _post_unload = pyqtSignal(str)
 
@@ -224,14 +226,18 @@ class InferenceService(QObject):
         return next(self._ids)
 
     def inspect(self, request_id: int, folder: str | Path, images: Sequence[Any],
-                side_names: Sequence[str], thresholds: Thresholds | None = None) -> None:
+                side_names: Sequence[str], thresholds: Thresholds | None = None,
+                recipe: RegionRecipe | None = None) -> None:
         """Queue one can: ``images`` are RGB arrays, paths or encoded bytes, one per side name.
 
-        ``thresholds`` (e.g. a product's override) replace the model's own for this can only.
+        ``thresholds`` (e.g. a product's override) replace the model's own for this can only;
+        ``recipe``: the product's inspection regions (``app.regions.product_recipe``; None: the
+        model's own default).
         """
         if len(images) != len(side_names):
             raise ValueError(f"{len(images)} images for {len(side_names)} side names")
-        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds)
+        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds,
+                               recipe)
 
     def load(self, folder: str | Path, request_id: int = 0) -> None:
         """Load (or re-check) a model ahead of the first can; answers ``loaded`` or ``failed``."""

@@ -149,7 +149,8 @@ class Inspector:
         if any(image is not None for image in images):
             try:
                 model = self._model(job.selection.model_folder, job.selection.thresholds)
-                result = inspect_can(model, images, job.selection.side_names)
+                result = inspect_can(model, images, job.selection.side_names,
+                                     recipe=job.selection.region_recipe)
             except StationError as exc:
                 reason = _join(reason, f"the inspection failed: {exc}")
             except Exception as exc:  # a can is never passed on an error

@@ -52,7 +52,8 @@ def load_for_display(progress, station, actor, inspection_id: int):
             prepared.append(None)
             icons.append(None)
             continue
-        ready = prepare_result(side.image, side.heatmap, wheres[-1].boxes)
+        ready = prepare_result(side.image, side.heatmap, wheres[-1].boxes,
+                               outline=wheres[-1].outline)
         prepared.append(ready)
         icons.append(ready.photo.scaled(ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation))
     return detail, prepared, icons, wheres, thresholds_now(station, actor, detail.inspection)
