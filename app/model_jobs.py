@@ -54,13 +54,16 @@ def _slug(name: str) -> str:
 
 
 def gallery_samples(station: Station, actor: Actor, product_id: int | None) -> list[LabeledImage]:
-    """Labelled sides from the gallery as ``LabeledImage`` (corrections override)."""
+    """Labelled sides from the gallery as ``LabeledImage`` (corrections override); a defective
+    side carries the mask a person drew with its correction, if any (segdec learns from it)."""
     from core.training import LabeledImage
     from db.records import GalleryFilter
 
     sides = station.inspections.labelled_sides(actor, GalleryFilter(product_id=product_id))
-    # fetch: a photo another station recorded comes from the site's store (then cached here)
-    return [LabeledImage(str(station.files.fetch(s.image_path)), 0 if s.label == "Good" else 1)
+    # fetch: a photo (or a mask) another station recorded comes from the site's store (then cached here)
+    return [LabeledImage(str(station.files.fetch(s.image_path)), 0 if s.label == "Good" else 1,
+                         str(station.files.fetch(s.mask_path))
+                         if s.mask_path is not None and s.label != "Good" else None)
             for s in sides]
 
 

@@ -165,6 +165,7 @@ class LabelledSide:
     image_path: Path
     label: str
     corrected: bool
+    mask_path: Path | None = None   # the newest mask drawn with a correction (PNG), if any
 
 
 @dataclass(frozen=True)

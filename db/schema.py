@@ -236,6 +236,7 @@ class SideResult(Base):
     boxes: Mapped[list] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")   # revision 0003
     region: Mapped[list | None] = mapped_column(JSON)                           # revision 0003
+    mask_sha: Mapped[str | None] = mapped_column(String(64))  # revision 0005: a drawn defect (PNG)
 
     __table_args__ = (
         # Both cover what the per-side statistics read (a side row is fat with two hex hashes
@@ -246,6 +247,7 @@ class SideResult(Base):
         Index("ix_side_results_side", "side_name", "outcome", "label", "corrected_label"),
         Index("ix_side_results_image_sha", "image_sha"),
         Index("ix_side_results_heatmap_sha", "heatmap_sha"),
+        Index("ix_side_results_mask_sha", "mask_sha"),
         _AUTOINC,
     )
 

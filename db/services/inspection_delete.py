@@ -22,7 +22,7 @@ from db.schema import Inspection, SideResult, User
 from db.services import pending
 from db.services._base import clean_text
 from db.services.filters import effective_filter
-from db.services.rows import HEATMAP_EXT, referenced_shas
+from db.services.rows import HEATMAP_EXT, MASK_EXT, referenced_shas
 
 if TYPE_CHECKING:
     from db.database import Database
@@ -131,16 +131,18 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
 
 
 def _files_of(s: Session, ids: Sequence[int]) -> set[tuple[str, str]]:
-    """(sha, ext) of every photo, heatmap and thumbnail of these inspections."""
+    """(sha, ext) of every photo, heatmap, mask and thumbnail of these inspections."""
     if not ids:
         return set()
     files: set[tuple[str, str]] = set()
-    for img, ext, heat in s.execute(select(SideResult.image_sha, SideResult.image_ext,
-                                           SideResult.heatmap_sha)
-                                    .where(SideResult.inspection_id.in_(ids))):
+    for img, ext, heat, mask in s.execute(select(SideResult.image_sha, SideResult.image_ext,
+                                                 SideResult.heatmap_sha, SideResult.mask_sha)
+                                          .where(SideResult.inspection_id.in_(ids))):
         files.add((img, ext))
         if heat:
             files.add((heat, HEATMAP_EXT))
+        if mask:
+            files.add((mask, MASK_EXT))
     for sha, thumb_ext in s.execute(select(Inspection.thumbnail_sha, Inspection.thumbnail_ext)
                                     .where(Inspection.id.in_(ids),
                                            Inspection.thumbnail_sha.is_not(None))):
@@ -157,6 +159,7 @@ def _used_elsewhere(s: Session, shas: set[str], ids: set[int]) -> set[str]:
         part = shas_list[n:n + 500]
         for col, owner in ((SideResult.image_sha, SideResult.inspection_id),
                            (SideResult.heatmap_sha, SideResult.inspection_id),
+                           (SideResult.mask_sha, SideResult.inspection_id),
                            (Inspection.thumbnail_sha, Inspection.id)):
             for sha, owner_id in s.execute(select(col, owner).where(col.in_(part))):
                 if sha and owner_id not in ids:

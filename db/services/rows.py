@@ -15,6 +15,7 @@ from db.stores.base import ImageStore
 from db.schema import Inspection, Product, SideResult, User, Warehouse
 
 HEATMAP_EXT = "png"
+MASK_EXT = "png"          # a drawn defect: 8-bit grey, defect > 127
 
 
 def station_day(started: datetime) -> date:
@@ -26,12 +27,13 @@ def station_day(started: datetime) -> date:
 
 
 def referenced_shas(s: Session, shas: Iterable[str]) -> set[str]:
-    """Which of ``shas`` some row still points to (images, heatmaps, thumbnails)."""
+    """Which of ``shas`` some row still points to (images, heatmaps, masks, thumbnails)."""
     shas = list(shas)
     if not shas:
         return set()
     q: Any = union(select(SideResult.image_sha).where(SideResult.image_sha.in_(shas)),
               select(SideResult.heatmap_sha).where(SideResult.heatmap_sha.in_(shas)),
+              select(SideResult.mask_sha).where(SideResult.mask_sha.in_(shas)),
               select(Inspection.thumbnail_sha).where(Inspection.thumbnail_sha.in_(shas)))
     return {row[0] for row in s.execute(q)}
 

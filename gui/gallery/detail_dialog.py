@@ -239,7 +239,7 @@ class DetailDialog(QDialog):
             + (f"<br><span style='color:{REJECT_COLOUR}'>{side.problem}</span>"
                if side.problem else ""))
         i = self.detail.inspection
-        self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
+        self.corrections.set_target(i.id, info.id, info.final_label, i.verdict, side.image, info.side_name)
 
     def _history_text(self) -> str:
         if self.detail is None or not self.detail.corrections:
