@@ -16,6 +16,9 @@ Adding a detector kind is one package and one entry::
                                trainer="core.detectors.mykind.training:train",
                                input_size=224, min_good=4))
 
+A kind that can run outside torch (ONNX Runtime, OpenVINO: ``core.model.runtime``) says so with
+``export=Export(...)``; a kind without it always runs in torch (see ``Export``).
+
 Built-in kinds are added at the end of this module. Thread rule: entries are added at import time
 (or by a test before it builds a parser or a dialog); reading is thread-safe.
 """
@@ -91,6 +94,22 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Export:
+    """How a kind's network is exported to ONNX for inspection (``core.model.runtime``).
+
+    ``module``: ``"module:function"``, ``function(network) -> nn.Module`` returning the module to
+    trace (same ``forward`` contract, written so that ``torch.onnx.export(dynamo=False)`` traces
+    it for any batch size: no Python loop over the batch or the number of patches); None = the
+    network itself. ``tolerance``: the largest parity error accepted against torch on the fixed
+    inputs, for raw scores and raw maps alike, as a share of the model's calibrated raw span
+    (``raw_high - raw_low`` of its score and heatmap scales); beyond it the model runs in torch.
+    """
+
+    module: str | None = None
+    tolerance: float = 1e-3
+
+
+@dataclass(frozen=True)
 class DetectorKind:
     """What the station knows about one detector kind (see the module's docstring)."""
 
@@ -103,6 +122,8 @@ class DetectorKind:
     min_defective: int = 0            # images labelled defective needed, at least (0: good-only)
     backbones: tuple[str, ...] = BACKBONES
     options: tuple[Option, ...] = field(default=())
+    # None: this kind always runs in torch (a kind whose network cannot be traced, or no network)
+    export: Export | None = None
 
     @property
     def needs_defects(self) -> bool:
@@ -154,7 +175,10 @@ def add(entry: DetectorKind, *, replace: bool = False) -> None:
     """Put a kind in the catalogue; an existing kind of that name is an error unless ``replace``."""
     if entry.kind in _KINDS and not replace:
         raise ValueError(f"detector kind {entry.kind!r} is already in the catalogue")
-    for ref in (entry.network, entry.trainer):
+    refs = [entry.network, entry.trainer]
+    if entry.export is not None and entry.export.module is not None:
+        refs.append(entry.export.module)
+    for ref in refs:
         if ":" not in ref:
             raise ValueError(f"{ref!r} is not a 'module:function' reference")
     _KINDS[entry.kind] = entry
@@ -211,6 +235,7 @@ add(DetectorKind(
     network="core.detectors.cam.network:build_cam",
     trainer="core.detectors.cam.training:train_cam",
     input_size=192, min_good=2, min_defective=2,
+    export=Export(),
     options=(
         Option("epochs", int, 30, "training epochs, at most (early stopping may end sooner)",
                minimum=1, maximum=500),
@@ -237,6 +262,8 @@ add(DetectorKind(
     trainer="core.detectors.patchcore.training:train_patchcore",
     # 5 images for the memory bank and at least 1 to calibrate the threshold on
     input_size=224, min_good=6, backbones=("efficientnet_lite0",),
+    # The bank is searched in fixed chunks of it (PatchCoreNet.nearest_distance): traces as is.
+    export=Export(),
     options=(
         Option("coreset_ratio", float, 0.1, "share of all good patches kept in the memory bank",
                minimum=0.0, maximum=1.0),

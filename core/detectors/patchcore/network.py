@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 DEFAULT_LAYERS: tuple[int, ...] = catalogue.get("patchcore").option("layers").default
 SIGMA_PX: float = catalogue.get("patchcore").option("sigma").default
-# Queries per distance chunk: bounds the [queries, bank] matrix to ~80 MB at a 10k-patch bank.
-QUERY_CHUNK = 2048
+# Bank entries per distance chunk: a can's 7 x 28 x 28 queries x 1024 floats = 22 MB at a time.
+BANK_CHUNK = 1024
 
 
 class PatchCoreNet(nn.Module):
@@ -68,18 +68,25 @@ class PatchCoreNet(nn.Module):
         return torch.cat(pooled, dim=1)
 
     def nearest_distance(self, feats: torch.Tensor) -> torch.Tensor:
-        """[B, h, w] Euclidean distance of every patch to its nearest memory-bank entry."""
+        """[B, h, w] Euclidean distance of every patch to its nearest memory-bank entry.
+
+        ||q - m||^2 = ||q||^2 - 2 q.m + ||m||^2: per chunk of the bank, one ``addmm`` gives
+        ||m||^2 - 2 q.m and its row minimum is kept; ||q||^2 is added once at the end. No
+        [queries, bank] matrix is ever whole (a chunk is ``BANK_CHUNK`` columns) and the loop runs
+        over the bank's fixed size, never over the batch, so the ONNX export traces it for any
+        batch size.
+        """
         b, d, h, w = feats.shape
         queries = feats.permute(0, 2, 3, 1).reshape(-1, d)
         bank = self.memory_bank
-        bank_sq = (bank * bank).sum(dim=1)
-        out = torch.empty(queries.shape[0], dtype=queries.dtype, device=queries.device)
-        for start in range(0, queries.shape[0], QUERY_CHUNK):
-            q = queries[start:start + QUERY_CHUNK]
-            # ||q - m||^2 = ||q||^2 - 2 q.m + ||m||^2: one matmul instead of cdist's pairwise loop.
-            sq = (q * q).sum(dim=1, keepdim=True) - 2.0 * q @ bank.T + bank_sq
-            out[start:start + QUERY_CHUNK] = sq.min(dim=1).values.clamp_min(0.0).sqrt()
-        return out.reshape(b, h, w)
+        best: torch.Tensor | None = None
+        for start in range(0, bank.shape[0], BANK_CHUNK):
+            chunk = bank[start:start + BANK_CHUNK]
+            part = torch.addmm((chunk * chunk).sum(dim=1), queries, chunk.T, alpha=-2.0).amin(dim=1)
+            best = part if best is None else torch.minimum(best, part)
+        assert best is not None  # a bank has at least one entry (patchcore_config)
+        sq = best + (queries * queries).sum(dim=1)
+        return sq.clamp_min(0.0).sqrt().reshape(b, h, w)
 
     def smooth(self, maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """Upsample [B, h, w] to ``size`` and blur with a Gaussian of ``sigma`` pixels there."""
