@@ -26,7 +26,14 @@ class RuntimeUnavailable(StationError):
 
 def installed() -> tuple[str, ...]:
     """The runtimes whose Python package is installed (checked without importing them)."""
-    return tuple(name for name in ENGINES if importlib.util.find_spec(name) is not None)
+    return tuple(name for name in ENGINES if _found(name))
+
+
+def _found(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: blocked in sys.modules (None)
+        return False
 
 
 class OrtEngine:
