@@ -236,7 +236,7 @@ def test_a_kind_without_export_runs_in_torch(tmp_path, caplog):
 
 
 @pytest.mark.parametrize("hook, said", [("broken", "could not be exported"),
-                                        ("maps_only", "could not be exported"),
+                                        ("maps_only", "failed parity or was not checked"),
                                         ("doubled", "failed parity")])
 def test_export_or_parity_failure_falls_back_to_torch(hook, said, tmp_path, caplog):
     with toy_detector(tmp_path / "pkg") as entry:
