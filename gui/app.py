@@ -267,7 +267,9 @@ def run_gui(settings: Any) -> int:
     def engine_in(_seconds: float) -> None:
         # the modules are in sys.modules now: this only freezes them for the collector and
         # starts the inference thread
-        engine.append(InferenceService(settings.torch_threads))
+        engine.append(InferenceService(settings.torch_threads,
+                                       runtime=settings.inference_runtime,
+                                       cache_root=settings.data_dir / "cache" / "runtime"))
         flow.set_inference(engine[0])
 
     loader.finished.connect(engine_in)

@@ -10,6 +10,7 @@ Thread rule: one thread at a time per engine (the model's owner).
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class OpenVinoEngine:
 
     def __init__(self, path: str | Path, threads: int = 0, precision: str = "f32") -> None:
         try:
-            import openvino as ov
+            ov = import_openvino()
         except ImportError as exc:
             raise RuntimeUnavailable(f"OpenVINO is not installed ({exc})") from None
         config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": precision,
@@ -86,6 +87,24 @@ class OpenVinoEngine:
         scores = result[self._compiled.output(0)]
         maps = result[self._compiled.output(1)]
         return np.array(scores, np.float32), np.array(maps, np.float32)  # copies: buffers are reused
+
+
+def import_openvino() -> Any:
+    """``import openvino`` without its model-conversion tools: importing those sends a telemetry
+    event from a background thread (network access from a station, and a thread nobody stops),
+    and a station reads ONNX files with the runtime alone."""
+    if "openvino" in sys.modules:
+        return sys.modules["openvino"]
+    tools = "openvino.tools.ovc"
+    blocked = tools not in sys.modules
+    if blocked:
+        sys.modules[tools] = None  # type: ignore[assignment]  # openvino skips it on ImportError
+    try:
+        import openvino
+    finally:
+        if blocked and sys.modules.get(tools) is None:
+            del sys.modules[tools]
+    return openvino
 
 
 def open_engine(name: str, path: str | Path, threads: int = 0, precision: str = "f32") -> Any:
