@@ -49,7 +49,7 @@ def load_for_inspection(value: str, settings: Settings, threads: int | None = No
     from core.model.runtime.loading import load_for_inspection as load
 
     return load(resolve_model(value, settings),
-                runtime=runtime or getattr(settings, "inference_runtime", "auto"),
+                runtime=str(runtime or getattr(settings, "inference_runtime", "auto")),
                 threads=threads_of(threads, settings),
                 cache_root=Path(settings.data_dir) / "cache" / "runtime")
 

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-import torch
 
 from core.scoring.calibration import ScoreScale
 from core.images import encode_jpeg, load_image

@@ -168,7 +168,4 @@ class Model:
         """Same as ``core.model.io.save_model(self, folder, half)``; returns the weights' SHA-256."""
         from core.model.io import save_model
 
-        if self.network is None:
-            raise ValueError("this model was loaded for inspection only (exported network); "
-                             "load it with core.model.io.load_model to save it")
         return save_model(self, folder, half=half)

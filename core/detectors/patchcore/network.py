@@ -39,6 +39,7 @@ BANK_CHUNK = 1024
 
 class PatchCoreNet(nn.Module):
     memory_bank: torch.Tensor   # a buffer: [bank_size, feature_dim]
+    blur_kernel: torch.Tensor   # a buffer, not saved: the 1-D Gaussian of ``sigma``
     extractor: Any              # timm's multi-stage feature extractor
 
     def __init__(self, backbone: str, bank_size: int, layers: tuple[int, ...] = DEFAULT_LAYERS,
@@ -97,7 +98,7 @@ class PatchCoreNet(nn.Module):
         """
         up = F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)
         if self.sigma > 0:
-            kernel = self.blur_kernel
+            kernel: torch.Tensor = self.blur_kernel
             half = kernel.shape[-1] // 2
             up = F.pad(up, (half, half, half, half), mode="reflect")
             up = F.conv2d(F.conv2d(up, kernel[None, None, None, :]), kernel[None, None, :, None])

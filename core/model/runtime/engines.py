@@ -107,7 +107,8 @@ def import_openvino() -> Any:
     return openvino
 
 
-def open_engine(name: str, path: str | Path, threads: int = 0, precision: str = "f32") -> Any:
+def open_engine(name: str, path: str | Path, threads: int = 0,
+                precision: str = "f32") -> OrtEngine | OpenVinoEngine:
     """An engine of runtime ``name`` over the ONNX file ``path``; ``RuntimeUnavailable`` if not."""
     if name == "onnxruntime":
         return OrtEngine(path, threads)

@@ -41,6 +41,9 @@ class ExportFailed(StationError):
 class _Graph(nn.Module):
     """uint8 NHWC in, the network's ``(raw_scores, raw_maps)`` out."""
 
+    scale: torch.Tensor
+    shift: torch.Tensor
+
     def __init__(self, network: nn.Module, mean: Any, std: Any) -> None:
         super().__init__()
         scale, shift = normaliser(mean, std)
@@ -71,28 +74,27 @@ def onnx_bytes(model: Model) -> bytes:
         buffer = io.BytesIO()
         batch = {0: "batch"}
         with torch.inference_mode(False), torch.no_grad():
-            torch.onnx.export(graph, (example,), buffer, dynamo=False, opset_version=OPSET,
+            torch.onnx.export(graph, (example,), buffer,  # type: ignore[arg-type]  # file-like works dynamo=False, opset_version=OPSET,
                               input_names=["images"], output_names=["raw_scores", "raw_maps"],
                               dynamic_axes={"images": batch, "raw_scores": batch, "raw_maps": batch})
         return buffer.getvalue()
     except ExportFailed:
         raise
-    except Exception as exc:  # noqa: BLE001 - the exporter raises many types; the reason is logged
+    except Exception as exc:
         raise ExportFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def fixed_inputs(size: int, count: int = 7) -> np.ndarray:
     """``uint8 [count, size, size, 3]``: the same images every time (smooth shapes and noise)."""
     rng = np.random.default_rng(20261129)
-    out = []
+    out: list[np.ndarray] = []
     for i in range(count):
         if i % 3 == 2:
-            img = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+            out.append(rng.integers(0, 256, (size, size, 3), dtype=np.uint8))
         else:
             small = rng.uniform(0, 255, (6, 6, 3)).astype(np.float32)
-            img = cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
-            img = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
-        out.append(img)
+            smooth = cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
+            out.append(np.clip(smooth + rng.normal(0, 8, smooth.shape), 0, 255).astype(np.uint8))
     return np.stack(out)
 
 

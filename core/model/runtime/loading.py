@@ -15,10 +15,10 @@ import logging
 from pathlib import Path
 
 from core.detectors import catalogue
-from core.model.model import Model
+from core.model.model import Engine, Model
 from core.model.runtime import RUNTIMES, cache
 from core.model.runtime.engines import ENGINES, RuntimeUnavailable, open_engine, precision_of
-from core.model.spec import read_spec_file
+from core.model.spec import ModelSpec, read_spec_file
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ def load_for_inspection(folder: str | Path, runtime: str = "auto", threads: int 
     return out
 
 
-def _open(exported: cache.Exported, runtime: str, threads: int, spec: object
-          ) -> tuple[object | None, str]:
+def _open(exported: cache.Exported, runtime: str, threads: int, spec: ModelSpec
+          ) -> tuple[Engine | None, str]:
     if runtime == "auto":
         chosen = str(exported.meta.get("chosen", "torch"))
         order = [chosen] + [r for r in ENGINES if r != chosen]
