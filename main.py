@@ -17,6 +17,7 @@ import sys
 # setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from core.images.io import set_max_image_bytes
 from core.settings import SettingsInvalid, resolve_settings
 
 
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = resolve_settings(args.data_dir, args.db_url)
+        set_max_image_bytes(settings.max_image_mb * 1024 * 1024)
     except SettingsInvalid as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -61,6 +61,9 @@ class Settings(BaseModel):
                             "matched torch on the model's exported network), onnxruntime, openvino "
                             "or torch")
     reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
+    max_image_mb: int = Field(64, ge=1, le=4096,
+                              description="Largest image file read (MB); larger files are refused "
+                                          "before a byte is read")
 
     @property
     def images_dir(self) -> Path:

@@ -84,7 +84,7 @@ def read_image_file(path: str | Path, *, max_bytes: int | None = None, name: str
             raise UnreadableImage(label, "it is a folder, not a file") from None
         raise UnreadableImage(label, f"{exc}; only image files are read") from None
     except FileTooLarge as exc:
-        raise UnreadableImage(label, f"{exc} for an image file (a setting can raise the limit)") from None
+        raise UnreadableImage(label, f"{exc} for an image file (the setting max_image_mb raises the limit)") from None
     except OSError as exc:
         raise UnreadableImage(label, f"the file cannot be read ({exc.strerror or exc})") from None
 

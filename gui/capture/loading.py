@@ -14,7 +14,7 @@ import numpy as np
 from PyQt5.QtGui import QImage
 
 from core.errors import StationError, UnreadableImage
-from core.images import is_image_file, load_image, stored_extension
+from core.images import is_image_file, load_image, read_image_file, stored_extension
 from core.progress import Progress
 from app.recording import OriginalImage
 from gui.widgets.image_view import prepare_result
@@ -48,7 +48,7 @@ def read_images(progress: Progress, paths: Sequence[str | Path],
         path = Path(path)
         progress.report(i, len(paths), f"Reading {path.name}")
         try:
-            data = path.read_bytes()
+            data = read_image_file(path, name=path.name)  # regular files within the size limit
             rgb = load_image(data, name=path.name)
         except StationError as exc:
             out.errors.append(str(exc))

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
+
 import pytest
 
 import main
@@ -83,7 +86,10 @@ def test_inspect_on_a_full_disk_says_so_and_leaves_no_partial_overlay(tiny_model
                               "--out", str(disk / "overlays"))
         assert code == 1 and "Traceback" not in err
         assert err.startswith("error: The disk holding") and "is full" in err
-        assert [p.name for p in (disk / "overlays").iterdir()] == []
+        # What is there is whole (a finished overlay of an earlier image may fit): no partial file.
+        written = list((disk / "overlays").iterdir())
+        assert len(written) < len(images)
+        assert all(p.name.endswith(".overlay.jpg") and cv2.imread(str(p)) is not None for p in written)
 def test_train_to_a_can_level_false_reject_target(tmp_path, capsys):
     from core.scoring.can_target import can_target_record
 
@@ -103,3 +109,21 @@ def test_train_to_a_can_level_false_reject_target(tmp_path, capsys):
     # Every training and validation image is fingerprinted, compactly.
     record = spec.trained_on["image_sha256"]
     assert record["count"] == 12 and len(record["digests"]) == 128   # 12 x 8 bytes in base64
+
+
+def test_the_image_size_limit_comes_from_the_settings(tiny_model_dir, tmp_path, capsys, monkeypatch):
+    """max_image_mb (settings.json or STATION_MAX_IMAGE_MB) is applied at start-up, before any read."""
+    import core.images.io as image_io
+    from core.settings import env_name
+
+    monkeypatch.setattr(image_io, "MAX_IMAGE_BYTES", image_io.MAX_IMAGE_BYTES)  # restored afterwards
+    big = tmp_path / "big.png"
+    rng = np.random.default_rng(0)
+    assert cv2.imwrite(str(big), rng.integers(0, 255, (900, 900, 3), dtype=np.uint8))
+    assert big.stat().st_size > 1024 * 1024
+    monkeypatch.setenv(env_name("max_image_mb"), "1")
+    code, out, err = _run(capsys, "--data-dir", str(tmp_path / "data"), "inspect", str(big),
+                          "--model", str(tiny_model_dir))
+    assert code != 0 and "Traceback" not in err
+    assert "big.png" in err and "more than the limit of 1.0 MB" in err and "max_image_mb" in err
+    assert image_io.MAX_IMAGE_BYTES == 1024 * 1024
