@@ -74,7 +74,9 @@ def onnx_bytes(model: Model) -> bytes:
         buffer = io.BytesIO()
         batch = {0: "batch"}
         with torch.inference_mode(False), torch.no_grad():
-            torch.onnx.export(graph, (example,), buffer,  # type: ignore[arg-type]  # file-like works dynamo=False, opset_version=OPSET,
+            # A file-like target works (the stubs say path only).
+            torch.onnx.export(graph, (example,), buffer,  # type: ignore[arg-type]
+                              dynamo=False, opset_version=OPSET,
                               input_names=["images"], output_names=["raw_scores", "raw_maps"],
                               dynamic_axes={"images": batch, "raw_scores": batch, "raw_maps": batch})
         return buffer.getvalue()
