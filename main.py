@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: $STATION_DATA_DIR or the user data folder)")
     parser.add_argument("--db-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
                         "(default: an SQLite file in the data folder)")
+    parser.add_argument("--store-url", help="where the photos go: s3://bucket/prefix (S3-compatible "
+                        "object storage shared by the site; endpoint and keys from "
+                        "STATION_STORE_ENDPOINT/_ACCESS_KEY/_SECRET_KEY or the file in "
+                        "STATION_STORE_CREDENTIALS); default: the data folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("gui", help="start the desktop station (the default)")
@@ -48,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = resolve_settings(args.data_dir, args.db_url)
+        settings = resolve_settings(args.data_dir, args.db_url,
+                                    flags={"store_url": args.store_url})
         set_max_image_bytes(settings.max_image_mb * 1024 * 1024)
     except SettingsInvalid as exc:
         print(f"error: {exc}", file=sys.stderr)

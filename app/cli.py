@@ -95,7 +95,7 @@ def _signed_in(args: argparse.Namespace, settings: Settings, stdin: TextIO,
         password = stdin.readline().rstrip("\r\n")
     else:
         password = environ.get(PASSWORD_ENV) or getpass.getpass("Password: ")
-    station = Station.open(settings.db_url, Path(settings.data_dir))
+    station = Station.from_settings(settings)
     try:
         return station, station.auth.sign_in(username, password)
     except BaseException:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from common.errors import PersonFacingError
 from core.images import load_image
 from core.results import Box, heatmap_from_png16
 from core.progress import Progress
@@ -20,6 +21,7 @@ from db.dto import CorrectionInfo, InspectionInfo, SideResultInfo
 
 if TYPE_CHECKING:
     from db import Actor, Station
+    from db.stores import ImageStore
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,21 @@ def boxes_of(side: SideResultInfo) -> tuple[Box, ...]:
     return tuple(out)
 
 
-def read_side(side: SideResultInfo) -> SideView:
-    """The photo and heatmap of one side; a missing file becomes a message, not an error."""
+def read_side(side: SideResultInfo, files: ImageStore | None = None) -> SideView:
+    """The photo and heatmap of one side; a missing file becomes a message, not an error.
+    ``files`` (the station's photo store) fetches what another station recorded; an
+    unreachable store is such a message too."""
     problems = []
     image = heat = None
     try:
-        image = load_image(Path(side.image_path))
+        image = load_image(files.fetch(side.image_path) if files else Path(side.image_path))
     except Exception as exc:  # noqa: BLE001 - shown beside the side instead of the photo
         problems.append(f"photo: {exc}")
     if side.heatmap_path is not None:
         try:
-            heat = heatmap_from_png16(Path(side.heatmap_path).read_bytes())
-        except (OSError, ValueError) as exc:
+            heat = heatmap_from_png16(files.read(side.heatmap_path) if files
+                                      else Path(side.heatmap_path).read_bytes())
+        except (OSError, ValueError, PersonFacingError) as exc:
             problems.append(f"heatmap: {exc}")
     return SideView(side, image, heat, boxes_of(side), "; ".join(problems))
 
@@ -71,7 +76,7 @@ def load_detail(progress: Progress, station: Station, actor: Actor, inspection_i
     sides = []
     for i, side in enumerate(info.sides):
         progress.check()
-        sides.append(read_side(side))
+        sides.append(read_side(side, station.files))
         progress.report(i + 1, len(info.sides), side.side_name)
     corrections = station.corrections.list_for_inspection(actor, inspection_id)
     return Detail(info, tuple(sides), tuple(corrections))

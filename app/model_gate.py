@@ -88,10 +88,16 @@ def activation_gate(model: Any, evaluations: list) -> Gate:
 
 def activate_products(progress: Progress, station: Any, actor: Any, model_id: int,
                       product_ids: list[int]) -> list[int]:
-    """Make the model active for every product in ONE transaction (all or none)."""
-    progress.report(0, 1, "Activating")
+    """Make the model active for every product in ONE transaction (all or none). With a photo
+    store shared by the site, a model not yet published is published first (uploaded from this
+    station), so every station can download it: the activation rolls it out."""
+    files = getattr(station, "files", None)
+    if getattr(files, "shared", False) and not station.models.get(actor, model_id).published:
+        progress.report(0, 2, "Publishing the model to the site")
+        station.site_models.publish(actor, model_id)
+    progress.report(1, 2, "Activating")
     station.models.activate(actor, model_id, list(product_ids))
-    progress.report(1, 1, "Activated")
+    progress.report(2, 2, "Activated")
     return list(product_ids)
 
 

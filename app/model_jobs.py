@@ -54,12 +54,17 @@ def _slug(name: str) -> str:
 
 
 def gallery_samples(station: Station, actor: Actor, product_id: int | None) -> list[LabeledImage]:
-    """Labelled sides from the gallery as ``LabeledImage`` (corrections override)."""
+    """Labelled sides from the gallery as ``LabeledImage`` (corrections override); a defective
+    side carries the mask a person drew with its correction, if any (segdec learns from it)."""
     from core.training import LabeledImage
     from db.records import GalleryFilter
 
     sides = station.inspections.labelled_sides(actor, GalleryFilter(product_id=product_id))
-    return [LabeledImage(str(s.image_path), 0 if s.label == "Good" else 1) for s in sides]
+    # fetch: a photo (or a mask) another station recorded comes from the site's store (then cached here)
+    return [LabeledImage(str(station.files.fetch(s.image_path)), 0 if s.label == "Good" else 1,
+                         str(station.files.fetch(s.mask_path))
+                         if s.mask_path is not None and s.label != "Good" else None)
+            for s in sides]
 
 
 def collect_samples(request: BuildRequest, station: Station, actor: Actor) -> list[LabeledImage]:
@@ -98,12 +103,18 @@ def build_and_register(progress: Progress, station: Station, actor: Actor, model
     model.save(folder)
     spec = model.spec
     try:
-        return station.models.register(actor, spec.name, str(folder), spec.kind, spec.backbone,
+        info = station.models.register(actor, spec.name, str(folder), spec.kind, spec.backbone,
                                        spec.version, spec.metrics, spec.thresholds.to_dict(),
                                        spec.trained_on)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no model folder without its database row
         raise
+    if getattr(station.files, "shared", False):
+        # Into the site's store for every station; if that fails the model stays registered
+        # here, and activating it publishes it again.
+        progress.report(1, 1, "Publishing the model to the site")
+        info = station.site_models.publish(actor, info.id)
+    return info
 
 
 def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,

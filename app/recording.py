@@ -11,6 +11,8 @@ thread-safe (one short transaction per call).
 """
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,14 @@ from core.images import encode_jpeg, stored_extension
 from core.images.shrink import shrink
 from core.progress import Progress
 from core.results import CanResult, heatmap_to_png16
+from db.errors import DatabaseBusy, DatabaseUnavailable, ImageStoreUnavailable
 from db.records import NewInspection, NewSide
 
 if TYPE_CHECKING:
     from db import Actor, Station
     from db.dto import InspectionInfo
+
+log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 92
 THUMBNAIL_SIDE = 256
@@ -76,6 +81,8 @@ def to_new_inspection(result: CanResult, product_id: int, station_name: str,
             label=side.label,
             outcome=side.outcome.value,
             boxes=[b.to_dict() for b in side.boxes],
+            reason=side.reason,
+            region=side.region.tolist() if side.region is not None else None,
         ))
     # The thumbnail shows the worst side: what a person scanning the gallery needs to see first.
     worst = max(result.sides, key=lambda s: (s.outcome.severity, s.score))
@@ -106,3 +113,32 @@ def save_inspection(progress: Progress, station: Station, actor: Actor, result: 
     info = station.inspections.record(actor, new)
     progress.report(2, 2, "Saved")
     return info
+
+
+def record_patiently(station: Station, actor: Actor, new: NewInspection, give_up_s: float,
+                     pause_s: float = 1.0) -> InspectionInfo:
+    """Record ``new``, trying again while the photo store or the database is away, for at most
+    ``give_up_s`` seconds from the first try; then the last error is raised, and the caller must
+    report the can as not recorded (a person looks at it): a can is never dropped silently.
+
+    With a capture key every retry is safe (the database keeps one row per key: a save whose
+    commit did happen before the connection broke comes back ``already_recorded``). Without one
+    only the store's outage is tried again: its objects are confirmed before the row is written,
+    so nothing of that can was committed."""
+    retryable: tuple[type[BaseException], ...] = (ImageStoreUnavailable,)
+    if new.capture_key:
+        retryable += (DatabaseUnavailable, DatabaseBusy)
+    deadline = time.monotonic() + give_up_s
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return station.inspections.record(actor, new)
+        except retryable as exc:
+            pause = min(pause_s * attempt, 5.0)
+            if time.monotonic() + pause > deadline:
+                raise
+            if attempt == 1:
+                log.warning("can %s not saved yet (%s); trying again for up to %.0f s",
+                            new.capture_key or "without a key", exc, give_up_s)
+            time.sleep(pause)

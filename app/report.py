@@ -36,6 +36,7 @@ from db.records import GalleryFilter
 
 if TYPE_CHECKING:
     from db import Actor, Station
+    from db.stores import ImageStore
 from app.inspection_detail import read_side
 from app.stats_charts import day_axis
 from app.palette import VERDICT_COLOURS, VERDICT_TEXT, VERDICT_TEXT_COLOURS
@@ -90,7 +91,7 @@ def build_report(progress: Progress, station: Station, actor: Actor, filters: Ga
             for n, row in enumerate(rows, start=2):
                 progress.check()
                 info = station.inspections.get(actor, row.id)
-                pdf.savefig(inspection_page(info))
+                pdf.savefig(inspection_page(info, station.files))
                 pages += 1
                 progress.report(n, total_steps, f"inspection {row.id}")
             meta = pdf.infodict()
@@ -147,7 +148,7 @@ def _overlay(image: np.ndarray, heatmap: np.ndarray, boxes: Sequence[Box]) -> np
     return out
 
 
-def inspection_page(info: InspectionInfo) -> Figure:
+def inspection_page(info: InspectionInfo, files: ImageStore | None = None) -> Figure:
     fig = Figure(figsize=A4_LANDSCAPE)
     verdict = info.verdict + (f" (machine: {info.machine_verdict})"
                               if info.corrected_verdict else "")
@@ -169,7 +170,7 @@ def inspection_page(info: InspectionInfo) -> Figure:
         ax.set_axis_off()
     for n, side in enumerate(info.sides):
         band, col = divmod(n, per_row)
-        view = read_side(side)
+        view = read_side(side, files)
         top, bottom = axes[2 * band][col], axes[2 * band + 1][col]
         top.set_title(f"{side.side_name}: {VERDICT_TEXT.get(side.outcome, side.outcome)} · "
                       f"{score_100(side.score)}"

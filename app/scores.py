@@ -49,7 +49,8 @@ class Where:
     def describe(self) -> str:
         if self.kind == "boxes":
             n = len(self.boxes)
-            return f"{n} defect region{'s' if n != 1 else ''} boxed"
+            boxed = f"{n} defect region{'s' if n != 1 else ''} boxed"
+            return f"{boxed}; {self.reason}" if self.reason else boxed
         if self.kind == "region":
             return self.reason or "the judged region is outlined"
         if self.kind == "hot spot":

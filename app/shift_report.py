@@ -80,7 +80,7 @@ def build_shift_report(progress: Any, station: Any, actor: Any, window: ShiftWin
         pages += 1
         for n, row in enumerate(shown, start=3):
             progress.check()
-            pdf.savefig(inspection_page(station.inspections.get(actor, row.id)))
+            pdf.savefig(inspection_page(station.inspections.get(actor, row.id), station.files))
             pages += 1
             progress.report(n - 1, len(shown) + 2, f"inspection {row.id}")
         meta = pdf.infodict()

@@ -31,7 +31,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ROOT.parent / "shared" / "datasets"
+# ../shared/datasets of the first parent folder that has one (a worktree lies deeper than main).
+DATASETS = next((parent / "shared" / "datasets" for parent in ROOT.parents
+                 if (parent / "shared" / "datasets").is_dir()), ROOT.parent / "shared" / "datasets")
 PYTHON = sys.executable
 
 

@@ -60,6 +60,13 @@ class Settings(BaseModel):
         "auto", description="What runs the network for inspection: auto (the fastest runtime that "
                             "matched torch on the model's exported network), onnxruntime, openvino "
                             "or torch")
+    store_url: str | None = Field(None, description="Where the photos go: s3://bucket/prefix for "
+                                  "the site's object storage (endpoint and keys from "
+                                  "STATION_STORE_* or the credentials file), empty: the data "
+                                  "folder")
+    store_credentials: str | None = Field(None, description="A JSON file with the object "
+                                          "store's endpoint, access_key and secret_key (never "
+                                          "kept in the settings themselves)")
     reject_alert: bool = Field(True, description="Flash the verdict and sound on a REJECT")
     max_image_mb: int = Field(64, ge=1, le=4096,
                               description="Largest image file read (MB); larger files are refused "

@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(settings: StationSettings) -> Station:
-    return Station.open(settings.db_url, Path(settings.data_dir))
+    return Station.from_settings(settings)
 
 
 def run_create_admin(args: argparse.Namespace, settings: StationSettings, *, stdin: TextIO | None = None,

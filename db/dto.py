@@ -65,6 +65,12 @@ class ModelInfo:
     trained_by: str              # user name, or "system" for the bundled model
     created_at: datetime
     product_ids: tuple[int, ...]  # products for which this is the active model
+    # revision 0004: the SHA-256 of its weights and of its model.json; published: in the site's
+    # photo store, so every station can download it (ModelInfo.folder is then where THIS
+    # station has or will have it)
+    weights_sha256: str | None = None
+    package_sha256: str | None = None
+    published: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class LabelledSide:
     image_path: Path
     label: str
     corrected: bool
+    mask_path: Path | None = None   # the newest mask drawn with a correction (PNG), if any
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,25 @@ class RateRow:
     @property
     def defect_rate(self) -> float:
         return self.rejected / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    """A station of the site (``stations.list``)."""
+
+    id: int
+    name: str
+    host: str
+    first_seen: datetime
+    last_contact: datetime | None      # aware UTC; None: never heard from (old inspections only)
+    product_id: int | None             # of its latest can
+    product_sku: str | None
+    model_id: int | None               # the model of its latest can
+    model_name: str | None
+    model_version: str | None
+    model_since: datetime | None
+    retired: bool
+    claimed: bool                      # a running station holds this name (it has an id)
 
 
 @dataclass(frozen=True)

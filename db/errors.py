@@ -115,3 +115,28 @@ class PasswordChangeRequired(StationDataError):
 def is_disk_full(exc: BaseException) -> bool:
     """An OSError saying the disk (or the user's quota on it) is full."""
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+class ImageStoreUnavailable(StationDataError):
+    """The photo store (object storage) cannot be reached, or kept failing for the whole wait.
+    Nothing that depended on it was saved; the caller may try again (the capture key keeps a
+    retried can from being recorded twice)."""
+
+
+class ImageStoreRefused(StationDataError):
+    """The photo store answers but refuses the station: wrong credentials, no such bucket, no
+    permission. Waiting does not help; the message says what to check."""
+
+
+class PhotoMissing(StationDataError):
+    """A photo, heatmap or thumbnail a row names is not in the store (or its bytes do not match
+    its SHA-256)."""
+
+
+class ModelUnavailable(StationDataError):
+    """A model of the site cannot be brought to this station (not published, damaged, the store
+    unreachable); the message says which and what to do."""
+
+
+class StationNameTaken(StationDataError):
+    """Another station of the site already uses this station name."""

@@ -25,46 +25,75 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from common.atomic import TMP_MARK, write_bytes
-from db.errors import StorageFull, is_disk_full
+from db.errors import PhotoMissing, StorageFull, is_disk_full
+from db.stores.base import (ID_OBJECT, NAME, SWEEP_ALWAYS_OK, SWEEP_MAX_SHARE, ImageStore,
+                            IsReferenced, SweepReport, split_name)
+
+__all__ = ["ALLOWED_EXTS", "SWEEP_ALWAYS_OK", "SWEEP_MAX_SHARE", "FileStore", "SweepReport",
+           "canonical_ext", "image_kind", "same_kind", "sniff_ext"]
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
+_NAME = NAME
 _TMP_MARK = TMP_MARK     # common.atomic's temporary names: a crash's leftovers are swept
 _SWEEP_STAMP = ".last-sweep"
 ALLOWED_EXTS = frozenset({"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "bin"})
-SWEEP_MAX_SHARE = 0.05     # a sweep removing more than this share of the store asks first...
-SWEEP_ALWAYS_OK = 50       # ...unless it removes at most this many files (a crash leaves ~15)
+OBJECTS_DIR = "site-objects"
 
 
-@dataclass(frozen=True)
-class SweepReport:
-    removed_orphans: int
-    removed_temps: int
-    kept: int
-    held: int = 0          # orphans NOT removed: too many; a person must confirm
-    total: int = 0         # files in the store, counted only when orphans were held
+class FileStore(ImageStore):
+    """The local data folder's store: ``root`` is ``<data_dir>/images``; the data id lives in
+    ``<data_dir>/station-data-id`` and named site objects under ``<data_dir>/site-objects``."""
 
-    @property
-    def message(self) -> str:
-        """The log line (and the command's answer) when orphans were held."""
-        return (f"The start-up sweep found {self.held} photo files (of {self.total} in the data "
-                "folder) that no inspection refers to, more than it removes without asking, so "
-                "it removed none. If this is the right database and those inspections were "
-                "deleted, remove the files with `main.py sweep --confirm`; if not, point the "
-                "station at the right database.")
+    shared = False
 
-
-class FileStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, data_dir: Path | None = None) -> None:
         self.root = Path(root)
+        self.data_dir = Path(data_dir) if data_dir is not None else self.root.parent
+
+    def describe(self) -> str:
+        return f"the data folder {self.data_dir}"
+
+    def fetch(self, path: Path | str) -> Path:
+        """The file itself (local): checked to be this store's and to exist."""
+        sha, ext = split_name(path)
+        found = self.path(sha, ext)
+        if not found.is_file():
+            raise PhotoMissing(f"The file {found.name} is missing from {self.describe()} (it "
+                               "was deleted or the folder was restored from an older copy).")
+        return found
+
+    def exists(self, sha: str, ext: str) -> bool:
+        return self.path(sha, ext).is_file()
+
+    def put_object(self, name: str, data: bytes) -> None:
+        target = self._object_path(name)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StorageFull(str(self.data_dir), "save the file") from exc
+            raise
+        write_bytes(target, data, where=self.data_dir)
+
+    def get_object(self, name: str) -> bytes | None:
+        try:
+            return self._object_path(name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _object_path(self, name: str) -> Path:
+        if name == ID_OBJECT:
+            return self.data_dir / ID_OBJECT
+        parts = [p for p in name.split("/") if p]
+        if not parts or any(p in (".", "..") for p in parts):
+            raise ValueError(f"not an object name: {name!r}")
+        return self.data_dir.joinpath(OBJECTS_DIR, *parts)
 
     def path(self, sha: str, ext: str) -> Path:
         return self.root / sha[:2] / sha[2:4] / f"{sha}.{ext}"
@@ -112,7 +141,7 @@ class FileStore:
                     if (m := _NAME.match(entry.name)) and entry.is_file():
                         yield m.group(1), m.group(2)
 
-    def sweep(self, is_referenced: Callable[[Iterable[str]], set[str]],
+    def sweep(self, is_referenced: IsReferenced,
               grace_s: float = 3600.0, now: float | None = None,
               full: bool = False, max_share: float | None = SWEEP_MAX_SHARE) -> SweepReport:
         """Remove files no row references and stale temporary files, older than ``grace_s``.

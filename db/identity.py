@@ -2,7 +2,9 @@
 
 When a database and a data folder are first used together, a random id (uuid4) is written into
 the database (``station_meta``, key ``data_id``, with the time) and into the folder
-(``<data_dir>/station-data-id``). At every start :func:`check_blank` (before the schema is
+(``<data_dir>/station-data-id``), or, for a site whose photos are in object storage, into the
+store (the object ``<prefix>/station-data-id``): the id ties the database to its photo store
+(:class:`db.stores.base.ImageStore`), whichever kind it is. At every start :func:`check_blank` (before the schema is
 touched) and :func:`bind` (after the upgrade) compare them, and the start is REFUSED with
 :class:`~db.errors.DataFolderMismatch` when they disagree, so the start-up sweep never runs over a
 folder whose photos belong to another database:
@@ -15,8 +17,9 @@ folder whose photos belong to another database:
   belong together: the folder holds no photos yet, or some of the database's newest photos are
   in the folder, or some of the folder's photos are in the database.
 
-Several stations on one PostgreSQL server each keep their own data folder; every such folder
-carries the database's id. Threading: run at start, from one thread.
+Several stations on one PostgreSQL server each keep their own data folder (every such folder
+carries the database's id) or share one object store (which carries it once). Threading: run at
+start, from one thread.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from common.atomic import write_bytes
 from db.errors import DataFolderMismatch
-from db.filestore import FileStore
+from db.stores.base import ImageStore
 from db.schema import Inspection, SideResult, StationMeta
 from db.services.rows import referenced_shas
 
@@ -44,18 +47,23 @@ _SAMPLE = 50
 
 
 def read_folder_id(data_dir: Path) -> str | None:
-    path = Path(data_dir) / ID_FILE
-    try:
-        text = path.read_text(encoding="ascii", errors="replace").strip()
-    except FileNotFoundError:
+    """The id in a data folder (kept for callers that only have the folder)."""
+    from db.filestore import FileStore
+    return read_store_id(FileStore(Path(data_dir) / "images", Path(data_dir)))
+
+
+def read_store_id(files: ImageStore) -> str | None:
+    text = files.read_id()
+    if text is None:
         return None
     try:
         return str(uuid.UUID(text))
     except ValueError:
         raise DataFolderMismatch(
-            f"The file {path} should hold the id of the database this data folder belongs to, "
-            "but it is damaged. If you know the folder belongs to this database, delete that "
-            "file and start again; otherwise point the station at the right database.") from None
+            f"The file {ID_FILE} in {files.describe()} should hold the id of the database these "
+            "photos belong to, but it is damaged. If you know they belong to this database, "
+            "delete that file and start again; otherwise point the station at the right "
+            "database.") from None
 
 
 def write_folder_id(data_dir: Path, data_id: str) -> None:
@@ -63,44 +71,44 @@ def write_folder_id(data_dir: Path, data_id: str) -> None:
     write_bytes(Path(data_dir) / ID_FILE, (data_id + "\n").encode("ascii"), where=data_dir)
 
 
-def folder_has_photos(files: FileStore) -> bool:
+def folder_has_photos(files: ImageStore) -> bool:
     return next(files.iter_files(), None) is not None
 
 
-def check_blank(engine: Engine, data_dir: Path, files: FileStore, revision: str | None) -> None:
-    """Before the schema is created in an empty database: refuse when the folder is used."""
+def check_blank(engine: Engine, data_dir: Path, files: ImageStore, revision: str | None) -> None:
+    """Before the schema is created in an empty database: refuse when the store is used."""
     if revision is not None:
         return
-    folder_id = read_folder_id(data_dir)
+    folder_id = read_store_id(files)
     if folder_id is None and not folder_has_photos(files):
         return
     raise DataFolderMismatch(
-        f"The database ({_where(engine)}) is empty, but the data folder {data_dir} already holds "
+        f"The database ({_where(engine)}) is empty, but {files.describe()} already holds "
         "a station's photos" + (f" (data id {folder_id})" if folder_id else "") + ". Starting "
         "here would treat every photo as left over. Nothing was changed. Point the station at "
         "the database these photos belong to (check the database file, or the --db-url / "
         "STATION_DB_URL setting for a typo), or choose an empty data folder for a new database.")
 
 
-def bind(engine: Engine, data_dir: Path, files: FileStore,
+def bind(engine: Engine, data_dir: Path, files: ImageStore,
          now_naive: Callable[[], datetime]) -> str:
-    """Check that database and folder belong together, writing the id where it is missing;
+    """Check that database and store belong together, writing the id where it is missing;
     returns the data id. DataFolderMismatch when they do not belong together."""
-    folder_id = read_folder_id(data_dir)
+    folder_id = read_store_id(files)
     with engine.execution_options(station_write=True).begin() as conn:
         db_id = conn.execute(select(StationMeta.value)
                              .where(StationMeta.key == META_KEY)).scalar()
         if db_id is not None and folder_id is not None:
             if db_id != folder_id:
                 raise DataFolderMismatch(
-                    f"The data folder {data_dir} belongs to another database (data id "
+                    f"{_cap(files.describe())} belongs to another database (data id "
                     f"{folder_id}); {_where(engine)} has data id {db_id}. Nothing was changed. "
-                    "Point the station at the database this folder belongs to, or choose the "
-                    "data folder of this database.")
+                    "Point the station at the database these photos belong to, or choose the "
+                    "data folder (or --store-url) of this database.")
             return db_id
         if not _belong_together(conn, files):
             raise DataFolderMismatch(
-                f"The photos in the data folder {data_dir} do not belong to {_where(engine)} "
+                f"The photos in {files.describe()} do not belong to {_where(engine)} "
                 "(none of its photos are there, and none of the folder's are in it)"
                 + ("" if _has_inspections(conn) else ", which holds no inspections at all")
                 + ". Nothing was changed or removed. Point the station at the database these "
@@ -109,13 +117,13 @@ def bind(engine: Engine, data_dir: Path, files: FileStore,
         if db_id is None:
             conn.execute(insert(StationMeta).values(key=META_KEY, value=data_id,
                                                     written_at=now_naive()))
-            log.info("database tied to its data folder %s (data id %s)", data_dir, data_id)
+            log.info("database tied to %s (data id %s)", files.describe(), data_id)
     if folder_id is None:
-        write_folder_id(data_dir, data_id)
+        files.write_id(data_id)
     return data_id
 
 
-def _belong_together(conn: Connection, files: FileStore) -> bool:
+def _belong_together(conn: Connection, files: ImageStore) -> bool:
     folder_sample = [sha for sha, _ext in _take(files.iter_files(), _SAMPLE)]
     if not folder_sample:
         return True   # nothing in the folder to protect (or to adopt)
@@ -123,7 +131,7 @@ def _belong_together(conn: Connection, files: FileStore) -> bool:
         return False  # an empty database never owns a used folder
     recent = conn.execute(select(SideResult.image_sha, SideResult.image_ext)
                           .order_by(SideResult.id.desc()).limit(_SAMPLE)).all()
-    if any(files.path(sha, ext).is_file() for sha, ext in recent):
+    if any(files.exists(sha, ext) for sha, ext in recent):
         return True
     with Session(bind=conn) as s:      # the query the sweep itself uses
         return bool(referenced_shas(s, folder_sample))
@@ -140,6 +148,10 @@ def _take(it: Iterable, n: int) -> list:
         if len(out) >= n:
             break
     return out
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _where(engine: Engine) -> str:

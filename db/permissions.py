@@ -54,8 +54,10 @@ MATRIX: dict[str, tuple[frozenset[Role], str]] = {
     "user.manage": (_ADMINS, "create, list, change role of, (de)activate, unlock, reset users"),
     "warehouse.manage": (_ADMINS, "create, edit, delete warehouses"),
     "product.manage": (_ADMINS, "create, edit, move, delete products; change stock"),
-    "model.manage": (_ADMINS, "register, activate, set thresholds of, delete models"),
+    "model.manage": (_ADMINS, "register, publish, activate, set thresholds of, delete models"),
     "audit.view": (_ADMINS, "read the audit log"),
+    "station.view": (_SUPERVISORS, "list the site's stations, their last contact and model"),
+    "station.manage": (_ADMINS, "retire a station (frees its name for another)"),
 }
 
 

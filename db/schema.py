@@ -59,6 +59,44 @@ class StationMeta(Base):
     written_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class SiteStation(Base):
+    """A station of the site (revision 0004): its name (unique however typed), the id it keeps in
+    its data folder (``uid``; NULL for a station only known from old inspections, until a
+    station with that name claims it), its last contact and what it runs now."""
+    __tablename__ = "stations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(128))
+    name_key: Mapped[str] = mapped_column(String(KEY_LEN))
+    host: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_contact: Mapped[datetime | None] = mapped_column(DateTime)
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL", name="fk_stations_product"))
+    model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("models.id", ondelete="SET NULL", name="fk_stations_model"))
+    model_since: Mapped[datetime | None] = mapped_column(DateTime)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __table_args__ = (Index("uq_stations_uid", "uid", unique=True),
+                      Index("uq_stations_name_key", "name_key", unique=True), _AUTOINC)
+
+
+class PendingObject(Base):
+    """An object being written to a shared photo store (revision 0004): journalled before the
+    upload, removed in the transaction that commits the row naming it. What a crash leaves here
+    is what the sweep removes (after a grace period), without listing the store."""
+    __tablename__ = "pending_objects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha: Mapped[str] = mapped_column(String(64))
+    ext: Mapped[str] = mapped_column(String(8))
+    station_id: Mapped[int | None] = mapped_column(Integer)   # no key: a journal, not a record
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_pending_objects_sha", "sha"),
+                      Index("ix_pending_objects_created", "created_at"), _AUTOINC)
+
+
 class Warehouse(Base):
     __tablename__ = "warehouses"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,6 +122,12 @@ class Model(Base):
     trained_on: Mapped[dict] = mapped_column(JSON)
     trained_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # revision 0004: the model's files for the site. ``package_sha256`` is the SHA-256 of its
+    # model.json (which holds ``weights_sha256``, the weights' SHA-256); once published, both
+    # files are in the photo store under models/<package_sha256>/ for every station.
+    weights_sha256: Mapped[str | None] = mapped_column(String(64))
+    package_sha256: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
     trained_by: Mapped[User | None] = relationship()
 
     __table_args__ = (UniqueConstraint("name", "version", name="uq_models_name_version"),
@@ -150,6 +194,9 @@ class Inspection(Base):
     # revision 0003: the idempotency key made when the can was captured (recording it twice
     # keeps one row).
     capture_key: Mapped[str | None] = mapped_column(String(64))
+    # revision 0004: the station that recorded it (NULL: not known)
+    station_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stations.id", ondelete="SET NULL", name="fk_inspections_station"))
     sides: Mapped[list[SideResult]] = relationship(
         order_by="SideResult.position", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -167,6 +214,7 @@ class Inspection(Base):
         Index("ix_inspections_verdict", "final_verdict", "started", "id"),
         Index("ix_inspections_thumbnail_sha", "thumbnail_sha"),
         Index("uq_inspections_capture_key", "capture_key", unique=True),
+        Index("ix_inspections_station", "station_id", "started", "final_verdict", "id"),
         _AUTOINC,
     )
 
@@ -188,6 +236,7 @@ class SideResult(Base):
     boxes: Mapped[list] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")   # revision 0003
     region: Mapped[list | None] = mapped_column(JSON)                           # revision 0003
+    mask_sha: Mapped[str | None] = mapped_column(String(64))  # revision 0005: a drawn defect (PNG)
 
     __table_args__ = (
         # Both cover what the per-side statistics read (a side row is fat with two hex hashes
@@ -198,6 +247,7 @@ class SideResult(Base):
         Index("ix_side_results_side", "side_name", "outcome", "label", "corrected_label"),
         Index("ix_side_results_image_sha", "image_sha"),
         Index("ix_side_results_heatmap_sha", "heatmap_sha"),
+        Index("ix_side_results_mask_sha", "mask_sha"),
         _AUTOINC,
     )
 

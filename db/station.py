@@ -5,8 +5,14 @@ the folder (db.identity), upgrades the schema (SQLite: backup copy first), ties 
 folder together, sweeps orphaned files (holding back a sweep that would remove more than a small
 share) and wires the services. Every fault becomes a station error with a message for a person
 (DataFolderUnusable, DataFolderMismatch, DatabaseBusy, DatabaseUnavailable, DatabaseDamaged,
-StorageFull, SchemaOutdated, UpgradeRefused). There are no module-level singletons: open as many
+StorageFull, SchemaOutdated, UpgradeRefused; for an object store also ImageStoreRefused,
+ImageStoreUnavailable; StationNameTaken). There are no module-level singletons: open as many
 stations as you like (tests open one per test).
+
+Photos go to the data folder, or to S3-compatible object storage shared by the site
+(``store="s3://bucket/prefix"``, db.stores); the database is then tied to that store instead of
+the folder. A running station passes its name (``station_name``): it is registered in the
+site's ``stations`` table, and every can it records names it.
 
 Threading: a Station and all its services may be shared by every thread; each service call opens
 and closes its own transaction. Call ``close()`` once at shutdown.
@@ -14,12 +20,15 @@ and closes its own transaction. Call ``close()`` once at shutdown.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 import os
+import socket
 import sqlite3
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +39,7 @@ from db.database import (BUSY_TIMEOUT_S, DEFAULT_TIMEOUTS, Clock, Database, Time
 from db.errors import (DatabaseDamaged, DataFolderUnusable, StationDataError, StorageFull,
                        is_disk_full)
 from db.faults import translate_error
-from db.filestore import SWEEP_MAX_SHARE, FileStore, SweepReport
+from db.filestore import SWEEP_MAX_SHARE, SweepReport
 from db.migrate import current_revision, head_revision, upgrade
 from db.passwords import PasswordHasher
 from db.services.audit import AuditService
@@ -38,11 +47,16 @@ from db.services.auth import AuthService
 from db.services.corrections import CorrectionService
 from db.services.inspections import InspectionService
 from db.services.models import ModelService
+from db.services import pending
 from db.services.products import ProductService
 from db.services.rows import referenced_shas
+from db.services.stations import StationService, station_uid
 from db.services.stats import StatsService
 from db.services.users import UserService
 from db.services.warehouses import WarehouseService
+from db.site_models import SiteModels
+from db.stores import ImageStore, open_store
+from db.stores.s3 import SHARDS
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +68,7 @@ class Station:
     url: str
     data_dir: Path
     database: Database
-    files: FileStore
+    files: ImageStore
     auth: AuthService
     users: UserService
     warehouses: WarehouseService
@@ -64,30 +78,41 @@ class Station:
     models: ModelService
     audit: AuditService
     stats: StatsService
+    stations: StationService
+    site_models: SiteModels
     backup_path: Path | None = None       # the copy made before this start's upgrade, if any
     sweep_report: SweepReport | None = None
-    data_id: str | None = None            # ties this database to this data folder
+    data_id: str | None = None            # ties this database to this data folder (or store)
+    station_id: int | None = None         # this station in the site's list (when registered)
+    _background: list[threading.Thread] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(cls, url: str | None, data_dir: Path, *, now: Clock = utc_now,
              password_hasher: PasswordHasher | None = None,
              sweep_grace: timedelta = SWEEP_GRACE, upgrade_schema: bool = True,
              busy_timeout_s: float = BUSY_TIMEOUT_S,
-             timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Station:
+             timeouts: Timeouts = DEFAULT_TIMEOUTS,
+             store: ImageStore | str | None = None, station_name: str | None = None,
+             store_credentials: str | Path | None = None) -> Station:
         """Open (and if needed create and upgrade) the station's database in ``data_dir``.
 
         ``url`` None means the SQLite file ``<data_dir>/station.sqlite3``. ``now`` is the clock
         (inject one in tests instead of sleeping). ``busy_timeout_s``: how long an SQLite writer
-        waits for another before DatabaseBusy; ``timeouts``: PostgreSQL's limits. Raises only
+        waits for another before DatabaseBusy; ``timeouts``: PostgreSQL's limits. ``store``:
+        None for the data folder, an ``s3://bucket/prefix`` URL (``store_credentials``: a
+        credentials file, see db.stores.config) or a store object (closed with the station).
+        ``station_name``: register this station in the site's list under that name. Raises only
         station errors (see the module docstring); nothing is removed when it refuses.
         """
         data_dir = _usable_folder(Path(data_dir))
         url = url or sqlite_url(data_dir)
         sqlite_file = _sqlite_file(url)
         new_file = sqlite_file is not None and not sqlite_file.exists()
-        files = FileStore(data_dir / "images")
+        files = store if isinstance(store, ImageStore) else \
+            open_store(store, data_dir, credentials_file=store_credentials)
         engine = make_engine(url, busy_timeout_s, timeouts)
         db = Database(engine, now)
+        station_id = None
         try:
             revision = _peek_revision(engine, sqlite_file)
             identity.check_blank(engine, data_dir, files, revision)
@@ -95,6 +120,9 @@ class Station:
             data_id = None
             if upgrade_schema or revision == head_revision():
                 data_id = identity.bind(engine, data_dir, files, lambda: to_naive_utc(now()))
+            if station_name is not None:
+                station_id = StationService(db).register(
+                    station_uid(data_dir), station_name, socket.gethostname()).id
         except DBAPIError as exc:
             db.dispose()
             error = translate_error(exc, db.where)
@@ -103,18 +131,22 @@ class Station:
             raise (error or StationDataError(f"Cannot open {db.where}: {exc.orig}")) from exc
         except BaseException:
             db.dispose()
+            files.close()
             if new_file and sqlite_file is not None:   # refused: leave no empty file behind
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
             raise
         hasher = password_hasher or PasswordHasher()
-        inspections = InspectionService(db, files)
+        inspections = InspectionService(db, files, lambda: station_id)
+        site_models = SiteModels(db, files, data_dir / SiteModels.CACHE, data_dir / "models")
         station = cls(url=url, data_dir=data_dir, database=db, files=files,
                       auth=AuthService(db, hasher), users=UserService(db, hasher),
                       warehouses=WarehouseService(db), products=ProductService(db),
-                      inspections=inspections, corrections=CorrectionService(db),
-                      models=ModelService(db), audit=AuditService(db), stats=StatsService(db),
-                      backup_path=backup, data_id=data_id)
+                      inspections=inspections, corrections=CorrectionService(db, files),
+                      models=ModelService(db, site_models.locate), audit=AuditService(db),
+                      stats=StatsService(db), stations=StationService(db),
+                      site_models=site_models, backup_path=backup, data_id=data_id,
+                      station_id=station_id)
         if data_id is not None:   # never sweep a folder this database has not been tied to
             try:
                 station.sweep_report = station.sweep_files(sweep_grace)
@@ -136,9 +168,40 @@ class Station:
         def is_referenced(shas: Iterable[str]) -> set[str]:
             with self.database.read() as s:
                 return referenced_shas(s, shas)
+        if self.files.shared:
+            return self._sweep_shared(grace, full, confirmed)
         # File times are the real clock's, so the sweep uses it too (not the injectable one).
         return self.files.sweep(is_referenced, grace.total_seconds(), full=full,
                                 max_share=None if confirmed else SWEEP_MAX_SHARE)
+
+    def _sweep_shared(self, grace: timedelta, full: bool, confirmed: bool) -> SweepReport:
+        """A shared store: the journal's leftovers now (no listing); with ``full`` every shard
+        of the store is listed too, else one shard per start, in the background."""
+        removed = pending.sweep(self.database, self.files, grace)
+        if not full:
+            shard = _next_shard(self.database)
+            t = threading.Thread(target=self._sweep_listing, args=(grace, [shard]),
+                                 name="photo-sweep", daemon=True)
+            self._background.append(t)
+            t.start()
+            return SweepReport(removed, 0, 0, where=self.files.describe())
+        report = self._sweep_listing(grace, None, confirmed)
+        return replace(report, removed_orphans=report.removed_orphans + removed)
+
+    def _sweep_listing(self, grace: timedelta, shards: list[str] | None,
+                       confirmed: bool = False) -> SweepReport:
+        def in_use(shas: Iterable[str]) -> set[str]:
+            with self.database.read() as s:
+                return pending.in_use(s, shas)
+        sweep: Any = self.files.sweep
+        try:
+            return sweep(in_use, grace.total_seconds(), full=shards is None,
+                         max_share=None if confirmed else SWEEP_MAX_SHARE, shards=shards)
+        except StationDataError as exc:
+            if shards is None:
+                raise
+            log.warning("the background sweep of %s stopped: %s", self.files.describe(), exc)
+            return SweepReport(0, 0, 0)
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (a full ``ANALYZE``: about a second on a
@@ -155,7 +218,39 @@ class Station:
                     conn.exec_driver_sql("PRAGMA optimize")
             except Exception:  # never fail a shutdown for statistics
                 log.debug("ANALYZE failed at close", exc_info=True)
+        for t in self._background:
+            t.join(timeout=5)
         self.database.dispose()
+        self.files.close()
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, register: bool = False, **kwargs: Any) -> Station:
+        """Open the station the settings describe (``db_url``, ``data_dir``, ``store_url``,
+        ``store_credentials``, ``station_name`` with ``register``: a running station)."""
+        return cls.open(getattr(settings, "db_url", None), Path(settings.data_dir),
+                        store=getattr(settings, "store_url", None) or None,
+                        store_credentials=getattr(settings, "store_credentials", None) or None,
+                        station_name=settings.station_name if register else None, **kwargs)
+
+
+def _next_shard(db: Database) -> str:
+    """The ``images/<xx>/`` shard this start's background sweep lists (a cursor in
+    ``station_meta``, so successive starts walk the whole store)."""
+    from sqlalchemy import select
+
+    from db.schema import StationMeta
+    try:
+        with db.write() as s:
+            row = s.execute(select(StationMeta).where(StationMeta.key == "sweep_shard")
+                            .with_for_update()).scalar_one_or_none()
+            n = int(row.value) if row is not None and row.value.isdigit() else 0
+            if row is None:
+                s.add(StationMeta(key="sweep_shard", value="1", written_at=db.now_naive()))
+            else:
+                row.value, row.written_at = str((n + 1) % len(SHARDS)), db.now_naive()
+            return SHARDS[n % len(SHARDS)]
+    except StationDataError:
+        return SHARDS[0]
 
 
 def _usable_folder(data_dir: Path) -> Path:

@@ -36,6 +36,7 @@ from gui.context import AppContext
 from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
 from gui.first_run_dialog import FirstRunDialog
 from app.first_start import install_bundled_model
+from app.site_sync import SiteSync
 from gui.inference import ENGINE_MODULES, InferenceService
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow
@@ -204,7 +205,7 @@ def open_station(settings: Any, log_path: Path) -> Any | None:
     from db.database import display_url
 
     try:
-        return Station.open(settings.db_url, settings.data_dir)
+        return Station.from_settings(settings, register=True)
     except Exception as exc:  # noqa: BLE001 - every failure gets a dialog
         where = display_url(settings.db_url) if settings.db_url else str(settings.data_dir)
         if is_for_person(exc):
@@ -222,7 +223,10 @@ def _open_failure_title(exc: BaseException) -> str:
     titles = {"DataFolderMismatch": "Data folder and database do not match",
               "DataFolderUnusable": "Data folder unavailable", "DatabaseDamaged": "Database damaged",
               "StorageFull": "Disk full", "UpgradeRefused": "Database not upgraded",
-              "SchemaOutdated": "Database from a newer station"}
+              "SchemaOutdated": "Database from a newer station",
+              "ImageStoreUnavailable": "Photo store unavailable",
+              "ImageStoreRefused": "Photo store refused the station",
+              "StationNameTaken": "Station name taken"}
     return titles.get(type(exc).__name__, "Database unavailable")
 
 
@@ -260,6 +264,8 @@ def run_gui(settings: Any) -> int:
     flow = SessionFlow(settings, station, None, log_path)
     flow.engine_pending = True
     flow.ended.connect(app.quit)
+    sync = SiteSync(station)        # heartbeat, and models rolled out to the site
+    sync.start()
     loader = EngineLoader(ENGINE_MODULES)
     loader.progress.connect(flow.engine_progress)
     engine: list[InferenceService] = []
@@ -269,7 +275,8 @@ def run_gui(settings: Any) -> int:
         # starts the inference thread
         engine.append(InferenceService(settings.torch_threads,
                                        runtime=settings.inference_runtime,
-                                       cache_root=settings.data_dir / "cache" / "runtime"))
+                                       cache_root=settings.data_dir / "cache" / "runtime",
+                                       prepare=station.site_models.ensure))
         flow.set_inference(engine[0])
 
     loader.finished.connect(engine_in)
@@ -278,6 +285,7 @@ def run_gui(settings: Any) -> int:
         loader.start()
         return app.exec_()
     finally:
+        sync.stop()
         flow.shutdown()
         for inference in engine:
             inference.shutdown()

@@ -27,10 +27,11 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+from common.regions import RegionRecipe
 from core.scoring.calibration import Thresholds
 from gui.workers import register_thread
 
@@ -114,16 +115,22 @@ class _InferenceWorker(QObject):
     failed = pyqtSignal(int, object)
 
     def __init__(self, torch_threads: int = 0, runtime: str = "auto",
-                 cache_root: str | Path | None = None) -> None:
+                 cache_root: str | Path | None = None,
+                 prepare: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._threads = torch_threads
         self._runtime = runtime
         self._cache_root = cache_root
+        self._prepare = prepare
         self._models: dict[str, tuple[tuple[str, int, int], Any]] = {}
 
     def _model(self, folder: str) -> Any:
         from core.model.runtime.loading import load_for_inspection
 
+        if self._prepare is not None:
+            # A model rolled out to the site: downloaded and verified here, on this thread,
+            # before the can that first needs it (never in the middle of one).
+            folder = self._prepare(folder)
         key = _model_key(folder)
         cached = self._models.get(key[0])
         if cached is not None and cached[0] == key:
@@ -146,9 +153,10 @@ class _InferenceWorker(QObject):
     def unload(self, folder: str) -> None:
         self._models.pop(str(Path(folder).resolve()), None)
 
-    @pyqtSlot(int, str, object, object, object)
+    @pyqtSlot(int, str, object, object, object, object)
     def inspect(self, request_id: int, folder: str, images: Sequence[Any],
-                side_names: Sequence[str], thresholds: Thresholds | None) -> None:
+                side_names: Sequence[str], thresholds: Thresholds | None,
+                recipe: RegionRecipe | None = None) -> None:
         from core.images import load_image
         from core.verdict import inspect_can
         import numpy as np
@@ -166,7 +174,7 @@ class _InferenceWorker(QObject):
                 # Arrays were decoded by the GUI already; inspect_can checks (and copies) them once.
                 arrays.append(image if isinstance(image, np.ndarray) else load_image(image, name=side))
             self.side_progress.emit(request_id, n + 1, total, f"Inspecting {n} sides…")
-            result = inspect_can(model, arrays, list(side_names))
+            result = inspect_can(model, arrays, list(side_names), recipe=recipe)
             self.side_progress.emit(request_id, total, total, "Done")
         except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
             self.failed.emit(request_id, exc)
@@ -187,16 +195,19 @@ class InferenceService(QObject):
     loaded = pyqtSignal(int, str)
     failed = pyqtSignal(int, object)
 
-    _post_inspect = pyqtSignal(int, str, object, object, object)
+    _post_inspect = pyqtSignal(int, str, object, object, object, object)
     _post_load = pyqtSignal(int, str)
     _post_unload = pyqtSignal(str)
 
     def __init__(self, torch_threads: int = 0, parent: QObject | None = None,
                  preload: bool = True, runtime: str = "auto",
-                 cache_root: str | Path | None = None) -> None:
+                 cache_root: str | Path | None = None,
+                 prepare: Callable[[str], str] | None = None) -> None:
         """Build it before the event loop: with ``preload`` it imports the engine here (seconds on a
         cold start, see ``import_engine``). ``torch_threads``: the network's threads in every
-        runtime; ``runtime``/``cache_root``: see ``core.model.runtime.loading``."""
+        runtime; ``runtime``/``cache_root``: see ``core.model.runtime.loading``.
+        ``prepare(folder) -> folder`` runs on the inference thread before a model is loaded
+        (``station.site_models.ensure``: a site model is downloaded and verified first)."""
         super().__init__(parent)
         if preload:
             log.info("engine modules imported in %.1f s", import_engine())
@@ -208,7 +219,7 @@ class InferenceService(QObject):
         self._ids = itertools.count(1)
         self._thread = QThread()
         self._thread.setObjectName("inference")
-        self._worker = _InferenceWorker(torch_threads, runtime, cache_root)
+        self._worker = _InferenceWorker(torch_threads, runtime, cache_root, prepare)
         self._worker.moveToThread(self._thread)
         queued = Qt.QueuedConnection
         self._post_inspect.connect(self._worker.inspect, queued)
@@ -225,14 +236,18 @@ class InferenceService(QObject):
         return next(self._ids)
 
     def inspect(self, request_id: int, folder: str | Path, images: Sequence[Any],
-                side_names: Sequence[str], thresholds: Thresholds | None = None) -> None:
+                side_names: Sequence[str], thresholds: Thresholds | None = None,
+                recipe: RegionRecipe | None = None) -> None:
         """Queue one can: ``images`` are RGB arrays, paths or encoded bytes, one per side name.
 
-        ``thresholds`` (e.g. a product's override) replace the model's own for this can only.
+        ``thresholds`` (e.g. a product's override) replace the model's own for this can only;
+        ``recipe``: the product's inspection regions (``app.regions.product_recipe``; None: the
+        model's own default).
         """
         if len(images) != len(side_names):
             raise ValueError(f"{len(images)} images for {len(side_names)} side names")
-        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds)
+        self._post_inspect.emit(request_id, str(folder), list(images), list(side_names), thresholds,
+                               recipe)
 
     def load(self, folder: str | Path, request_id: int = 0) -> None:
         """Load (or re-check) a model ahead of the first can; answers ``loaded`` or ``failed``."""

@@ -70,6 +70,11 @@ def _models(ctx: AppContext) -> QWidget:
     return ModelsPanel(ctx)
 
 
+def _stations(ctx: AppContext) -> QWidget:
+    from gui.admin.stations_panel import StationsPanel
+    return StationsPanel(ctx)
+
+
 PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("capture", "Capture and inspect", lambda c: c.can("inspection.record"), _capture),
     # Line mode only where the station is wired to a line (docs/LINE.md: <data folder>/line.json).
@@ -85,4 +90,5 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("products", "Products", lambda c: c.can("product.manage"), _products),
     PanelSpec("models", "Models", lambda c: c.can("model.manage"), _models),
     PanelSpec("audit", "Audit log", lambda c: c.can("audit.view"), _audit),
+    PanelSpec("stations", "Stations", lambda c: c.can("station.view"), _stations),
 )

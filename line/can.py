@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from app.regions import RecipeUnusable, product_recipe
+from common.regions import RegionRecipe
 from core.results import CanResult, Outcome
 from line.config import LineConfig, Step
 from line.errors import RequestRefused
@@ -33,6 +35,7 @@ class Selection:
     steps: tuple[Step, ...]
     model_folder: str
     thresholds: dict | None
+    region_recipe: RegionRecipe | None = None   # the product's regions; None: the model's default
 
     @classmethod
     def resolve(cls, station: Any, actor: Any, config: LineConfig, sku: str
@@ -51,8 +54,13 @@ class Selection:
             raise RequestRefused("no-model", f"Product {product.sku} has no active model; an "
                                  "admin activates one under Models.")
         thresholds = product.thresholds or model.thresholds or None
+        try:
+            recipe = product_recipe(product)
+        except RecipeUnusable as exc:
+            raise RequestRefused("config", str(exc)) from None
         return cls(sku=product.sku, product_id=product.id, side_names=tuple(product.side_names),
-                   steps=steps, model_folder=model.folder, thresholds=thresholds), model
+                   steps=steps, model_folder=model.folder, thresholds=thresholds,
+                   region_recipe=recipe), model
 
 
 @dataclass

@@ -74,7 +74,7 @@ def run_line(args: argparse.Namespace, settings: Any) -> int:
 
     try:
         config = LineConfig.load(args.config or default_config_path(settings.data_dir))
-        station = Station.open(settings.db_url, Path(settings.data_dir))
+        station = Station.from_settings(settings, register=True)
     except PersonFacingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -91,9 +91,13 @@ def run_line(args: argparse.Namespace, settings: Any) -> int:
         line = LineStation(station, actor, config, settings,
                            torch_threads=args.threads or settings.torch_threads)
         line.start()
+        from app.site_sync import SiteSync
+        sync = SiteSync(station)     # heartbeat, and models rolled out to the site
+        sync.start()
         print(f"line running: {', '.join(line.endpoints()) or 'no PLC server enabled'}; "
               "Ctrl-C stops it", file=sys.stderr)
         stop.wait()
+        sync.stop()
         line.stop()
         c = line.controller.counters()
         print(f"stopped: {c.total} cans ({c.passed} pass, {c.review} review, {c.rejected} "

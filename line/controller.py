@@ -51,7 +51,9 @@ class LineController:
         self.history: deque[CanReport] = deque(maxlen=HISTORY)
         self._watch = DeadlineWatch()
         self._recorder = Recorder(station, actor, station_name, self._recorded)
-        self._inspector = Inspector(self._watch, self._publish, self._recorder.put, torch_threads)
+        site_models = getattr(station, "site_models", None)
+        self._inspector = Inspector(self._watch, self._publish, self._recorder.put, torch_threads,
+                                    prepare=site_models.ensure if site_models else None)
         self.rig = CameraRig(config.cameras, on_back=self._camera_back, make=make_camera,
                              retry_s=camera_retry_s)
         self._capture = CaptureLoop(self, station, actor, config, self.rig, self._inspector,

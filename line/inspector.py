@@ -40,9 +40,13 @@ class RecordJob:
 
 class Inspector:
     def __init__(self, watch: DeadlineWatch, publish: Callable[[CanReport], None],
-                 record: Callable[[RecordJob], None], torch_threads: int = 0) -> None:
+                 record: Callable[[RecordJob], None], torch_threads: int = 0,
+                 prepare: Callable[[str], str] | None = None) -> None:
         self._watch, self._publish, self._record = watch, publish, record
         self._torch_threads = torch_threads
+        # A site model is downloaded and verified (station.site_models.ensure) on this thread,
+        # when a product is selected, before its first can.
+        self._prepare = prepare
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._models: dict[tuple, Any] = {}
         self._pending = 0
@@ -107,6 +111,8 @@ class Inspector:
         from core.model.io import load_model
         from core.scoring.calibration import Thresholds
 
+        if self._prepare is not None:
+            folder = self._prepare(folder)
         path = Path(folder).resolve()
         stamps = tuple(_mtime(path / name) for name in ("model.json", "weights.safetensors"))
         key = (str(path), stamps, tuple(sorted((thresholds or {}).items())))
@@ -143,7 +149,8 @@ class Inspector:
         if any(image is not None for image in images):
             try:
                 model = self._model(job.selection.model_folder, job.selection.thresholds)
-                result = inspect_can(model, images, job.selection.side_names)
+                result = inspect_can(model, images, job.selection.side_names,
+                                     recipe=job.selection.region_recipe)
             except StationError as exc:
                 reason = _join(reason, f"the inspection failed: {exc}")
             except Exception as exc:  # a can is never passed on an error

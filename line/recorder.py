@@ -14,24 +14,27 @@ import dataclasses
 import logging
 import queue
 import threading
-import time
 from typing import Any
 from collections.abc import Callable
 
-from app.recording import to_new_inspection
+from app.recording import record_patiently, to_new_inspection
 from line.inspector import RecordJob
 
 log = logging.getLogger(__name__)
 
-RETRIES = 3
+# How long one can's save is tried again while the photo store or the database is away. The
+# queue fills meanwhile and the inspector waits, so the deadline (a reject, never a silent pass)
+# protects the line; past this a can is reported as not recorded, for a person to look at.
+GIVE_UP_S = 120.0
 
 
 class Recorder:
     def __init__(self, station: Any, actor: Any, station_name: str,
                  on_done: Callable[[RecordJob, int | None, BaseException | None], None],
-                 capacity: int = 8) -> None:
+                 capacity: int = 8, give_up_s: float = GIVE_UP_S) -> None:
         self._station, self._actor, self._station_name = station, actor, station_name
         self._on_done = on_done
+        self._give_up_s = give_up_s
         self._queue: queue.Queue[RecordJob | None] = queue.Queue(maxsize=capacity)
         self._thread = threading.Thread(target=self._run, name="line-recorder", daemon=True)
 
@@ -62,22 +65,13 @@ class Recorder:
                 self._on_done(job, inspection_id, None)
 
     def _record(self, job: RecordJob) -> int:
-        from db.errors import DatabaseBusy
-
         new = to_new_inspection(job.result, job.product_id, self._station_name)
         changes: dict[str, Any] = {"verdict": job.verdict.value}
         names = {f.name for f in dataclasses.fields(new)}
         if "capture_key" in names:   # the idempotency key of db's migration 0003
             changes["capture_key"] = job.report.can_id
         new = dataclasses.replace(new, **changes)
-        for attempt in range(1, RETRIES + 1):
-            try:
-                return self._station.inspections.record(self._actor, new).id
-            except DatabaseBusy:
-                if attempt == RETRIES or "capture_key" not in changes:
-                    raise  # without the key a retry could record the can twice
-                time.sleep(0.2 * attempt)
-        raise AssertionError("unreachable")
+        return record_patiently(self._station, self._actor, new, self._give_up_s).id
 
 
 def _person_facing(exc: BaseException) -> bool:

@@ -101,6 +101,7 @@ def shoot_all(app: QApplication, args: argparse.Namespace, work: Path) -> None:
     from gui.workers import shutdown_all
     from scripts.demo_data import build_demo
     from scripts.screens import shoot_admin, shoot_start, shoot_operator, shoot_supervisor
+    from scripts.screens_regions import shoot_regions
 
     shots = Shots(args.out, args.only)
     model_dir = find_model(args, work)
@@ -121,6 +122,7 @@ def shoot_all(app: QApplication, args: argparse.Namespace, work: Path) -> None:
     shoot_operator(**env)
     shoot_supervisor(**env)
     shoot_admin(**env, evaluate=shots.want("14"))
+    shoot_regions(**env)
     inference.shutdown()
     shutdown_all()
     station.close()

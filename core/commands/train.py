@@ -95,9 +95,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         model = train_model(samples, config, progress, name=args.name or out.name)
     model.save(out, half=args.half)
     m = model.spec.metrics
-    print(f"saved {out}: {len(samples)} images, validation AUROC {m.get('val_auroc')}, "
-          f"accuracy {m.get('val_accuracy')}, loss {m.get('val_loss')} "
-          f"(best epoch {m.get('best_epoch')} of {m.get('epochs_run')})")
+    figures = [f"{label} {m[key]}" for key, label in (("val_auroc", "validation AUROC"),
+                                                      ("val_accuracy", "accuracy"), ("val_loss", "loss"))
+               if m.get(key) is not None]
+    if m.get("best_epoch") is not None:
+        figures.append(f"(best epoch {m['best_epoch']} of {m.get('epochs_run')})")
+    if m.get("gate_passes_good") is not None:   # a cascade
+        figures.append(f"the gate passes {m['gate_passes_good']:.0%} of the good calibration images "
+                       "and no defective one")
+    print(f"saved {out}: {len(samples)} images" + (", " + ", ".join(figures) if figures else ""))
+    used = model.spec.trained_on.get("masks_used")
+    if used is not None:
+        print(f"masks: {used} used, for {model.spec.trained_on.get('defective_train')} defective "
+              f"training images ({model.spec.trained_on.get('masks_in_validation', 0)} more lie in "
+              "the validation split, where they do not train)")
     target = can_target_record(model.spec)
     if target:
         print(f"can-level target: reject from {target['reject']:.3f}. {target['note']}")

@@ -16,8 +16,8 @@ Adding a detector kind is one package and one entry::
                                trainer="core.detectors.mykind.training:train",
                                input_size=224, min_good=4))
 
-A kind that can run outside torch (ONNX Runtime, OpenVINO: ``core.model.runtime``) says so with
-``export=Export(...)``; a kind without it always runs in torch (see ``Export``).
+How a kind runs for inspection (``core.model.runtime``) is its ``runtime`` (see ``RUNTIMES``); an
+"onnx" kind's export is tuned with ``export=Export(...)`` (see ``Export`` and ``export_of``).
 
 Built-in kinds are added at the end of this module. Thread rule: entries are added at import time
 (or by a test before it builds a parser or a dialog); reading is thread-safe.
@@ -33,6 +33,15 @@ from typing import Any
 from core.errors import DatasetInvalid, StationError
 
 BACKBONES = ("efficientnet_lite0", "vgg16")
+# How an inference runtime (issue 12) runs a kind, declared per kind (``DetectorKind.runtime``):
+# "onnx"  - the network exports as one graph, normalised batch -> (raw scores, raw maps);
+# "numpy" - no network to export: ``DetectorKind.numpy_outputs`` ("module:function",
+#           function(spec, pixels uint8 [B, S, S, 3] RGB) -> (raw scores [B], raw maps [B, h, w]))
+#           computes the raw outputs with numpy/OpenCV alone, from model.json, without torch;
+# "parts" - a composite (a cascade) whose named models each run in their own runtime;
+# "torch" - runs in torch only (a network that does not trace).
+# An "onnx" kind may say how it exports with ``export=Export(...)`` (default ``Export()``).
+RUNTIMES = ("onnx", "numpy", "parts", "torch")
 DEFAULT_BACKBONE = "efficientnet_lite0"
 DEFAULT_KIND = "cam"
 
@@ -122,7 +131,13 @@ class DetectorKind:
     min_defective: int = 0            # images labelled defective needed, at least (0: good-only)
     backbones: tuple[str, ...] = BACKBONES
     options: tuple[Option, ...] = field(default=())
-    # None: this kind always runs in torch (a kind whose network cannot be traced, or no network)
+    runtime: str = "onnx"             # see RUNTIMES
+    numpy_outputs: str | None = None  # "module:function" for runtime "numpy"
+    # "module:function", function(folder, spec, network) -> Model: how ``load_model`` makes the
+    # model of a kind that is more than its own network (a cascade loads the models it names);
+    # None: ``Model(spec, network)``.
+    loader: str | None = None
+    # how an "onnx" kind exports (None: ``Export()``'s defaults); see ``export_of``
     export: Export | None = None
 
     @property
@@ -171,16 +186,28 @@ class DetectorKind:
 _KINDS: dict[str, DetectorKind] = {}
 
 
+def export_of(entry: DetectorKind) -> Export | None:
+    """How ``entry``'s network exports to ONNX; None for a kind that does not export (its
+    ``runtime`` is not "onnx")."""
+    if entry.runtime != "onnx":
+        return None
+    return entry.export if entry.export is not None else Export()
+
+
 def add(entry: DetectorKind, *, replace: bool = False) -> None:
     """Put a kind in the catalogue; an existing kind of that name is an error unless ``replace``."""
     if entry.kind in _KINDS and not replace:
         raise ValueError(f"detector kind {entry.kind!r} is already in the catalogue")
-    refs = [entry.network, entry.trainer]
-    if entry.export is not None and entry.export.module is not None:
+    refs = [entry.network, entry.trainer, entry.numpy_outputs, entry.loader]
+    if entry.export is not None:
         refs.append(entry.export.module)
     for ref in refs:
-        if ":" not in ref:
+        if ref is not None and ":" not in ref:
             raise ValueError(f"{ref!r} is not a 'module:function' reference")
+    if entry.runtime not in RUNTIMES:
+        raise ValueError(f"runtime {entry.runtime!r} of {entry.kind!r} is not one of {', '.join(RUNTIMES)}")
+    if (entry.runtime == "numpy") != (entry.numpy_outputs is not None):
+        raise ValueError(f"{entry.kind!r}: a numpy runtime and numpy_outputs go together")
     _KINDS[entry.kind] = entry
 
 
@@ -254,6 +281,13 @@ add(DetectorKind(
         Option("output_stride", int, 32,
                "32, or 16 for a heatmap twice as fine (about twice the network's time)",
                minimum=16, maximum=32),
+        Option("margin", float, 0.0,
+               "with region auto: the judged region is the can's outline grown by this share of "
+               "the can's size (0: the outline itself)", minimum=0.0, maximum=0.5),
+        Option("synthetic", float, 0.0,
+               "with region auto: share of the good photos' augmented views that get a synthetic "
+               "rust spot, dent or crease on the can and count as defective (0: none)",
+               minimum=0.0, maximum=1.0),
     )))
 
 add(DetectorKind(
@@ -275,4 +309,61 @@ add(DetectorKind(
                minimum=0),
         Option("sigma", float, 4.0, "Gaussian smoothing of the anomaly map (input pixels)",
                minimum=0.0),
+    )))
+
+add(DetectorKind(
+    kind="segdec", label="Mixed supervision (segdec: defective images, masks for some of them)",
+    network="core.detectors.segdec.network:build_segdec",
+    trainer="core.detectors.segdec.training:train_segdec",
+    # 224 px: a 28x28 defect map (stride 8) on a backbone as cheap as PatchCore's
+    input_size=224, min_good=2, min_defective=2, backbones=("efficientnet_lite0",),
+    options=(
+        Option("epochs", int, 30, "training epochs (lambda moves from the masks to the labels)",
+               minimum=1, maximum=500),
+        Option("views", int, 4, "augmented views per training image", minimum=1),
+        Option("head_lr", float, 1e-3, "learning rate of the segmentation and decision layers",
+               minimum=0.0),
+        Option("delta", float, 1.0, "weight of the classification loss against the segmentation loss",
+               minimum=0.0),
+        Option("smooth", float, 1.5, "Gaussian blur of the defect map, in map cells (8 px each)",
+               minimum=0.0, maximum=8.0),
+        Option("deep", bool, True, "the decision also sees the backbone's deepest stage"),
+        Option("region", str, "auto",
+               "auto: train on the can the locator finds in each photo, the outside blanked, as "
+               "inspection judges it; whole: the whole photo (the recipe before regions)"),
+        Option("backdrops", bool, True,
+               "with region auto: paste cans onto other backdrops in augmented views of unmarked images"),
+    )))
+
+add(DetectorKind(
+    kind="classical", label="Classical check (no training: a few good images set its floor)",
+    network="core.detectors.classical.network:build_classical",
+    trainer="core.detectors.classical.training:train_classical",
+    # 2 good images to measure the surface on, 1 to calibrate; the backbone is not used
+    input_size=256, min_good=3, backbones=(DEFAULT_BACKBONE,),
+    runtime="numpy", numpy_outputs="core.detectors.classical.check:raw_outputs",
+    options=(
+        Option("pixel_quantile", float, 0.999,
+               "share of good-surface deviations below the candidates' floor", minimum=0.5, maximum=1.0),
+        Option("min_area", float, 0.0005, "smallest candidate, as a share of the view", minimum=0.0,
+               maximum=0.5),
+        Option("background", float, 0.06, "the smooth background's blur, as a share of the view",
+               minimum=0.005, maximum=1.0),
+        Option("region", str, "auto",
+               "auto: check only the can the locator finds in each photo; whole: the whole photo"),
+    )))
+
+add(DetectorKind(
+    kind="cascade", label="Fast cascade (a gate model, then a heavy model on the sides it does not pass)",
+    network="core.detectors.cascade.model:build_cascade_network",
+    trainer="core.detectors.cascade.training:build_cascade",
+    loader="core.detectors.cascade.model:load_cascade",
+    # the images only place the gate's pass level: at least one defective among them
+    input_size=224, min_good=1, min_defective=1, backbones=(DEFAULT_BACKBONE,), runtime="parts",
+    options=(
+        Option("gate", str, "", "folder of the fast gate model (a CAM at low resolution, or the "
+                                "classical check)"),
+        Option("heavy", str, "", "folder of the heavy model (PatchCore or segdec)"),
+        Option("margin", float, 0.02, "how far below the lowest defective gate score the gate passes",
+               minimum=0.0, maximum=1.0),
     )))

@@ -74,6 +74,12 @@ def load_model(folder: str | Path) -> Model:
     if bad:
         raise ModelFileInvalid(folder, f"tensor {bad[0]} holds NaN or infinite values")
     network.load_state_dict(state, strict=True)
+    from core.detectors import catalogue
+
+    loader = catalogue.get(spec.kind).loader  # a kind that is more than its network (a cascade)
+    if loader is not None:
+        model: Model = catalogue.resolve(loader)(folder, spec, network)
+        return model
     return Model(spec, network)
 
 

@@ -184,3 +184,28 @@ def _review_band(scale: ScoreScale, good: np.ndarray, bad: np.ndarray) -> Thresh
     review = float(np.clip(review, 0.5 - BAND_MAX, 0.5 - BAND_MIN))
     reject = float(np.clip(reject, 0.5 + BAND_MIN, 0.5 + BAND_MAX))
     return Thresholds(round(review, 4), round(reject, 4))
+
+
+PEAK_RULE = ("heatmap scale: threshold = max-F1 split of per-image map peaks on validation (good peaks "
+             "below, defective above), raw_low = median of good maps, raw_high = median defective peak; "
+             "one fixed scale for every image")
+
+
+def peak_heatmap_scale(maps: np.ndarray, labels: ArrayLike) -> tuple[ScoreScale, dict]:
+    """A heatmap scale from validation maps ``[N, h, w]`` (raw units) and their image labels.
+
+    A region turns "red" (0.5) where the map rises as high as the peaks that separate defective
+    from good validation images, so boxes appear on flagged images; a good image's ordinary surface
+    sits near 0 (``PEAK_RULE``). Thread-safe (pure function).
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    y = np.asarray(labels).ravel().astype(int)
+    peaks = maps.reshape(len(maps), -1).max(axis=1)
+    peak_scale, _, info = calibrate(peaks, y)
+    threshold = peak_scale.raw_threshold
+    good = maps[y == 0]
+    low = float(np.median(good)) if good.size else peak_scale.raw_low
+    spread = peak_scale.raw_high - threshold
+    low = min(low, threshold - 0.25 * spread)
+    info = dict(info, rule=PEAK_RULE, peak_rule=info.get("rule"))
+    return ScoreScale(low, threshold, peak_scale.raw_high), info

@@ -63,6 +63,9 @@ class TrainConfig:
 class LabeledImage:
     source: str | Path | bytes
     label: int                       # 0 = good, 1 = anomaly
+    # Where a person marked the defect (8-bit image, defect > 127, any size: it is resized to the
+    # photo): a path or encoded bytes; None = no mask. Only detectors that learn from masks use it.
+    mask: str | Path | bytes | None = None
 
     @property
     def display_name(self) -> str:

@@ -11,8 +11,20 @@ from core.images import IMAGE_SUFFIXES, is_image_file
 from core.training.config import LabeledImage
 
 
+MASK_SUFFIX = ".png"
+
+
+def mask_for(image: Path) -> Path | None:
+    """``DATA_DIR/defect/x.jpg`` -> ``DATA_DIR/masks/x.png`` if that file exists, else None."""
+    candidate = image.parent.parent / "masks" / f"{image.stem}{MASK_SUFFIX}"
+    return candidate if candidate.is_file() else None
+
+
 def scan_dataset(data_dir: str | Path) -> list[LabeledImage]:
-    """Images in ``data_dir/good`` (label 0) and ``data_dir/defect`` (label 1), sorted by name."""
+    """Images in ``data_dir/good`` (label 0) and ``data_dir/defect`` (label 1), sorted by name.
+
+    A defective image whose mask lies in ``data_dir/masks/<stem>.png`` carries it
+    (``LabeledImage.mask``); masks may exist for only some of them, or none."""
     root = Path(data_dir)
     if not root.is_dir():
         raise DatasetInvalid(f"The data folder {root} does not exist.")
@@ -21,7 +33,7 @@ def scan_dataset(data_dir: str | Path) -> list[LabeledImage]:
         folder = root / sub
         if folder.is_dir():
             files = sorted(p for p in folder.iterdir() if is_image_file(p))
-            samples += [LabeledImage(p, label) for p in files]
+            samples += [LabeledImage(p, label, mask_for(p) if label == 1 else None) for p in files]
     if not samples:
         raise DatasetInvalid(f"{root} holds no images: expected good/ and defect/ sub-folders "
                              f"with {', '.join(IMAGE_SUFFIXES)} files.")

@@ -3,6 +3,9 @@ reject). Each is kept (who, when, note) and audited; the newest one is also writ
 corrected row, so reading, filtering and counting use it without a look-up ("latest wins").
 Corrected side labels become training labels (``inspections.labelled_sides``).
 
+A side correction may carry a mask (a PNG where a person drew the defect), stored like the photo
+and kept on the side (``side_results.mask_sha``, newest wins); segdec trains on it.
+
 Rules: supervisors and admins correct (``correction.create``); reading the corrections of an
 inspection follows the inspection's own visibility (operators: their own).
 
@@ -12,13 +15,18 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from db.database import from_db_time
+from db.database import Database, from_db_time
 from db.dto import CorrectionInfo
 from db.errors import PermissionDenied, ValidationError
 from db.permissions import Actor, Role, allowed
 from db.records import LABELS, VERDICTS
 from db.schema import Correction, Inspection, SideResult, User
+from db.stores.base import ImageStore
 from db.services._base import Service, clean_text
+from db.services.rows import MASK_EXT
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_MASK_BYTES = 16 * 1024 * 1024
 
 
 def correction_info(c: Correction, username: str) -> CorrectionInfo:
@@ -29,22 +37,36 @@ def correction_info(c: Correction, username: str) -> CorrectionInfo:
 
 
 class CorrectionService(Service):
+    def __init__(self, db: Database, files: ImageStore) -> None:
+        super().__init__(db)
+        self._files = files
+
     def correct_side(self, actor: Actor, side_result_id: int, label: str,
-                     note: str = "") -> CorrectionInfo:
+                     note: str = "", mask: bytes | None = None) -> CorrectionInfo:
+        """``mask``: a PNG marking the defect (8-bit, defect > 127, the photo's size or any size:
+        training resizes it), kept with the side as its newest mask; only with label Anomaly."""
+        if mask is not None:
+            _check_mask(mask, label)
+        with self._db.read() as s:      # refuse before a file is written
+            self._authorize(s, actor, "correction.create")
+        mask_sha = self._files.put(mask, MASK_EXT)[0] if mask is not None else None
         with self._db.write() as s:
             me = self._authorize(s, actor, "correction.create")
             if label not in LABELS:
                 raise ValidationError("label", "The label must be Good or Anomaly.")
             note = clean_text(note, "note", 2000, required=False)
             side = self._get(s, SideResult, side_result_id, "Side result", lock=True)
+            if mask_sha is not None:
+                side.mask_sha = mask_sha
             c = Correction(inspection_id=side.inspection_id, side_result_id=side.id, value=label,
                            note=note, user_id=me.id, created_at=self._db.now_naive())
             s.add(c)
             old = side.corrected_label or side.label
             side.corrected_label = label
             s.flush()
+            extra = {"mask_sha256": mask_sha} if mask_sha is not None else {}
             self._audit(s, me, "correction.side", f"side_result:{side.id}",
-                        inspection_id=side.inspection_id, old=old, new=label)
+                        inspection_id=side.inspection_id, old=old, new=label, **extra)
             return correction_info(c, me.username)
 
     def correct_can(self, actor: Actor, inspection_id: int, verdict: str,
@@ -78,3 +100,12 @@ class CorrectionService(Service):
                              .where(Correction.inspection_id == i.id)
                              .order_by(Correction.created_at, Correction.id)).all()
             return [correction_info(c, name) for c, name in rows]
+
+
+def _check_mask(mask: bytes, label: str) -> None:
+    if not isinstance(mask, (bytes, bytearray)) or not bytes(mask[:8]) == PNG_SIGNATURE:
+        raise ValidationError("mask", "A mask must be a PNG image (drawn with the brush or imported).")
+    if len(mask) > MAX_MASK_BYTES:
+        raise ValidationError("mask", f"The mask file is larger than {MAX_MASK_BYTES // 2**20} MB.")
+    if label != "Anomaly":
+        raise ValidationError("mask", "A mask marks a defect: set the side to Anomaly to keep it.")

@@ -2,7 +2,8 @@
 those cans, in batches, each with the admin's reason in its audit event.
 
 Files are removed after the delete commits, unless another row uses the same content; the folders
-are touched first so that a crash in between leaves work for the start-up sweep, not orphans.
+are touched first (a shared object store: the files are journalled in the delete's transaction)
+so that a crash in between leaves work for the sweep, not orphans.
 
 Threading: safe from any thread (short transactions, one per batch).
 """
@@ -18,13 +19,14 @@ from db.dto import DeletionPreview, DeletionResult
 from db.permissions import Actor
 from db.records import GalleryFilter
 from db.schema import Inspection, SideResult, User
+from db.services import pending
 from db.services._base import clean_text
 from db.services.filters import effective_filter
-from db.services.rows import HEATMAP_EXT, referenced_shas
+from db.services.rows import HEATMAP_EXT, MASK_EXT, referenced_shas
 
 if TYPE_CHECKING:
     from db.database import Database
-    from db.filestore import FileStore
+    from db.stores.base import ImageStore
 
 DELETE_BATCH = 200
 
@@ -35,7 +37,8 @@ class DeleteMixin:
 
     if TYPE_CHECKING:      # what the service class provides
         _db: Database
-        _files: FileStore
+        _files: ImageStore
+        _station_id: Callable[[], int | None]
 
         def _authorize(self, s: Session, actor: Actor, action: str) -> User: ...
         def _audit(self, s: Session, user: User | None, action: str, target: str = "",
@@ -95,14 +98,22 @@ class DeleteMixin:
                 rows = s.scalars(select(Inspection).where(Inspection.id.in_(part))
                                  .with_for_update()).all()
                 files = _files_of(s, [i.id for i in rows])
-                # If we die after the commit but before removing the files, the sweep must look.
+                # If we die after the commit but before removing the files, the sweep must look:
+                # the data folder's sweep finds the touched folders, a shared store's the journal.
                 self._files.touch_folders(files)
+                journal = pending.journal_in(s, sorted(files), self._station_id(),
+                                             self._db.now_naive()) if self._files.shared else []
                 for i in rows:
                     self._audit(s, me, "inspection.delete", f"inspection:{i.id}", reason=reason,
                                 product_id=i.product_id, started=i.started.isoformat(),
                                 verdict=i.final_verdict)
                     s.delete(i)
                 deleted += len(rows)
+            if journal:
+                removed += pending.discard(self._db, self._files, journal, sorted(files))
+                if progress is not None:
+                    progress(min(len(chosen), deleted), len(chosen))
+                continue
             with self._db.read() as s:
                 used = referenced_shas(s, {sha for sha, _ in files})
             for sha, ext in files:
@@ -120,16 +131,18 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[list[int]]:
 
 
 def _files_of(s: Session, ids: Sequence[int]) -> set[tuple[str, str]]:
-    """(sha, ext) of every photo, heatmap and thumbnail of these inspections."""
+    """(sha, ext) of every photo, heatmap, mask and thumbnail of these inspections."""
     if not ids:
         return set()
     files: set[tuple[str, str]] = set()
-    for img, ext, heat in s.execute(select(SideResult.image_sha, SideResult.image_ext,
-                                           SideResult.heatmap_sha)
-                                    .where(SideResult.inspection_id.in_(ids))):
+    for img, ext, heat, mask in s.execute(select(SideResult.image_sha, SideResult.image_ext,
+                                                 SideResult.heatmap_sha, SideResult.mask_sha)
+                                          .where(SideResult.inspection_id.in_(ids))):
         files.add((img, ext))
         if heat:
             files.add((heat, HEATMAP_EXT))
+        if mask:
+            files.add((mask, MASK_EXT))
     for sha, thumb_ext in s.execute(select(Inspection.thumbnail_sha, Inspection.thumbnail_ext)
                                     .where(Inspection.id.in_(ids),
                                            Inspection.thumbnail_sha.is_not(None))):
@@ -146,6 +159,7 @@ def _used_elsewhere(s: Session, shas: set[str], ids: set[int]) -> set[str]:
         part = shas_list[n:n + 500]
         for col, owner in ((SideResult.image_sha, SideResult.inspection_id),
                            (SideResult.heatmap_sha, SideResult.inspection_id),
+                           (SideResult.mask_sha, SideResult.inspection_id),
                            (Inspection.thumbnail_sha, Inspection.id)):
             for sha, owner_id in s.execute(select(col, owner).where(col.in_(part))):
                 if sha and owner_id not in ids:

@@ -26,12 +26,12 @@ from db.database import Database
 from db.csv_cells import safe_row
 from db.dto import LabelledSide
 from db.errors import StorageFull, ValidationError, is_disk_full
-from db.filestore import FileStore
+from db.stores.base import ImageStore
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
 from db.schema import Inspection, SideResult, User
 from db.services.filters import apply_sort, effective_filter
-from db.services.rows import row_query
+from db.services.rows import MASK_EXT, row_query
 
 _BATCH = 500
 SIDE_COLUMNS = SIDES_PER_CAN
@@ -53,7 +53,7 @@ class ExportMixin:
 
     if TYPE_CHECKING:      # what the service class provides
         _db: Database
-        _files: FileStore
+        _files: ImageStore
 
         def _authorize(self, s: Session, actor: Actor, action: str) -> User: ...
         def _audit(self, s: Session, user: User | None, action: str, target: str = "",
@@ -125,7 +125,7 @@ class ExportMixin:
             f = effective_filter(filters, me)
             q = select(SideResult.inspection_id, SideResult.id, SideResult.side_name,
                        SideResult.image_sha, SideResult.image_ext, final,
-                       SideResult.corrected_label)
+                       SideResult.corrected_label, SideResult.mask_sha)
             q = self._where(q.join(Inspection, SideResult.inspection_id == Inspection.id), f)
             if side_name is not None:
                 q = q.where(SideResult.side_name == side_name)
@@ -134,7 +134,8 @@ class ExportMixin:
             q = q.order_by(SideResult.inspection_id, SideResult.position)
             return [LabelledSide(inspection_id=r[0], side_result_id=r[1], side_name=r[2],
                                  image_path=self._files.path(r[3], r[4]), label=r[5],
-                                 corrected=r[6] is not None)
+                                 corrected=r[6] is not None,
+                                 mask_path=self._files.path(r[7], MASK_EXT) if r[7] else None)
                     for r in s.execute(q)]
 
 

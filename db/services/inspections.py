@@ -11,15 +11,22 @@ Recording refuses inconsistent input (a can verdict milder than its worst side, 
 product does not have, bytes that are not the declared image type) and is idempotent by the
 can's capture key (unique in the table): the same key twice keeps one record.
 
-Files: written (fsynced, renamed) BEFORE the row commits; if the commit fails, the files this call
-created are removed at once, and a crash in between leaves files that the start-up sweep removes.
-Deleting removes the files after the delete commits, unless another row uses the same content.
+Files: written (fsynced, renamed; or uploaded and confirmed by an object store) BEFORE the row
+commits; if the commit fails, the files this call created are removed at once, and a crash in
+between leaves files that the start-up sweep removes. With a shared object store the files are
+journalled first (:mod:`db.services.pending`), so the sweep needs no listing and never takes a
+file another station is still writing. Deleting removes the files after the delete commits,
+unless another row uses the same content. Each inspection records the station that recorded it
+(``Station.open(..., station_name=...)``), whose row also keeps its last contact and the
+product and model of its latest can.
 
 Threading: every method is safe to call from any thread (short transactions; files are written
 outside them so a slow disk does not hold the database's write lock).
 """
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from sqlalchemy import func, select
@@ -29,10 +36,11 @@ from db.database import Database, to_naive_utc
 from db.dto import InspectionInfo, InspectionRow
 from db.errors import (Conflict, DatabaseUnavailable, PermissionDenied, StationDataError,
                        ValidationError)
-from db.filestore import FileStore, canonical_ext, sniff_ext
+from db.filestore import canonical_ext, sniff_ext
 from db.permissions import Actor, Role, allowed
 from db.records import GalleryFilter, NewInspection
-from db.schema import Inspection, Product, SideResult, User
+from db.schema import Inspection, Model, Product, SideResult, SiteStation, User
+from db.services import pending
 from db.services._base import Service
 from db.services.filters import apply_sort, effective_filter
 from db.services.inspection_delete import DeleteMixin
@@ -40,14 +48,17 @@ from db.services.inspection_export import ExportMixin
 from db.services.record_checks import check_capture_key, validate_new
 from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
                               station_day)
+from db.stores.base import ImageStore
 
 MAX_PAGE = 1000
 
 
 class InspectionService(ExportMixin, DeleteMixin, Service):
-    def __init__(self, db: Database, files: FileStore) -> None:
+    def __init__(self, db: Database, files: ImageStore,
+                 station_id: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(db)
         self._files = files
+        self._station_id = station_id
 
     # -- recording -------------------------------------------------------------------------
     def record(self, actor: Actor, new: NewInspection) -> InspectionInfo:
@@ -62,14 +73,20 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
             if key is not None and (first := self._by_key(s, me, key)) is not None:
                 return first
         validate_new(new, side_names)
+        items = _items(new)
+        files = [(hashlib.sha256(data).hexdigest(), ext) for data, ext in items] \
+            if self._files.shared else []
         created: list[tuple[str, str]] = []
+        journal: list[int] = []
         try:
-            info = self._write(actor, new, key, created)
+            if self._files.shared:   # before any upload, so no sweep takes them meanwhile
+                journal = pending.journal(self._db, files, self._station_id())
+            info = self._write(actor, new, key, items, created, journal)
         except (Conflict, DatabaseUnavailable) as exc:
             # A race on the key (Conflict), or the connection broke at the commit: did the row
             # make it? The key says so without doubt.
             first = self._find_after_failure(actor, key)
-            self._discard(created)   # a no-op for files the found row uses
+            self._clean_up(created, journal, files)   # a no-op for files the found row uses
             if first is None:
                 raise
             if isinstance(exc, DatabaseUnavailable):
@@ -77,23 +94,26 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
                 first = replace(first, already_recorded=False)
             return first
         except BaseException:
-            self._discard(created)
+            self._clean_up(created, journal, files)
             raise
         return info
 
     def _write(self, actor: Actor, new: NewInspection, key: str | None,
-               created: list[tuple[str, str]]) -> InspectionInfo:
-        side_files = []
+               items: list[tuple[bytes, str]], created: list[tuple[str, str]],
+               journal: list[int]) -> InspectionInfo:
+        if self._files.shared:   # uploaded side by side; the journal covers a failure
+            shas = [sha for sha, _ in self._files.put_many(items)]
+        else:                    # one by one, so ``created`` names every file written so far
+            shas = [self._put(data, ext, created) for data, ext in items]
+        side_files, n = [], 0
         for side in new.sides:
-            ext = canonical_ext(side.image_ext)
-            image_sha = self._put(side.image_bytes, ext, created)
-            heat_sha = (self._put(side.heatmap_bytes, HEATMAP_EXT, created)
-                        if side.heatmap_bytes is not None else None)
+            image_sha, ext = shas[n], items[n][1]
+            n += 1
+            heat_sha = None
+            if side.heatmap_bytes is not None:
+                heat_sha, n = shas[n], n + 1
             side_files.append((image_sha, ext, heat_sha))
-        thumb = None
-        if new.thumbnail_bytes:
-            ext = sniff_ext(new.thumbnail_bytes)
-            thumb = (self._put(new.thumbnail_bytes, ext, created), ext)
+        thumb = (shas[n], items[n][1]) if new.thumbnail_bytes else None
         with self._db.write() as s:
             me = self._authorize(s, actor, "inspection.record")
             product = self._get(s, Product, new.product_id, "Product")
@@ -114,7 +134,11 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
                                     region=[list(p) for p in side.region]
                                     if side.region is not None else None)
                          for n, (side, f) in enumerate(zip(new.sides, side_files))]
+            row.station_id = self._station_id()
             s.add(row)
+            self._note_station(s, row)
+            if journal:
+                pending.clear(s, journal)
             s.flush()
             return InspectionInfo(
                 **row_fields(self._files, row, product.sku, product.name,
@@ -148,6 +172,27 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
         if new_file:
             created.append((sha, ext))
         return sha
+
+    def _note_station(self, s: Session, row: Inspection) -> None:
+        """The recording station's last contact, and the product and model it runs now."""
+        if row.station_id is None:
+            return
+        me = s.get(SiteStation, row.station_id)
+        if me is None:
+            return
+        model_id = s.scalar(select(Model.id).where(Model.name == row.model_name,
+                                                   Model.version == row.model_version))
+        now = self._db.now_naive()
+        me.last_contact, me.product_id = now, row.product_id
+        if model_id is not None and me.model_id != model_id:
+            me.model_id, me.model_since = model_id, now
+
+    def _clean_up(self, created: list[tuple[str, str]], journal: Sequence[int],
+                  files: Sequence[tuple[str, str]]) -> None:
+        if journal:
+            pending.discard(self._db, self._files, journal, files)
+        else:
+            self._discard(created)
 
     def _discard(self, created: list[tuple[str, str]]) -> None:
         """Remove the files a failed ``record`` created, unless a row uses them meanwhile."""
@@ -208,3 +253,15 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
         if i.operator_id != me.id and not allowed(Role(me.role), "inspection.view_all"):
             raise PermissionDenied("inspection.view_all",
                                    "Operators can only open their own inspections.")
+
+
+def _items(new: NewInspection) -> list[tuple[bytes, str]]:
+    """The files of a can, in order: per side its photo, then its heatmap if any; the thumbnail."""
+    items: list[tuple[bytes, str]] = []
+    for side in new.sides:
+        items.append((side.image_bytes, canonical_ext(side.image_ext)))
+        if side.heatmap_bytes is not None:
+            items.append((side.heatmap_bytes, HEATMAP_EXT))
+    if new.thumbnail_bytes:
+        items.append((new.thumbnail_bytes, sniff_ext(new.thumbnail_bytes)))
+    return items

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from db.database import from_db_time
+from db.database import Database, from_db_time
 from db.dto import EvaluationInfo, ModelInfo, ProductInfo
 from db.errors import Conflict, ValidationError
 from db.permissions import Actor
 from db.schema import Model, ModelEvaluation, Product, User
 from db.services._base import SYSTEM, Service, check_int, check_thresholds, clean_text
 from db.services.products import product_info
+from db.site_models import folder_hashes
 
 MAX_EVALUATION_CHARS = 2_000_000   # the stored summary's JSON; a summary, not the raw scores
 
@@ -52,27 +53,38 @@ def evaluation_info(e: ModelEvaluation) -> EvaluationInfo:
                           n_overlap_training=e.n_overlap_training, source=e.source)
 
 
-def model_info(s: Session, m: Model) -> ModelInfo:
+def model_info(s: Session, m: Model, locate: Callable[[Model], str] | None = None) -> ModelInfo:
+    """``locate`` maps a model to its folder on this station (db.site_models.SiteModels)."""
     products = s.scalars(select(Product.id).where(Product.model_id == m.id)
                          .order_by(Product.id)).all()
-    return ModelInfo(id=m.id, name=m.name, version=m.version, folder=m.folder, kind=m.kind,
+    return ModelInfo(id=m.id, name=m.name, version=m.version,
+                     folder=locate(m) if locate is not None else m.folder, kind=m.kind,
                      backbone=m.backbone, metrics=dict(m.metrics), thresholds=dict(m.thresholds),
                      trained_on=dict(m.trained_on),
                      trained_by=m.trained_by.username if m.trained_by else SYSTEM,
-                     created_at=from_db_time(m.created_at), product_ids=tuple(products))
+                     created_at=from_db_time(m.created_at), product_ids=tuple(products),
+                     weights_sha256=m.weights_sha256, package_sha256=m.package_sha256,
+                     published=m.published_at is not None)
 
 
 class ModelService(Service):
+    def __init__(self, db: Database, locate: Callable[[Model], str] | None = None) -> None:
+        super().__init__(db)
+        self._locate = locate
+
+    def _info(self, s: Session, m: Model) -> ModelInfo:
+        return model_info(s, m, self._locate)
+
     def list(self, actor: Actor) -> list[ModelInfo]:
         with self._db.read() as s:
             self._authorize(s, actor, "catalog.view")
-            return [model_info(s, m) for m in s.scalars(select(Model).order_by(Model.name,
+            return [self._info(s, m) for m in s.scalars(select(Model).order_by(Model.name,
                                                                                Model.id))]
 
     def get(self, actor: Actor, model_id: int) -> ModelInfo:
         with self._db.read() as s:
             self._authorize(s, actor, "catalog.view")
-            return model_info(s, self._get(s, Model, model_id, "Model"))
+            return self._info(s, self._get(s, Model, model_id, "Model"))
 
     def register(self, actor: Actor, name: str, folder: str, kind: str, backbone: str,
                  version: str, metrics: dict, thresholds: dict, trained_on: dict) -> ModelInfo:
@@ -89,7 +101,7 @@ class ModelService(Service):
             existing = s.execute(select(Model).where(Model.name == name,
                                                      Model.version == version)).scalar()
             if existing is not None:
-                return model_info(s, existing)
+                return self._info(s, existing)
             return self._register(s, None, name, folder, kind, backbone, version, metrics,
                                   thresholds, trained_on)
 
@@ -119,7 +131,7 @@ class ModelService(Service):
         """:meth:`activate` for one product; returns the model's info."""
         self.activate(actor, model_id, [product_id])
         with self._db.read() as s:
-            return model_info(s, self._get(s, Model, model_id, "Model"))
+            return self._info(s, self._get(s, Model, model_id, "Model"))
 
     def rollback(self, actor: Actor, product_id: int) -> ProductInfo:
         """Swap a product's active model and its previous model (a second rollback undoes the
@@ -175,7 +187,22 @@ class ModelService(Service):
             p = self._get(s, Product, product_id, "Product")
             if p.model_id is None:
                 return None
-            return model_info(s, self._get(s, Model, p.model_id, "Model"))
+            return self._info(s, self._get(s, Model, p.model_id, "Model"))
+
+    def mark_published(self, actor: Actor, model_id: int, package_sha256: str,
+                       weights_sha256: str, shared: bool) -> ModelInfo:
+        """Record a model's checksums and, when its files are in the shared store now
+        (``shared``), that every station can download it (SiteModels.publish calls this)."""
+        with self._db.write() as s:
+            me = self._authorize(s, actor, "model.manage")
+            m = self._get(s, Model, model_id, "Model", lock=True)
+            m.package_sha256, m.weights_sha256 = package_sha256, weights_sha256
+            if shared:
+                m.published_at = self._db.now_naive()
+                self._audit(s, me, "model.publish", f"model:{m.id}", name=m.name,
+                            version=m.version, package_sha256=package_sha256)
+            s.flush()
+            return self._info(s, m)
 
     def for_inspection(self, actor: Actor,
                        product_id: int) -> tuple[ProductInfo, ModelInfo | None]:
@@ -196,7 +223,7 @@ class ModelService(Service):
             old = dict(m.thresholds)
             m.thresholds = new
             self._audit(s, me, "model.set_thresholds", f"model:{m.id}", old=old, new=new)
-            return model_info(s, m)
+            return self._info(s, m)
 
     def delete(self, actor: Actor, model_id: int) -> None:
         with self._db.write() as s:
@@ -227,10 +254,13 @@ class ModelService(Service):
         if s.execute(select(Model.id).where(Model.name == name, Model.version == version)).first():
             raise Conflict(f"Model {name} version {version} is registered already.",
                            field="version")
+        found = folder_hashes(folder)
         m = Model(name=name, version=version, folder=folder, kind=kind, backbone=backbone,
                   metrics=metrics, thresholds=thresholds, trained_on=trained_on,
-                  trained_by_id=me.id if me else None, created_at=self._db.now_naive())
+                  trained_by_id=me.id if me else None, created_at=self._db.now_naive(),
+                  package_sha256=found[0] if found else None,
+                  weights_sha256=found[1] if found else None)
         s.add(m)
         s.flush()
         self._audit(s, me, "model.register", f"model:{m.id}", name=name, version=version)
-        return model_info(s, m)
+        return self._info(s, m)

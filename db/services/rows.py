@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from db.database import from_db_time
 from db.dto import SideResultInfo
-from db.filestore import FileStore
+from db.stores.base import ImageStore
 from db.schema import Inspection, Product, SideResult, User, Warehouse
 
 HEATMAP_EXT = "png"
+MASK_EXT = "png"          # a drawn defect: 8-bit grey, defect > 127
 
 
 def station_day(started: datetime) -> date:
@@ -26,12 +27,13 @@ def station_day(started: datetime) -> date:
 
 
 def referenced_shas(s: Session, shas: Iterable[str]) -> set[str]:
-    """Which of ``shas`` some row still points to (images, heatmaps, thumbnails)."""
+    """Which of ``shas`` some row still points to (images, heatmaps, masks, thumbnails)."""
     shas = list(shas)
     if not shas:
         return set()
     q: Any = union(select(SideResult.image_sha).where(SideResult.image_sha.in_(shas)),
               select(SideResult.heatmap_sha).where(SideResult.heatmap_sha.in_(shas)),
+              select(SideResult.mask_sha).where(SideResult.mask_sha.in_(shas)),
               select(Inspection.thumbnail_sha).where(Inspection.thumbnail_sha.in_(shas)))
     return {row[0] for row in s.execute(q)}
 
@@ -43,7 +45,7 @@ def row_query() -> Select[Inspection, str, str, str, str]:
             .join(User, Inspection.operator_id == User.id))
 
 
-def row_fields(files: FileStore, i: Inspection, sku: str, pname: str, wname: str,
+def row_fields(files: ImageStore, i: Inspection, sku: str, pname: str, wname: str,
                 uname: str) -> dict:
     return dict(id=i.id, product_id=i.product_id, product_sku=sku, product_name=pname,
                 warehouse_id=i.warehouse_id, warehouse_name=wname, operator_id=i.operator_id,
@@ -56,7 +58,7 @@ def row_fields(files: FileStore, i: Inspection, sku: str, pname: str, wname: str
                 if i.thumbnail_sha else None)
 
 
-def side_info(files: FileStore, r: SideResult) -> SideResultInfo:
+def side_info(files: ImageStore, r: SideResult) -> SideResultInfo:
     return SideResultInfo(
         id=r.id, position=r.position, side_name=r.side_name, image_sha256=r.image_sha,
         image_path=files.path(r.image_sha, r.image_ext), heatmap_sha256=r.heatmap_sha,

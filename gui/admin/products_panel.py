@@ -1,4 +1,5 @@
-"""Products (admins): create, edit, move between warehouses, side names, the model to use.
+"""Products (admins): create, edit, move between warehouses, side names, the model to use, and
+the inspection regions of each side (Regions…).
 
 Threading: GUI thread only.
 """
@@ -10,6 +11,7 @@ from core.errors import StationError
 from db.dto import ProductInfo
 from gui.admin.catalog_panel import CatalogPanel
 from gui.admin.product_dialog import ProductDialog
+from gui.admin.regions_dialog import RegionsDialog
 from gui.context import AppContext
 from gui.errors import show_error
 from gui.table_models import Column
@@ -35,6 +37,7 @@ class ProductsPanel(CatalogPanel):
                         primary=True)
         self.add_button("Edit…", "editButton", self.edit)
         self.add_button("Move…", "moveButton", self.move)
+        self.add_button("Regions…", "regionsButton", self.edit_regions)
         delete = self.add_button("Delete", "deleteButton", self.delete)
         delete.setProperty("danger", True)
 
@@ -75,6 +78,15 @@ class ProductsPanel(CatalogPanel):
             dialog = self._dialog(p)
             if dialog is not None:
                 dialog.warehouse.setFocus()   # a move is a change of warehouse: start there
+
+    def edit_regions(self) -> RegionsDialog | None:
+        """Which part of each side's photo is judged (issue 8): the Regions editor."""
+        p = self.selected()
+        if p is None:
+            return None
+        dialog = RegionsDialog(self.ctx, p, self)
+        self.open_dialog(dialog)
+        return dialog
 
     def delete(self) -> None:
         p = self.selected()

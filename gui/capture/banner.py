@@ -40,7 +40,8 @@ class VerdictBanner(QLabel):
 
     def show_verdict(self, verdict: Outcome, detail: str = "") -> None:
         self.verdict, self.kind = verdict, "verdict"
-        small = f"<br><span style='font-size:10pt; font-weight:normal'>{html.escape(detail)}</span>"
+        lines = html.escape(detail).replace("\n", "<br>")
+        small = f"<br><span style='font-size:10pt; font-weight:normal'>{lines}</span>"
         self.setText(f"<span style='font-size:26pt'>{verdict.value.upper()}</span>"
                      + (small if detail else ""))
         self._paint(OUTCOME_COLOURS[verdict], "white", 11)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
+from common.regions import RegionRecipe
 from core.scoring.calibration import Thresholds
 from core.results import CanResult, SideResult
 from app.recording import OriginalImage, save_inspection
@@ -25,7 +26,7 @@ from gui.workers import TaskHandle, start_task
 def _prepare_sides(progress, result: CanResult, wheres: Sequence[Where],
                    fit: tuple[int, int] | None) -> list[PreparedResult]:
     """Worker task: colouring and scaling seven 640x640 sides is ~100 ms, too long for the GUI."""
-    return [prepare_result(s.image, s.heatmap, w.boxes, fit)
+    return [prepare_result(s.image, s.heatmap, w.boxes, fit, w.outline)
             for s, w in zip(result.sides, wheres)]
 
 
@@ -71,16 +72,18 @@ class CanInspection(QObject):
               thresholds: Thresholds | None, product_id: int,
               originals: Sequence[OriginalImage | None],
               display_fit: tuple[int, int] | None = None,
-              capture_key: str | None = None) -> None:
+              capture_key: str | None = None, recipe: RegionRecipe | None = None) -> None:
         """``display_fit``: the slots' view size, so that pictures come back ready to paint.
-        ``capture_key``: the can's key; the same key again records nothing new."""
+        ``capture_key``: the can's key; the same key again records nothing new. ``recipe``: the
+        product's inspection regions (None: the model's default)."""
         inference = self._ctx.inference
         self._fit = display_fit
         self._request_id = inference.new_request_id()
         self.unsaved = None
         self.thresholds = thresholds
         self._save_args = (product_id, list(originals), capture_key)
-        inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds)
+        inference.inspect(self._request_id, folder, list(images), list(side_names), thresholds,
+                          recipe)
 
     def _on_progress(self, request_id: int, done: int, total: int, stage: str) -> None:
         if request_id == self._request_id:

@@ -213,7 +213,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         self._update_buttons()
 
     def _inspect_with(self, setup: tuple) -> None:
-        product, model, thresholds = setup
+        product, model, thresholds, recipe = setup
         self.product_bar.take(product, model)
         if model is None:
             self.banner.show_error(self.product_bar.no_model_text())
@@ -225,7 +225,7 @@ class CapturePanel(KeysMixin, ImportMixin, QWidget):
         self._say("")
         self.run.start(model.folder, [s.image for s in self.slots], self.side_names, thresholds,
                        product.id, [s.original for s in self.slots], self.grid.display_fit(),
-                       self.capture_key)
+                       self.capture_key, recipe)
         self._update_buttons()
 
     def _on_progress(self, done: int, total: int, stage: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from app.regions import product_recipe
 from core.scoring.calibration import Thresholds
 from gui.errors import error_text
 from gui.widgets.elided_label import ElidedLabel
@@ -126,7 +127,10 @@ class ProductBar(QWidget):
 
 def fetch_for_inspection(progress, models, actor, product_id: int) -> tuple:
     """Worker side of each Inspect: ONE service call for the product and its active model, then
-    the thresholds the can is judged with (the product's override, else the model's)."""
+    the thresholds the can is judged with (the product's override, else the model's) and the
+    product's inspection regions (``app.regions.product_recipe``; None: the model's default).
+    Returns (product, model, thresholds, recipe)."""
     product, model = models.for_inspection(actor, product_id)
     chosen = product.thresholds or (model.thresholds if model is not None else None) or None
-    return product, model, Thresholds.from_dict(chosen) if chosen else None
+    return (product, model, Thresholds.from_dict(chosen) if chosen else None,
+            product_recipe(product))

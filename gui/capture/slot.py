@@ -128,8 +128,9 @@ class SlotWidget(QFrame):
         self.score_bar.set_values(result.score, t.review, t.reject)
         self.score_bar.show()
         caption = f"{VERDICT_TEXT[outcome]} · {score}"
-        if where is not None and where.kind == "region" and where.reason:
-            caption += f" · {where.reason}"
+        if where is not None and where.reason:
+            # the gist on the slot ("no can found"); the whole reason in the tooltip
+            caption += f" · {where.reason.split(':')[0]}"
         lines = [f"{self.side}: {OUTCOME_WORDS[outcome]}.",
                  f"Score {score} of 100 ({thresholds_text(t.review, t.reject)})."]
         if where is not None and where.describe():

@@ -29,5 +29,10 @@ def banner_detail(result: CanResult, worst: SideResult, t: Thresholds) -> str:
         lead = f"{len(bad)} of {len(result.sides)} sides: {names}"
     else:
         lead = f"all {len(result.sides)} sides pass"
-    return (f"{lead} · worst: {worst.side}, {score_100(worst.score)} of 100 "
+    text = (f"{lead} · worst: {worst.side}, {score_100(worst.score)} of 100 "
             f"({thresholds_text(t.review, t.reject)})")
+    reasons = [s for s in result.sides if getattr(s, "reason", "")]
+    if reasons:   # e.g. no can found: the operator must know why, not only that
+        text += "\n" + "; ".join(f"{s.side}: {s.reason}" for s in reasons[:3]) + (
+            f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+    return text

@@ -52,7 +52,8 @@ def load_for_display(progress, station, actor, inspection_id: int):
             prepared.append(None)
             icons.append(None)
             continue
-        ready = prepare_result(side.image, side.heatmap, wheres[-1].boxes)
+        ready = prepare_result(side.image, side.heatmap, wheres[-1].boxes,
+                               outline=wheres[-1].outline)
         prepared.append(ready)
         icons.append(ready.photo.scaled(ICON, Qt.KeepAspectRatio, Qt.SmoothTransformation))
     return detail, prepared, icons, wheres, thresholds_now(station, actor, detail.inspection)
@@ -238,7 +239,7 @@ class DetailDialog(QDialog):
             + (f"<br><span style='color:{REJECT_COLOUR}'>{side.problem}</span>"
                if side.problem else ""))
         i = self.detail.inspection
-        self.corrections.set_target(i.id, info.id, info.final_label, i.verdict)
+        self.corrections.set_target(i.id, info.id, info.final_label, i.verdict, side.image, info.side_name)
 
     def _history_text(self) -> str:
         if self.detail is None or not self.detail.corrections:

@@ -88,7 +88,9 @@ class GalleryPanel(QWidget):
         col.addWidget(self.progress)
         col.addWidget(self.status)
 
-        self.thumbnails = ThumbnailCache(THUMB, parent=self)
+        files = getattr(ctx.station, "files", None)   # the photo store: other stations' photos
+        self.thumbnails = ThumbnailCache(THUMB, parent=self,
+                                         fetch=files.fetch if files is not None else None)
         st, actor = ctx.station, ctx.actor
         self.model = GalleryModel(lambda: st.inspections.count(actor, self._filter),
                                   lambda off, lim, sort: st.inspections.page(

@@ -10,6 +10,7 @@ Threading: ``ThumbnailCache`` lives on the GUI thread; only ``decode_batch`` run
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt5.QtCore import QObject, QSize, Qt, pyqtSignal
@@ -21,12 +22,20 @@ BATCH = 24
 MAX_QUEUED = 200
 
 
-def decode_batch(progress, paths: list[Path], size: QSize) -> list[tuple[Path, QImage | None]]:
-    """Worker side: read and scale each file; a missing or broken file gives None."""
+def decode_batch(progress, paths: list[Path], size: QSize,
+                 fetch: Callable[[Path], Path] | None = None) -> list[tuple[Path, QImage | None]]:
+    """Worker side: read and scale each file; a missing or broken file gives None. ``fetch``
+    (the station's photo store) brings a thumbnail another station recorded; an unreachable
+    store gives None too (the grid shows no picture)."""
     out = []
     for path in paths:
         progress.check()
-        image = QImage(str(path))
+        try:
+            local = fetch(path) if fetch is not None else path
+        except Exception:  # noqa: BLE001 - a missing picture, not an error dialog per tile
+            out.append((path, None))
+            continue
+        image = QImage(str(local))
         if image.isNull():
             out.append((path, None))
             continue
@@ -39,9 +48,11 @@ class ThumbnailCache(QObject):
 
     ready = pyqtSignal(object)      # the Path that now has a pixmap (or is known broken)
 
-    def __init__(self, size: QSize, capacity: int = 600, parent: QObject | None = None) -> None:
+    def __init__(self, size: QSize, capacity: int = 600, parent: QObject | None = None,
+                 fetch: Callable[[Path], Path] | None = None) -> None:
         super().__init__(parent)
         self.size = size
+        self._fetch = fetch
         self._capacity = capacity
         self._pixmaps: OrderedDict[Path, QPixmap | None] = OrderedDict()
         self._queue: OrderedDict[Path, None] = OrderedDict()
@@ -77,7 +88,7 @@ class ThumbnailCache(QObject):
         batch = list(self._queue)[-BATCH:][::-1]     # the newest requests first
         for path in batch:
             del self._queue[path]
-        self._task = start_task(self, decode_batch, batch, self.size, name="thumbnails",
+        self._task = start_task(self, decode_batch, batch, self.size, self._fetch, name="thumbnails",
                                 on_success=self._arrived, on_finished=self._next)
 
     def _arrived(self, decoded: list[tuple[Path, QImage | None]]) -> None:

@@ -47,12 +47,14 @@ class PreparedResult:
 
 
 def prepare_result(image: np.ndarray, heatmap: np.ndarray | None,
-                   boxes: Iterable[Box] = (), fit: tuple[int, int] | None = None) -> PreparedResult:
+                   boxes: Iterable[Box] = (), fit: tuple[int, int] | None = None,
+                   outline: Sequence[tuple[int, int]] | None = None) -> PreparedResult:
     """Shrink, colour and convert a side's photo and heatmap; any thread (numpy and QImage only).
 
     Colouring seven 640x640 heatmaps costs ~50 ms, and smooth-scaling them to the views' size on the
     first paint as much again: a worker does both (``fit`` = the view's size in device pixels), so
-    the GUI thread only paints.
+    the GUI thread only paints. ``outline``: the judged region (image pixels); the heat is drawn
+    inside it only, so the backdrop that was never judged keeps its own colours.
     """
     small, factor = _shrink(np.asarray(image), fit=fit)
     photo = frame_to_qimage(small)
@@ -62,8 +64,22 @@ def prepare_result(image: np.ndarray, heatmap: np.ndarray | None,
         hm = np.asarray(heatmap, np.float32)
         if hm.shape[::-1] != size:
             hm = cv2.resize(hm, size, interpolation=cv2.INTER_LINEAR)
-        heat = frame_to_qimage(heat_colours(hm))
+        colours = heat_colours(hm)
+        if outline is not None and len(outline) >= 3:
+            inside = np.zeros(hm.shape, np.uint8)
+            points = np.round(np.asarray(outline, np.float64) * factor).astype(np.int32)
+            cv2.fillPoly(inside, [points.reshape(-1, 1, 2)], 255)
+            heat = _rgba_qimage(colours, inside)
+        else:
+            heat = frame_to_qimage(colours)
     return PreparedResult(photo, heat, tuple(boxes), factor)
+
+
+def _rgba_qimage(rgb: np.ndarray, alpha: np.ndarray) -> QImage:
+    """An RGBA QImage owning its pixels: ``rgb`` where ``alpha`` is 255, see-through where 0."""
+    rgba = np.ascontiguousarray(np.dstack([rgb, alpha]), dtype=np.uint8)
+    h, w = alpha.shape
+    return QImage(rgba.data, w, h, 4 * w, QImage.Format_RGBA8888).copy()
 
 
 class ImageView(QWidget):

@@ -79,7 +79,9 @@ def test_a_toy_kind_is_one_package_and_one_entry(tmp_path, capsys):
         with pytest.raises(SystemExit):
             main.main(["train", "--help"])
         usage = capsys.readouterr().out
-        assert "--detector {cam,patchcore,toy}" in usage and "toy: how strongly darkness" in usage
+        kinds = catalogue.kinds()
+        assert f"--detector {{{','.join(kinds)}}}" in usage and "toy: how strongly darkness" in usage
+        assert kinds[:2] == ("cam", "patchcore") and kinds[-1] == "toy"
         out = tmp_path / "toy-model"
         code = main.main(["--data-dir", str(tmp_path / "station"), "train", str(data), "--out",
                           str(out), "--detector", "toy", "--gain", "2.5"])

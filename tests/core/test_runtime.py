@@ -227,7 +227,8 @@ def doubled(network: nn.Module) -> nn.Module:
 
 
 def test_a_kind_without_export_runs_in_torch(tmp_path, caplog):
-    with toy_detector(tmp_path / "pkg"):
+    with toy_detector(tmp_path / "pkg") as entry:
+        catalogue.add(dataclasses.replace(entry, runtime="torch"), replace=True)
         folder = _toy_folder(tmp_path)
         with caplog.at_level(logging.INFO):
             model = load_for_inspection(folder)

@@ -17,6 +17,7 @@ from db import Station
 from db.passwords import PasswordHasher
 from tests.db.helpers import FakeClock, World, populate
 from tests.db.pgcluster import Cluster, ClusterError
+from tests.db.seaweed import Seaweed, SeaweedError
 
 # Still argon2id, with the smallest cost, so the suite does not spend minutes hashing.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -95,3 +96,50 @@ def station(open_station: Callable[..., Station]) -> Station:
 @pytest.fixture
 def world(station: Station) -> World:
     return populate(station)
+
+
+@pytest.fixture(scope="session")
+def seaweed_server() -> Iterator[Seaweed]:
+    """One throw-away SeaweedFS (S3 API) for the session; a test that stops it uses
+    ``own_seaweed`` instead. If it cannot start, the tests that need it FAIL with the reason."""
+    server = _start_seaweed()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def own_seaweed() -> Iterator[Seaweed]:
+    """A SeaweedFS of this test alone (to stop, kill and restart)."""
+    server = _start_seaweed()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def _start_seaweed() -> Seaweed:
+    try:
+        server = Seaweed()
+        server.start()
+    except (SeaweedError, OSError) as exc:
+        pytest.fail(f"could not start a SeaweedFS server for the tests: {exc}", pytrace=False)
+    return server
+
+
+@pytest.fixture
+def s3_url(seaweed_server: Seaweed, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``s3://<a new bucket>/site`` on the session's SeaweedFS, its endpoint and keys in the
+    environment (as a station process gets them)."""
+    bucket = seaweed_server.new_bucket()
+    for key, value in seaweed_server.env().items():
+        monkeypatch.setenv(key, value)
+    return f"s3://{bucket}/site"
+
+
+@pytest.fixture
+def pg_url(postgres_server: str) -> str:
+    """An empty PostgreSQL database (the site's shared one)."""
+    _reset_postgres(postgres_server)
+    return postgres_server

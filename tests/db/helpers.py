@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import MetaData, func, select
 
@@ -99,3 +101,14 @@ def snapshot(station: Station) -> dict:
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def write_model_folder(folder: Path, weights: bytes, **spec: object) -> Path:
+    """A model folder as db sees one (db never loads the network): model.json recording the
+    weights' SHA-256, and the weights' bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "weights.safetensors").write_bytes(weights)
+    (folder / "model.json").write_text(json.dumps(
+        {"format_version": 2, "name": folder.name, **spec,
+         "weights_sha256": hashlib.sha256(weights).hexdigest()}))
+    return folder

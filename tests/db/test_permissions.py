@@ -4,6 +4,7 @@ an inactive account may call nothing. docs/DB.md carries the same matrix as db/p
 from __future__ import annotations
 
 import inspect
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 
 from db import PermissionDenied, Role, Station, StationDataError
 from db.permissions import MATRIX, allowed, matrix_markdown
-from tests.db.helpers import PASSWORD, SIDES, World, new_inspection, populate, snapshot
+from tests.db.helpers import (PASSWORD, SIDES, World, new_inspection, populate, snapshot,
+                              write_model_folder)
 
 C = dict  # context made by _context()
 
@@ -105,6 +107,13 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
     ("stats", "per_product"): ("stats.view", lambda st, a, c: st.stats.per_product(a)),
     ("stats", "per_operator"): ("stats.view", lambda st, a, c: st.stats.per_operator(a)),
     ("stats", "per_side"): ("stats.view", lambda st, a, c: st.stats.per_side(a)),
+    ("models", "mark_published"): ("model.manage", lambda st, a, c: st.models.mark_published(
+        a, c["model"], "a" * 64, "b" * 64, shared=True)),
+    ("site_models", "publish"): ("model.manage", lambda st, a, c: st.site_models.publish(
+        a, c["pub_model"])),
+    ("stations", "list"): ("station.view", lambda st, a, c: st.stations.list(a)),
+    ("stations", "retire"): ("station.manage", lambda st, a, c: st.stations.retire(
+        a, c["station"])),
     ("stats", "per_hour"): ("stats.view", lambda st, a, c: st.stats.per_hour(a, sides=True)),
     ("stats", "corrections"): ("stats.view", lambda st, a, c: st.stats.corrections(
         a, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))),
@@ -112,8 +121,12 @@ CALLS: dict[tuple[str, str], tuple[str, Callable]] = {
         a, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))),
 }
 ACTOR_SERVICES = ("users", "warehouses", "products", "models", "inspections", "corrections",
-                  "audit", "stats")
-NO_ACTOR = {("models", "register_system")}
+                  "audit", "stats", "stations", "site_models")
+# Called by the station itself (start-up, its own threads), audited as "system" where they change
+# anything: no signed-in user.
+NO_ACTOR = {("models", "register_system"), ("stations", "register"), ("stations", "heartbeat"),
+            ("site_models", "locate"), ("site_models", "package_of"), ("site_models", "ensure"),
+            ("site_models", "prefetch")}
 # Methods that change nothing a later call depends on: they may share one set of records.
 READS = {"list", "get", "page", "count", "active_for_product", "labelled_sides",
          "list_for_inspection", "summary", "per_day", "per_product", "per_operator", "per_side",
@@ -137,9 +150,13 @@ def _context(station: Station, world: World, tmp: Path, tag: str = "") -> C:
         station.models.activate(world.admin, m, [rolled_p])
     insp = station.inspections.record(world.supervisor, new_inspection(
         world.product_id, f"ctx{tag}", "reject", thumbnail=True, bad_sides=("top",)))
+    folder = write_model_folder(tmp / f"pub{tag}", f"weights {tag}".encode())
+    pub_model = station.models.register(world.admin, f"pub{tag}", str(folder), "cam", "resnet18",
+                                        "1", {}, {"review": 0.4, "reject": 0.6}, {}).id
+    other = station.stations.register(str(uuid.uuid4()), f"line{tag}", "host").id
     return dict(spare_user=spare_user, empty_w=empty_w, spare_p=spare_p, rolled_p=rolled_p, model=model,
                 insp=insp.id, side=insp.sides[0].id, product=world.product_id,
-                csv=tmp / f"out{tag}.csv")
+                csv=tmp / f"out{tag}.csv", pub_model=pub_model, station=other)
 
 
 def test_every_service_method_is_covered(station: Station) -> None:

@@ -10,6 +10,7 @@ from db import Role
 from tests.gui.conftest import PASSWORD
 from gui.admin.products_panel import ProductsPanel
 from gui.admin.users_panel import UsersPanel
+from gui.admin.stations_panel import StationsPanel
 from gui.admin.warehouses_panel import WarehousesPanel
 
 
@@ -270,3 +271,21 @@ def test_enter_on_a_row_opens_its_editor(qtbot, make_ctx):
     assert dialog.isVisible() and dialog.name.text() == "Hall A"
     qtbot.keyClick(dialog, Qt.Key_Escape)
     qtbot.waitUntil(lambda: _closed(dialog))
+
+
+def test_stations_panel_lists_the_site_and_retires_a_station(qtbot, make_ctx, world):
+    import uuid
+
+    stations = world.station.stations
+    one = stations.register(str(uuid.uuid4()), "line-1", "pc-1")
+    stations.register(str(uuid.uuid4()), "line-2", "pc-2")
+    panel = _show(qtbot, StationsPanel(make_ctx(Role.ADMIN)))
+    assert _texts(panel) == ["line-1", "line-2"]
+    assert _cell(panel, "line-1", 1) == "running" and _cell(panel, "line-1", 6) == "pc-1"
+    _select(panel, "line-1")
+    qtbot.mouseClick(panel.retire_button, Qt.LeftButton)
+    _answer(qtbot, panel)
+    assert _cell(panel, "line-1", 1) == "retired"
+    assert [s.retired for s in stations.list(world.admin) if s.id == one.id] == [True]
+    supervisor = _show(qtbot, StationsPanel(make_ctx(Role.SUPERVISOR)))
+    assert not hasattr(supervisor, "retire_button")           # supervisors only look

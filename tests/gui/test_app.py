@@ -122,7 +122,7 @@ def test_a_database_that_cannot_be_opened_is_explained(qtbot, settings, monkeypa
 
     class Busy:
         @staticmethod
-        def open(url, data_dir):
+        def from_settings(settings, register=False):
             raise DatabaseBusy()
     monkeypatch.setattr("db.Station", Busy)
     assert app_module.open_station(settings, settings.log_dir / "station.log") is None

@@ -85,3 +85,17 @@ def test_qimage_frames_and_placeholder(qtbot):
     view.set_image(frame)
     assert view.has_image() and not view.has_heatmap()
     assert _rgb_at(view, 0.5, 0.5) == (0, 255, 0)
+
+
+def test_heat_is_drawn_inside_the_judged_region_only(qtbot):
+    from gui.widgets.image_view import prepare_result
+
+    view = _view(qtbot)
+    photo = np.full((400, 400, 3), 128, np.uint8)
+    heat = np.full((400, 400), 1.0, np.float32)                  # hot everywhere
+    square = [(100, 100), (299, 100), (299, 299), (100, 299)]    # the judged region
+    view.set_prepared(prepare_result(photo, heat, (), (200, 200), square), square)
+    assert view.outline == tuple(square)
+    r, g, b = _rgb_at(view, 0.5, 0.5)
+    assert r > b + 40                                            # heat inside
+    assert _rgb_at(view, 0.1, 0.1) == (128, 128, 128)            # the backdrop as it is

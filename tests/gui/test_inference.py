@@ -116,3 +116,33 @@ def test_load_answers_loaded_or_failed(qtbot, service, tiny_model, tmp_path):
 def test_mismatched_images_and_sides_are_refused_before_queuing(service):
     with pytest.raises(ValueError):
         service.inspect(1, "x", [np.zeros((8, 8, 3), np.uint8)], DEFAULT_SIDE_NAMES)
+
+
+def test_a_site_model_is_prepared_on_the_inference_thread_before_its_can(qtbot, tiny_model,
+                                                                          tmp_path):
+    """``prepare`` (the station's ``site_models.ensure``: download and verify a model rolled out
+    to the site) runs on the inference thread at the start of the can that needs the model, so
+    the switch happens between two cans; the GUI thread never waits for a download."""
+    calls: list[tuple[str, threading.Thread, int]] = []
+    progress: list[int] = []
+
+    def prepare(folder: str) -> str:
+        calls.append((folder, threading.current_thread(), len(progress)))
+        here = tmp_path / "site-models" / "v2"
+        if not here.exists():            # the "download": a second copy of the model
+            shutil.copytree(tiny_model, here)
+        return str(here)
+
+    svc = InferenceService(torch_threads=1, prepare=prepare)
+    try:
+        svc.side_progress.connect(lambda r, d, t, s: progress.append(d))
+        wanted = str(tmp_path / "not-here-yet")
+        for _ in range(2):
+            kind, result, _ = _inspect(qtbot, svc, wanted, seven_cans())
+            assert kind == "inspected", result
+    finally:
+        assert svc.shutdown()
+    assert [c[0] for c in calls] == [wanted, wanted]          # asked before every can
+    assert all(c[1] is not threading.main_thread() for c in calls)
+    first_can = progress.index(9) + 1
+    assert calls[0][2] == 0 and calls[1][2] == first_can      # before the can's first stage

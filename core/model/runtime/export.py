@@ -59,7 +59,7 @@ class _Graph(nn.Module):
 
 def onnx_bytes(model: Model) -> bytes:
     """The model's network as an ONNX graph (``ExportFailed`` with the reason)."""
-    hook = catalogue.get(model.spec.kind).export
+    hook = catalogue.export_of(catalogue.get(model.spec.kind))
     if hook is None:
         raise ExportFailed(f"the {model.spec.kind} detector declares no export")
     if model.network is None:
@@ -126,7 +126,7 @@ def compare(model: Model, reference: list[tuple[np.ndarray, np.ndarray]],
 
 
 def tolerance_of(model: Model) -> float:
-    hook = catalogue.get(model.spec.kind).export
+    hook = catalogue.export_of(catalogue.get(model.spec.kind))
     return hook.tolerance if hook is not None else 0.0
 
 

@@ -12,7 +12,10 @@ Thread rule: call it on the thread that will own the model.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from core.detectors import catalogue
 from core.model.model import Engine, Model
@@ -41,8 +44,12 @@ def load_for_inspection(folder: str | Path, runtime: str = "auto", threads: int 
         kind = catalogue.get(spec_file.spec.kind)
     except KeyError:
         return _torch(folder, threads, "unknown kind")  # load_model raises the friendly error
-    if kind.export is None:
-        return _torch(folder, threads, f"the {kind.kind} detector declares no export")
+    if kind.runtime == "numpy" and kind.numpy_outputs is not None:
+        return _numpy(folder, spec_file.spec, kind.numpy_outputs)
+    if catalogue.export_of(kind) is None:
+        why = ("a composite: its parts load in torch" if kind.runtime == "parts"
+               else "it declares no export")
+        return _torch(folder, threads, f"the {kind.kind} detector: {why}")
     try:
         sha = cache.weights_sha256(folder)
     except (OSError, ValueError):
@@ -64,6 +71,28 @@ def load_for_inspection(folder: str | Path, runtime: str = "auto", threads: int 
     out.runtime_note = why
     log.info("model %s: network runs in %s (%s)", folder, engine.name, why)
     return out
+
+
+class NumpyEngine:
+    """A kind computed in numpy/OpenCV from model.json alone (``runtime="numpy"``)."""
+
+    name = "numpy"
+
+    def __init__(self, spec: ModelSpec, function: Callable[..., tuple[np.ndarray, np.ndarray]]) -> None:
+        self._spec, self._function = spec, function
+
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores, maps = self._function(self._spec, batch)
+        return np.asarray(scores, np.float32), np.asarray(maps, np.float32)
+
+
+def _numpy(folder: Path, spec: ModelSpec, ref: str) -> Model:
+    """A numpy kind's model: its parameters are in model.json (read and checked above); its
+    weights file holds nothing this path uses."""
+    model = Model(spec, None, engine=NumpyEngine(spec, catalogue.resolve(ref)))
+    model.runtime_note = "computed in numpy"
+    log.info("model %s: computed in numpy/OpenCV (no network to run)", folder)
+    return model
 
 
 def _open(exported: cache.Exported, runtime: str, threads: int, spec: ModelSpec
