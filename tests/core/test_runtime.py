@@ -258,3 +258,49 @@ def test_export_or_parity_failure_falls_back_to_torch(hook, said, tmp_path, capl
 
 def test_settings_can_force_torch(cam_dir):
     assert load_for_inspection(cam_dir, runtime="torch").runtime == "torch"
+
+
+@pytest.fixture(scope="module")
+def segdec_dir(tmp_path_factory) -> Path:
+    """A segdec model (untrained weights: parity does not depend on training)."""
+    from core.detectors import build_network
+    unit = ScoreScale(-5.0, 0.0, 5.0)
+    spec = ModelSpec(name="segdec-runtime", kind="segdec", backbone="efficientnet_lite0",
+                     input_size=96, mean=(0.5,) * 3, std=(0.5,) * 3, score_scale=unit,
+                     heatmap_scale=unit)
+    folder = tmp_path_factory.mktemp("rt-sd") / "segdec"
+    Model(spec, build_network(spec)).save(folder)
+    return folder
+
+
+def test_segdec_matches_torch_on_every_runtime(segdec_dir, tmp_path):
+    reference = load_model(segdec_dir)
+    images = _sides()
+    expected = reference.raw_outputs(images)
+    for runtime in ENGINES:
+        model = load_for_inspection(segdec_dir, runtime=runtime, threads=2, cache_root=tmp_path)
+        assert model.runtime == runtime
+        assert _relative_error(model, expected, model.raw_outputs(images)) <= 1e-3
+
+
+def test_classical_inspects_in_numpy_without_torch(tmp_path):
+    from tests.scratches import make_scratch_set
+    data = make_scratch_set(tmp_path / "d", n_good=8, n_defect=0, masks=0, size=96, seed=1)
+    model = train_model(scan_dataset(data), TrainConfig(detector="classical", input_size=96),
+                        Progress(), "classical")
+    model.save(tmp_path / "classical")
+    images = _sides()
+    expected = load_model(tmp_path / "classical").raw_outputs(images)
+    np.save(tmp_path / "x.npy", np.stack(images))
+    done = _run(f"""
+import sys, numpy as np
+from core.model.runtime.loading import load_for_inspection
+model = load_for_inspection({str(tmp_path / "classical")!r})
+s, m = model.raw_outputs(list(np.load({str(tmp_path / "x.npy")!r})))
+np.save({str(tmp_path / "s.npy")!r}, s); np.save({str(tmp_path / "m.npy")!r}, m)
+print("RUNTIME", model.runtime, "TORCH", "torch" in sys.modules)
+""")
+    assert done.returncode == 0, done.stderr
+    assert "RUNTIME numpy TORCH False" in done.stdout
+    assert np.allclose(np.load(tmp_path / "s.npy"), expected[0], atol=1e-5)
+    assert np.allclose(np.load(tmp_path / "m.npy"), expected[1], atol=1e-5)
