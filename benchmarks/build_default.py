@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Build the bundled default model: the "new" recipe of ``loso_cans.py`` on ALL of the cans.
+"""Build the bundled default model: the ``RECIPE`` of ``loso_cans.py`` on ALL of the cans.
 
     .venv/bin/python benchmarks/build_default.py [--out resources/models/default] [--threads 2]
-        [--loso /tmp/loso_cans/new/results.json]
+        [--loso /tmp/loso_cans/<RECIPE>/results.json] [--recipe NAME]
 
 Same data, seed and recipe give the same model (training is deterministic for a seed). The model
 records the data set by name, image counts and a SHA-256 over its files (names and contents),
 never a path of the machine that built it; with ``--loso`` it also carries its
-leave-one-session-out figures (``benchmarks/loso_cans.py --recipe new``), the only figures of it
+leave-one-session-out figures (``benchmarks/loso_cans.py --recipe <RECIPE>``), the only figures of it
 that come from photo sessions it was not trained on. Weights are stored as float16.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loso_cans import RECIPES, default_data  # noqa: E402
 
 NAME = "cans-cam-lite0-regions"
+RECIPE = "new"  # the recipe of the shipped default (docs/REGIONS.md says why)
 VERSION = "2"   # the data folder keeps each bundled version as default-<version>
 
 
@@ -44,7 +45,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(default_data()))
     p.add_argument("--out", default=str(ROOT / "resources" / "models" / "default"))
-    p.add_argument("--loso", help="results.json of loso_cans.py --recipe new, recorded in the model")
+    p.add_argument("--loso", help="results.json of loso_cans.py --recipe RECIPE, recorded in the model")
+    p.add_argument("--recipe", default=RECIPE, choices=sorted(RECIPES), help="loso_cans.py recipe")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -57,20 +59,22 @@ def main() -> int:
     root = Path(args.data).resolve()
     samples = scan_dataset(root)
     data_set = fingerprint(samples, root)
-    recipe = RECIPES["new"]
+    recipe = RECIPES[args.recipe]
     config = TrainConfig(input_size=recipe["input_size"], views=recipe["views"], seed=args.seed,
                          options=dict(recipe["options"]), source=f"data set '{root.name}'")
     print(f"training on {data_set['images']} images ({data_set['good']} good, {data_set['defect']} "
           f"defect) of '{root.name}' with {recipe}", flush=True)
     model = train_model(samples, config, Progress(), name=NAME)
     spec = model.spec
-    trained_on = dict(spec.trained_on, data_set=data_set, recipe="benchmarks/loso_cans.py RECIPES['new']",
+    trained_on = dict(spec.trained_on, data_set=data_set, recipe=f"benchmarks/loso_cans.py RECIPES['{args.recipe}']",
                       built_by="benchmarks/build_default.py")
     metrics = dict(spec.metrics)
     if args.loso:
         loso = json.loads(Path(args.loso).read_text())
+        if loso.get("recipe") != args.recipe or loso.get("commission"):
+            raise SystemExit(f"{args.loso} is not a pure LOSO run of the recipe {args.recipe!r}")
         metrics["leave_one_session_out"] = {
-            "command": "benchmarks/loso_cans.py --recipe new",
+            "command": f"benchmarks/loso_cans.py --recipe {args.recipe}",
             "folds": {d: f["counts"] for d, f in loso["folds"].items()},
             "summary": loso.get("summary", {})}
     model.spec = spec.replace(version=VERSION, trained_on=trained_on, metrics=metrics)

@@ -20,9 +20,20 @@ Recipes (``RECIPES`` below; ``benchmarks/build_default.py`` builds the default m
   jitter, 6 views per photo; the network as today (192 px, stride 32), whose 6x6 map now spans
   the can instead of the whole photo.
 
-Writes OUT/<recipe>/results.json (every held-out photo: score, outcome, region found), a contact
-sheet of held-out overlays per fold (heat, boxes, region outline; ``--sheets DIR``, e.g.
-docs/images/loso) and prints the tables. The data set is read in place, never copied.
+- ``synth``: "new" plus synthetic defects (rust, dents, creases painted on the can inside the
+  judged region) on half of the good photos' augmented views, labelled defective; validation and
+  calibration stay on real photos.
+
+Commissioning (``--commission K``; NOT pure leave-one-session-out, labelled so in every output): a
+plant starting a new product photographs a few good cans on its own set-up. For each held-out date
+that has good photos, K of its good photos (seeded draw) join the training photos (the usual seeded
+split then puts some of them into validation, i.e. calibration) and the rest of that date is
+tested. Only the dates with good photos are run (on the others it would be pure LOSO).
+
+Writes OUT/<recipe>/results.json (OUT/<recipe>-commission<K>/ with ``--commission``; every held-out
+photo: score, outcome, region found), a contact sheet of held-out overlays per fold (heat, boxes,
+region outline; ``--sheets DIR``, e.g. docs/images/loso) and prints the tables. The data set is
+read in place, never copied.
 """
 from __future__ import annotations
 
@@ -45,6 +56,15 @@ RECIPES: dict[str, dict] = {
     # Ablation: the regions without backdrop randomisation (what the pasting adds).
     "regions-only": {"input_size": 192, "views": 6,
                      "options": {"region": "auto", "backdrops": False, "output_stride": 32, "margin": 0.0}},
+    # "new" with synthetic defects (core.images.synthetic) on half of the good photos' augmented
+    # views (declared before its run; issue 8's synth brief).
+    "synth": {"input_size": 192, "views": 6,
+              "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0,
+                          "synthetic": 0.5}},
+    # The other declared share (a quarter of the good photos' augmented views).
+    "synth-25": {"input_size": 192, "views": 6,
+                 "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0,
+                             "synthetic": 0.25}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
@@ -99,6 +119,29 @@ def evaluate_fold(model, test) -> list[dict]:
     return rows
 
 
+def commissioning_photos(test: list, k: int, seed: int, date: str) -> list:
+    """K good photos of the held-out date (a draw seeded by ``seed`` and the date); none for K 0
+    or a date without good photos. At least one good photo is always left to test."""
+    good = [s for s in test if s.label == 0]
+    if k <= 0 or not good:
+        return []
+    import numpy as np
+
+    rng = np.random.default_rng([seed, int(date)])
+    picked = rng.choice(len(good), min(k, len(good) - 1), replace=False)
+    return [good[i] for i in sorted(picked)]
+
+
+def fold_auroc(rows: list[dict]) -> float | None:
+    """Held-out image AUROC of a fold with both classes (None otherwise)."""
+    from core.evaluation.metrics import roc_auc
+
+    labels = [r["label"] for r in rows]
+    if len(set(labels)) < 2:
+        return None
+    return round(float(roc_auc(labels, [r["score"] for r in rows])), 4)
+
+
 def side_counts(rows: list[dict]) -> dict:
     good = [r for r in rows if r["label"] == 0]
     bad = [r for r in rows if r["label"] == 1]
@@ -136,8 +179,10 @@ def pct(k: int, n: int) -> str:
     return f"{k}/{n} ({100.0 * k / n:.1f} %)" if n else "-"
 
 
-def print_tables(recipe: str, folds: dict, pooled_rows: list[dict]) -> dict:
-    print(f"\nLeave-one-session-out, recipe {recipe!r} {RECIPES[recipe]}")
+def print_tables(recipe: str, folds: dict, pooled_rows: list[dict], commission: int = 0) -> dict:
+    title = (f"COMMISSIONING ({commission} good photos of the held-out date in training; not pure LOSO)"
+             if commission else "Leave-one-session-out")
+    print(f"\n{title}, recipe {recipe!r} {RECIPES[recipe]}")
     print("| held-out date | good sides | rejected | to review | defective sides | caught | rejected | train s |")
     print("|---|---|---|---|---|---|---|---|")
     for date, f in folds.items():
@@ -148,7 +193,9 @@ def print_tables(recipe: str, folds: dict, pooled_rows: list[dict]) -> dict:
     c = side_counts(pooled_rows)
     print(f"| **all** | {c['good']} | {pct(c['good_rejected'], c['good'])} | {pct(c['good_review'], c['good'])} "
           f"| {c['defect']} | {pct(c['defect_caught'], c['defect'])} | {pct(c['defect_rejected'], c['defect'])} | |")
-    summary = {"sides": c}
+    summary = {"sides": c, "pooled_auroc": fold_auroc(pooled_rows)}
+    print(f"held-out AUROC per fold: { {d: f['auroc'] for d, f in folds.items() if f['auroc'] is not None} }; "
+          f"pooled (each fold on its own model's scale): {summary['pooled_auroc']}")
     try:
         from core.evaluation.can_level import can_level
     except ImportError:
@@ -175,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", nargs="+", help="only these held-out dates (default: every date)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--commission", type=int, default=0, metavar="K",
+                   help="commissioning protocol: K good photos of the held-out date join training")
     args = p.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
@@ -183,19 +232,26 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     by_date = sessions(scan_dataset(args.data))
-    out = Path(args.out) / args.recipe
+    label = args.recipe + (f"-commission{args.commission}" if args.commission else "")
+    out = Path(args.out) / label
     out.mkdir(parents=True, exist_ok=True)
     folds, pooled = {}, []
-    for date in args.folds or list(by_date):
+    dates = args.folds or [d for d, g in by_date.items() if not args.commission or any(s.label == 0 for s in g)]
+    for date in dates:
         train = [s for d, group in by_date.items() if d != date for s in group]
         test = by_date[date]
+        shown = commissioning_photos(test, args.commission, args.seed, date)
+        train += shown
+        test = [s for s in test if s not in shown]
         started = time.perf_counter()
         model = train_fold(train, args.recipe, args.seed, date)
         seconds = time.perf_counter() - started
         rows = evaluate_fold(model, test)
         if args.sheets:
-            contact_sheet(rows, Path(args.sheets) / f"{args.recipe}_{date}.jpg")
+            contact_sheet(rows, Path(args.sheets) / f"{label}_{date}.jpg")
         folds[date] = {"counts": side_counts(rows), "train_seconds": round(seconds, 1),
+                       "commissioning_photos": [Path(s.source).name for s in shown],
+                       "auroc": fold_auroc(rows),
                        "thresholds": model.spec.thresholds.to_dict(), "val_auroc": model.spec.metrics.get("val_auroc"),
                        "images": [{k: v for k, v in r.items() if k != "_result"} for r in rows]}
         pooled += rows
@@ -204,10 +260,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{pct(c['good_rejected'], c['good'])}, to review {pct(c['good_review'], c['good'])}; "
               f"defective caught {pct(c['defect_caught'], c['defect'])}", flush=True)
         (out / "results.json").write_text(json.dumps({"recipe": args.recipe, "settings": RECIPES[args.recipe],
-                                                      "folds": folds}, indent=1))
-    summary = print_tables(args.recipe, folds, pooled)
+                                                      "commission": args.commission, "folds": folds}, indent=1))
+    summary = print_tables(args.recipe, folds, pooled, args.commission)
     (out / "results.json").write_text(json.dumps({"recipe": args.recipe, "settings": RECIPES[args.recipe],
-                                                  "folds": folds, "summary": summary}, indent=1))
+                                                  "commission": args.commission, "folds": folds,
+                                                  "summary": summary}, indent=1))
     return 0
 
 

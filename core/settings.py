@@ -21,7 +21,7 @@ import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -54,7 +54,12 @@ class Settings(BaseModel):
     camera_device: str = Field("0", description="OpenCV camera index, or a URL or file path")
     camera_width: int = Field(1280, gt=0, description="Camera frame width (px)")
     camera_height: int = Field(720, gt=0, description="Camera frame height (px)")
-    torch_threads: int = Field(0, ge=0, description="CPU threads for the network (0: torch decides)")
+    torch_threads: int = Field(0, ge=0, description="CPU threads for the network, in every runtime "
+                                                  "(0: the runtime decides)")
+    inference_runtime: Literal["auto", "onnxruntime", "openvino", "torch"] = Field(
+        "auto", description="What runs the network for inspection: auto (the fastest runtime that "
+                            "matched torch on the model's exported network), onnxruntime, openvino "
+                            "or torch")
     store_url: str | None = Field(None, description="Where the photos go: s3://bucket/prefix for "
                                   "the site's object storage (endpoint and keys from "
                                   "STATION_STORE_* or the credentials file), empty: the data "

@@ -274,6 +274,8 @@ def run_gui(settings: Any) -> int:
         # the modules are in sys.modules now: this only freezes them for the collector and
         # starts the inference thread
         engine.append(InferenceService(settings.torch_threads,
+                                       runtime=settings.inference_runtime,
+                                       cache_root=settings.data_dir / "cache" / "runtime",
                                        prepare=station.site_models.ensure))
         flow.set_inference(engine[0])
 

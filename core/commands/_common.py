@@ -5,7 +5,7 @@ import argparse
 import functools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 from core.errors import PersonFacingError
@@ -32,9 +32,26 @@ def job(func: Callable[..., int]) -> Callable[..., int]:
 def set_threads(requested: int | None, settings: Settings) -> None:
     import torch
 
-    threads = requested or getattr(settings, "torch_threads", 0)
+    threads = threads_of(requested, settings)
     if threads:
-        torch.set_num_threads(int(threads))
+        torch.set_num_threads(threads)
+
+
+def threads_of(requested: int | None, settings: Settings) -> int:
+    """The network's CPU threads: the flag, else the settings (0: the runtime decides)."""
+    return int(requested or getattr(settings, "torch_threads", 0) or 0)
+
+
+def load_for_inspection(value: str, settings: Settings, threads: int | None = None,
+                        runtime: str | None = None) -> Any:
+    """The model named by ``value``, loaded to inspect (``core.model.runtime.loading``): its
+    exported network in ONNX Runtime / OpenVINO when it has one, torch otherwise."""
+    from core.model.runtime.loading import load_for_inspection as load
+
+    return load(resolve_model(value, settings),
+                runtime=str(runtime or getattr(settings, "inference_runtime", "auto")),
+                threads=threads_of(threads, settings),
+                cache_root=Path(settings.data_dir) / "cache" / "runtime")
 
 
 def resolve_model(value: str, settings: Settings) -> Path:

@@ -1,10 +1,13 @@
-"""``bench``: time to inspect one can of seven 640x640 photos, end to end, per backbone.
+"""``bench``: one can of seven 640x640 photos, end to end, in torch, ONNX Runtime and OpenVINO.
 
-End to end = decode the seven encoded photos, resize and normalise, one batched forward pass,
-heatmaps upsampled to 640x640 and scaled, boxes. Reported: median and 90th percentile over
-``--repeats`` runs after warm-up, a per-stage breakdown, and the process's peak resident memory.
-The default model and the original design's VGG16-CAM run in the same process on the same
-photos; VGG16 uses RANDOM weights (the time does not depend on the weights' values).
+End to end = decode the seven encoded photos, find each side's region, resize, one batched
+forward pass, heatmaps placed in the photos and scaled, boxes. Rows run interleaved in one
+process (every repeat runs each row once) for the default model and for a PatchCore model (by
+default one built here with ImageNet weights and a bank of the photos' own patches: its time is
+a real one's of that bank size). Printed per row: the can's median and 90th-percentile time, the
+network's median alone, its FLOPs and the floor (FLOPs over this machine's measured float32 GEMM
+rate), each runtime's ratio to the floor, the speed-up over the torch path as it ran before
+issue 12, the parity error against torch, and the process's peak resident memory.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -28,70 +32,94 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "bench", help="time one can of seven 640x640 photos: default model vs VGG16-CAM",
-        description=__doc__)
+        "bench", help="time one can of seven 640x640 photos: torch vs ONNX Runtime vs OpenVINO",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=str(DEFAULT_MODEL),
                    help="model folder to time (default: the shipped default model)")
+    p.add_argument("--patchcore", help="a PatchCore model folder (default: one built here)")
+    p.add_argument("--no-patchcore", action="store_true", help="skip the PatchCore rows")
     p.add_argument("--images", nargs="+", help="photos to use (the first seven; resized to "
                    "640x640 and re-encoded as JPEG). Default: seven synthetic photos")
-    p.add_argument("--repeats", type=int, default=15, help="timed runs per backbone")
+    p.add_argument("--repeats", type=int, default=15, help="timed runs per row")
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--vgg-input-size", type=int, default=224,
-                   help="input size of the VGG16-CAM baseline (the original design's 224)")
-    p.add_argument("--no-vgg", action="store_true", help="skip the VGG16-CAM baseline")
-    p.add_argument("--unoptimised", action="store_true",
-                   help="also time the default model without BatchNorm folding / channels-last")
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    p.add_argument("--passive-wait", action="store_true",
-                   help="set OMP_WAIT_POLICY=PASSIVE before torch starts: idle OpenMP threads sleep "
-                        "instead of spinning, which helps a lot when other processes share the "
-                        "cores (no effect if torch is already imported)")
+    p.add_argument("--threads", type=int, help="CPU threads of every runtime (default: the "
+                   "settings' torch_threads, else each runtime's choice)")
+    p.add_argument("--vgg", action="store_true",
+                   help="also time the original design's VGG16-CAM in torch (random weights)")
+    p.add_argument("--vgg-input-size", type=int, default=224)
     p.add_argument("--json", action="store_true", help="print the figures as JSON too")
     p.set_defaults(run=run)
 
 
 @job
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.passive_wait:
-        import os
-        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"  # read once, when torch loads its OpenMP runtime
     set_threads(args.threads, settings)
+    import numpy as np
     import torch
 
-    from core.evaluation.benchmarking import bench_model, photos, vgg16_cam_model
+    from core.commands._common import threads_of
+    from core.evaluation.benchmarking import photos, vgg16_cam_model
+    from core.evaluation.runtime_bench import (Row, gemm_gflops, network_gflop, patchcore_for_timing,
+                                               peak_rss_mb, rows_for, run_interleaved)
+    from core.images import load_image
     from core.model.io import load_model
-    from core.model.model import Model
 
+    threads = threads_of(args.threads, settings)
     jpegs = photos(args.images, SIDES, PHOTO_SIZE)
+    images = [load_image(b) for b in jpegs]
     model = load_model(resolve_model(args.model, settings))
-    rows = [bench_model(f"{model.spec.backbone} ({model.spec.name}, {model.spec.input_size}px)",
-                        model, jpegs, args.repeats, args.warmup)]
-    if args.unoptimised:
-        plain = Model(model.spec, model.network, optimise=False)
-        rows.append(bench_model(f"{model.spec.backbone} unoptimised", plain, jpegs,
-                                args.repeats, args.warmup))
-    if not args.no_vgg:
+    groups = [rows_for(model.spec.name, model, images, threads)]
+    models = [model]
+    if not args.no_patchcore:
+        pc = (load_model(resolve_model(args.patchcore, settings)) if args.patchcore
+              else patchcore_for_timing(images))
+        groups.append(rows_for(pc.spec.name, pc, images, threads, before=True))
+        models.append(pc)
+    if args.vgg:
         vgg = vgg16_cam_model(args.vgg_input_size)
-        rows.append(bench_model(f"vgg16-CAM (random weights, {args.vgg_input_size}px)", vgg, jpegs,
-                                max(3, args.repeats // 3), 1))
-    base = rows[0]["median_ms"]
-    import os
-
-    print(f"One can = {SIDES} photos of {PHOTO_SIZE}x{PHOTO_SIZE}, end to end; "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print(f"{'backbone':<46} {'median ms':>9} {'p90 ms':>8} {'vs default':>10} {'peak RSS MB':>11}"
-          f"   decode / preprocess / network / heatmaps+boxes (median ms)")
-    for r in rows:
-        ratio = r["median_ms"] / base
-        stages = " / ".join(f"{r['stages_ms'][k]:.1f}" for k in ("decode", "preprocess", "network", "post"))
-        print(f"{r['name']:<46} {r['median_ms']:>9.1f} {r['p90_ms']:>8.1f} {ratio:>9.1f}x "
-              f"{r['peak_rss_mb']:>11.0f}   {stages}")
-        r["times_default"] = round(ratio, 2)
-    print("VGG16-CAM uses random weights: timing only. Peak RSS is the process's high-water mark "
-          "after that row's runs (it includes the rows above it).")
+        groups.append([Row(f"vgg16-CAM random {args.vgg_input_size}px", "torch", vgg)])
+        models.append(vgg)
+    rows = [r for g in groups for r in g]
+    run_interleaved(rows, jpegs, args.repeats, args.warmup)
+    rate = gemm_gflops()
+    print(f"One can = {SIDES} photos of {PHOTO_SIZE}x{PHOTO_SIZE}, end to end; rows interleaved, "
+          f"{args.repeats} runs each after {args.warmup} warm-up; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} torch threads, runtimes' threads {threads or 'default'}; "
+          f"load average {os.getloadavg()[0]:.1f} / {os.cpu_count()} CPUs")
+    print(f"GEMM rate (float32 1024x1024 torch.mm, best of 7): {rate:.0f} GFLOP/s")
+    print(f"{'model':<28} {'runtime':<14} {'can ms':>7} {'p90':>6} {'net ms':>7} {'GFLOP':>6} "
+          f"{'floor':>6} {'net/floor':>9} {'can speed-up':>12} {'parity':>8}")
+    out = []
+    for group, m in zip(groups, models):
+        example = m.preprocess([v.pixels for v in m.views(images)])
+        net = m.network if m.network is not None else None
+        gflop = network_gflop(net.eval(), example) if net is not None else float("nan")
+        floor_ms = gflop / rate * 1000.0
+        live = [r for r in group if r.can_s]
+        before = next((r for r in live if r.runtime == "torch, before"), live[0])
+        base = float(np.median(before.can_s))
+        for r in group:
+            if not r.can_s:
+                print(f"{r.model:<28} {r.runtime:<14} not run: {r.note}")
+                continue
+            can, p90 = float(np.median(r.can_s)) * 1e3, float(np.quantile(r.can_s, 0.9)) * 1e3
+            net_ms = float(np.median(r.net_s)) * 1e3
+            print(f"{r.model:<28} {r.runtime:<14} {can:>7.1f} {p90:>6.1f} {net_ms:>7.1f} "
+                  f"{gflop:>6.2f} {floor_ms:>6.1f} {net_ms / floor_ms:>8.2f}x "
+                  f"{base * 1e3 / can:>11.2f}x {r.parity:>8.1e}")
+            out.append({"model": r.model, "runtime": r.runtime, "can_median_ms": round(can, 2),
+                        "can_p90_ms": round(p90, 2), "network_median_ms": round(net_ms, 2),
+                        "gflop": round(gflop, 3), "floor_ms": round(floor_ms, 2),
+                        "network_over_floor": round(net_ms / floor_ms, 2),
+                        "can_speedup_vs_torch_before": round(base * 1e3 / can, 2),
+                        "parity": r.parity})
+    print(f"Peak resident memory of this process: {peak_rss_mb():.0f} MB (every row's runtime "
+          "and torch loaded at once; a torch-free inspection measures alone: see README).")
+    print("parity: largest raw difference from torch on these photos / the model's calibrated "
+          "raw span (scores and maps). can speed-up: vs the first row of its model (PatchCore: "
+          "'torch, before'). floor: the network's FLOPs at the GEMM rate above.")
     if args.json:
-        json.dump(rows, sys.stdout, indent=2)
+        json.dump({"gemm_gflops": round(rate, 1), "load_average": os.getloadavg()[0],
+                   "peak_rss_mb": round(peak_rss_mb(), 1), "rows": out}, sys.stdout, indent=2)
         print()
     return 0

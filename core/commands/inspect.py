@@ -1,5 +1,7 @@
 """``inspect IMAGE... --model MODEL_DIR [--out DIR]``: verdicts as JSON, overlays as images.
 
+The network runs in ONNX Runtime or OpenVINO when the model has been exported (the first
+inspection exports it, in torch); then this command never imports torch.
 Images are taken seven at a time as one can (sides in the product's default order); with more
 than seven images the report holds several cans.
 """
@@ -11,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from core.commands._common import job, resolve_model, set_threads
+from core.commands._common import job, load_for_inspection
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -27,21 +29,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="model folder or the name of an installed model")
     p.add_argument("--out", help="folder for the overlay images")
     p.add_argument("--opacity", type=float, default=0.45, help="heatmap opacity in overlays")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--threads", type=int, help="the network's CPU threads (default: the settings)")
+    p.add_argument("--runtime", choices=("auto", "onnxruntime", "openvino", "torch"),
+                   help="what runs the network (default: the settings' inference_runtime)")
     p.set_defaults(run=run)
 
 
 @job
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    set_threads(args.threads, settings)
     from common.atomic import write_bytes
     from core.images import encode_jpeg
-    from core.model.io import load_model
     from core.scoring.overlay import render_overlay
     from core.sides import DEFAULT_SIDE_NAMES
     from core.verdict import inspect_can
 
-    model = load_model(resolve_model(args.model, settings))
+    # Torch-free when the model's exported network is cached (core.model.runtime).
+    model = load_for_inspection(args.model, settings, args.threads, args.runtime)
     out = Path(args.out).expanduser() if args.out else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

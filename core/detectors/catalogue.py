@@ -16,6 +16,9 @@ Adding a detector kind is one package and one entry::
                                trainer="core.detectors.mykind.training:train",
                                input_size=224, min_good=4))
 
+How a kind runs for inspection (``core.model.runtime``) is its ``runtime`` (see ``RUNTIMES``); an
+"onnx" kind's export is tuned with ``export=Export(...)`` (see ``Export`` and ``export_of``).
+
 Built-in kinds are added at the end of this module. Thread rule: entries are added at import time
 (or by a test before it builds a parser or a dialog); reading is thread-safe.
 """
@@ -35,8 +38,10 @@ BACKBONES = ("efficientnet_lite0", "vgg16")
 # "numpy" - no network to export: ``DetectorKind.numpy_outputs`` ("module:function",
 #           function(spec, pixels uint8 [B, S, S, 3] RGB) -> (raw scores [B], raw maps [B, h, w]))
 #           computes the raw outputs with numpy/OpenCV alone, from model.json, without torch;
-# "parts" - a composite (a cascade) whose named models each run in their own runtime.
-RUNTIMES = ("onnx", "numpy", "parts")
+# "parts" - a composite (a cascade) whose named models each run in their own runtime;
+# "torch" - runs in torch only (a network that does not trace).
+# An "onnx" kind may say how it exports with ``export=Export(...)`` (default ``Export()``).
+RUNTIMES = ("onnx", "numpy", "parts", "torch")
 DEFAULT_BACKBONE = "efficientnet_lite0"
 DEFAULT_KIND = "cam"
 
@@ -98,6 +103,22 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Export:
+    """How a kind's network is exported to ONNX for inspection (``core.model.runtime``).
+
+    ``module``: ``"module:function"``, ``function(network) -> nn.Module`` returning the module to
+    trace (same ``forward`` contract, written so that ``torch.onnx.export(dynamo=False)`` traces
+    it for any batch size: no Python loop over the batch or the number of patches); None = the
+    network itself. ``tolerance``: the largest parity error accepted against torch on the fixed
+    inputs, for raw scores and raw maps alike, as a share of the model's calibrated raw span
+    (``raw_high - raw_low`` of its score and heatmap scales); beyond it the model runs in torch.
+    """
+
+    module: str | None = None
+    tolerance: float = 1e-3
+
+
+@dataclass(frozen=True)
 class DetectorKind:
     """What the station knows about one detector kind (see the module's docstring)."""
 
@@ -116,6 +137,8 @@ class DetectorKind:
     # model of a kind that is more than its own network (a cascade loads the models it names);
     # None: ``Model(spec, network)``.
     loader: str | None = None
+    # how an "onnx" kind exports (None: ``Export()``'s defaults); see ``export_of``
+    export: Export | None = None
 
     @property
     def needs_defects(self) -> bool:
@@ -163,11 +186,22 @@ class DetectorKind:
 _KINDS: dict[str, DetectorKind] = {}
 
 
+def export_of(entry: DetectorKind) -> Export | None:
+    """How ``entry``'s network exports to ONNX; None for a kind that does not export (its
+    ``runtime`` is not "onnx")."""
+    if entry.runtime != "onnx":
+        return None
+    return entry.export if entry.export is not None else Export()
+
+
 def add(entry: DetectorKind, *, replace: bool = False) -> None:
     """Put a kind in the catalogue; an existing kind of that name is an error unless ``replace``."""
     if entry.kind in _KINDS and not replace:
         raise ValueError(f"detector kind {entry.kind!r} is already in the catalogue")
-    for ref in (entry.network, entry.trainer, entry.numpy_outputs, entry.loader):
+    refs = [entry.network, entry.trainer, entry.numpy_outputs, entry.loader]
+    if entry.export is not None:
+        refs.append(entry.export.module)
+    for ref in refs:
         if ref is not None and ":" not in ref:
             raise ValueError(f"{ref!r} is not a 'module:function' reference")
     if entry.runtime not in RUNTIMES:
@@ -228,6 +262,7 @@ add(DetectorKind(
     network="core.detectors.cam.network:build_cam",
     trainer="core.detectors.cam.training:train_cam",
     input_size=192, min_good=2, min_defective=2,
+    export=Export(),
     options=(
         Option("epochs", int, 30, "training epochs, at most (early stopping may end sooner)",
                minimum=1, maximum=500),
@@ -246,6 +281,13 @@ add(DetectorKind(
         Option("output_stride", int, 32,
                "32, or 16 for a heatmap twice as fine (about twice the network's time)",
                minimum=16, maximum=32),
+        Option("margin", float, 0.0,
+               "with region auto: the judged region is the can's outline grown by this share of "
+               "the can's size (0: the outline itself)", minimum=0.0, maximum=0.5),
+        Option("synthetic", float, 0.0,
+               "with region auto: share of the good photos' augmented views that get a synthetic "
+               "rust spot, dent or crease on the can and count as defective (0: none)",
+               minimum=0.0, maximum=1.0),
     )))
 
 add(DetectorKind(
@@ -254,6 +296,8 @@ add(DetectorKind(
     trainer="core.detectors.patchcore.training:train_patchcore",
     # 5 images for the memory bank and at least 1 to calibrate the threshold on
     input_size=224, min_good=6, backbones=("efficientnet_lite0",),
+    # The bank is searched in fixed chunks of it (PatchCoreNet.nearest_distance): traces as is.
+    export=Export(),
     options=(
         Option("coreset_ratio", float, 0.1, "share of all good patches kept in the memory bank",
                minimum=0.0, maximum=1.0),

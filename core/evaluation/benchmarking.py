@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
-import torch
 
 from core.scoring.calibration import ScoreScale
 from core.images import encode_jpeg, load_image
@@ -72,13 +71,11 @@ def bench_model(name: str, model: Model, jpegs: list[bytes], repeats: int, warmu
         imgs = [load_image(b) for b in jpegs]
         t1 = time.perf_counter()
         views = model.views(imgs)  # the inspection region (can locator), then resize and normalise
-        x = model.preprocess([v.pixels for v in views])
+        x = model.batch([v.pixels for v in views])
         t2 = time.perf_counter()
-        net = model._inference_network(x)
-        with torch.inference_mode():
-            s, m = net(x if model.optimise else x.contiguous())
+        s, m = model.engine.run(x)
         t3 = time.perf_counter()
-        model.finish_sides(imgs, names, s.numpy(), m.numpy(), views)
+        model.finish_sides(imgs, names, s, m, views)
         t4 = time.perf_counter()
         for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             stages[key].append(dt)

@@ -214,6 +214,9 @@ def save_model(model: Model, folder: str | Path, half: bool = False) -> str:
     """
     from safetensors.torch import save
 
+    if model.network is None:
+        raise ValueError("this model was loaded for inspection only (exported network); "
+                         "load it with load_model to save it")
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().contiguous()
              for k, v in model.network.state_dict().items()}
     data = save(state, metadata={"format": "pt"})

@@ -1,5 +1,8 @@
 """A loaded model: preprocessing, one batched forward pass, heatmaps, boxes, scores, outcomes.
 
+Torch-free: the network runs in an engine (``core.model.runtime``): torch on ``network`` by
+default, or an exported graph in ONNX Runtime / OpenVINO with no torch in the process.
+
 The detector network only maps a normalised batch to raw scores and raw maps (see
 ``core.detectors``); everything a station needs around it lives here, the same for every kind.
 
@@ -14,10 +17,9 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import torch
-from torch import nn
 
 from common.regions import SideRegion
 from core.images import resize_square
@@ -29,29 +31,56 @@ from core.scoring.calibration import Thresholds
 from core.scoring.sides import finish_sides as _finish_sides
 from core.sides import SIDES_PER_CAN
 
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
 MAX_BATCH = SIDES_PER_CAN  # one can; larger lists are run in chunks of this size
 
 
+class Engine(Protocol):
+    """What runs the network (``core.model.runtime``): uint8 ``[B, S, S, 3]`` in, raw out."""
+
+    name: str
+
+    def run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
 class Model:
-    def __init__(self, spec: ModelSpec, network: nn.Module, optimise: bool = True) -> None:
-        """``optimise=False`` runs the network as stored (no BatchNorm folding, default memory
-        format); only the benchmark uses it, to show what the optimisation buys."""
+    def __init__(self, spec: ModelSpec, network: nn.Module | None = None, optimise: bool = True,
+                 engine: Engine | None = None) -> None:
+        """``network``: the torch module (training, saving; None for a model loaded with an
+        exported engine only). ``engine``: what runs it for inspection (default: torch on
+        ``network``). ``optimise=False`` runs torch as stored (no BatchNorm folding, default
+        memory format); only the benchmark uses it, to show what the optimisation buys."""
+        if network is None and engine is None:
+            raise ValueError("a model needs a network or an engine")
         self.spec = spec
-        self.network = network.eval()
+        self.network = network.eval() if network is not None else None
         self.optimise = optimise
-        self._fast: nn.Module | None = None
-        size = spec.input_size
-        # Fold /255, -mean and /std into one multiply-add per channel.
-        std = np.asarray(spec.std, np.float32)
-        self._scale = torch.from_numpy(1.0 / (255.0 * std)).reshape(1, 3, 1, 1)
-        self._shift = torch.from_numpy(-np.asarray(spec.mean, np.float32) / std).reshape(1, 3, 1, 1)
-        self._size = (size, size)
+        self._engine = engine
+        self._size = (spec.input_size, spec.input_size)
         self.regions: RegionSettings | None = RegionSettings.from_dict(spec.preprocessing)
         self._pool: ThreadPoolExecutor | None = None   # finds the sides' regions in parallel
+        self.runtime_note = ""   # why this engine (set by core.model.runtime.loading)
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from core.model.runtime.torch_engine import TorchEngine
+
+            assert self.network is not None
+            self._engine = TorchEngine(self.network, self.spec.mean, self.spec.std, self.optimise)
+        return self._engine
+
+    @property
+    def runtime(self) -> str:
+        """The engine's name: ``torch``, ``onnxruntime`` or ``openvino``."""
+        return self.engine.name
 
     def with_thresholds(self, thresholds: Thresholds) -> Model:
         other = Model.__new__(Model)
@@ -59,39 +88,30 @@ class Model:
         other.spec = self.spec.replace(thresholds=thresholds)
         return other
 
+    def with_engine(self, engine: Engine | None, optimise: bool | None = None) -> Model:
+        """The same model run by another engine (None: torch on its network); shares the network."""
+        return Model(self.spec, self.network, self.optimise if optimise is None else optimise,
+                     engine)
+
     # -- inference -----------------------------------------------------------------------------
+    def batch(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Every image resized to the one input size: ``uint8 [B, S, S, 3]`` (what engines take)."""
+        return np.stack([resize_square(img, self._size[0]) for img in images])
+
     def preprocess(self, images: Sequence[np.ndarray]) -> torch.Tensor:
-        """Resize every image to the one input size and normalise: ``[B, 3, S, S]`` channels-last."""
-        resized = [resize_square(img, self._size[0]) for img in images]
-        batch = torch.from_numpy(np.stack(resized)).permute(0, 3, 1, 2)  # NHWC memory = channels-last
-        return batch.float().mul_(self._scale).add_(self._shift)
+        """Resized and normalised for torch: ``[B, 3, S, S]`` channels-last (training uses it)."""
+        from core.model.runtime.torch_engine import normaliser, to_tensor
 
-    def _inference_network(self, example: torch.Tensor) -> nn.Module:
-        if self._fast is None and not self.optimise:
-            self._fast = self.network
-        if self._fast is None:
-            from core.model.fusion import fold_batchnorm
-
-            # A private folded copy: the stored network stays trainable and savable as it is.
-            net = fold_batchnorm(self.network, example[:1])
-            net = net.to(memory_format=torch.channels_last)
-            for p in net.parameters():
-                p.requires_grad_(False)
-            self._fast = net
-        return self._fast
+        return to_tensor(self.batch(images), *normaliser(self.spec.mean, self.spec.std))
 
     def raw_outputs(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Raw scores ``[B]`` and raw maps ``[B, h, w]`` (detector units), batched by ``MAX_BATCH``."""
         scores, maps = [], []
+        engine = self.engine
         for start in range(0, len(images), MAX_BATCH):
-            x = self.preprocess(images[start:start + MAX_BATCH])
-            if not self.optimise:
-                x = x.contiguous()
-            net = self._inference_network(x)
-            with torch.inference_mode():
-                s, m = net(x)
-            scores.append(s.float().numpy())
-            maps.append(m.float().numpy())
+            s, m = engine.run(self.batch(images[start:start + MAX_BATCH]))
+            scores.append(s)
+            maps.append(m)
         return np.concatenate(scores), np.concatenate(maps)
 
     def views(self, images: Sequence[np.ndarray],

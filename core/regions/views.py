@@ -9,6 +9,11 @@
   by ``core.images.augment.RegionAugmenter`` through the same ``prepare_side``;
 - small copies of every photo, whose backdrops are pasted behind other photos' cans.
 
+``synthetic`` makes an augmented view with a synthetic defect (``core.images.synthetic``) painted
+on the can, inside the judged region, after the augmentation and before the outside is blanked:
+training turns a share of the GOOD photos' augmented views into defective ones this way (the CAM
+option ``synthetic``); validation and calibration never see them.
+
 Photos without a region (a model trained on whole photos, or no can found) are handled as before
 regions existed: the resized photo, and ``core.images.augment.augment`` for augmented views.
 
@@ -23,6 +28,7 @@ import numpy as np
 
 from core.images import load_image, resize_square
 from core.images.augment import RegionAugmenter, augment
+from core.images.synthetic import paint_defect
 from core.regions.apply import prepare_side, side_outline
 from core.regions.settings import RegionSettings
 
@@ -74,6 +80,25 @@ class TrainingViews:
         return prepare_side(photo, None, self.settings, self.size, outline=outline,
                             window=self.augmenter.window(window, rng),
                             transform=self.augmenter.transform(rng)).pixels
+
+    def synthetic(self, i: int, rng: np.random.Generator, defect_rng: np.random.Generator
+                  ) -> np.ndarray | None:
+        """A random training view of photo ``i`` with a synthetic defect on its can (``rng``: the
+        augmentation, ``defect_rng``: the defect); None when the photo has no region (whole
+        photos: there is no can to paint on)."""
+        source = self._sources[i]
+        if source is None:
+            return None
+        photo, outline, window = source
+        augment_view = self.augmenter.transform(rng)
+
+        def transform(crop: np.ndarray, can: np.ndarray, region: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            crop, can, region = augment_view(crop, can, region)
+            painted, _ = paint_defect(crop, region & can, defect_rng)
+            return painted, can, region
+        return prepare_side(photo, None, self.settings, self.size, outline=outline,
+                            window=self.augmenter.window(window, rng), transform=transform).pixels
 
 
 def _reduced(photo: np.ndarray, outline: np.ndarray, window: tuple, size: int

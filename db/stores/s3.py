@@ -270,9 +270,9 @@ class S3Store(ImageStore):
             echoed = answer.get("ChecksumSHA256")
             if echoed is not None and echoed != checksum:
                 raise _Damaged(f"the store confirmed other bytes for {key}")
-        self._call(put, what, self.wait_s)
+        self._call(put, what, self.wait_s, writing=True)
 
-    def _call(self, fn: Callable[[], T], what: str, wait_s: float) -> T:
+    def _call(self, fn: Callable[[], T], what: str, wait_s: float, writing: bool = False) -> T:
         deadline = time.monotonic() + wait_s
         pause = 0.2
         while True:
@@ -283,9 +283,10 @@ class S3Store(ImageStore):
             if time.monotonic() + pause > deadline:
                 raise ImageStoreUnavailable(
                     f"{self.describe()[0].upper()}{self.describe()[1:]} cannot be reached "
-                    f"({problem}); the station tried for {wait_s:.0f} s to {what}. Nothing "
-                    "that needed it was saved. Check that the object storage server is running "
-                    "and reachable from this station, then try again.")
+                    f"({problem}); the station tried for {wait_s:.0f} s to {what}."
+                    + (" Nothing that needed it was saved." if writing else "")
+                    + " Check that the object storage server is running and reachable from "
+                    "this station, then try again.")
             time.sleep(pause)
             pause = min(2 * pause, 2.0)
 

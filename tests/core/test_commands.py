@@ -59,12 +59,20 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
 @pytest.mark.slow
 def test_bench_prints_its_table(tiny_model_dir, capsys):
     code, out, err = _run(capsys, "bench", "--model", str(tiny_model_dir), "--repeats", "2",
-                          "--warmup", "1", "--vgg-input-size", "64", "--json")
+                          "--warmup", "1", "--threads", "2", "--vgg", "--vgg-input-size", "64",
+                          "--json")
     assert code == 0, err
-    assert "median ms" in out and "random weights" in out
-    rows = json.loads(out[out.index("["):])
-    assert [r["name"].split()[0] for r in rows] == ["efficientnet_lite0", "vgg16-CAM"]
-    assert all(r["median_ms"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
+    assert "GEMM rate" in out and "net/floor" in out
+    figures = json.loads(out[out.index("\n{") + 1:])
+    runtimes = [(r["model"].split()[0], r["runtime"]) for r in figures["rows"]]
+    tiny = runtimes[0][0]
+    assert runtimes == [(tiny, "torch"), (tiny, "onnxruntime"), (tiny, "openvino"),
+                        ("patchcore-timing", "torch"), ("patchcore-timing", "torch, before"),
+                        ("patchcore-timing", "onnxruntime"), ("patchcore-timing", "openvino"),
+                        ("vgg16-CAM", "torch")]
+    rows = figures["rows"]
+    assert all(r["can_median_ms"] > 0 and r["floor_ms"] > 0 for r in rows)
+    assert all(r["parity"] < 1e-3 for r in rows) and figures["peak_rss_mb"] > 0
 
 
 def test_inspect_on_a_full_disk_says_so_and_leaves_no_partial_overlay(tiny_model_dir, tmp_path, capsys):

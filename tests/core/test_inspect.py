@@ -19,12 +19,12 @@ def _cans(n, defects, seed):
 
 def test_seven_sides_go_through_the_network_in_one_pass(tiny_model, monkeypatch):
     calls = []
-    original = tiny_model.preprocess
+    original = tiny_model.batch
 
     def counting(images):
         calls.append(len(images))
         return original(images)
-    monkeypatch.setattr(tiny_model, "preprocess", counting)
+    monkeypatch.setattr(tiny_model, "batch", counting)
     good = _cans(7, 0, seed=11)
     result = inspect_can(tiny_model, [encode_png(im) for im in good])
     assert calls == [7]

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.db.pgcluster import free_port
 
 
 class SeaweedError(RuntimeError):
@@ -38,14 +38,28 @@ def find_weed() -> str:
     return found
 
 
+def _distinct_ports(names: tuple[str, ...]) -> dict[str, int]:
+    """Free loopback ports, all different: each socket is held until all are chosen."""
+    held = []
+    try:
+        for _ in names:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            held.append(sock)
+        return {name: sock.getsockname()[1] for name, sock in zip(names, held)}
+    finally:
+        for sock in held:
+            sock.close()
+
+
 class Seaweed:
     START_TIMEOUT = 90.0
 
     def __init__(self) -> None:
         self.weed = find_weed()
         self.root = Path(tempfile.mkdtemp(prefix="station-weed-"))
-        self.ports = {k: free_port() for k in ("master", "master_grpc", "volume", "volume_grpc",
-                                               "filer", "filer_grpc", "s3", "s3_grpc")}
+        self.ports = _distinct_ports(("master", "master_grpc", "volume", "volume_grpc",
+                                      "filer", "filer_grpc", "s3", "s3_grpc"))
         self.access_key = "AK" + uuid.uuid4().hex[:18].upper()
         self.secret_key = uuid.uuid4().hex + uuid.uuid4().hex[:8]
         (self.root / "data").mkdir()
@@ -79,7 +93,22 @@ class Seaweed:
                 "-s3.port.lance=0", "-metricsPort=0", f"-s3.config={self.root / 's3.json'}"]
 
     def start(self) -> None:
-        """Start (or start again, on the same data and ports) and wait until S3 answers."""
+        """Start (or start again, on the same data) and wait until S3 answers.
+
+        A port taken by another process between choosing it and the server binding it (other test
+        runs share the machine) gives fresh ports on a first start, a short wait on a restart."""
+        for attempt in range(4):
+            try:
+                return self._start_once()
+            except SeaweedError as exc:
+                if "address already in use" not in str(exc) or attempt == 3:
+                    raise
+                if self.starts == 1:
+                    self.ports = _distinct_ports(tuple(self.ports))
+                    self.starts = 0
+                time.sleep(1.0)
+
+    def _start_once(self) -> None:
         self.starts += 1
         log = open(self.root / f"server-{self.starts}.log", "wb")
         self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -97,9 +98,16 @@ def test_an_unreachable_store_is_a_message_beside_each_side(
     assert all(v.image is None for v in detail.sides)
     assert all("photo store" in v.problem and "try again" in v.problem.lower()
                for v in detail.sides), detail.sides[0].problem
+    assert all("was saved" not in v.problem for v in detail.sides)   # a read saves nothing
     own_seaweed.start()
-    again = load_detail(Progress(), two, world.supervisor, can.id)
+    deadline = time.monotonic() + 90          # its volume server may need a moment more
+    while True:
+        again = load_detail(Progress(), two, world.supervisor, can.id)
+        if [v.problem for v in again.sides] == [""] * len(SIDES) or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
     assert [v.problem for v in again.sides] == [""] * len(SIDES)
+    assert all(v.image is not None for v in again.sides)
 
 
 def test_the_site_sync_beats_and_brings_the_rolled_out_model(site: Callable[..., Station],

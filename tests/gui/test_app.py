@@ -20,9 +20,9 @@ from tests.gui.conftest import PASSWORD
 
 EXPECTED = {
     Role.OPERATOR: ["Capture and inspect", "My inspections"],
-    Role.SUPERVISOR: ["Capture and inspect", "Gallery", "Statistics"],
+    Role.SUPERVISOR: ["Capture and inspect", "Gallery", "Statistics", "Stations"],
     Role.ADMIN: ["Capture and inspect", "Gallery", "Statistics", "Users", "Warehouses",
-                 "Products", "Models", "Audit log"],
+                 "Products", "Models", "Audit log", "Stations"],
 }
 
 

@@ -83,7 +83,8 @@ def test_run_gui_shows_the_progress_in_the_sign_in_dialog_at_once(qtbot, world, 
     QTimer.singleShot(0, drive)
     assert run_gui(world.settings) == 0
     visible, text = seen["first"]
-    assert visible and text.startswith("Loading the inspection engine: torch (1 of ")
+    from gui.inference import ENGINE_MODULES
+    assert visible and text.startswith(f"Loading the inspection engine: {ENGINE_MODULES[0]} (1 of ")
     assert seen["splashes"] == [] and seen["splash after"] == []
     assert seen["inference"] is not None           # the window came with the engine
 

@@ -62,7 +62,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # see docs/ENGINE.md. The catalogue holds that default; train_model fills it in.
     size = config.input_size or catalogue.get("cam").input_size
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
-    options = {**config.options, **{name: config.option(name) for name in ("region", "backdrops", "output_stride")}}
+    options = {**config.options, **{name: config.option(name) for name in
+                                    ("region", "backdrops", "output_stride", "synthetic", "margin")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
@@ -110,17 +111,18 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         return x.clone()
 
     net.eval()
-    views = [[images[i] if v == 0 else data.augmented(i, rng) for i in train_idx] for v in range(n_views)]
+    views, view_labels = _training_views(data, labels, train_idx, n_views, float(options.get("synthetic", 0.0)),
+                                         rng, np.random.default_rng([config.seed, 8]))
     chunk = 16
     train_cache = torch.stack([torch.cat([frozen(view[j:j + chunk]) for j in range(0, len(view), chunk)])
                                for view in views])  # [V, N, C, h, w]
     val_imgs = [images[i] for i in val_idx]
     val_cache = torch.cat([frozen(val_imgs[j:j + chunk]) for j in range(0, len(val_imgs), chunk)])
-    y_train = torch.from_numpy(labels[train_idx]).long()
+    y_views = torch.from_numpy(view_labels).long()  # [V, N]: synthetic views of good photos are 1
     y_val = torch.from_numpy(labels[val_idx]).long()
 
     # Class weights: each class contributes equally to the loss whatever its count.
-    n_train = np.bincount(labels[train_idx], minlength=2).astype(np.float32)
+    n_train = np.bincount(view_labels.ravel(), minlength=2).astype(np.float32)
     class_weights = torch.from_numpy(n_train.sum() / (2.0 * n_train))
     trainable = list(net.trunk[start:].parameters())
     for p in net.trunk[:start].parameters():
@@ -153,7 +155,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
             x = train_cache[view_pick[idx], idx]
             feats = net.features(x, start)
             pooled = F.dropout(feats.mean(dim=(2, 3)), HEAD_DROPOUT, training=True)
-            loss = F.cross_entropy(net.head(pooled), y_train[idx], weight=class_weights)
+            loss = F.cross_entropy(net.head(pooled), y_views[view_pick[idx], idx], weight=class_weights)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -194,12 +196,39 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
                     "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
                     "seed": config.seed, "config": config.to_dict()},
         extra={"network": {"output_stride": stride}, "regions_found": f"{data.found} of {len(data)}",
+               "synthetic_views": int(view_labels.sum() - n_views * labels[train_idx].sum()),
                "score_calibration": score_info, "heatmap_calibration": heat_info,
                "heatmap_rule": HEATMAP_RULE, "cam": "map = (w_anomaly - w_good) . f(x,y) + (b_anomaly"
                " - b_good); raw score = spatial mean of the map = logit difference"})
     for p in net.parameters():
         p.requires_grad_(True)
     return Model(spec, net)
+
+
+def _training_views(data: TrainingViews, labels: np.ndarray, train_idx: np.ndarray, n_views: int,
+                    share: float, rng: np.random.Generator, defect_rng: np.random.Generator
+                    ) -> tuple[list[list[np.ndarray]], np.ndarray]:
+    """The cached views ``[view][photo]`` and their labels ``[V, N]``. View 0 is the plain photo;
+    of a good photo's augmented views, a ``share`` (drawn from ``defect_rng``) carry a synthetic
+    defect and the label 1. With share 0 nothing is drawn from ``defect_rng`` and the views are
+    the same as without the option."""
+    view_labels = np.tile(labels[train_idx], (n_views, 1))
+    views = []
+    for v in range(n_views):
+        row = []
+        for j, i in enumerate(train_idx):
+            if v == 0:
+                row.append(data.plain[i])
+                continue
+            if share > 0 and labels[i] == 0 and defect_rng.random() < share:
+                painted = data.synthetic(i, rng, defect_rng)
+                if painted is not None:
+                    row.append(painted)
+                    view_labels[v, j] = 1
+                    continue
+            row.append(data.augmented(i, rng))
+        views.append(row)
+    return views, view_labels
 
 
 def region_settings(options: dict) -> RegionSettings | None:

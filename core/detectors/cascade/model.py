@@ -83,7 +83,7 @@ def build_cascade_network(spec: ModelSpec) -> CascadeNet:
 
 
 class CascadeModel(Model):
-    def __init__(self, spec: ModelSpec, network: nn.Module, gate: Model, heavy: Model,
+    def __init__(self, spec: ModelSpec, network: nn.Module | None, gate: Model, heavy: Model,
                  folders: tuple[Path, Path]) -> None:
         """``folders``: where the gate and the heavy model lie (absolute)."""
         super().__init__(spec, network)

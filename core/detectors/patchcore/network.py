@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.transforms.v2.functional import gaussian_blur
 
 from core.detectors.backbones import create_feature_backbone
 from core.detectors import catalogue
@@ -34,12 +33,13 @@ if TYPE_CHECKING:
 
 DEFAULT_LAYERS: tuple[int, ...] = catalogue.get("patchcore").option("layers").default
 SIGMA_PX: float = catalogue.get("patchcore").option("sigma").default
-# Queries per distance chunk: bounds the [queries, bank] matrix to ~80 MB at a 10k-patch bank.
-QUERY_CHUNK = 2048
+# Bank entries per distance chunk: a can's 7 x 28 x 28 queries x 1024 floats = 22 MB at a time.
+BANK_CHUNK = 1024
 
 
 class PatchCoreNet(nn.Module):
     memory_bank: torch.Tensor   # a buffer: [bank_size, feature_dim]
+    blur_kernel: torch.Tensor   # a buffer, not saved: the 1-D Gaussian of ``sigma``
     extractor: Any              # timm's multi-stage feature extractor
 
     def __init__(self, backbone: str, bank_size: int, layers: tuple[int, ...] = DEFAULT_LAYERS,
@@ -57,6 +57,7 @@ class PatchCoreNet(nn.Module):
         # precision are slow); the model folder may store it in half precision.
         self.register_buffer("memory_bank", torch.zeros(bank_size, self.feature_dim))
         self.pool = nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
+        self.register_buffer("blur_kernel", _gaussian_kernel(self.sigma), persistent=False)
 
     def patch_features(self, x: torch.Tensor) -> torch.Tensor:
         """[B, D, h, w] locally aware patch features on the finest chosen stage's grid."""
@@ -68,31 +69,54 @@ class PatchCoreNet(nn.Module):
         return torch.cat(pooled, dim=1)
 
     def nearest_distance(self, feats: torch.Tensor) -> torch.Tensor:
-        """[B, h, w] Euclidean distance of every patch to its nearest memory-bank entry."""
+        """[B, h, w] Euclidean distance of every patch to its nearest memory-bank entry.
+
+        ||q - m||^2 = ||q||^2 - 2 q.m + ||m||^2: per chunk of the bank, one ``addmm`` gives
+        ||m||^2 - 2 q.m and its row minimum is kept; ||q||^2 is added once at the end. No
+        [queries, bank] matrix is ever whole (a chunk is ``BANK_CHUNK`` columns) and the loop runs
+        over the bank's fixed size, never over the batch, so the ONNX export traces it for any
+        batch size.
+        """
         b, d, h, w = feats.shape
         queries = feats.permute(0, 2, 3, 1).reshape(-1, d)
         bank = self.memory_bank
-        bank_sq = (bank * bank).sum(dim=1)
-        out = torch.empty(queries.shape[0], dtype=queries.dtype, device=queries.device)
-        for start in range(0, queries.shape[0], QUERY_CHUNK):
-            q = queries[start:start + QUERY_CHUNK]
-            # ||q - m||^2 = ||q||^2 - 2 q.m + ||m||^2: one matmul instead of cdist's pairwise loop.
-            sq = (q * q).sum(dim=1, keepdim=True) - 2.0 * q @ bank.T + bank_sq
-            out[start:start + QUERY_CHUNK] = sq.min(dim=1).values.clamp_min(0.0).sqrt()
-        return out.reshape(b, h, w)
+        best: torch.Tensor | None = None
+        for start in range(0, bank.shape[0], BANK_CHUNK):
+            chunk = bank[start:start + BANK_CHUNK]
+            part = torch.addmm((chunk * chunk).sum(dim=1), queries, chunk.T, alpha=-2.0).amin(dim=1)
+            best = part if best is None else torch.minimum(best, part)
+        assert best is not None  # a bank has at least one entry (patchcore_config)
+        sq = best + (queries * queries).sum(dim=1)
+        return sq.clamp_min(0.0).sqrt().reshape(b, h, w)
 
     def smooth(self, maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        """Upsample [B, h, w] to ``size`` and blur with a Gaussian of ``sigma`` pixels there."""
+        """Upsample [B, h, w] to ``size`` and blur with a Gaussian of ``sigma`` pixels there.
+
+        The kernel spans +-3 sigma with reflected borders, as torchvision's ``gaussian_blur``
+        (same kernel formula), applied as two 1-D passes with a fixed kernel: cheaper, and it
+        exports to ONNX (torchvision builds its kernel at run time, which the exporter refuses).
+        """
         up = F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)
         if self.sigma > 0:
-            # A kernel of +-3 sigma, reflected borders (torchvision's separable implementation).
-            width = 2 * int(math.ceil(3 * self.sigma)) + 1
-            up = gaussian_blur(up, [width, width], [self.sigma, self.sigma])
+            kernel: torch.Tensor = self.blur_kernel
+            half = kernel.shape[-1] // 2
+            up = F.pad(up, (half, half, half, half), mode="reflect")
+            up = F.conv2d(F.conv2d(up, kernel[None, None, None, :]), kernel[None, None, :, None])
         return up[:, 0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         maps = self.smooth(self.nearest_distance(self.patch_features(x)), (x.shape[-2], x.shape[-1]))
         return maps.amax(dim=(1, 2)), maps
+
+
+def _gaussian_kernel(sigma: float) -> torch.Tensor:
+    """torchvision's 1-D Gaussian of width 2 * ceil(3 sigma) + 1, summing to one."""
+    if sigma <= 0:
+        return torch.ones(1)
+    half = int(math.ceil(3 * sigma))
+    x = torch.linspace(-half, half, 2 * half + 1)
+    pdf = torch.exp(-0.5 * (x / sigma) ** 2)
+    return pdf / pdf.sum()
 
 
 # Bounds on what model.json may ask for (issue 9 item 7): the trainer's largest bank is
