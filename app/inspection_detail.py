@@ -15,8 +15,8 @@ import numpy as np
 
 from common.errors import PersonFacingError
 from core.images import load_image
-from core.results import Box, heatmap_from_png16
 from core.progress import Progress
+from core.results import Box, heatmap_from_png16
 from db.dto import CorrectionInfo, InspectionInfo, SideResultInfo
 
 if TYPE_CHECKING:

@@ -13,24 +13,24 @@ object API with the Agg/PDF canvases only (never pyplot, which is not thread-saf
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
-from collections.abc import Sequence
 
 import cv2
 import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
 from matplotlib.dates import date2num
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from common.atomic import replacing
 from core.images.shrink import shrink
+from core.progress import Progress
 from core.results import Box
 from core.scoring.overlay import BOX_COLOUR, BOX_OUTLINE, render_overlay
-from core.progress import Progress
 from db.dto import InspectionInfo, RateRow, VerdictCounts
 from db.records import GalleryFilter
 
@@ -38,9 +38,9 @@ if TYPE_CHECKING:
     from db import Actor, Station
     from db.stores import ImageStore
 from app.inspection_detail import read_side
-from app.stats_charts import day_axis
 from app.palette import VERDICT_COLOURS, VERDICT_TEXT, VERDICT_TEXT_COLOURS
 from app.scores import score_100, where
+from app.stats_charts import day_axis
 
 A4_LANDSCAPE = (11.69, 8.27)
 MAX_INSPECTIONS = 50

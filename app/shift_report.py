@@ -13,19 +13,19 @@ only (never pyplot); it checks ``progress`` between pages and writes through
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from app.report import A4_LANDSCAPE, inspection_page
-from common.atomic import replacing
 from app.spc import DEFAULT_SHIFTS, PChart, Shift, ShiftWindow, charts, describe
 from app.spc_chart import draw_p_chart
+from common.atomic import replacing
 from db.records import GalleryFilter
 
 HISTORY_DAYS = 30

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from collections.abc import Iterable, Sequence
 
 from db.dto import HourRow
 

@@ -5,17 +5,17 @@ Pure matplotlib object API, so a script or a worker could draw an offscreen Figu
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Protocol, cast
-from collections.abc import Sequence
 
-from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.axes import Axes
+from matplotlib.dates import DateFormatter, DayLocator, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from db.dto import RateRow, VerdictCounts
 from app.palette import NEUTRAL_COLOUR, VERDICT_COLOURS
+from db.dto import RateRow, VerdictCounts
 
 MAX_BARS = 12       # more bars than this do not read on a line screen; the worst are shown
 

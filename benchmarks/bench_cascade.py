@@ -72,9 +72,9 @@ def judge(model, groups: list[list[Path]], images: dict) -> tuple[list[float], d
 
 
 def accuracy(scores: dict[Path, float]) -> dict:
-    from core.evaluation.metrics import average_precision, roc_auc
-
     import numpy as np
+
+    from core.evaluation.metrics import average_precision, roc_auc
 
     y = np.array([int(p.parent.name == "defect") for p in scores])
     s = np.array(list(scores.values()))

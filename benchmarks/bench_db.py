@@ -32,13 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
+from benchmarks.db_fill_pg import fill_pg  # noqa: E402
+from benchmarks.stats_worker import stats_in_worker  # noqa: E402
 from db import GalleryFilter, Role, Station  # noqa: E402
 from db.passwords import PasswordHasher  # noqa: E402
 from db.schema import Correction, Inspection, SideResult  # noqa: E402
 from db.services.rows import station_day  # noqa: E402
-
-from benchmarks.db_fill_pg import fill_pg  # noqa: E402
-from benchmarks.stats_worker import stats_in_worker  # noqa: E402
 
 SIDES = ("top", "bottom", "side-0", "side-60", "side-120", "side-180", "side-240")
 DAYS = 90

@@ -42,6 +42,7 @@ from faults_processes import attack_kills, attack_writers  # noqa: E402
 from faults_records import attack_full_disk, attack_fuzz, attack_mismatch  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+
 # -- the engine's attacks (benchmarks/faults_engine.py, by the model helper) -------------------
 def engine_attacks(images: int, models: int, seed: int = 0) -> list[Tally]:
     """Malformed images through load_image and damaged model folders through load_model, each

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from faults_common import PASSWORD, QUICK, Tally, expect, files_of_every_row, keyed, new_station
+
 from db import DatabaseUnavailable
 from tests.db.helpers import populate
+
 
 # -- attack: PostgreSQL stopped, restarted, frozen, lost commits -------------------------------
 def attack_postgres(tmp: Path) -> list[Tally]:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from faults_common import ROOT, Tally, bounded, files_of_every_row, new_station
+
 from tests.db.helpers import populate
 
 # -- attack: kill -9 while recording --------------------------------------------------------

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from faults_common import (Tally, age_all, bounded, expect, files_of_every_row, keyed,
-                           new_station)
+from faults_common import Tally, age_all, bounded, expect, files_of_every_row, keyed, new_station
+
 from db import DataFolderMismatch, StationDataError, StorageFull, ValidationError
 from db.records import NewInspection, NewSide
 from tests.db.helpers import PNG, SIDES, new_inspection, populate
+
 
 # -- attack: a full disk ----------------------------------------------------------------------
 @contextlib.contextmanager
@@ -102,7 +103,7 @@ def _fill(path: Path) -> None:
 
 # -- attack: empty and mismatched databases on a used data folder ------------------------------
 def attack_mismatch(tmp: Path, pg_url: str | None) -> Tally:
-    from tests.db.old_schema import make_old_database   # the previous release's schema
+    from tests.db.old_schema import make_old_database  # the previous release's schema
     tally = Tally("empty / mismatched database on a used folder")
     used, other = tmp / "used", tmp / "other"
     for folder in (used, other):

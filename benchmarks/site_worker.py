@@ -29,8 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.recording import record_patiently  # noqa: E402
 from db import NewInspection, NewSide, Station  # noqa: E402
-from db.errors import (DatabaseBusy, DatabaseUnavailable, ImageStoreUnavailable,  # noqa: E402
-                       StationDataError)
+from db.errors import DatabaseBusy, DatabaseUnavailable, ImageStoreUnavailable, StationDataError  # noqa: E402
 from db.passwords import PasswordHasher  # noqa: E402
 
 SIDES = ("top", "bottom", "side-0", "side-60", "side-120", "side-180", "side-240")

@@ -1,9 +1,9 @@
 """What an inspection returns: per side and per can. numpy only, no torch, so any layer can hold it."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from collections.abc import Iterable
 from enum import Enum
 
 import cv2

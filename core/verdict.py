@@ -4,8 +4,8 @@ Thread rule: runs on the thread that owns ``model`` (see ``core.model.model.Mode
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from common.regions import RegionRecipe, SideRegion
 from core.images import ImageSource, load_image

@@ -5,11 +5,24 @@ services; see docs/DB.md for the permission matrix, the files and the schema.
 """
 from __future__ import annotations
 
-from db.errors import (AccountLocked, Conflict, DatabaseBusy, DatabaseDamaged,
-                       DatabaseUnavailable, DataFolderMismatch, DataFolderUnusable,
-                       InvalidCredentials, NotFound, PasswordChangeRequired, PermissionDenied,
-                       SchemaOutdated, StationDataError, StorageFull, UpgradeRefused,
-                       ValidationError)
+from db.errors import (
+                       AccountLocked,
+                       Conflict,
+                       DatabaseBusy,
+                       DatabaseDamaged,
+                       DatabaseUnavailable,
+                       DataFolderMismatch,
+                       DataFolderUnusable,
+                       InvalidCredentials,
+                       NotFound,
+                       PasswordChangeRequired,
+                       PermissionDenied,
+                       SchemaOutdated,
+                       StationDataError,
+                       StorageFull,
+                       UpgradeRefused,
+                       ValidationError,
+)
 from db.permissions import Actor, Role
 from db.records import GalleryFilter, NewInspection, NewSide
 from db.station import Station

@@ -11,8 +11,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from common.errors import PersonFacingError
-from db.errors import (Conflict, DatabaseBusy, DatabaseDamaged, DatabaseUnavailable,
-                       StorageFull)
+from db.errors import Conflict, DatabaseBusy, DatabaseDamaged, DatabaseUnavailable, StorageFull
 
 _DAMAGED = ("file is not a database", "database disk image is malformed",
             "file is encrypted or is not a database")

@@ -31,8 +31,16 @@ from pathlib import Path
 
 from common.atomic import TMP_MARK, write_bytes
 from db.errors import PhotoMissing, StorageFull, is_disk_full
-from db.stores.base import (ID_OBJECT, NAME, SWEEP_ALWAYS_OK, SWEEP_MAX_SHARE, ImageStore,
-                            IsReferenced, SweepReport, split_name)
+from db.stores.base import (
+    ID_OBJECT,
+    NAME,
+    SWEEP_ALWAYS_OK,
+    SWEEP_MAX_SHARE,
+    ImageStore,
+    IsReferenced,
+    SweepReport,
+    split_name,
+)
 
 __all__ = ["ALLOWED_EXTS", "SWEEP_ALWAYS_OK", "SWEEP_MAX_SHARE", "FileStore", "SweepReport",
            "canonical_ext", "image_kind", "same_kind", "sniff_ext"]

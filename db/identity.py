@@ -35,9 +35,9 @@ from sqlalchemy.orm import Session
 
 from common.atomic import write_bytes
 from db.errors import DataFolderMismatch
-from db.stores.base import ImageStore
 from db.schema import Inspection, SideResult, StationMeta
 from db.services.rows import referenced_shas
+from db.stores.base import ImageStore
 
 log = logging.getLogger(__name__)
 

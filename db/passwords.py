@@ -11,8 +11,8 @@ Threading: a :class:`PasswordHasher` is immutable and safe to share between thre
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Iterable
+from typing import Any
 
 import argon2
 import zxcvbn

@@ -29,8 +29,14 @@ from sqlalchemy import select
 from common.atomic import replacing_folder
 from db.database import Database
 from db.dto import ModelInfo
-from db.errors import (ImageStoreRefused, ImageStoreUnavailable, ModelUnavailable, PhotoMissing,
-                       StationDataError, ValidationError)
+from db.errors import (
+    ImageStoreRefused,
+    ImageStoreUnavailable,
+    ModelUnavailable,
+    PhotoMissing,
+    StationDataError,
+    ValidationError,
+)
 from db.permissions import Actor
 from db.schema import Model, Product
 from db.stores.base import ImageStore

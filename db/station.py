@@ -34,20 +34,28 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from db import identity
-from db.database import (BUSY_TIMEOUT_S, DEFAULT_TIMEOUTS, Clock, Database, Timeouts,
-                         make_engine, sqlite_url, to_naive_utc, utc_now)
-from db.errors import (DatabaseDamaged, DataFolderUnusable, StationDataError, StorageFull,
-                       is_disk_full)
+from db.database import (
+    BUSY_TIMEOUT_S,
+    DEFAULT_TIMEOUTS,
+    Clock,
+    Database,
+    Timeouts,
+    make_engine,
+    sqlite_url,
+    to_naive_utc,
+    utc_now,
+)
+from db.errors import DatabaseDamaged, DataFolderUnusable, StationDataError, StorageFull, is_disk_full
 from db.faults import translate_error
 from db.filestore import SWEEP_MAX_SHARE, SweepReport
 from db.migrate import current_revision, head_revision, upgrade
 from db.passwords import PasswordHasher
+from db.services import pending
 from db.services.audit import AuditService
 from db.services.auth import AuthService
 from db.services.corrections import CorrectionService
 from db.services.inspections import InspectionService
 from db.services.models import ModelService
-from db.services import pending
 from db.services.products import ProductService
 from db.services.rows import referenced_shas
 from db.services.stations import StationService, station_uid

@@ -24,19 +24,19 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QApplication, QDialog, QMessageBox
 
+from app.first_start import install_bundled_model
+from app.site_sync import SiteSync
 from gui.context import AppContext
 from gui.errors import configure_logging, install_excepthooks, is_for_person, log_exception
 from gui.first_run_dialog import FirstRunDialog
-from app.first_start import install_bundled_model
-from app.site_sync import SiteSync
 from gui.inference import ENGINE_MODULES, InferenceService
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow

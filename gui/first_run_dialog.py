@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QLineEdit,
-                             QPushButton, QVBoxLayout)
+from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QLineEdit, QPushButton, QVBoxLayout
 
 from gui.forms import FieldErrors, keep_default
 from gui.startup import EngineProgress

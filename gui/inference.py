@@ -25,9 +25,9 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Sequence
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
@@ -157,9 +157,10 @@ class _InferenceWorker(QObject):
     def inspect(self, request_id: int, folder: str, images: Sequence[Any],
                 side_names: Sequence[str], thresholds: Thresholds | None,
                 recipe: RegionRecipe | None = None) -> None:
+        import numpy as np
+
         from core.images import load_image
         from core.verdict import inspect_can
-        import numpy as np
 
         try:
             n = len(images)

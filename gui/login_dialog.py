@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QLineEdit,
-                             QPushButton, QVBoxLayout)
+from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QLineEdit, QPushButton, QVBoxLayout
 
 from gui.errors import error_text
 from gui.forms import keep_default

@@ -9,8 +9,8 @@ password takes a moment by design).
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtWidgets import QLabel, QLineEdit, QWidget
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
-from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
-                             QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
 
 from app.spc import DEFAULT_SHIFTS, PChart, Shift, charts, describe
 from app.spc_chart import draw_p_chart

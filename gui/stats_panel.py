@@ -18,8 +18,17 @@ from typing import Any
 from matplotlib.figure import Figure
 from PyQt5.QtCore import QDate, QUrl
 from PyQt5.QtGui import QDesktopServices, QShowEvent
-from PyQt5.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QTabWidget,
-                             QToolButton, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.shift_report import ShiftReport, build_shift_report
 from app.spc import DEFAULT_SHIFTS, ShiftWindow, shift_at
@@ -30,8 +39,8 @@ from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.filter_bar import NO_DATE, FilterBar, date_edit
 from gui.spc_view import SpcView
-from gui.workers import TaskHandle, start_task
 from gui.widgets.chart_canvas import ChartCanvas
+from gui.workers import TaskHandle, start_task
 
 PERIODS = (("Last 7 days", 7), ("Last 30 days", 30), ("Last 90 days", 90), ("All time", None),
            ("Chosen dates", -1))

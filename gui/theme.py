@@ -16,9 +16,17 @@ from pathlib import Path
 from PyQt5.QtGui import QColor, QFont, QIcon
 from PyQt5.QtWidgets import QApplication
 
+from app.palette import (  # noqa: F401
+    NEUTRAL_COLOUR,
+    PASS_COLOUR,
+    REJECT_COLOUR,
+    REVIEW_COLOUR,
+    VERDICT_COLOURS,
+    VERDICT_FOREGROUND,
+    VERDICT_TEXT,
+    VERDICT_TEXT_COLOURS,
+)
 from core.results import Outcome
-from app.palette import (NEUTRAL_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR,  # noqa: F401
-                         VERDICT_COLOURS, VERDICT_FOREGROUND, VERDICT_TEXT, VERDICT_TEXT_COLOURS)
 
 BASE_POINT_SIZE = 11
 STYLE_SHEET = "station.qss"

@@ -19,10 +19,10 @@ Everything here is immutable and may be shared between threads.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 
 from line.cameras.base import CameraSettings, TriggerMode
 from line.errors import LineConfigInvalid

@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
-from collections.abc import Callable
 
 from line.cameras.base import CameraSource
 from line.capture import CaptureLoop

@@ -14,8 +14,8 @@ import dataclasses
 import logging
 import queue
 import threading
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from app.recording import record_patiently, to_new_inspection
 from line.inspector import RecordJob

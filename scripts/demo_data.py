@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from core.verdict import inspect_can
+from app.first_start import install_bundled_model
+from app.recording import OriginalImage, to_new_inspection
+from app.spc import shift_at
 from core.model.io import load_model
 from core.sides import DEFAULT_SIDE_NAMES
+from core.verdict import inspect_can
 from db import Actor, Role, Station, StationDataError
-from app.recording import OriginalImage, to_new_inspection
-from app.first_start import install_bundled_model
-from app.spc import shift_at
 
 PASSWORD = "demo station password"
 WAREHOUSES = (("Hall A", "North wing", 20000), ("Cold store", "Basement", 6000),

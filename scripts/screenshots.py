@@ -100,7 +100,7 @@ def shoot_all(app: QApplication, args: argparse.Namespace, work: Path) -> None:
     from gui.inference import InferenceService
     from gui.workers import shutdown_all
     from scripts.demo_data import build_demo
-    from scripts.screens import shoot_admin, shoot_start, shoot_operator, shoot_supervisor
+    from scripts.screens import shoot_admin, shoot_operator, shoot_start, shoot_supervisor
     from scripts.screens_regions import shoot_regions
 
     shots = Shots(args.out, args.only)

@@ -11,13 +11,12 @@ issue 12, the parity error against torch, and the process's peak resident memory
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import argparse
 import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.commands._common import job, resolve_model, set_threads
 from core.sides import SIDES_PER_CAN
@@ -59,8 +58,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from core.commands._common import threads_of
     from core.evaluation.benchmarking import photos, vgg16_cam_model
-    from core.evaluation.runtime_bench import (Row, gemm_gflops, network_gflop, patchcore_for_timing,
-                                               peak_rss_mb, rows_for, run_interleaved)
+    from core.evaluation.runtime_bench import (
+        Row,
+        gemm_gflops,
+        network_gflop,
+        patchcore_for_timing,
+        peak_rss_mb,
+        rows_for,
+        run_interleaved,
+    )
     from core.images import load_image
     from core.model.io import load_model
 

@@ -7,11 +7,10 @@ than seven images the report holds several cans.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.commands._common import job, load_for_inspection
 

@@ -2,11 +2,10 @@
 save a model. The detector kinds and their options come from ``core.detectors.catalogue``."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.commands._common import job, set_threads
 

@@ -13,8 +13,8 @@ Torch-free until a network is built. Thread-safe for reading.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from torch import nn

@@ -15,10 +15,10 @@ except a cache of the (read-only) pretrained state dict.
 from __future__ import annotations
 
 import functools
-from typing import Any
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn

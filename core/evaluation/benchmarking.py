@@ -11,12 +11,12 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from core.scoring.calibration import ScoreScale
 from core.images import encode_jpeg, load_image
-from core.verdict import inspect_can
 from core.model.model import Model
 from core.model.spec import ModelSpec
+from core.scoring.calibration import ScoreScale
 from core.sides import DEFAULT_SIDE_NAMES
+from core.verdict import inspect_can
 
 
 def photos(paths: Sequence[str] | None, count: int, size: int) -> list[bytes]:

@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 
 from core.evaluation import metrics
-from core.images.shrink import shrink
 from core.evaluation.can_level import CanLevelReport, can_level
 from core.evaluation.uncertainty import auroc_interval, small_set_notes
 from core.images.fingerprint import count_seen, image_digest
+from core.images.shrink import shrink
 from core.progress import Progress
 from core.results import Outcome
 from core.sides import SIDES_PER_CAN

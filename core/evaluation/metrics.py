@@ -11,9 +11,9 @@ Conventions used throughout:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
-from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np

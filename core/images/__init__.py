@@ -8,8 +8,17 @@ for its current value: a re-exported constant would be a stale copy).
 from __future__ import annotations
 
 from core.images.formats import IMAGE_SUFFIXES, is_image_file, stored_extension
-from core.images.io import (ALLOWED_FORMATS, MAX_PIXELS, ImageSource, encode_jpeg, encode_png,
-                            load_image, read_image_file, resize_square, set_max_image_bytes)
+from core.images.io import (
+                            ALLOWED_FORMATS,
+                            MAX_PIXELS,
+                            ImageSource,
+                            encode_jpeg,
+                            encode_png,
+                            load_image,
+                            read_image_file,
+                            resize_square,
+                            set_max_image_bytes,
+)
 
 __all__ = ["ALLOWED_FORMATS", "IMAGE_SUFFIXES", "MAX_PIXELS", "ImageSource", "encode_jpeg", "encode_png",
            "is_image_file", "load_image", "read_image_file", "resize_square", "set_max_image_bytes",

@@ -19,7 +19,6 @@ import io
 import warnings
 from pathlib import Path
 
-
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError

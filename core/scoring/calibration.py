@@ -20,7 +20,6 @@ from common.thresholds import outcome as threshold_outcome
 from core.results import Outcome
 
 
-
 @dataclass(frozen=True)
 class ScoreScale:
     """raw_low → 0, raw_threshold → 0.5, raw_high → 1, linear between, extended linearly beyond."""

@@ -8,10 +8,10 @@ checks values against it. Plain data, torch-free; safe to pass between threads.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from collections.abc import Mapping
 
 from core.detectors import catalogue
 

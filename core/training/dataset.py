@@ -10,7 +10,6 @@ from core.errors import DatasetInvalid
 from core.images import IMAGE_SUFFIXES, is_image_file
 from core.training.config import LabeledImage
 
-
 MASK_SUFFIX = ".png"
 
 

@@ -21,9 +21,9 @@ from db.errors import PermissionDenied, ValidationError
 from db.permissions import Actor, Role, allowed
 from db.records import LABELS, VERDICTS
 from db.schema import Correction, Inspection, SideResult, User
-from db.stores.base import ImageStore
 from db.services._base import Service, clean_text
 from db.services.rows import MASK_EXT
+from db.stores.base import ImageStore
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_MASK_BYTES = 16 * 1024 * 1024

@@ -22,16 +22,16 @@ from sqlalchemy.orm import Session
 
 from common.atomic import replacing
 from common.sides import SIDES_PER_CAN
-from db.database import Database
 from db.csv_cells import safe_row
+from db.database import Database
 from db.dto import LabelledSide
 from db.errors import StorageFull, ValidationError, is_disk_full
-from db.stores.base import ImageStore
 from db.permissions import Actor
 from db.records import LABELS, GalleryFilter
 from db.schema import Inspection, SideResult, User
 from db.services.filters import apply_sort, effective_filter
 from db.services.rows import MASK_EXT, row_query
+from db.stores.base import ImageStore
 
 _BATCH = 500
 SIDE_COLUMNS = SIDES_PER_CAN

@@ -34,8 +34,7 @@ from sqlalchemy.orm import Session
 
 from db.database import Database, to_naive_utc
 from db.dto import InspectionInfo, InspectionRow
-from db.errors import (Conflict, DatabaseUnavailable, PermissionDenied, StationDataError,
-                       ValidationError)
+from db.errors import Conflict, DatabaseUnavailable, PermissionDenied, StationDataError, ValidationError
 from db.filestore import canonical_ext, sniff_ext
 from db.permissions import Actor, Role, allowed
 from db.records import GalleryFilter, NewInspection
@@ -46,8 +45,7 @@ from db.services.filters import apply_sort, effective_filter
 from db.services.inspection_delete import DeleteMixin
 from db.services.inspection_export import ExportMixin
 from db.services.record_checks import check_capture_key, validate_new
-from db.services.rows import (HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info,
-                              station_day)
+from db.services.rows import HEATMAP_EXT, referenced_shas, row_fields, row_query, side_info, station_day
 from db.stores.base import ImageStore
 
 MAX_PAGE = 1000

@@ -19,8 +19,8 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.sides import SIDES_PER_CAN
 from common.regions import RecipeInvalid, RegionRecipe
+from common.sides import SIDES_PER_CAN
 from db.dto import ProductInfo
 from db.errors import Conflict, ValidationError
 from db.names import MAX_KEY_LEN, name_key

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from db.database import from_db_time
 from db.dto import SideResultInfo
-from db.stores.base import ImageStore
 from db.schema import Inspection, Product, SideResult, User, Warehouse
+from db.stores.base import ImageStore
 
 HEATMAP_EXT = "png"
 MASK_EXT = "png"          # a drawn defect: 8-bit grey, defect > 127

@@ -34,8 +34,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from db.errors import ImageStoreRefused, ImageStoreUnavailable, PhotoMissing, StorageFull
-from db.stores.base import (NAME, SWEEP_ALWAYS_OK, SWEEP_MAX_SHARE, ImageStore, IsReferenced,
-                            SweepReport, image_key, split_name)
+from db.stores.base import (
+    NAME,
+    SWEEP_ALWAYS_OK,
+    SWEEP_MAX_SHARE,
+    ImageStore,
+    IsReferenced,
+    SweepReport,
+    image_key,
+    split_name,
+)
 from db.stores.cache import ReadCache
 from db.stores.config import S3Access, S3Location
 

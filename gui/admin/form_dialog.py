@@ -10,12 +10,11 @@ touch widgets (read the values in ``save()`` itself, on the GUI thread).
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout,
-                             QPushButton, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
 from gui.context import AppContext
 from gui.forms import FieldErrors, keep_default

@@ -8,8 +8,8 @@ Threading: GUI thread only (the service calls run in ``ServiceFormDialog``'s wor
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtWidgets import QComboBox, QGridLayout, QLineEdit, QWidget
 

@@ -14,8 +14,19 @@ from typing import Any
 
 import numpy as np
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel,
-                             QListWidget, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.regions import ASK_PHOTO, Preview, explain, load_sample, preview, recipe_text
 from common.regions import MODE_LABELS, RecipeInvalid, RegionRecipe, SideRegion

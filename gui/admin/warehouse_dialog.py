@@ -7,8 +7,8 @@ Threading: GUI thread only (the service call runs in ``ServiceFormDialog``'s wor
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
 

@@ -8,16 +8,16 @@ GUI thread. Failures arrive as person-facing text (``gui.errors.error_text`` log
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from common.regions import RegionRecipe
-from core.scoring.calibration import Thresholds
-from core.results import CanResult, SideResult
 from app.recording import OriginalImage, save_inspection
 from app.scores import Where, where
+from common.regions import RegionRecipe
+from core.results import CanResult, SideResult
+from core.scoring.calibration import Thresholds
 from gui.errors import error_text
 from gui.widgets.image_view import PreparedResult, prepare_result
 from gui.workers import TaskHandle, start_task

@@ -6,17 +6,17 @@ the panel fills the slots on the GUI thread.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Sequence
 
 import numpy as np
 from PyQt5.QtGui import QImage
 
+from app.recording import OriginalImage
 from core.errors import StationError, UnreadableImage
 from core.images import is_image_file, load_image, read_image_file, stored_extension
 from core.progress import Progress
-from app.recording import OriginalImage
 from gui.widgets.image_view import prepare_result
 
 

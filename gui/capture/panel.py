@@ -37,8 +37,8 @@ from gui.capture.slot import SlotWidget
 from gui.capture.texts import banner_detail, capture_state_text
 from gui.capture.widgets import build_widgets, lay_out
 from gui.errors import error_text
-from gui.widgets.image_view import PreparedResult
 from gui.theme import error_style
+from gui.widgets.image_view import PreparedResult
 from gui.workers import TaskHandle, start_task
 
 

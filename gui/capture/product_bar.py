@@ -12,8 +12,8 @@ from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 from app.regions import product_recipe
 from core.scoring.calibration import Thresholds
 from gui.errors import error_text
-from gui.widgets.elided_label import ElidedLabel
 from gui.theme import error_style
+from gui.widgets.elided_label import ElidedLabel
 
 
 class ProductBar(QWidget):

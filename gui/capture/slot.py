@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QDragEnterEvent, QDropEvent, QImage
-from PyQt5.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
-                             QWidget)
+from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from app.recording import OriginalImage
 from app.palette import VERDICT_TEXT, VERDICT_TEXT_COLOURS
+from app.recording import OriginalImage
 from app.scores import OUTCOME_WORDS, Where, score_100, thresholds_text
 from core.results import SideResult
 from core.scoring.calibration import Thresholds

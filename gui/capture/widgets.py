@@ -6,12 +6,11 @@ Threading rule: GUI thread only.
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                             QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from gui.camera import FrameSource
 from gui.capture import keys

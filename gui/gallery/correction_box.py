@@ -11,14 +11,12 @@ database never freezes the window.
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import (QComboBox, QDialog, QFormLayout, QGroupBox, QLabel, QLineEdit,
-                             QPushButton, QWidget)
+from PyQt5.QtWidgets import QComboBox, QDialog, QFormLayout, QGroupBox, QLabel, QLineEdit, QPushButton, QWidget
 
 from db.records import LABELS
 from gui.context import AppContext

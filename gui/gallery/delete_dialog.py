@@ -13,8 +13,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QLayout, QLineEdit,
-                             QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from db.dto import DeletionPreview, DeletionResult
 from db.records import GalleryFilter

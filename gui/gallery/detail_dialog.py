@@ -11,18 +11,25 @@ from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QIcon, QImage, QPixmap
-from PyQt5.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget,
-                             QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.inspection_detail import Detail, SideView, load_detail
+from app.scores import OUTCOME_WORDS, score_100, thresholds_text, where
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.correction_box import CorrectionBox
-from app.inspection_detail import Detail, SideView, load_detail
-from gui.theme import (REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS,
-                       error_style, verdict_badge_css)
+from gui.theme import REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS, error_style, verdict_badge_css
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
 from gui.widgets.score_bar import ScoreBar
-from app.scores import OUTCOME_WORDS, score_100, thresholds_text, where
 from gui.workers import TaskHandle, start_task
 
 ICON = QSize(120, 90)

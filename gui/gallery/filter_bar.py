@@ -15,8 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PyQt5.QtCore import QDate, QEvent, QObject, Qt, pyqtSignal
-from PyQt5.QtWidgets import (QComboBox, QDateEdit, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                             QWidget)
+from PyQt5.QtWidgets import QComboBox, QDateEdit, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from db.records import GalleryFilter
 from gui.context import AppContext

@@ -6,8 +6,8 @@ through ``ThumbnailCache``'s.
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 from PyQt5.QtCore import QModelIndex, QObject, QRect, QSize, Qt
 from PyQt5.QtGui import QColor, QFont, QPainter, QPen
@@ -16,9 +16,18 @@ from PyQt5.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOption
 from db.dto import InspectionRow
 from gui.gallery.thumbnails import ThumbnailCache
 from gui.table_models import ROW_ROLE, Column, PagedQueryModel
-from gui.theme import (CARD_BORDER_COLOUR, CARD_COLOUR, MUTED_TEXT_COLOUR, NEUTRAL_COLOUR,
-                       PLACEHOLDER_COLOUR, SELECTED_COLOUR, TEXT_COLOUR, VERDICT_COLOURS,
-                       VERDICT_FOREGROUND, VERDICT_TEXT)
+from gui.theme import (
+    CARD_BORDER_COLOUR,
+    CARD_COLOUR,
+    MUTED_TEXT_COLOUR,
+    NEUTRAL_COLOUR,
+    PLACEHOLDER_COLOUR,
+    SELECTED_COLOUR,
+    TEXT_COLOUR,
+    VERDICT_COLOURS,
+    VERDICT_FOREGROUND,
+    VERDICT_TEXT,
+)
 
 THUMB = QSize(168, 126)
 CARD = QSize(188, 206)

@@ -13,8 +13,17 @@ from __future__ import annotations
 import numpy as np
 from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
-                             QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 MARK = QColor(255, 40, 40, 110)   # how a marked pixel is tinted on the photo
 

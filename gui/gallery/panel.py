@@ -14,17 +14,27 @@ from pathlib import Path
 
 from PyQt5.QtCore import QModelIndex, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QKeySequence, QShowEvent
-from PyQt5.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QListView,
-                             QProgressBar, QPushButton, QShortcut, QStackedWidget, QVBoxLayout,
-                             QWidget)
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QShortcut,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.report import build_report
 from gui.context import AppContext
 from gui.errors import error_text
 from gui.gallery.delete_dialog import DeleteDialog, describe
 from gui.gallery.detail_dialog import DetailDialog
 from gui.gallery.filter_bar import FilterBar
 from gui.gallery.grid import THUMB, CardDelegate, GalleryModel, configure_grid
-from app.report import build_report
 from gui.gallery.thumbnails import ThumbnailCache
 from gui.table_models import ROW_ROLE
 from gui.theme import error_style

@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PyQt5.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QPushButton,
-                             QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from gui.errors import error_text
 from gui.line.bridge import LineBridge

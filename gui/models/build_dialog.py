@@ -8,10 +8,22 @@ not installed are left out (found without importing them).
 """
 from __future__ import annotations
 
-from PyQt5.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                             QFileDialog,
-                             QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
-                             QSpinBox, QWidget)
+from PyQt5.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QWidget,
+)
 
 from app.model_jobs import BuildRequest
 from core.detectors import catalogue

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QDoubleSpinBox, QLabel, QVBoxLayout, QWidget
 
-from core.evaluation import metrics
 from common.thresholds import DECISION, HIGHEST, LOWEST
+from core.evaluation import metrics
 from core.scoring.calibration import Thresholds
 from gui.theme import ACCENT_COLOUR, GUIDE_COLOUR, PASS_COLOUR, REJECT_COLOUR, REVIEW_COLOUR
 

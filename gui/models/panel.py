@@ -45,8 +45,8 @@ from gui.errors import error_text
 from gui.models.activation import ActivationActions
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import EvaluationCharts
-from gui.theme import error_style
 from gui.models.evaluation_view import EvaluationView, model_thresholds, validation_text
+from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 
 COLUMNS = ("Name", "Version", "Kind", "Backbone", "Validation", "Review / reject", "Products",

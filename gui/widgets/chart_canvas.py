@@ -15,7 +15,6 @@ from matplotlib.figure import Figure
 from PyQt5.QtCore import QSize
 from PyQt5.QtWidgets import QSizePolicy
 
-
 HINT = (480, 320)
 MINIMUM = (300, 200)
 

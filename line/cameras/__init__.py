@@ -6,8 +6,7 @@ imported only when such a camera is opened.
 """
 from __future__ import annotations
 
-from line.cameras.base import (CameraSettings, CameraSource, FrameSource, TriggerMode, to_mono_rgb,
-                               to_rgb)
+from line.cameras.base import CameraSettings, CameraSource, FrameSource, TriggerMode, to_mono_rgb, to_rgb
 from line.cameras.opencv import OpenCVSource
 from line.cameras.pylon import PylonSource
 from line.cameras.testcard import TestCardSource

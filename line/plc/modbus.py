@@ -21,9 +21,9 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
-from collections.abc import Callable
 
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.datastore.context import ModbusBaseDeviceContext
@@ -31,9 +31,8 @@ from pymodbus.datastore.context import ModbusBaseDeviceContext
 from common.errors import PersonFacingError
 from line.config import ModbusConfig
 from line.errors import LineConfigInvalid, LineError, RequestRefused
-from line.events import CanReport, Counters, ListenerBase, LineStatus
-from line.plc.modbus_map import (ERROR_CODES, REJECT_COIL, SIZE, WIDE, addr, side_mask,
-                                 writable_by_plc)
+from line.events import CanReport, Counters, LineStatus, ListenerBase
+from line.plc.modbus_map import ERROR_CODES, REJECT_COIL, SIZE, WIDE, addr, side_mask, writable_by_plc
 
 ILLEGAL_FUNCTION: Any
 ILLEGAL_ADDRESS: Any

@@ -25,7 +25,7 @@ from typing import Any
 from common.errors import PersonFacingError
 from line.config import OpcUaConfig
 from line.errors import LineConfigInvalid, LineError, RequestRefused
-from line.events import CanReport, Counters, ListenerBase, LineStatus
+from line.events import CanReport, Counters, LineStatus, ListenerBase
 from line.plc import opcua_nodes as nodes
 from line.plc.opcua_security import APP_URI, ensure_certificate, policies, station_users
 

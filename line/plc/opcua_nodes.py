@@ -11,9 +11,9 @@ Threading rule: ``build`` runs on the OPC UA server's event loop; ``status_value
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
-from collections.abc import Awaitable, Callable
 
 from line.events import CanReport, Counters, LineState, LineStatus
 

@@ -7,8 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from app.spc import (DEFAULT_SHIFTS, Sample, charts, p_chart, samples, shift_at,
-                     western_electric)
+from app.spc import DEFAULT_SHIFTS, Sample, charts, p_chart, samples, shift_at, western_electric
 from db.dto import HourRow
 
 # Montgomery, Introduction to Statistical Quality Control (6th ed.), Example 7.1 / Table 7.1:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.results import Box
 from core.scoring.boxes import find_boxes
 from core.scoring.overlay import heat_colours, render_overlay
-from core.results import Box
 
 
 def test_one_box_per_region_each_with_its_own_peak():

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from core.scoring.calibration import Thresholds, calibrate
 from core.results import Outcome
+from core.scoring.calibration import Thresholds, calibrate
 
 
 def _valid(scale, thresholds):

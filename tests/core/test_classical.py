@@ -9,10 +9,10 @@ import pytest
 
 from core.detectors import catalogue
 from core.detectors.classical.check import CheckParams, check_views, deviation, raw_outputs
+from core.errors import ModelFileInvalid
 from core.evaluation.evaluate import evaluate_model
 from core.model.io import load_model
 from core.model.spec import SPEC_FILE
-from core.errors import ModelFileInvalid
 from core.progress import Progress
 from core.training import TrainConfig, scan_dataset, train_model
 from tests.scratches import make_scratch_set, scratched, textured

@@ -5,7 +5,6 @@ import json
 
 import cv2
 import numpy as np
-
 import pytest
 
 import main

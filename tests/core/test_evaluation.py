@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from core.scoring.boxes import find_boxes
-from core.scoring.calibration import Thresholds
 from core.errors import Cancelled
 from core.evaluation.evaluate import evaluate_model, limit_samples
 from core.progress import Progress
 from core.results import ANOMALY, GOOD, SideResult
+from core.scoring.boxes import find_boxes
+from core.scoring.calibration import Thresholds
 from core.training import LabeledImage
 from tests.helpers import make_synthetic_cans
 

@@ -6,8 +6,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from core.images.fingerprint import (DIGEST_BYTES, RECORD_KEY, count_seen, image_digest, pack,
-                                     trained_on_record, unpack)
+from core.images.fingerprint import DIGEST_BYTES, RECORD_KEY, count_seen, image_digest, pack, trained_on_record, unpack
 
 
 def test_a_file_its_bytes_and_the_file_stores_hash_agree(tmp_path):

@@ -6,9 +6,9 @@ import pytest
 
 from core.errors import UnreadableImage
 from core.images import encode_png
-from core.verdict import inspect_can
 from core.results import Outcome
 from core.sides import DEFAULT_SIDE_NAMES
+from core.verdict import inspect_can
 from tests.helpers import TINY_INPUT_SIZE, synthetic_can
 
 

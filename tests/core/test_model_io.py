@@ -7,10 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from core.scoring.calibration import Thresholds
 from core.errors import ModelFileInvalid
 from core.model.io import load_model
 from core.model.spec import FORMAT_VERSION, SPEC_FILE, WEIGHTS_FILE, read_spec
+from core.scoring.calibration import Thresholds
 
 
 @pytest.fixture()

@@ -28,9 +28,9 @@ from core.model.runtime.engines import ENGINES, installed
 from core.model.runtime.export import spans
 from core.model.runtime.loading import load_for_inspection
 from core.model.spec import SPEC_FILE, WEIGHTS_FILE, ModelSpec, read_spec, spec_json
+from core.progress import Progress
 from core.scoring.calibration import ScoreScale
 from core.training import TrainConfig, scan_dataset, train_model
-from core.progress import Progress
 from core.verdict import inspect_can
 from tests.helpers import make_synthetic_cans, synthetic_can
 from tests.toy_detector import toy_detector
@@ -193,7 +193,7 @@ print("RUNTIME", model.runtime)
 
 
 def _toy_folder(root: Path, gain: float = 1.0) -> Path:
-    from toy_darkness.network import DarknessNet   # on sys.path inside toy_detector()
+    from toy_darkness.network import DarknessNet  # on sys.path inside toy_detector()
 
     scale = ScoreScale(-1.0, 0.0, 1.0)
     spec = ModelSpec(name="toy", kind="toy", backbone="efficientnet_lite0", input_size=32,

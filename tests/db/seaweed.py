@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 
-
 class SeaweedError(RuntimeError):
     pass
 

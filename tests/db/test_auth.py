@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from db import (AccountLocked, Conflict, InvalidCredentials, Role, Station, ValidationError)
+from db import AccountLocked, Conflict, InvalidCredentials, Role, Station, ValidationError
 from db.passwords import PasswordHasher
 from db.schema import User
 from tests.db.helpers import PASSWORD, FakeClock, World

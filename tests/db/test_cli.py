@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from db import cli
-from db import Station
+from db import Station, cli
 from tests.db.conftest import FAST_HASHER
 
 

@@ -1,12 +1,11 @@
 """Two station processes write to one database at the same time without losing a row."""
 from __future__ import annotations
 
-import pytest
-
 import multiprocessing as mp
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from db import Station

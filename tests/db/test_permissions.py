@@ -13,8 +13,7 @@ import pytest
 
 from db import PermissionDenied, Role, Station, StationDataError
 from db.permissions import MATRIX, allowed, matrix_markdown
-from tests.db.helpers import (PASSWORD, SIDES, World, new_inspection, populate, snapshot,
-                              write_model_folder)
+from tests.db.helpers import PASSWORD, SIDES, World, new_inspection, populate, snapshot, write_model_folder
 
 C = dict  # context made by _context()
 

@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from db import (AccountLocked, Conflict, InvalidCredentials, PasswordChangeRequired, PermissionDenied, Role,
-                Station, ValidationError)
+from db import (
+    AccountLocked,
+    Conflict,
+    InvalidCredentials,
+    PasswordChangeRequired,
+    PermissionDenied,
+    Role,
+    Station,
+    ValidationError,
+)
 from tests.db.helpers import PASSWORD, World
 
 

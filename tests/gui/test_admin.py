@@ -7,11 +7,11 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox
 
 from db import Role
-from tests.gui.conftest import PASSWORD
 from gui.admin.products_panel import ProductsPanel
-from gui.admin.users_panel import UsersPanel
 from gui.admin.stations_panel import StationsPanel
+from gui.admin.users_panel import UsersPanel
 from gui.admin.warehouses_panel import WarehousesPanel
+from tests.gui.conftest import PASSWORD
 
 
 def _show(qtbot, panel):

@@ -3,8 +3,8 @@ starts and ends cleanly, and errors reach a person as the house rules say."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 import threading
+from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import Qt, QTimer
@@ -191,9 +191,8 @@ def test_every_panel_of_the_admin_opens_without_an_error(qtbot, make_ctx):
 def test_bundled_model_is_installed_and_registered_once(station, tmp_path):
     import hashlib
 
-    from core.model.spec import spec_json
     from app.first_start import install_bundled_model
-    from core.model.spec import ModelSpec
+    from core.model.spec import ModelSpec, spec_json
     from core.scoring.calibration import ScoreScale
 
     source = tmp_path / "bundle"

@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 from PyQt5.QtCore import Qt
 
+from app.scores import score_100
 from core.model.spec import read_spec
 from core.results import Outcome
 from db import Role
-from app.scores import score_100
 from gui.capture.panel import CapturePanel
 from gui.theme import OUTCOME_COLOURS
 from tests.gui.test_capture import write_photos

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from PyQt5 import sip
 from PyQt5.QtCore import Qt
-
-import pytest
 
 from db import NotFound, Role
 from gui.table_models import ROW_ROLE

@@ -8,9 +8,9 @@ import threading
 import numpy as np
 import pytest
 
-from core.scoring.calibration import Thresholds
 from core.errors import ModelFileInvalid, UnreadableImage
 from core.results import CanResult, Outcome
+from core.scoring.calibration import Thresholds
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.inference import InferenceService
 from tests.helpers import synthetic_can, tiny_model_dir

@@ -9,10 +9,10 @@ from PyQt5.QtCore import Qt
 from core.results import Outcome
 from core.settings import resolve_settings
 from db import Role
-from gui.capture.panel import CapturePanel
 from gui.camera import FakeSource
 from gui.capture.alert import FLASH_MS, FLASHES, RejectAlert
 from gui.capture.banner import VerdictBanner
+from gui.capture.panel import CapturePanel
 from tests.gui.test_capture import start_fake_camera
 from tests.gui.test_capture_inspect import fill_with_cans, register
 

@@ -8,12 +8,12 @@ import pytest
 from matplotlib.backend_bases import MouseEvent
 from PyQt5.QtCore import Qt
 
+from app.model_jobs import BuildRequest, NotEnoughImages, collect_samples
 from core.model.spec import read_spec
 from core.scoring.can_target import can_target_record
 from db import Role
 from gui.models.build_dialog import BuildDialog
 from gui.models.charts import outcome_matrix
-from app.model_jobs import BuildRequest, NotEnoughImages, collect_samples
 from gui.models.panel import ModelsPanel
 from tests.gui.conftest import record_inspection
 from tests.helpers import make_synthetic_cans, tiny_model_dir

@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from pypdf import PdfReader
 from PyQt5 import sip
 from PyQt5.QtCore import Qt
-from pypdf import PdfReader
 
 from db import NotFound
 from gui.app import SessionFlow

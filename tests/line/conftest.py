@@ -25,6 +25,7 @@ from db import Actor, Role, Station
 from db.passwords import PasswordHasher
 from line.config import LineConfig
 
+
 def _cans() -> Path:
     """The can photos (../shared/datasets/cans beside the repository, as the benchmarks read
     them; $STATION_CANS_DIR overrides)."""

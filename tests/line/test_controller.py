@@ -8,8 +8,8 @@ import pytest
 from core.sides import DEFAULT_SIDE_NAMES
 from line.config import LineConfig
 from line.errors import RequestRefused
-from tests.line.test_faults import wait_published, wait_state
 from tests.line.conftest import line_config, running_line
+from tests.line.test_faults import wait_published, wait_state
 
 
 def test_step_zero_means_the_next_step_and_the_station_counts(line_world):

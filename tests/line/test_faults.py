@@ -15,8 +15,7 @@ from line.events import ListenerBase
 from line.plc.modbus import ModbusServer
 from line.plc.opcua import OpcUaServer
 from line.plc.sim import ModbusPlc, UaPlc
-from tests.line.conftest import (PLC_PASSWORD, PLC_USER, expected_cans, free_port, line_config,
-                                 running_line)
+from tests.line.conftest import PLC_PASSWORD, PLC_USER, expected_cans, free_port, line_config, running_line
 
 
 class Events(ListenerBase):

@@ -12,8 +12,7 @@ from asyncua import ua
 from line.config import OpcUaConfig
 from line.plc.opcua import OpcUaServer
 from line.plc.sim import UaPlc
-from tests.line.conftest import (PLC_PASSWORD, PLC_USER, expected_cans, free_port, line_config,
-                                 running_line)
+from tests.line.conftest import PLC_PASSWORD, PLC_USER, expected_cans, free_port, line_config, running_line
 
 
 def serve(world, controller, security: str = "none") -> OpcUaServer:

@@ -29,10 +29,10 @@ from core.errors import DatasetInvalid
 from core.evaluation.metrics import roc_auc
 from core.evaluation.uncertainty import validation_counts
 from core.model.model import Model
-from core.regions.settings import RegionSettings
-from core.regions.views import TrainingViews
 from core.model.spec import ModelSpec
 from core.progress import Progress
+from core.regions.settings import RegionSettings
+from core.regions.views import TrainingViews
 from core.scoring.calibration import ScoreScale, calibrate
 from core.training import LabeledImage, TrainConfig, stratified_split
 

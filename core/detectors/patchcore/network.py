@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.detectors.backbones import create_feature_backbone
 from core.detectors import catalogue
+from core.detectors.backbones import create_feature_backbone
 
 if TYPE_CHECKING:
     from core.model.spec import ModelSpec

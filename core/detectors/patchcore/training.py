@@ -22,21 +22,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from collections.abc import Sequence
 
 import numpy as np
 import torch
 
+from core.detectors import catalogue
 from core.detectors.backbones import LITE_MEAN, LITE_STD
-from core.scoring.calibration import ScoreScale, calibrate
 from core.detectors.patchcore.coreset import greedy_coreset
 from core.detectors.patchcore.network import DEFAULT_LAYERS, SIGMA_PX, PatchCoreNet
 from core.errors import DatasetInvalid
 from core.progress import Progress
-from core.detectors import catalogue
+from core.scoring.calibration import ScoreScale, calibrate
 from core.training.config import LabeledImage, TrainConfig
 
 if TYPE_CHECKING:

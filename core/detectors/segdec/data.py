@@ -29,6 +29,7 @@ from core.regions.views import TrainingViews
 from core.training.config import LabeledImage
 from core.training.dataset import stratified_split
 
+
 @dataclass
 class Split:
     train: np.ndarray        # indices into the samples
