@@ -9,7 +9,6 @@ import logging
 import resource
 import shutil
 import struct
-import time
 
 import numpy as np
 import pytest
@@ -121,10 +120,8 @@ def test_special_or_huge_model_files_are_refused_at_once(model_copy, tmp_path, w
     else:
         (model_copy / which).symlink_to(hostile)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
-    with deadline(5):
+    with deadline(5):   # a FIFO read would block forever; the memory bound shows nothing big was read
         reason = _invalid(model_copy)
-    assert time.perf_counter() - started < 1.0 + (0.5 if which == WEIGHTS_FILE else 0)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024  # kB
     assert which in reason
     words = {"fifo": "named pipe", "dev_zero": "character device", "dev_urandom": "character device",
