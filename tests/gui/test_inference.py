@@ -13,12 +13,7 @@ from core.results import CanResult, Outcome
 from core.scoring.calibration import Thresholds
 from core.sides import DEFAULT_SIDE_NAMES
 from gui.inference import InferenceService
-from tests.helpers import synthetic_can, tiny_model_dir
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    return tiny_model_dir(tmp_path_factory)
+from tests.helpers import synthetic_can
 
 
 @pytest.fixture

@@ -10,12 +10,7 @@ from core.scoring.can_target import reject_for_can_target
 from core.sides import DEFAULT_SIDE_NAMES
 from db import Role
 from gui.models.panel import ModelsPanel
-from tests.helpers import make_synthetic_cans, tiny_model_dir
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    return tiny_model_dir(tmp_path_factory)
+from tests.helpers import make_synthetic_cans
 
 
 @pytest.fixture(scope="session")

@@ -16,12 +16,7 @@ from gui.models.build_dialog import BuildDialog
 from gui.models.charts import outcome_matrix
 from gui.models.panel import ModelsPanel
 from tests.gui.conftest import record_inspection
-from tests.helpers import make_synthetic_cans, tiny_model_dir
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory):
-    return tiny_model_dir(tmp_path_factory)
+from tests.helpers import make_synthetic_cans
 
 
 @pytest.fixture

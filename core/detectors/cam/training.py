@@ -33,13 +33,10 @@ from core.model.spec import ModelSpec
 from core.progress import Progress
 from core.regions.settings import RegionSettings
 from core.regions.views import TrainingViews
-from core.scoring.calibration import ScoreScale, calibrate
+from core.scoring.calibration import PEAK_RULE, ScoreScale, calibrate, peak_heatmap_scale
 from core.training import LabeledImage, TrainConfig, stratified_split
 
 HEAD_DROPOUT = 0.2
-HEATMAP_RULE = ("heatmap scale: threshold = max-F1 split of per-image map peaks on validation "
-                "(good peaks below, defective above), raw_low = median of good maps, raw_high = "
-                "median defective peak; one fixed scale for every image")
 
 
 def train_cam(samples: list[LabeledImage], config: TrainConfig, progress: Progress, name: str) -> Model:
@@ -181,7 +178,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     raw_scores = val_maps.mean(dim=(1, 2)).numpy()
     score_scale, thresholds, score_info = calibrate(raw_scores, labels[val_idx],
                                                     can_false_reject=config.can_false_reject)
-    heatmap_scale, heat_info = _heatmap_scale(val_maps.numpy(), labels[val_idx])
+    heatmap_scale, heat_info = peak_heatmap_scale(val_maps.numpy(), labels[val_idx])
     predicted = (raw_scores >= score_scale.raw_threshold).astype(int)
     metrics = {
         "val_auroc": round(roc_auc(labels[val_idx], raw_scores), 4),
@@ -198,7 +195,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         extra={"network": {"output_stride": stride}, "regions_found": f"{data.found} of {len(data)}",
                "synthetic_views": int(view_labels.sum() - n_views * labels[train_idx].sum()),
                "score_calibration": score_info, "heatmap_calibration": heat_info,
-               "heatmap_rule": HEATMAP_RULE, "cam": "map = (w_anomaly - w_good) . f(x,y) + (b_anomaly"
+               "heatmap_rule": PEAK_RULE, "cam": "map = (w_anomaly - w_good) . f(x,y) + (b_anomaly"
                " - b_good); raw score = spatial mean of the map = logit difference"})
     for p in net.parameters():
         p.requires_grad_(True)
@@ -250,17 +247,4 @@ def _val_loss(net: CamNet, cache: torch.Tensor, y: torch.Tensor, start: int,
     net.eval()
     with torch.inference_mode():
         return float(F.cross_entropy(net.logits(net.features(cache, start)), y, weight=weights))
-
-
-def _heatmap_scale(maps: np.ndarray, labels: np.ndarray) -> tuple[ScoreScale, dict]:
-    peaks = maps.reshape(len(maps), -1).max(axis=1)
-    peak_scale, _, info = calibrate(peaks, labels)
-    threshold = peak_scale.raw_threshold
-    good = maps[labels == 0]
-    low = float(np.median(good)) if good.size else peak_scale.raw_low
-    spread = peak_scale.raw_high - threshold
-    low = min(low, threshold - 0.25 * spread)
-    scale = ScoreScale(low, threshold, peak_scale.raw_high)
-    info = dict(info, rule=HEATMAP_RULE, peak_rule=info.get("rule"))
-    return scale, info
 
