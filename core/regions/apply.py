@@ -178,11 +178,13 @@ def region_outline(region_mask: np.ndarray, window: tuple[float, float, float, f
 
 
 def heatmap_in_image(small: np.ndarray, view: SideView, width: int, height: int,
-                     ceiling: float | None = None) -> np.ndarray:
+                     ceiling: float | None = None, floor: float | None = None) -> np.ndarray:
     """A network map placed at its window in a ``height x width`` photo, zero outside the region.
 
     Linear interpolation between map cells (cell centres mapped to the window's pixel centres,
-    as ``cv2.resize`` does); float32.
+    as ``cv2.resize`` does); float32, clipped to ``[floor, ceiling]`` (either may be None).
+    Only the judged region's bounding box is warped, clipped and masked (the rest is zero): the
+    same values as warping the whole photo (``tests/core/test_heatmap_box.py``), see ``_warp``.
     """
     small = np.asarray(small, np.float32)
     sh, sw = small.shape
@@ -190,12 +192,41 @@ def heatmap_in_image(small: np.ndarray, view: SideView, width: int, height: int,
     sx, sy = sw / (x1 - x0), sh / (y1 - y0)
     # Inverse map: image pixel centre -> map coordinates.
     inverse = np.array([[sx, 0.0, (0.5 - x0) * sx - 0.5], [0.0, sy, (0.5 - y0) * sy - 0.5]])
-    heat = cv2.warpAffine(small, inverse, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
-    if ceiling is not None:
-        np.clip(heat, None, ceiling, out=heat)
-    if view.region is not None:
-        inside = np.zeros((height, width), np.uint8)
-        cv2.fillPoly(inside, [view.region.reshape(-1, 1, 2)], 1)
-        heat *= inside
+    if view.region is None:
+        heat = _warp(small, inverse, width, height)
+        if ceiling is not None or floor is not None:
+            np.clip(heat, floor, ceiling, out=heat)
+        return heat
+    region = np.asarray(view.region).reshape(-1, 2)
+    heat = np.zeros((height, width), np.float32)
+    if len(region) == 0:
+        return heat
+    bx0, by0 = max(0, int(region[:, 0].min())), max(0, int(region[:, 1].min()))
+    bx1, by1 = min(width, int(region[:, 0].max()) + 1), min(height, int(region[:, 1].max()) + 1)
+    if bx1 <= bx0 or by1 <= by0:
+        return heat
+    box = _warp(small, inverse, bx1, by1, width)[by0:, bx0:bx1]
+    if ceiling is not None or floor is not None:
+        np.clip(box, floor, ceiling, out=box)
+    inside = np.zeros(box.shape, np.uint8)
+    cv2.fillPoly(inside, [region.astype(np.int32).reshape(-1, 1, 2)], 1, offset=(-bx0, -by0))
+    np.multiply(box, inside, out=heat[by0:by1, bx0:bx1])
     return heat
+
+
+# OpenCV's warpAffine (linear, float32) computes each output pixel from its own (x, y) and the
+# matrix alone in its vector loop; only the last columns of a row (the tail after the last full
+# vector step) go through a scalar loop that rounds differently. So an output that keeps the
+# photo's origin and is cut at (cols, rows) holds the same values as the whole photo's, provided
+# the columns kept stay in the vector loop: the warp runs ``_WARP_SLACK`` columns further (more than
+# any unroll: 2 x 16 float lanes with AVX-512), or to the photo's edge, where the tails coincide.
+_WARP_SLACK = 64
+
+
+def _warp(small: np.ndarray, inverse: np.ndarray, cols: int, rows: int,
+          width: int | None = None) -> np.ndarray:
+    """The photo's first ``rows`` rows and (at least) ``cols`` columns of the placed map."""
+    width = cols if width is None else width
+    cols = width if cols + _WARP_SLACK >= width else cols + _WARP_SLACK
+    return cv2.warpAffine(small, inverse, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)

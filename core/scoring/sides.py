@@ -34,8 +34,7 @@ def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequ
     results = []
     for img, name, raw, small, view in zip(images, side_names, raw_scores, heat_small, views):
         h, w = img.shape[:2]
-        heat = heatmap_in_image(small, view, w, h, ceiling=HEATMAP_PNG_MAX)
-        np.clip(heat, 0.0, HEATMAP_PNG_MAX, out=heat)
+        heat = heatmap_in_image(small, view, w, h, ceiling=HEATMAP_PNG_MAX, floor=0.0)
         score = float(spec.score_scale.normalise(float(raw)))
         outcome = spec.thresholds.outcome(score)
         if not view.found and outcome is Outcome.PASS:
