@@ -1,6 +1,7 @@
 """A can's verdict: up to seven side images through one model in one batch.
 
-Thread rule: runs on the thread that owns ``model`` (see ``core.model.model.Model``).
+Thread rule: runs on the thread that owns ``model`` (see ``core.model.model.Model``); the sides are
+decoded and prepared on the model's own small pool.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from common.regions import RegionRecipe, SideRegion
-from core.images import ImageSource, load_image
+from core.images import ImageSource
 from core.model.model import Model
 from core.results import CanResult
 from core.sides import DEFAULT_SIDE_NAMES
@@ -29,19 +30,21 @@ def inspect_can(model: Model, images: Sequence[ImageSource | None],
     if len(images) > len(side_names):
         raise ValueError(f"{len(images)} images but only {len(side_names)} side names")
     started = datetime.now(timezone.utc)
-    names, arrays = [], []
+    names, sources, labels = [], [], []
     for name, source in zip(side_names, images):
         if source is None:
             continue
         # Paths name themselves in errors; bytes and arrays are named after their side.
         is_path = not isinstance(source, (bytes, bytearray)) and not hasattr(source, "shape")
-        arrays.append(load_image(source, name=None if is_path else f"side {name}"))
+        sources.append(source)
+        labels.append(None if is_path else f"side {name}")
         names.append(name)
-    if not arrays:
+    if not sources:
         raise ValueError("no image to inspect")
     regions: list[SideRegion | None] | None = None
     if recipe is not None:
         regions = [recipe.for_side(name) for name in names]
-    sides = model.inspect_sides(arrays, names, regions)
+    # Each side is decoded inside its own task, with its region (Model.decoded_views).
+    sides = model.inspect_sources(sources, names, regions, labels)
     return CanResult(sides=sides, model_name=model.spec.name, model_version=model.spec.version,
                      started=started, finished=datetime.now(timezone.utc))

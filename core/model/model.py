@@ -8,21 +8,23 @@ The detector network only maps a normalised batch to raw scores and raw maps (se
 
 Thread rule: a ``Model`` is not thread-safe. One owner thread at a time calls ``inspect_sides``
 (the GUI's single inference worker). ``with_thresholds`` returns a new object that shares the
-network, so it belongs to the same owner. Inside a call, the sides' regions are found on a small
-pool of the model's own threads (pure OpenCV/numpy work on separate images).
+network, so it belongs to the same owner. Inside a call, the sides are decoded and their regions
+found on a small pool of the model's own threads (pure OpenCV/numpy/Pillow work on separate
+images, one task per side).
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
 from common.regions import SideRegion
-from core.images import resize_square
+from core.images import ImageSource, load_image, resize_square
 from core.model.spec import ModelSpec
 from core.regions.apply import SideView, prepare_side
 from core.regions.settings import RegionSettings
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 MAX_BATCH = SIDES_PER_CAN  # one can; larger lists are run in chunks of this size
+_T = TypeVar("_T")
 
 
 class Engine(Protocol):
@@ -61,7 +64,8 @@ class Model:
         self._engine = engine
         self._size = (spec.input_size, spec.input_size)
         self.regions: RegionSettings | None = RegionSettings.from_dict(spec.preprocessing)
-        self._pool: ThreadPoolExecutor | None = None   # finds the sides' regions in parallel
+        self._pool: ThreadPoolExecutor | None = None   # decodes and finds the sides' regions in parallel
+        self.last_stages: dict[str, float] = {}   # seconds of the last inspect_sources (the bench prints them)
         self.runtime_note = ""   # why this engine (set by core.model.runtime.loading)
 
     @property
@@ -128,13 +132,63 @@ class Model:
             return prepare_side(images[i], None if regions is None else regions[i], self.regions,
                                 self._size[0])
 
-        if len(images) < 2 or self.regions is None and regions is None:
+        if self.regions is None and regions is None:
             return [one(i) for i in range(len(images))]
-        # The locator is OpenCV work that releases the GIL: the sides of a can share the cores.
+        return self._map(one, len(images))
+
+    def decoded_views(self, sources: Sequence[ImageSource], labels: Sequence[str | None],
+                      regions: Sequence[SideRegion | None] | None = None
+                      ) -> tuple[list[np.ndarray], list[SideView]]:
+        """Each side decoded (``load_image``, ``labels[i]`` naming a side in its errors) and its
+        view prepared (see ``views``) in one task per side, the sides sharing the pool's threads.
+
+        Order is kept; the first side (in order) that cannot be read raises its
+        ``UnreadableImage``, as decoding the sides one after the other did. Stage times go to
+        ``last_stages`` (``decode``/``regions`` summed over the sides, ``views`` wall time).
+        """
+        if regions is not None and len(regions) != len(sources):
+            raise ValueError(f"{len(sources)} images but {len(regions)} regions")
+
+        def one(i: int) -> tuple[np.ndarray, SideView, float, float]:
+            t0 = time.perf_counter()
+            image = load_image(sources[i], name=labels[i])
+            t1 = time.perf_counter()
+            view = prepare_side(image, None if regions is None else regions[i], self.regions,
+                                self._size[0])
+            return image, view, t1 - t0, time.perf_counter() - t1
+
+        t0 = time.perf_counter()
+        done = self._map(one, len(sources))
+        self.last_stages = {"decode": sum(d[2] for d in done), "regions": sum(d[3] for d in done),
+                            "views": time.perf_counter() - t0}
+        return [d[0] for d in done], [d[1] for d in done]
+
+    def inspect_sources(self, sources: Sequence[ImageSource], side_names: Sequence[str],
+                        regions: Sequence[SideRegion | None] | None = None,
+                        labels: Sequence[str | None] | None = None) -> list[SideResult]:
+        """``inspect_sides`` on encoded sources (paths, bytes or arrays), each decoded inside its
+        side's task (``decoded_views``). ``labels``: names for errors (default: the sources')."""
+        if len(sources) != len(side_names):
+            raise ValueError(f"{len(sources)} images but {len(side_names)} side names")
+        if not sources:
+            return []
+        images, views = self.decoded_views(sources, labels or [None] * len(sources), regions)
+        t0 = time.perf_counter()
+        raw_scores, raw_maps = self.raw_outputs([v.pixels for v in views])
+        t1 = time.perf_counter()
+        results = _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
+        self.last_stages.update(network=t1 - t0, post=time.perf_counter() - t1)
+        return results
+
+    def _map(self, fn: Callable[[int], _T], count: int) -> list[_T]:
+        """``[fn(0), ..., fn(count - 1)]``, on the model's pool when there are two or more."""
+        if count < 2:
+            return [fn(i) for i in range(count)]
+        # Decoding and the locator are OpenCV work that releases the GIL: the sides share the cores.
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1),
-                                            thread_name_prefix="regions")
-        return list(self._pool.map(one, range(len(images))))
+                                            thread_name_prefix="sides")
+        return list(self._pool.map(fn, range(count)))
 
     def inspect_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
                       regions: Sequence[SideRegion | None] | None = None) -> list[SideResult]:
