@@ -7,7 +7,8 @@ default one built here with ImageNet weights and a bank of the photos' own patch
 a real one's of that bank size). Printed per row: the can's median and 90th-percentile time, the
 network's median alone, its FLOPs and the floor (FLOPs over this machine's measured float32 GEMM
 rate), each runtime's ratio to the floor, the speed-up over the torch path as it ran before
-issue 12, the parity error against torch, and the process's peak resident memory.
+issue 12, the parity error against torch, and the process's peak resident memory; then each
+row's stages inside the same timed cans (decode, regions, network, post).
 """
 from __future__ import annotations
 
@@ -113,12 +114,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{r.model:<28} {r.runtime:<14} {can:>7.1f} {p90:>6.1f} {net_ms:>7.1f} "
                   f"{gflop:>6.2f} {floor_ms:>6.1f} {net_ms / floor_ms:>8.2f}x "
                   f"{base * 1e3 / can:>11.2f}x {r.parity:>8.1e}")
+            stages = {k: round(float(np.median(v)) * 1e3, 2) for k, v in r.stages.items()}
             out.append({"model": r.model, "runtime": r.runtime, "can_median_ms": round(can, 2),
+                        "stages_ms": stages,
                         "can_p90_ms": round(p90, 2), "network_median_ms": round(net_ms, 2),
                         "gflop": round(gflop, 3), "floor_ms": round(floor_ms, 2),
                         "network_over_floor": round(net_ms / floor_ms, 2),
                         "can_speedup_vs_torch_before": round(base * 1e3 / can, 2),
                         "parity": r.parity})
+    print_stages(rows)
     print(f"Peak resident memory of this process: {peak_rss_mb():.0f} MB (every row's runtime "
           "and torch loaded at once; a torch-free inspection measures alone: see README).")
     print("parity: largest raw difference from torch on these photos / the model's calibrated "
@@ -129,3 +133,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                    "peak_rss_mb": round(peak_rss_mb(), 1), "rows": out}, sys.stdout, indent=2)
         print()
     return 0
+
+
+STAGES = ("decode", "regions", "views", "network", "post")
+
+
+def print_stages(rows: list) -> None:
+    """Each row's stages inside its timed cans (``Model.last_stages``), medians in ms."""
+    import numpy as np
+
+    print("Stages of the same cans (median ms): decode and regions are summed over the sides, "
+          "which share the model's pool; views = their wall time; network = batch and forward "
+          "pass; post = scores, heatmaps, boxes; rest = can - views - network - post")
+    print(f"{'model':<28} {'runtime':<14} {'decode':>7} {'regions':>7} {'views':>7} "
+          f"{'network':>7} {'post':>7} {'rest':>7}")
+    for r in rows:
+        if not r.can_s or not r.stages:
+            continue
+        med = {k: float(np.median(r.stages[k])) * 1e3 for k in STAGES}
+        rest = float(np.median(r.can_s)) * 1e3 - med["views"] - med["network"] - med["post"]
+        print(f"{r.model:<28} {r.runtime:<14} " + " ".join(f"{med[k]:>7.1f}" for k in STAGES)
+              + f" {rest:>7.1f}")

@@ -56,29 +56,22 @@ def _median_p90(values: list[float]) -> tuple[float, float]:
 
 
 def bench_model(name: str, model: Model, jpegs: list[bytes], repeats: int, warmup: int) -> dict:
+    """A can's median and p90 time, and its stages from the same runs (``Model.last_stages``):
+    ``decode`` and ``preprocess`` (region, crop, resize) summed over the sides, which share the
+    model's pool; ``views`` the wall time of both; ``network``; ``post`` (heatmaps, boxes)."""
     names = list(DEFAULT_SIDE_NAMES[:len(jpegs)])
     for _ in range(warmup):
         inspect_can(model, jpegs, names)
     totals = []
+    stages: dict[str, list[float]] = {"decode": [], "preprocess": [], "views": [], "network": [],
+                                      "post": []}
     for _ in range(repeats):
         t0 = time.perf_counter()
         inspect_can(model, jpegs, names)
         totals.append(time.perf_counter() - t0)
-    # Stage breakdown from separate runs of the same pieces inspect_can is made of.
-    stages: dict[str, list[float]] = {"decode": [], "preprocess": [], "network": [], "post": []}
-    for _ in range(max(3, repeats // 2)):
-        t0 = time.perf_counter()
-        imgs = [load_image(b) for b in jpegs]
-        t1 = time.perf_counter()
-        views = model.views(imgs)  # the inspection region (can locator), then resize and normalise
-        x = model.batch([v.pixels for v in views])
-        t2 = time.perf_counter()
-        s, m = model.engine.run(x)
-        t3 = time.perf_counter()
-        model.finish_sides(imgs, names, s, m, views)
-        t4 = time.perf_counter()
-        for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
-            stages[key].append(dt)
+        seen = dict(model.last_stages, preprocess=model.last_stages["regions"])
+        for key in stages:
+            stages[key].append(seen[key])
     median, p90 = _median_p90(totals)
     return {"name": name, "median_ms": round(median, 1), "p90_ms": round(p90, 1),
             "repeats": repeats,

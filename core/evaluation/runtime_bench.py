@@ -41,6 +41,7 @@ class Row:
     parity: float = 0.0                 # largest raw difference from torch / calibrated raw span
     can_s: list[float] = field(default_factory=list)
     net_s: list[float] = field(default_factory=list)
+    stages: dict[str, list[float]] = field(default_factory=dict)   # Model.last_stages of each can
     note: str = ""
 
 
@@ -154,8 +155,8 @@ def rows_for(label: str, model: Model, images: Sequence[np.ndarray], threads: in
 
 
 def run_interleaved(rows: list[Row], jpegs: list[bytes], repeats: int, warmup: int) -> None:
-    """Each repeat: every row inspects the can (decode to verdict) once, then runs its network
-    once on the can's prepared batch."""
+    """Each repeat: every row inspects the can (decode to verdict) once, keeping the stage times
+    the model recorded for it, then runs its network once on the can's prepared batch."""
     names = list(DEFAULT_SIDE_NAMES[:len(jpegs)])
     live = [r for r in rows if not r.note]
     batches = {}
@@ -173,3 +174,5 @@ def run_interleaved(rows: list[Row], jpegs: list[bytes], repeats: int, warmup: i
             if i >= warmup:
                 row.can_s.append(t1 - t0)
                 row.net_s.append(t2 - t1)
+                for key, seconds in row.inspector.last_stages.items():
+                    row.stages.setdefault(key, []).append(seconds)

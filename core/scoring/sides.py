@@ -6,12 +6,12 @@ through the heatmap scale, is placed where its region's window lay in the photo 
 outside the judged region; boxes are found on that heatmap, so neither ever falls outside the
 region. A side whose can was not found goes at least to review, with the reason.
 
-Pure numpy/OpenCV; thread-safe.
+Pure numpy/OpenCV; thread-safe (the sides are independent: a caller may run them on threads).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,29 +22,36 @@ from core.scoring.boxes import find_boxes
 if TYPE_CHECKING:
     from core.model.spec import ModelSpec
 
+Runner = Callable[[Callable[[int], Any], int], list[Any]]
 BOX_GRID = 4  # boxes are found on every 4th pixel of the heatmap (edges within 4 px, ~20x cheaper)
 
 
 def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequence[str],
                  raw_scores: np.ndarray, raw_maps: np.ndarray,
-                 views: Sequence[SideView]) -> list[SideResult]:
-    """Side results from raw scores ``[B]`` and raw maps ``[B, h, w]`` of the views' pixels."""
+                 views: Sequence[SideView], run: Runner | None = None) -> list[SideResult]:
+    """Side results from raw scores ``[B]`` and raw maps ``[B, h, w]`` of the views' pixels.
+
+    ``run(fn, n)`` -> ``[fn(0), ..., fn(n - 1)]`` runs the per-side work (default: in turn; the
+    model passes its pool: the heatmap's warp and mask are OpenCV/numpy work that frees the GIL).
+    """
     # Scale at the network's resolution, then place: ~100 values per side instead of 400 000.
     heat_small = np.asarray(spec.heatmap_scale.normalise(raw_maps), np.float32)
-    results = []
-    for img, name, raw, small, view in zip(images, side_names, raw_scores, heat_small, views):
+
+    def one(i: int) -> SideResult:
+        img, view = images[i], views[i]
         h, w = img.shape[:2]
-        heat = heatmap_in_image(small, view, w, h, ceiling=HEATMAP_PNG_MAX, floor=0.0)
-        score = float(spec.score_scale.normalise(float(raw)))
+        heat = heatmap_in_image(heat_small[i], view, w, h, ceiling=HEATMAP_PNG_MAX, floor=0.0)
+        score = float(spec.score_scale.normalise(float(raw_scores[i])))
         outcome = spec.thresholds.outcome(score)
         if not view.found and outcome is Outcome.PASS:
             outcome = Outcome.REVIEW  # never pass a side whose can nobody saw
-        results.append(SideResult(
-            side=name, score=score, label=ANOMALY if score >= 0.5 else GOOD, outcome=outcome,
-            heatmap=heat, boxes=boxes_on_grid(heat, bounds=_bounds(view.region, w, h)), image=img,
-            region=view.region,
-            reason=view.reason))
-    return results
+        return SideResult(
+            side=side_names[i], score=score, label=ANOMALY if score >= 0.5 else GOOD,
+            outcome=outcome, heatmap=heat, boxes=boxes_on_grid(heat, bounds=_bounds(view.region, w, h)),
+            image=img, region=view.region, reason=view.reason)
+
+    count = min(len(images), len(side_names), len(raw_scores), len(heat_small), len(views))
+    return run(one, count) if run is not None else [one(i) for i in range(count)]
 
 
 def boxes_on_grid(heat: np.ndarray, step: int = BOX_GRID,
