@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""The parts of a can that issue 12's "fastcan" work changed, each timed against the code it
+replaced (kept in the identity tests), interleaved run by run so that load hits both alike:
+
+- decode: ``load_image`` (plain JPEGs through OpenCV) vs the Pillow route as it was
+  (``tests/core/test_fast_decode.py: reference``), the seven photos one after the other;
+- heatmaps: ``heatmap_in_image`` (the judged region's box only) vs the whole-photo warp, clip and
+  mask as they were (``tests/core/test_heatmap_box.py: whole_photo_reference``), seven sides of the
+  default model's regions;
+- post: ``finish_sides`` on the model's two-thread pool vs in turn (both with today's heatmaps).
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_can_parts.py [--repeats 60]
+
+Prints medians (ms for the seven sides) and the ratio old / new, with the load average.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CANS = ROOT.parent / "shared" / "datasets" / "cans"
+CANS = CANS if CANS.is_dir() else Path("/work/shared/datasets/cans")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=60)
+    args = parser.parse_args()
+    from core.images import load_image
+    from core.model.spec import read_spec
+    from core.regions.apply import heatmap_in_image, prepare_side
+    from core.regions.settings import RegionSettings
+    from core.results import HEATMAP_PNG_MAX
+    from core.scoring.sides import finish_sides
+    from tests.core.test_fast_decode import reference
+    from tests.core.test_heatmap_box import whole_photo_reference
+
+    spec = read_spec(ROOT / "resources" / "models" / "default")
+    settings = RegionSettings.from_dict(spec.preprocessing)
+    jpegs = [p.read_bytes() for p in sorted((CANS / "defect").glob("*.jpg"))[:7]]
+    images = [load_image(b) for b in jpegs]
+    views = [prepare_side(img, None, settings, spec.input_size) for img in images]
+    rng = np.random.default_rng(0)
+    cells = spec.input_size // 32
+    raw_maps = rng.uniform(-1.0, 3.0, (7, cells, cells)).astype(np.float32)
+    small = np.asarray(spec.heatmap_scale.normalise(raw_maps), np.float32)
+    raw_scores = rng.uniform(-1.0, 3.0, 7).astype(np.float32)
+    names = [f"side {i}" for i in range(7)]
+    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+
+    def pooled(fn, n):
+        return list(pool.map(fn, range(n)))
+
+    pairs = {
+        "decode (7 JPEGs, in turn)": (lambda: [reference(b) for b in jpegs],
+                                      lambda: [load_image(b) for b in jpegs]),
+        "heatmaps (7 sides, in turn)": (
+            lambda: [whole_photo_reference(s, v, im.shape[1], im.shape[0])
+                     for s, v, im in zip(small, views, images)],
+            lambda: [heatmap_in_image(s, v, im.shape[1], im.shape[0], ceiling=HEATMAP_PNG_MAX, floor=0.0)
+                     for s, v, im in zip(small, views, images)]),
+        "post (finish_sides, 7 sides)": (
+            lambda: finish_sides(spec, images, names, raw_scores, raw_maps, views),
+            lambda: finish_sides(spec, images, names, raw_scores, raw_maps, views, run=pooled)),
+    }
+    times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
+    for i in range(args.repeats + 3):
+        for key, (old, new) in pairs.items():
+            for fn, out in ((old, times[key][0]), (new, times[key][1])):
+                t0 = time.perf_counter()
+                fn()
+                if i >= 3:
+                    out.append(time.perf_counter() - t0)
+    print(f"{args.repeats} interleaved runs; load average {os.getloadavg()[0]:.1f} / {os.cpu_count()} CPUs")
+    print(f"{'part':<30} {'before ms':>10} {'now ms':>8} {'before/now':>11}")
+    for key, (old, new) in times.items():
+        a, b = float(np.median(old)) * 1e3, float(np.median(new)) * 1e3
+        print(f"{key:<30} {a:>10.2f} {b:>8.2f} {a / b:>10.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
