@@ -7,7 +7,8 @@ replaced (kept in the identity tests), interleaved run by run so that load hits 
 - heatmaps: ``heatmap_in_image`` (the judged region's box only) vs the whole-photo warp, clip and
   mask as they were (``tests/core/test_heatmap_box.py: whole_photo_reference``), seven sides of the
   default model's regions;
-- post: ``finish_sides`` on the model's two-thread pool vs in turn (both with today's heatmaps).
+- post: ``finish_sides`` (today's heatmaps) on a two-thread pool, one task per side, vs in turn:
+  the pool was slower (0.91-0.92x), so the station runs the sides in turn.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_can_parts.py [--repeats 60]
 
@@ -67,9 +68,11 @@ def main() -> int:
                      for s, v, im in zip(small, views, images)],
             lambda: [heatmap_in_image(s, v, im.shape[1], im.shape[0], ceiling=HEATMAP_PNG_MAX, floor=0.0)
                      for s, v, im in zip(small, views, images)]),
-        "post (finish_sides, 7 sides)": (
+        "post: in turn / on a pool": (
             lambda: finish_sides(spec, images, names, raw_scores, raw_maps, views),
-            lambda: finish_sides(spec, images, names, raw_scores, raw_maps, views, run=pooled)),
+            lambda: pooled(lambda i: finish_sides(spec, images[i:i + 1], names[i:i + 1],
+                                                  raw_scores[i:i + 1], raw_maps[i:i + 1],
+                                                  views[i:i + 1]), len(images))),
     }
     times: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in pairs}
     for i in range(args.repeats + 3):

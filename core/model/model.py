@@ -176,8 +176,7 @@ class Model:
         t0 = time.perf_counter()
         raw_scores, raw_maps = self.raw_outputs([v.pixels for v in views])
         t1 = time.perf_counter()
-        results = _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views,
-                                run=self._map)
+        results = _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
         self.last_stages.update(network=t1 - t0, post=time.perf_counter() - t1)
         return results
 
@@ -205,8 +204,7 @@ class Model:
             return []
         views = self.views(images, regions)
         raw_scores, raw_maps = self.raw_outputs([v.pixels for v in views])
-        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views,
-                             run=self._map)
+        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
 
     def finish_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
                      raw_scores: np.ndarray, raw_maps: np.ndarray,
@@ -217,8 +215,7 @@ class Model:
             views = [SideView(np.empty((0, 0, 3), np.uint8), (0.0, 0.0, float(img.shape[1]),
                                                               float(img.shape[0])), None)
                      for img in images]
-        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views,
-                             run=self._map)
+        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
 
     # -- saving --------------------------------------------------------------------------------
     def save(self, folder: str | Path, half: bool = False) -> str:

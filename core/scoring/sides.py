@@ -6,12 +6,12 @@ through the heatmap scale, is placed where its region's window lay in the photo 
 outside the judged region; boxes are found on that heatmap, so neither ever falls outside the
 region. A side whose can was not found goes at least to review, with the reason.
 
-Pure numpy/OpenCV; thread-safe (the sides are independent: a caller may run them on threads).
+Pure numpy/OpenCV; thread-safe.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,17 +22,16 @@ from core.scoring.boxes import find_boxes
 if TYPE_CHECKING:
     from core.model.spec import ModelSpec
 
-Runner = Callable[[Callable[[int], Any], int], list[Any]]
 BOX_GRID = 4  # boxes are found on every 4th pixel of the heatmap (edges within 4 px, ~20x cheaper)
 
 
 def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequence[str],
                  raw_scores: np.ndarray, raw_maps: np.ndarray,
-                 views: Sequence[SideView], run: Runner | None = None) -> list[SideResult]:
+                 views: Sequence[SideView]) -> list[SideResult]:
     """Side results from raw scores ``[B]`` and raw maps ``[B, h, w]`` of the views' pixels.
 
-    ``run(fn, n)`` -> ``[fn(0), ..., fn(n - 1)]`` runs the per-side work (default: in turn; the
-    model passes its pool: the heatmap's warp and mask are OpenCV/numpy work that frees the GIL).
+    The sides in turn: on the model's two-thread pool they took 0.91-0.92x as long as this
+    (``benchmarks/bench_can_parts.py``; OpenCV's warp already uses both cores).
     """
     # Scale at the network's resolution, then place: ~100 values per side instead of 400 000.
     heat_small = np.asarray(spec.heatmap_scale.normalise(raw_maps), np.float32)
@@ -51,7 +50,7 @@ def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequ
             image=img, region=view.region, reason=view.reason)
 
     count = min(len(images), len(side_names), len(raw_scores), len(heat_small), len(views))
-    return run(one, count) if run is not None else [one(i) for i in range(count)]
+    return [one(i) for i in range(count)]
 
 
 def boxes_on_grid(heat: np.ndarray, step: int = BOX_GRID,
