@@ -1,5 +1,5 @@
 """The statistics' pre-aggregated counts (revision 0006): ``stats_hours`` (cans per product,
-warehouse, operator, clock hour and station day, by final verdict) and ``stats_side_hours``
+warehouse, clock hour and station day, by final verdict) and ``stats_side_hours``
 (sides per product, warehouse, clock hour, station day and side name).
 
 Kept exact by the services, in the same transaction as the write that changes what they count:
@@ -37,9 +37,9 @@ from db.watchdog import UNBOUNDED
 EPOCH = datetime(1970, 1, 1)
 HOURS: Table = StatsHour.__table__            # type: ignore[assignment]
 SIDE_HOURS: Table = StatsSideHour.__table__   # type: ignore[assignment]
-CAN_KEY = ("product_id", "hour", "day", "warehouse_id", "operator_id")
+CAN_KEY = ("product_id", "hour", "day", "warehouse_id")
 CAN_COUNTS = ("total", "passed", "review", "reject")
-SIDE_KEY = ("product_id", "hour", "day", "warehouse_id", "side_name")
+SIDE_KEY = ("product_id", "hour", "side_name", "day", "warehouse_id")
 SIDE_COUNTS = ("sides", "review", "anomaly")
 _VERDICT_COLUMN = {"pass": 1, "review": 2, "reject": 3}   # index into CAN_COUNTS
 
@@ -85,11 +85,11 @@ def _dialect(ex: Executor) -> str:
 
 # -- keeping the counts ---------------------------------------------------------------------------
 def _can_key(i: Inspection) -> tuple:
-    return (i.product_id, hour_of(i.started), i.day, i.warehouse_id, i.operator_id)
+    return (i.product_id, hour_of(i.started), i.day, i.warehouse_id)
 
 
 def _side_key(i: Inspection, side_name: str) -> tuple:
-    return (i.product_id, hour_of(i.started), i.day, i.warehouse_id, side_name)
+    return (i.product_id, hour_of(i.started), side_name, i.day, i.warehouse_id)
 
 
 def _can_delta(verdict: str, sign: int) -> list[int]:
@@ -185,8 +185,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def _can_query(dialect: str) -> Any:
     hour = hour_sql(Inspection.started, dialect)
-    keys = (Inspection.product_id, hour, Inspection.day, Inspection.warehouse_id,
-            Inspection.operator_id)
+    keys = (Inspection.product_id, hour, Inspection.day, Inspection.warehouse_id)
     return select(*keys, func.count(), *(_count_if(Inspection.final_verdict == v)
                                         for v in ("pass", "review", "reject"))).group_by(*keys)
 
@@ -194,8 +193,8 @@ def _can_query(dialect: str) -> Any:
 def _side_query(dialect: str) -> Any:
     hour = hour_sql(Inspection.started, dialect)
     final = func.coalesce(SideResult.corrected_label, SideResult.label)
-    keys = (Inspection.product_id, hour, Inspection.day, Inspection.warehouse_id,
-            SideResult.side_name)
+    keys = (Inspection.product_id, hour, SideResult.side_name, Inspection.day,
+            Inspection.warehouse_id)
     return (select(*keys, func.count(), _count_if(SideResult.outcome == "review"),
                    _count_if(final == "Anomaly"))
             .join(Inspection, SideResult.inspection_id == Inspection.id).group_by(*keys))

@@ -265,8 +265,8 @@ class SideResult(Base):
 
 
 class StatsHour(Base):
-    """Cans per product, warehouse, operator, clock hour of ``started`` (``hour``: whole hours
-    since 1970-01-01 UTC) and station day, counted by final verdict (revision 0006). Kept by
+    """Cans per product, warehouse, clock hour of ``started`` (``hour``: whole hours since
+    1970-01-01 UTC) and station day, counted by final verdict (revision 0006). Kept by
     :mod:`db.rollup` in the transaction of every write that changes what it counts; the
     statistics read it instead of the inspections whenever a filter allows."""
     __tablename__ = "stats_hours"
@@ -274,7 +274,6 @@ class StatsHour(Base):
     hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    operator_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     total: Mapped[int] = mapped_column(Integer)
     passed: Mapped[int] = mapped_column(Integer)
     review: Mapped[int] = mapped_column(Integer)
@@ -287,9 +286,9 @@ class StatsSideHour(Base):
     __tablename__ = "stats_side_hours"
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    side_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    side_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     sides: Mapped[int] = mapped_column(Integer)
     review: Mapped[int] = mapped_column(Integer)
     anomaly: Mapped[int] = mapped_column(Integer)

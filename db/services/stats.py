@@ -70,15 +70,15 @@ class StatsService(Service):
 
     def per_operator(self, actor: Actor, filters: GalleryFilter | None = None) -> list[RateRow]:
         return self._per_key(actor, filters, Inspection.operator_id, select(User.id, User.username),
-                             "operator_id")
+                             None)
 
     def _per_key(self, actor: Actor, filters: GalleryFilter | None, key: InstrumentedAttribute[Any],
-                 names_query: Select, counted_key: str) -> list[RateRow]:
-        """Rates grouped by one inspection column (``counted_key`` in the hourly counts),
-        labelled through ``names_query`` (id, name)."""
+                 names_query: Select, counted_key: str | None) -> list[RateRow]:
+        """Rates grouped by one inspection column (``counted_key`` in the hourly counts; None:
+        not kept there), labelled through ``names_query`` (id, name)."""
         with self._db.read() as s:
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
-            rows = fast.grouped(s, f, counted_key) if self._rollup else None
+            rows = fast.grouped(s, f, counted_key) if self._rollup and counted_key else None
             if rows is None:
                 q = self._where(select(key, _TOTAL, _REVIEW, _REJECT), f)
                 rows = list(s.execute(q.group_by(key)))

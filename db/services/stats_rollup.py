@@ -2,7 +2,7 @@
 
 Each function returns the rows in the shape of the raw GROUP BY it replaces, or None when the
 filter cannot be answered from the counts; the caller then runs the raw query. The counts answer
-a product, warehouse and (cans only) operator, a verdict (cans only), and dates: per day on the
+a product, a warehouse, a verdict (cans only), and dates: per day on the
 station day as the raw query does, otherwise when the period's ends (local midnights) fall on
 whole UTC hours, as they do in every time zone whose offset is whole hours.
 
@@ -29,14 +29,12 @@ def _hour_bound(moment: datetime) -> int | None:
 
 
 def _where(q: Select, table: Any, f: GalleryFilter, by_day: bool, sides: bool) -> Select | None:
-    if sides and (f.operator_id is not None or f.verdict is not None):
+    if f.operator_id is not None or (sides and f.verdict is not None):
         return None
     if f.product_id is not None:
         q = q.where(table.c.product_id == f.product_id)
     if f.warehouse_id is not None:
         q = q.where(table.c.warehouse_id == f.warehouse_id)
-    if f.operator_id is not None:
-        q = q.where(table.c.operator_id == f.operator_id)
     if by_day:
         if f.date_from is not None:
             q = q.where(table.c.day >= f.date_from)
@@ -112,7 +110,7 @@ def per_hour(s: Session, f: GalleryFilter, sides: bool
     if sides:
         t = SIDE_HOURS.c
         counts: tuple[ColumnElement[int], ...] = (_sum(t.sides), _sum(t.review), _sum(t.anomaly))
-        keys: tuple[Any, ...] = (t.product_id, t.side_name, t.hour)
+        keys: tuple[Any, ...] = (t.product_id, t.hour, t.side_name)
         q = _where(select(*keys, *counts), SIDE_HOURS, f, by_day=False, sides=True)
     else:
         total, _, review, reject = can_counts(f.verdict)
@@ -122,5 +120,5 @@ def per_hour(s: Session, f: GalleryFilter, sides: bool
     if q is None:
         return None
     q = q.group_by(*keys).having(counts[0] > 0)
-    return [(r[0], r[1] if sides else None, int(r[-4]), int(r[-3]), int(r[-2]), int(r[-1]))
+    return [(r[0], r[2] if sides else None, int(r[1]), int(r[-3]), int(r[-2]), int(r[-1]))
             for r in s.execute(q)]

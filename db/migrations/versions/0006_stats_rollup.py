@@ -5,7 +5,8 @@ Revises: 0005
 Create Date: 2026-11-29
 
 - ``stats_hours``: cans per product, hour of ``started`` (whole hours since 1970-01-01 UTC),
-  station day, warehouse and operator; total and per final verdict.
+  station day and warehouse; total and per final verdict. Not per operator: that would multiply
+  the rows by the operators of each hour; the per-operator figures read the inspections.
 - ``stats_side_hours``: sides per product, hour, station day, warehouse and side name; sides,
   sides the machine sent to review, sides whose final label is Anomaly.
 
@@ -33,7 +34,6 @@ def upgrade() -> None:
         sa.Column("hour", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("day", sa.Date, primary_key=True),
         sa.Column("warehouse_id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("operator_id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("total", sa.Integer, nullable=False),
         sa.Column("passed", sa.Integer, nullable=False),
         sa.Column("review", sa.Integer, nullable=False),
@@ -42,9 +42,9 @@ def upgrade() -> None:
         "stats_side_hours",
         sa.Column("product_id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("hour", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("side_name", sa.String(64), primary_key=True),
         sa.Column("day", sa.Date, primary_key=True),
         sa.Column("warehouse_id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("side_name", sa.String(64), primary_key=True),
         sa.Column("sides", sa.Integer, nullable=False),
         sa.Column("review", sa.Integer, nullable=False),
         sa.Column("anomaly", sa.Integer, nullable=False))
