@@ -11,7 +11,9 @@ The fill is fast and synthetic: bulk Core inserts in chunks (PostgreSQL: generat
 benchmarks/db_fill_pg.py, spread over 4 site stations), 8 products in 3 warehouses,
 6 operators, 90 days, about 90 % pass / 6 % review / 4 % reject, 1 % of cans corrected. File
 hashes are well-formed SHA-256 values of made-up content; no image files are written (the queries
-never open files). Times are medians of repeated runs, in milliseconds. Last, the Statistics
+never open files). The bulk rows bypass the services, so the statistics' hourly counts are then
+computed from them once (``db.rollup.rebuild``, as migration 0006 does). Times are medians of
+repeated runs, in milliseconds; a query that fails (e.g. past the statement limit) is reported. Last, the Statistics
 panel's worker function (``gui.stats_panel.load_stats``) runs on a thread for the whole period and
 for one product, with the time of each step and the longest the main thread was kept waiting.
 """

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Integer, Table, case, cast, delete, extract, func, literal, select, text
@@ -35,6 +36,7 @@ from db.schema import Inspection, SideResult, StatsHour, StatsSideHour
 from db.watchdog import UNBOUNDED
 
 EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = EPOCH.replace(tzinfo=timezone.utc)
 HOURS: Table = StatsHour.__table__            # type: ignore[assignment]
 SIDE_HOURS: Table = StatsSideHour.__table__   # type: ignore[assignment]
 CAN_KEY = ("product_id", "hour", "day", "warehouse_id")
@@ -53,9 +55,10 @@ def hour_of(started: datetime) -> int:
     return (started - EPOCH) // timedelta(hours=1)
 
 
+@lru_cache(maxsize=1 << 16)     # the control charts turn thousands of rows into times
 def hour_start(hour: int) -> datetime:
     """The start of an hour bucket, aware UTC."""
-    return (EPOCH + timedelta(hours=hour)).replace(tzinfo=timezone.utc)
+    return _EPOCH_UTC + timedelta(hours=hour)
 
 
 def hour_sql(column: Any, dialect: str) -> ColumnElement[int]:

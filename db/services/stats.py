@@ -111,10 +111,12 @@ class StatsService(Service):
             f = effective_filter(filters, self._authorize(s, actor, "stats.view"))
             names = dict(s.execute(select(Product.id, Product.sku)).all())
             got = fast.per_hour(s, f, sides) if self._rollup else None
-            found = [(pid, side, hour_start(h), t, r, j) for pid, side, h, t, r, j in got] \
-                if got is not None else self._per_hour_rows(s, f, sides)
-            out = [HourRow(pid, names.get(pid, str(pid)), hour, int(t), int(r), int(j), side)
-                   for pid, side, hour, t, r, j in found]
+            if got is not None:
+                out = [HourRow(pid, names.get(pid, str(pid)), hour_start(h), t, r, j, side)
+                       for pid, side, h, t, r, j in got]
+            else:
+                out = [HourRow(pid, names.get(pid, str(pid)), hour, int(t), int(r), int(j), side)
+                       for pid, side, hour, t, r, j in self._per_hour_rows(s, f, sides)]
             return sorted(out, key=lambda row: (row.hour, row.product_label, row.side or ""))
 
     def _per_hour_rows(self, s: Session, f: GalleryFilter, sides: bool

@@ -267,3 +267,19 @@ def test_days_in_a_whole_hour_zone_use_the_counts(station: Station, world: World
     d = T0.astimezone().date()
     assert station.stats.summary(world.supervisor,
                                  GalleryFilter(date_from=d, date_to=d)).rejected == 11
+
+
+def test_a_can_just_before_the_hour_counts_in_that_hour(station: Station, world: World) -> None:
+    """SQLite's date functions round to milliseconds (13:59:59.9999 would read as 14:00): the
+    hour is cut from the stored time instead, the same in the counts, the rows and Python."""
+    edge = datetime(2026, 3, 2, 13, 59, 59, 999900, tzinfo=timezone.utc)
+    for n, started in enumerate((edge, edge + timedelta(microseconds=100))):
+        station.inspections.record(world.operator, new_inspection(world.product_id, str(n),
+                                                                  started=started))
+    with station.database.write() as s:
+        rebuild(s)
+    _no_differences(station)
+    raw = StatsService(station.database, rollup=False)
+    for stats in (station.stats, raw):
+        hours = stats.per_hour(world.supervisor, GalleryFilter(product_id=world.product_id))
+        assert [(h.hour.hour, h.total) for h in hours] == [(13, 1), (14, 1)]
