@@ -8,7 +8,7 @@ replaced (kept in the identity tests), interleaved run by run so that load hits 
   mask as they were (``tests/core/test_heatmap_box.py: whole_photo_reference``), seven sides of the
   default model's regions;
 - post: ``finish_sides`` (today's heatmaps) on a two-thread pool, one task per side, vs in turn:
-  the pool was slower (0.91-0.92x), so the station runs the sides in turn.
+  the pool was slower (0.91-0.96x), so the station runs the sides in turn.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_can_parts.py [--repeats 60]
 

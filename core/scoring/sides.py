@@ -30,7 +30,7 @@ def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequ
                  views: Sequence[SideView]) -> list[SideResult]:
     """Side results from raw scores ``[B]`` and raw maps ``[B, h, w]`` of the views' pixels.
 
-    The sides in turn: on the model's two-thread pool they took 0.91-0.92x as long as this
+    The sides in turn: on the model's two-thread pool they took 0.91-0.96x as long as this
     (``benchmarks/bench_can_parts.py``; OpenCV's warp already uses both cores).
     """
     # Scale at the network's resolution, then place: ~100 values per side instead of 400 000.
