@@ -17,6 +17,11 @@ outline is compared with the photo's own:
 
 Prints one line per backdrop kind and one for all, and the locator's CPU time per photo (one
 OpenCV thread, original photos only).
+
+With ``--model DIR`` it also judges every repaint twice with that model and counts changed
+verdicts (pass / review / reject against the photo's own): with the outline found again on the
+repaint (what the backdrop check does) and with the photo's own outline (what a locator that
+never moved would give: the floor of the check for that model).
 """
 from __future__ import annotations
 
@@ -48,6 +53,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=192, help="the network's input size for the input figure")
     p.add_argument("--limit", type=int, default=0, help="only the first N good photos (0: all)")
+    p.add_argument("--model", help="also count changed verdicts with this model (see above)")
     args = p.parse_args()
     import cv2
     import numpy as np
@@ -66,6 +72,14 @@ def main() -> int:
     walls = [wall_of(img) for img in images]     # the check's order: walls first, then one rng
     rng = np.random.default_rng(args.seed)
     settings = RegionSettings()
+    model = None
+    if args.model:
+        from core.model.io import load_model
+
+        model = load_model(args.model)
+        settings = model.regions or settings
+        size = model.spec.input_size
+    changed = {"found again": 0, "own outline": 0}
     rows: dict[str, list] = {k: [] for k in KINDS}
     seconds, lost = [], 0
     for i, image in enumerate(images):
@@ -80,6 +94,17 @@ def main() -> int:
         inside = np.zeros((h, w), np.uint8)
         cv2.fillPoly(inside, [before.outline.reshape(-1, 1, 2)], 1)
         view = prepare_side(image, None, settings, args.size, outline=before.outline)
+        if model is not None:
+            own = [image] + list(paints.values())
+            again = list(paints.values())
+            views = [prepare_side(im, None, settings, size, outline=before.outline) for im in own]
+            views += [prepare_side(im, None, settings, size) for im in again]
+            raw_s, raw_m = model.raw_outputs([v.pixels for v in views])
+            every = own + again
+            results = model.finish_sides(every, ["side"] * len(every), raw_s, raw_m, views)
+            first = results[0].outcome
+            changed["own outline"] += sum(r.outcome != first for r in results[1:1 + len(paints)])
+            changed["found again"] += sum(r.outcome != first for r in results[1 + len(paints):])
         for kind, paint in paints.items():
             after = locate_can(paint)
             if not after.found:
@@ -109,6 +134,10 @@ def main() -> int:
     print(line("all", everything))
     worst = sorted(everything, key=lambda v: -v[0])[:8]
     print("largest shifts: " + ", ".join(f"{v[4]} {v[0]:.1f}px" for v in worst))
+    if model is not None:
+        print(f"verdicts changed with {args.model}: outline found again on the repaint "
+              f"{changed['found again']} of {len(everything)}; the photo's own outline "
+              f"{changed['own outline']} of {len(everything)}")
     ms = np.asarray(seconds) * 1000
     print(f"locator CPU per photo: median {np.median(ms):.1f} ms, 90th percentile {np.percentile(ms, 90):.1f} ms")
     return 0

@@ -65,6 +65,12 @@ RECIPES: dict[str, dict] = {
     "synth-25": {"input_size": 192, "views": 6,
                  "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0,
                              "synthetic": 0.25}},
+    # "new" with the judged region taken 2 % of the can's size inside the outline (about 3 px of
+    # the 192 px input), so the can's last pixels, where a new backdrop shows through the soft
+    # seam of the backdrop check's repaint, are not judged (issue 8, steady brief; declared
+    # before its run, chosen by the backdrop check on the rebuilt default, not by these folds).
+    "new-inset": {"input_size": 192, "views": 6,
+                  "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
