@@ -22,8 +22,9 @@ class RegionSettings:
     ``margin``: the judged region is the outline grown by this share of the outline's larger
     side (0: the outline itself, so no backdrop at all is judged; the window around it still
     shows ``context``, blanked; below 0: taken inside the outline, so that the last pixels of
-    the can, where a backdrop shows through a soft edge, are not judged either); ``context``: the window is the outline's box grown by this share on every side, then
-    made square; ``outside``: "fill" or "blur".
+    the can, where a backdrop shows through a soft edge, are not judged either);
+    ``context``: the window is the outline's box grown by this share on every side, then made
+    square; ``outside``: "fill" or "blur".
     """
     default: str = "auto"
     margin: float = 0.0
