@@ -94,7 +94,9 @@ def _header_case(rng: np.random.Generator, weights: bytes) -> tuple[str, bytes]:
     elif op == "shape":
         h[a]["shape"] = [int(rng.integers(0, 2**20)) for _ in range(int(rng.integers(0, 4)))]
     elif op == "length":
-        return op, _with_header(h, data, declared=int(rng.choice([0, 7, 2**63, 2**64 - 1, len(weights)])))
+        # Picked by index: numpy would turn the list into float64 and 2**64 - 1 into 2**64.
+        lengths = (0, 7, 2**63, 2**64 - 1, len(weights))
+        return op, _with_header(h, data, declared=lengths[int(rng.integers(0, len(lengths)))])
     elif op == "flip":
         raw = bytearray(weights)
         (length,) = struct.unpack("<Q", weights[:8])

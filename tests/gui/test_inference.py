@@ -16,45 +16,38 @@ from gui.inference import InferenceService
 from tests.helpers import synthetic_can
 
 
-@pytest.fixture
-def service():
-    svc = InferenceService(torch_threads=1)
-    yield svc
-    assert svc.shutdown()
-
-
 def seven_cans(defect_side: int | None = None, size: int = 128) -> list[np.ndarray]:
     rng = np.random.default_rng(5)
     return [synthetic_can(rng, size, defects=2 if i == defect_side else 0)[0] for i in range(7)]
 
 
-def _inspect(qtbot, service, folder, images, thresholds=None, timeout=60000):
-    rid = service.new_request_id()
+def _inspect(qtbot, inference, folder, images, thresholds=None, timeout=60000):
+    rid = inference.new_request_id()
     progress: list = []
-    service.side_progress.connect(
+    inference.side_progress.connect(
         lambda r, d, t, s: progress.append((r, d, t, s, threading.current_thread())))
-    with qtbot.waitSignal(_either(service), timeout=timeout) as blocker:
-        service.inspect(rid, folder, images, DEFAULT_SIDE_NAMES, thresholds)
+    with qtbot.waitSignal(_either(inference), timeout=timeout) as blocker:
+        inference.inspect(rid, folder, images, DEFAULT_SIDE_NAMES, thresholds)
     kind, got_rid, payload = blocker.args
     assert got_rid == rid
     return kind, payload, [p for p in progress if p[0] == rid]
 
 
-def _either(service):
+def _either(inference):
     """One signal for 'inspected or failed', so a failure does not look like a timeout."""
     from PyQt5.QtCore import QObject, pyqtSignal
 
     class Either(QObject):
         done = pyqtSignal(str, int, object)
 
-    either = Either(service)
-    service.inspected.connect(lambda r, res: either.done.emit("inspected", r, res))
-    service.failed.connect(lambda r, exc: either.done.emit("failed", r, exc))
+    either = Either(inference)
+    inference.inspected.connect(lambda r, res: either.done.emit("inspected", r, res))
+    inference.failed.connect(lambda r, exc: either.done.emit("failed", r, exc))
     return either.done
 
 
-def test_inspects_a_can_with_a_real_model_and_reports_each_stage(qtbot, service, tiny_model):
-    kind, result, progress = _inspect(qtbot, service, tiny_model, seven_cans(defect_side=3))
+def test_inspects_a_can_with_a_real_model_and_reports_each_stage(qtbot, inference, tiny_model):
+    kind, result, progress = _inspect(qtbot, inference, tiny_model, seven_cans(defect_side=3))
     assert kind == "inspected", result
     assert isinstance(result, CanResult)
     assert [s.side for s in result.sides] == list(DEFAULT_SIDE_NAMES)
@@ -69,48 +62,48 @@ def test_inspects_a_can_with_a_real_model_and_reports_each_stage(qtbot, service,
     assert all(p[4] is threading.main_thread() for p in progress)
 
 
-def test_thresholds_override_the_models_own_for_one_can(qtbot, service, tiny_model):
+def test_thresholds_override_the_models_own_for_one_can(qtbot, inference, tiny_model):
     wide = Thresholds(review=0.0, reject=1.0)
-    kind, result, _ = _inspect(qtbot, service, tiny_model, seven_cans(), thresholds=wide)
+    kind, result, _ = _inspect(qtbot, inference, tiny_model, seven_cans(), thresholds=wide)
     assert kind == "inspected", result
     assert [s.outcome for s in result.sides] == [wide.outcome(s.score) for s in result.sides]
     assert any(s.outcome == Outcome.REVIEW for s in result.sides)  # the band the override opened
 
 
 def test_a_corrupt_model_comes_back_as_a_message_and_the_worker_stays_usable(
-        qtbot, service, tiny_model, tmp_path):
+        qtbot, inference, tiny_model, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model, broken)
     weights = broken / "weights.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])  # truncated copy
-    kind, exc, _ = _inspect(qtbot, service, broken, seven_cans())
+    kind, exc, _ = _inspect(qtbot, inference, broken, seven_cans())
     assert kind == "failed" and isinstance(exc, ModelFileInvalid)
     assert "cannot be used" in str(exc)
-    assert service.running
-    kind, result, _ = _inspect(qtbot, service, tiny_model, seven_cans())
+    assert inference.running
+    kind, result, _ = _inspect(qtbot, inference, tiny_model, seven_cans())
     assert kind == "inspected" and len(result.sides) == 7
 
 
-def test_an_unreadable_photo_names_the_side(qtbot, service, tiny_model):
+def test_an_unreadable_photo_names_the_side(qtbot, inference, tiny_model):
     images: list = seven_cans()
     images[1] = b"not an image at all"
-    kind, exc, _ = _inspect(qtbot, service, tiny_model, images)
+    kind, exc, _ = _inspect(qtbot, inference, tiny_model, images)
     assert kind == "failed" and isinstance(exc, UnreadableImage)
     assert "Bottom" in str(exc)
 
 
-def test_load_answers_loaded_or_failed(qtbot, service, tiny_model, tmp_path):
-    with qtbot.waitSignal(service.loaded, timeout=60000) as ok:
-        service.load(tiny_model, request_id=41)
+def test_load_answers_loaded_or_failed(qtbot, inference, tiny_model, tmp_path):
+    with qtbot.waitSignal(inference.loaded, timeout=60000) as ok:
+        inference.load(tiny_model, request_id=41)
     assert ok.args == [41, str(tiny_model)]
-    with qtbot.waitSignal(service.failed, timeout=10000) as bad:
-        service.load(tmp_path / "nowhere", request_id=42)
+    with qtbot.waitSignal(inference.failed, timeout=10000) as bad:
+        inference.load(tmp_path / "nowhere", request_id=42)
     assert bad.args[0] == 42 and isinstance(bad.args[1], ModelFileInvalid)
 
 
-def test_mismatched_images_and_sides_are_refused_before_queuing(service):
+def test_mismatched_images_and_sides_are_refused_before_queuing(inference):
     with pytest.raises(ValueError):
-        service.inspect(1, "x", [np.zeros((8, 8, 3), np.uint8)], DEFAULT_SIDE_NAMES)
+        inference.inspect(1, "x", [np.zeros((8, 8, 3), np.uint8)], DEFAULT_SIDE_NAMES)
 
 
 def test_a_site_model_is_prepared_on_the_inference_thread_before_its_can(qtbot, tiny_model,
