@@ -11,8 +11,8 @@ is byte-for-byte what inspection sees):
    edge is replicated where the window leaves the photo), resized to the model's input size;
 3. the judged region = the outline grown by ``margin`` of the can's size (so a locator that hugs
    the can a little too tightly still shows the whole rim), or taken inside it when ``margin`` is
-   negative (so the can's last pixels, where a backdrop shows through a soft edge, are not
-   judged); everything outside it is blanked
+   negative (so the located can's last pixels, where a backdrop shows through a soft edge, are
+   not judged; a fixed region is judged as drawn); everything outside it is blanked
    (``fill``: flat grey, which the network's normalisation maps to zero) or blurred (``blur``).
 
 Back from the network, ``heatmap_in_image`` places a raw map where its window lay in the photo and
@@ -129,6 +129,8 @@ def prepare_side(image: np.ndarray, region: SideRegion | None, settings: RegionS
     cv2.fillPoly(can_mask, [np.round(pts).astype(np.int32).reshape(-1, 1, 2)], 1)
     extent = np.ptp(outline, axis=0).max() + 1.0
     grow = int(round(settings.margin * extent * scale))
+    if grow < 0 and region is not None and region.mode == "fixed":
+        grow = 0    # taken in: the located can's last pixels; an admin's drawn shape is judged as drawn
     region_mask = grow_mask(can_mask, grow)
     if transform is not None:
         crop, can_mask, region_mask = transform(crop, can_mask, region_mask)

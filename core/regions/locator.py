@@ -137,8 +137,8 @@ def locate_can(image: np.ndarray) -> CanLocation:
         other = _locate(small, scale, image.shape, shorter, reference)
         if other.found and (not best.found or other.confidence > best.confidence):
             best = other
-    if not best.found or best.outline is None:
-        return best
+    if not best.found or best.outline is None or scale >= 1.0:
+        return best     # (a photo no larger than the working copy was located at full resolution)
     outline = refine_outline(image, best.outline)
     x0, y0 = outline.min(axis=0)
     x1, y1 = outline.max(axis=0) + 1

@@ -1,16 +1,16 @@
 """Snapping the locator's coarse outline to the can's own silhouette, at full resolution.
 
-The locator works on a 160 px copy and a blurred energy map, so its outline is a few pixels off
-the can's edge, and by how much depends on the backdrop's edges too: in front of another backdrop
-it moves by 4-12 px of a 640 px photo, which moves the judged window and its blanked edge. The
-can's silhouette does not move. So each point of the coarse outline looks along its normal, a
-narrow band either way, for the strongest colour edge of the photo (a difference of colours, not
-only of lightness: a grey can in front of a green sheet of the same lightness has an edge too);
-the offsets are smoothed along the outline (a median, so a few points caught by a rib or the
-wall's foot follow their neighbours) and the snapped points' convex hull is the new outline.
+The locator works on a 160 px copy and a blurred energy map, so on a larger photo its outline is
+a few pixels off the can's edge, and by how much depends on the backdrop's edges too: in front of
+another backdrop it moved by 4-12 px of a 640 px photo, which moved the judged window and its
+blanked edge. The can's silhouette does not move. So each point of the coarse outline looks along
+its normal, a narrow band either way, for the strongest colour edge of the photo (a difference of
+colours, not only of lightness: a grey can in front of a green sheet of the same lightness has an
+edge too); the offsets are smoothed along the outline (a median, so a few points caught by a rib
+or the wall's foot follow their neighbours) and the snapped points' convex hull is the new outline.
 
-Cost: a few thousand bilinear samples and some numpy, about half a
-millisecond on a 640 px photo. Pure numpy/OpenCV; thread-safe (no shared state).
+Cost: a few thousand bilinear samples and some numpy, about half a millisecond on a 640 px photo.
+Pure numpy/OpenCV; thread-safe (no shared state).
 """
 from __future__ import annotations
 

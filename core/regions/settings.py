@@ -21,8 +21,9 @@ class RegionSettings:
     ``default``: the region of a side whose product recipe says nothing ("auto" or "whole");
     ``margin``: the judged region is the outline grown by this share of the outline's larger
     side (0: the outline itself, so no backdrop at all is judged; the window around it still
-    shows ``context``, blanked; below 0: taken inside the outline, so that the last pixels of
-    the can, where a backdrop shows through a soft edge, are not judged either);
+    shows ``context``, blanked; below 0: the located can's outline is taken in, so that the last
+    pixels of the can, where a backdrop shows through a soft edge, are not judged either; a
+    fixed region is then judged as drawn);
     ``context``: the window is the outline's box grown by this share on every side, then made
     square; ``outside``: "fill" or "blur".
     """

@@ -130,3 +130,7 @@ def test_a_negative_margin_keeps_the_cans_last_pixels_out():
         if margin < 0:
             assert a.region_mask.sum() < view.region_mask.sum()
             assert np.all(a.region_mask <= view.region_mask)
+    # An admin's drawn region is judged as drawn.
+    fixed = SideRegion("fixed", "rect", (0.3, 0.2, 0.7, 0.8))
+    assert np.array_equal(prepare_side(image, fixed, RegionSettings(margin=-0.02), SIZE).region_mask,
+                          prepare_side(image, fixed, RegionSettings(), SIZE).region_mask)
