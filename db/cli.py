@@ -4,6 +4,8 @@
     main.py users
     main.py unlock NAME            lift a sign-in lock (e.g. when the only admin is locked out)
     main.py sweep [--confirm]      remove photo files no inspection refers to
+    main.py stats-check            compare the statistics' hourly counts with the inspections
+    main.py stats-rebuild          recompute the statistics' hourly counts from the inspections
 
 Each job is ``run(args, settings) -> exit code``; ``settings`` is core's Settings object, used
 only for ``.data_dir`` and ``.db_url`` (db does not import core). Messages go to stderr; errors
@@ -48,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="remove them even when they are many (the start-up sweep holds back "
                         "when more than a small share of the photos would go)")
     p.set_defaults(run=run_sweep)
+    p = subparsers.add_parser("stats-check", help="compare the statistics' hourly counts with the "
+                                                  "inspections and list the differences")
+    p.set_defaults(run=run_stats_check)
+    p = subparsers.add_parser("stats-rebuild", help="recompute the statistics' hourly counts from "
+                                                    "the inspections (recording waits meanwhile)")
+    p.set_defaults(run=run_stats_rebuild)
 
 
 def _open(settings: StationSettings) -> Station:
@@ -160,6 +168,56 @@ def run_sweep(args: argparse.Namespace, settings: StationSettings, *, out: TextI
               file=out)
         return 0
     except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 1
+    finally:
+        station.close()
+
+
+def run_stats_check(args: argparse.Namespace, settings: StationSettings, *,
+                    out: TextIO | None = None) -> int:
+    """Exit 0 when the counts agree with the rows, 1 with the differences listed."""
+    out = out or sys.stderr
+    try:
+        station = _open(settings)
+    except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 2
+    try:
+        from db import rollup
+        with station.database.read() as s:
+            found = rollup.differences(s)
+        if not found:
+            print("The statistics' hourly counts agree with the inspections.", file=out)
+            return 0
+        for line in found:
+            print(line, file=out)
+        print(f"{len(found)} difference(s) shown; `main.py stats-rebuild` recomputes the counts.",
+              file=out)
+        return 1
+    except PersonFacingError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    finally:
+        station.close()
+
+
+def run_stats_rebuild(args: argparse.Namespace, settings: StationSettings, *,
+                      out: TextIO | None = None) -> int:
+    out = out or sys.stderr
+    try:
+        station = _open(settings)
+    except PersonFacingError as exc:   # db's errors and StorageFull
+        print(f"error: {exc}", file=out)
+        return 2
+    try:
+        from db import rollup
+        with station.database.write() as s:
+            cans, sides = rollup.rebuild(s)
+        print(f"Recomputed the statistics' hourly counts: {cans} can rows, {sides} side rows.",
+              file=out)
+        return 0
+    except PersonFacingError as exc:
         print(f"error: {exc}", file=out)
         return 1
     finally:

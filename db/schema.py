@@ -264,6 +264,36 @@ class SideResult(Base):
     )
 
 
+class StatsHour(Base):
+    """Cans per product, warehouse, clock hour of ``started`` (``hour``: whole hours since
+    1970-01-01 UTC) and station day, counted by final verdict (revision 0006). Kept by
+    :mod:`db.rollup` in the transaction of every write that changes what it counts; the
+    statistics read it instead of the inspections whenever a filter allows."""
+    __tablename__ = "stats_hours"
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    total: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[int] = mapped_column(Integer)
+    review: Mapped[int] = mapped_column(Integer)
+    reject: Mapped[int] = mapped_column(Integer)
+
+
+class StatsSideHour(Base):
+    """Sides per product, warehouse, clock hour, station day and side name (revision 0006):
+    sides inspected, sides the machine sent to review, sides whose final label is Anomaly."""
+    __tablename__ = "stats_side_hours"
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    side_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sides: Mapped[int] = mapped_column(Integer)
+    review: Mapped[int] = mapped_column(Integer)
+    anomaly: Mapped[int] = mapped_column(Integer)
+
+
 class Correction(Base):
     __tablename__ = "corrections"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

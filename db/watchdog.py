@@ -39,6 +39,11 @@ _TICK_S = 0.2
 _FIRED = "station_watchdog_fired"
 
 
+# An execution option of a Connection whose statements run without the deadline: maintenance
+# (a schema upgrade's back-fill, an admin's rebuild) that may legitimately take minutes.
+UNBOUNDED = "station_unbounded"
+
+
 class Watchdog:
     def __init__(self, engine: Engine, answer_s: float) -> None:
         self.answer_s = float(answer_s)
@@ -95,6 +100,8 @@ class Watchdog:
             return None
 
     def _before_execute(self, conn: Any, *_args: Any) -> None:
+        if conn.get_execution_options().get(UNBOUNDED):
+            return      # maintenance work known to be long (db.rollup.unbounded)
         self.arm(self._dbapi(conn))
 
     def _after_execute(self, conn: Any, *_args: Any) -> None:

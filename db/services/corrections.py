@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from db import rollup
 from db.database import Database, from_db_time
 from db.dto import CorrectionInfo
 from db.errors import PermissionDenied, ValidationError
@@ -64,6 +65,7 @@ class CorrectionService(Service):
             old = side.corrected_label or side.label
             side.corrected_label = label
             s.flush()
+            rollup.recount_side(s, side, old, label)
             extra = {"mask_sha256": mask_sha} if mask_sha is not None else {}
             self._audit(s, me, "correction.side", f"side_result:{side.id}",
                         inspection_id=side.inspection_id, old=old, new=label, **extra)
@@ -84,6 +86,7 @@ class CorrectionService(Service):
             i.corrected_verdict = verdict
             i.final_verdict = verdict
             s.flush()
+            rollup.recount_verdict(s, i, old, verdict)
             self._audit(s, me, "correction.can", f"inspection:{i.id}", old=old, new=verdict)
             return correction_info(c, me.username)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from db import rollup
 from db.dto import DeletionPreview, DeletionResult
 from db.permissions import Actor
 from db.records import GalleryFilter
@@ -103,6 +104,7 @@ class DeleteMixin:
                 self._files.touch_folders(files)
                 journal = pending.journal_in(s, sorted(files), self._station_id(),
                                              self._db.now_naive()) if self._files.shared else []
+                rollup.uncount(s, rows)   # the statistics' counts, in this transaction
                 for i in rows:
                     self._audit(s, me, "inspection.delete", f"inspection:{i.id}", reason=reason,
                                 product_id=i.product_id, started=i.started.isoformat(),

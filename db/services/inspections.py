@@ -32,6 +32,7 @@ from dataclasses import replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db import rollup
 from db.database import Database, to_naive_utc
 from db.dto import InspectionInfo, InspectionRow
 from db.errors import Conflict, DatabaseUnavailable, PermissionDenied, StationDataError, ValidationError
@@ -41,7 +42,7 @@ from db.records import GalleryFilter, NewInspection
 from db.schema import Inspection, Model, Product, SideResult, SiteStation, User
 from db.services import pending
 from db.services._base import Service
-from db.services.filters import apply_sort, effective_filter
+from db.services.filters import effective_filter, page_ids
 from db.services.inspection_delete import DeleteMixin
 from db.services.inspection_export import ExportMixin
 from db.services.record_checks import check_capture_key, validate_new
@@ -138,6 +139,7 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
             if journal:
                 pending.clear(s, journal)
             s.flush()
+            rollup.count_new(s, row)
             return InspectionInfo(
                 **row_fields(self._files, row, product.sku, product.name,
                               product.warehouse.name, me.username),
@@ -231,8 +233,7 @@ class InspectionService(ExportMixin, DeleteMixin, Service):
             # Two steps: pick the page's ids from inspections alone, so the planner walks an
             # index in sort order (joined first, SQLite starts from the small product table and
             # sorts every match), then fetch those rows with their names.
-            ids_q = apply_sort(self._where(select(Inspection.id), f), sort, joined=False)
-            ids = s.scalars(ids_q.offset(offset).limit(limit)).all()
+            ids = page_ids(s, f, sort, offset, limit, self._where)
             if not ids:
                 return []
             found = {r[0].id: r for r in s.execute(row_query().where(Inspection.id.in_(ids)))}

@@ -104,3 +104,28 @@ def test_unlock_from_the_command_line(tmp_path: Path) -> None:
                                action="user.unlock")
     assert audit[0].username == "system" and audit[0].details["via"] == "command line"
     station.close()
+
+
+def test_stats_check_finds_a_wrong_count_and_stats_rebuild_mends_it(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from tests.db.helpers import new_inspection, populate
+    station = Station.open(None, tmp_path)
+    world = populate(station)
+    station.inspections.record(world.operator, new_inspection(world.product_id, "a", "reject",
+                                                              bad_sides=("top",)))
+    with station.database.write() as s:
+        s.execute(text("UPDATE stats_hours SET reject = 0"))
+    station.close()
+    settings = FakeSettings(tmp_path)
+    check, rebuild = _parse(["stats-check"]), _parse(["stats-rebuild"])
+    out = io.StringIO()
+    assert check.run(check, settings, out=out) == 1
+    assert "stored total 1, passed 0, review 0, reject 0" in out.getvalue()
+    assert "rows total 1, passed 0, review 0, reject 1" in out.getvalue()
+    out = io.StringIO()
+    assert rebuild.run(rebuild, settings, out=out) == 0
+    assert "1 can rows, 7 side rows" in out.getvalue()
+    out = io.StringIO()
+    assert check.run(check, settings, out=out) == 0
+    assert "agree" in out.getvalue()

@@ -27,7 +27,10 @@ def _settle(qtbot, panel) -> None:
 
 def test_opens_on_today_and_the_period_widens_it(qtbot, make_ctx, world):
     now = datetime.now(timezone.utc)
-    record_inspection(world, world.operator, "pass", started=now - timedelta(minutes=5))
+    # Five minutes ago, but never before today's local midnight (a run just after midnight).
+    midnight = datetime.combine(date.today(), datetime.min.time()).astimezone(timezone.utc)
+    record_inspection(world, world.operator, "pass",
+                      started=max(now - timedelta(minutes=5), midnight + timedelta(seconds=1)))
     record_inspection(world, world.operator, "reject", started=now - timedelta(days=3), seed=2)
     record_inspection(world, world.operator, "pass", started=now - timedelta(days=40), seed=3)
     panel = _panel(qtbot, make_ctx)
