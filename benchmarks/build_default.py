@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loso_cans import RECIPES, default_data  # noqa: E402
 
 NAME = "cans-cam-lite0-regions"
-RECIPE = "new"  # the recipe of the shipped default (docs/REGIONS.md says why)
+RECIPE = "new-inset"  # the recipe of the shipped default (docs/REGIONS.md says why)
 VERSION = "2"   # the data folder keeps each bundled version as default-<version>
 
 

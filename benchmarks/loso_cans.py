@@ -12,13 +12,16 @@ overall: good sides rejected and sent to review, defective sides caught (review 
 can-level figures (good cans rejected, defective cans passed, per 1000, with intervals) come from
 ``core.evaluation.can_level`` on the pooled held-out outcomes.
 
-Recipes (``RECIPES`` below; ``benchmarks/build_default.py`` builds the default model with "new"):
+Recipes (``RECIPES`` below; ``benchmarks/build_default.py`` builds the default model with
+"new-inset"):
 
 - ``today``: the training settings of the shipped default before inspection regions (whole photo,
   192 px, CAM, 4 views);
 - ``new``: the can located in every photo, outside blanked, backdrop randomisation and crop
   jitter, 6 views per photo; the network as today (192 px, stride 32), whose 6x6 map now spans
-  the can instead of the whole photo.
+  the can instead of the whole photo;
+- ``new-inset`` (the shipped default): "new" with the judged region taken 2 % of the can's size
+  inside its outline.
 
 - ``synth``: "new" plus synthetic defects (rust, dents, creases painted on the can inside the
   judged region) on half of the good photos' augmented views, labelled defective; validation and
@@ -65,6 +68,12 @@ RECIPES: dict[str, dict] = {
     "synth-25": {"input_size": 192, "views": 6,
                  "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.0,
                              "synthetic": 0.25}},
+    # "new" with the judged region taken 2 % of the can's size inside the outline (about 3 px of
+    # the 192 px input), so the can's last pixels, where a new backdrop shows through the soft
+    # seam of the backdrop check's repaint, are not judged (issue 8, steady brief; declared
+    # before its run, chosen by the backdrop check on the rebuilt default, not by these folds).
+    "new-inset": {"input_size": 192, "views": 6,
+                  "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},

@@ -283,7 +283,8 @@ add(DetectorKind(
                minimum=16, maximum=32),
         Option("margin", float, 0.0,
                "with region auto: the judged region is the can's outline grown by this share of "
-               "the can's size (0: the outline itself)", minimum=0.0, maximum=0.5),
+               "the can's size (0: the outline itself; below 0: taken inside it)",
+               minimum=-0.1, maximum=0.5),
         Option("synthetic", float, 0.0,
                "with region auto: share of the good photos' augmented views that get a synthetic "
                "rust spot, dent or crease on the can and count as defective (0: none)",

@@ -110,6 +110,18 @@ def _region_mask(image: np.ndarray) -> np.ndarray | None:
     return mask
 
 
+def repainted(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
+              rng: np.random.Generator) -> dict[str, np.ndarray] | None:
+    """``image`` with everything outside its can (the locator's outline on ``image``, a one-pixel
+    soft seam) repainted with each backdrop of ``backdrops_for``; None when no can is found."""
+    region = _region_mask(image)
+    if region is None:
+        return None
+    alpha = cv2.GaussianBlur(region.astype(np.float32), (0, 0), 1.0)[..., None]
+    return {kind: (image * alpha + bg * (1.0 - alpha) + 0.5).astype(np.uint8)
+            for kind, bg in backdrops_for(image, index, walls, rng).items()}
+
+
 def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Progress | None = None,
                    seed: int = 0) -> BackdropReport:
     """Repaint the backdrop of every good sample (label 0) and count changed verdicts."""
@@ -127,14 +139,11 @@ def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Prog
     rng = np.random.default_rng(seed)
     for i, (image, name) in enumerate(zip(images, names)):
         progress.check()
-        region = _region_mask(image)
-        if region is None:
+        repaints = repainted(image, i, walls, rng)
+        if repaints is None:
             report.skipped += 1
             continue
-        alpha = cv2.GaussianBlur(region.astype(np.float32), (0, 0), 1.0)[..., None]
-        repaints = backdrops_for(image, i, walls, rng)
-        batch = [image] + [(image * alpha + bg * (1.0 - alpha) + 0.5).astype(np.uint8)
-                           for bg in repaints.values()]
+        batch = [image] + list(repaints.values())
         results = []
         for start in range(0, len(batch), 7):
             results += model.inspect_sides(batch[start:start + 7], [name] * len(batch[start:start + 7]))

@@ -9,8 +9,10 @@ is byte-for-byte what inspection sees):
    ellipse (``fixed``), or none (``whole``: the whole photo, resized as before regions existed);
 2. a square window around the outline's box, grown by ``context`` on every side (the photo's
    edge is replicated where the window leaves the photo), resized to the model's input size;
-3. the judged region = the outline grown by ``margin`` of the can's size, so a locator that hugs
-   the can a little too tightly still shows the whole rim; everything outside it is blanked
+3. the judged region = the outline grown by ``margin`` of the can's size (so a locator that hugs
+   the can a little too tightly still shows the whole rim), or taken inside it when ``margin`` is
+   negative (so the located can's last pixels, where a backdrop shows through a soft edge, are
+   not judged; a fixed region is judged as drawn); everything outside it is blanked
    (``fill``: flat grey, which the network's normalisation maps to zero) or blurred (``blur``).
 
 Back from the network, ``heatmap_in_image`` places a raw map where its window lay in the photo and
@@ -127,6 +129,8 @@ def prepare_side(image: np.ndarray, region: SideRegion | None, settings: RegionS
     cv2.fillPoly(can_mask, [np.round(pts).astype(np.int32).reshape(-1, 1, 2)], 1)
     extent = np.ptp(outline, axis=0).max() + 1.0
     grow = int(round(settings.margin * extent * scale))
+    if grow < 0 and region is not None and region.mode == "fixed":
+        grow = 0    # taken in: the located can's last pixels; an admin's drawn shape is judged as drawn
     region_mask = grow_mask(can_mask, grow)
     if transform is not None:
         crop, can_mask, region_mask = transform(crop, can_mask, region_mask)
@@ -135,9 +139,12 @@ def prepare_side(image: np.ndarray, region: SideRegion | None, settings: RegionS
 
 
 def grow_mask(mask: np.ndarray, radius: float) -> np.ndarray:
-    """``mask`` (uint8 0/1) grown by a disc of ``radius`` pixels (a distance transform: the cost
-    does not depend on the radius)."""
-    if radius <= 0:
+    """``mask`` (uint8 0/1) grown by a disc of ``radius`` pixels, or taken in by ``-radius``
+    pixels when it is negative (a distance transform: the cost does not depend on the radius)."""
+    if radius < 0:
+        inside = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        return (inside > -radius).astype(np.uint8)
+    if radius == 0:
         return mask.copy()
     dist = cv2.distanceTransform((mask == 0).astype(np.uint8), cv2.DIST_L2, 5)
     return (dist <= radius).astype(np.uint8)

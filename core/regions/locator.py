@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.regions.refine import refine_outline
+
 WORK_SIDE = 160          # the locator's working copy: longer side in pixels
 MIN_AREA = 0.004         # a can covers at least 0.4 % of the photo (a 40x40 px can in 640x640)
 MAX_AREA = 0.92          # ... and leaves some backdrop (else the photo IS the can: use "whole")
@@ -35,6 +37,10 @@ MIN_CONFIDENCE = 0.25    # below this the result is "no can found"
 BLUR_SIGMA = WORK_SIDE / 64.0   # the energy map's blur, in working pixels
 SURE = 0.8               # a first reading this confident is kept without trying the second
 LINE_FRACTION = 0.6      # straight structures longer than this share of the photo are backdrop
+LOW_LEVEL = 0.5          # the chosen piece grows into energy above this share of Otsu's level
+BACKDROP_PERCENTILE = 99  # ... and above this percentile of the energy outside Otsu's mask
+QUIET_FACTOR = 3.0        # ... times that percentile
+GROW_LIMIT = 0.1         # ... no further than this share of the piece's size from its box
 HORIZON_FRACTION = 0.3   # ... horizontal ones reaching the photo's side (the wall's foot) already
 
 
@@ -62,15 +68,15 @@ class CanLocation:
         return CanLocation(False, None, None, float(confidence), reason)
 
 
-def energy_maps(small_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two edge-energy maps of a small RGB image (float32, same size), long straight lines removed:
+def energy_maps(small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two edge-energy maps of a small grey image (float32, same size), long straight lines removed:
 
     - the first without lines longer than ``LINE_FRACTION`` of the photo, either way;
     - the second also without horizontal ones longer than ``HORIZON_FRACTION`` that reach the
       photo's side (the wall's foot beside a big can; a big can's ribs stop at its sides)."""
     # Lightness as Lab's L (a cube root of luminance: edges in dark corners count too), from a
     # grey image and a table; a full Lab conversion costs ten times more.
-    lab_l = cv2.LUT(cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY), _LIGHTNESS)
+    lab_l = cv2.LUT(small_grey, _LIGHTNESS)
     gx = cv2.Sobel(lab_l, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(lab_l, cv2.CV_32F, 0, 1, ksize=3)
     mag = cv2.magnitude(gx, gy)
@@ -105,12 +111,15 @@ def _from_the_sides(long_h: np.ndarray, mag: np.ndarray) -> np.ndarray:
 
 
 def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The working copy: grey (converted first, then shrunk: one channel to average instead of
+    three), longer side ``WORK_SIDE``; and its scale."""
     h, w = image.shape[:2]
+    grey = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     scale = WORK_SIDE / max(h, w)
     if scale >= 1.0:
-        return np.ascontiguousarray(image), 1.0
+        return grey, 1.0
     size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+    return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
 def locate_can(image: np.ndarray) -> CanLocation:
@@ -124,12 +133,16 @@ def locate_can(image: np.ndarray) -> CanLocation:
     small, scale = _small(image)
     reference, shorter = energy_maps(small)
     best = _locate(small, scale, image.shape, reference, reference)
-    if best.found and best.confidence >= SURE:
-        return best
-    other = _locate(small, scale, image.shape, shorter, reference)
-    if other.found and (not best.found or other.confidence > best.confidence):
-        return other
-    return best
+    if not (best.found and best.confidence >= SURE):
+        other = _locate(small, scale, image.shape, shorter, reference)
+        if other.found and (not best.found or other.confidence > best.confidence):
+            best = other
+    if not best.found or best.outline is None or scale >= 1.0:
+        return best     # (a photo no larger than the working copy was located at full resolution)
+    outline = refine_outline(image, best.outline)
+    x0, y0 = outline.min(axis=0)
+    x1, y1 = outline.max(axis=0) + 1
+    return CanLocation(True, outline, (int(x0), int(y0), int(x1), int(y1)), best.confidence)
 
 
 def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
@@ -139,9 +152,10 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
     if top < 2.0:
         return CanLocation.none("no can found: the photo has no edges (blank, dark or out of focus)")
     e8 = np.clip(energy * (255.0 / top), 0, 255).astype(np.uint8)
-    _, binary = cv2.threshold(e8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    level, binary = cv2.threshold(e8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     k = max(3, round(min(h, w) / 40)) | 1
-    binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, disc)
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
         return CanLocation.none("no can found: nothing stands out from the backdrop")
@@ -158,7 +172,7 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
     score = sums * centre * compact * (1.0 - np.clip(on_border * 3.0, 0.0, 0.9))
     score[0] = -1.0
     best = int(np.argmax(score))
-    piece = labels == best
+    piece = _hysteresis(labels == best, e8, level, disc)
     body = _trim(piece)
     mask = _join(piece | _neighbours(labels, stats, score, best, body))
     # Tails (a shadow, the table's edge) leave the can sideways as flat bands: outside the body's
@@ -192,6 +206,45 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
     x0, y0 = outline.min(axis=0)
     x1, y1 = outline.max(axis=0) + 1
     return CanLocation(True, outline, (int(x0), int(y0), int(x1), int(y1)), confidence)
+
+
+def _hysteresis(piece: np.ndarray, e8: np.ndarray, level: float, disc: np.ndarray) -> np.ndarray:
+    """The chosen piece grown into the weaker edge energy connected to it.
+
+    Otsu's threshold splits the photo's energy in two; in front of a flat backdrop (no edges at
+    all) the two classes are the can's strong and weak parts, and the weak ones (a smooth side, a
+    dark rim) would be left out, so the outline would depend on how busy the backdrop is. What
+    is above a lower level and touches the piece belongs to it."""
+    if LOW_LEVEL >= 1.0:
+        return piece
+    # Grow only above what the backdrop itself reaches away from the piece (a textured backdrop,
+    # a table's grain, a shadow's edge have weak edges too): the backdrop is what lies beyond
+    # the piece's box grown by a quarter of its size.
+    x, y, bw, bh = _bbox(piece)
+    g = int(round(0.25 * max(bw, bh)))
+    far = np.ones_like(piece)
+    far[max(0, y - g):y + bh + g, max(0, x - g):x + bw + g] = False
+    values = e8[far]
+    if values.size < 0.05 * far.size:
+        return piece
+    counts = np.cumsum(np.bincount(values, minlength=256))
+    backdrop = float(np.searchsorted(counts, BACKDROP_PERCENTILE / 100.0 * values.size))
+    low = max(level * LOW_LEVEL, QUIET_FACTOR * backdrop)
+    if low >= level:
+        return piece
+    weak = cv2.morphologyEx((e8 > low).astype(np.uint8), cv2.MORPH_CLOSE, disc)
+    _, labels = cv2.connectedComponents(weak, connectivity=8)
+    ids = np.unique(labels[piece])
+    ids = ids[ids > 0]
+    if not len(ids):
+        return piece
+    # ... near it: within its box grown by GROW_LIMIT of its size (a busy backdrop's weak edges
+    # touch the can too, and would carry the outline away).
+    x, y, bw, bh = _bbox(piece)
+    g = int(round(GROW_LIMIT * max(bw, bh)))
+    near = np.zeros_like(piece)
+    near[max(0, y - g):y + bh + g, max(0, x - g):x + bw + g] = True
+    return piece | (np.isin(labels, ids) & near)
 
 
 def _trim(mask: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Any
 
 OUTSIDE = ("fill", "blur")
 SETTINGS_VERSION = 1
+MIN_MARGIN = -0.1        # a judged region taken in by at most a tenth of the can's size
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,11 @@ class RegionSettings:
     ``default``: the region of a side whose product recipe says nothing ("auto" or "whole");
     ``margin``: the judged region is the outline grown by this share of the outline's larger
     side (0: the outline itself, so no backdrop at all is judged; the window around it still
-    shows ``context``, blanked); ``context``: the window is the outline's box grown by this share on every side, then
-    made square; ``outside``: "fill" or "blur".
+    shows ``context``, blanked; below 0: the located can's outline is taken in, so that the last
+    pixels of the can, where a backdrop shows through a soft edge, are not judged either; a
+    fixed region is then judged as drawn);
+    ``context``: the window is the outline's box grown by this share on every side, then made
+    square; ``outside``: "fill" or "blur".
     """
     default: str = "auto"
     margin: float = 0.0
@@ -34,8 +38,8 @@ class RegionSettings:
             raise ValueError(f"preprocessing default must be auto or whole, not {self.default!r}")
         if self.outside not in OUTSIDE:
             raise ValueError(f"preprocessing outside must be one of {OUTSIDE}, not {self.outside!r}")
-        if not (0.0 <= self.margin <= 0.5 and 0.0 <= self.context <= 1.0):
-            raise ValueError("preprocessing margin must be 0..0.5 and context 0..1")
+        if not (MIN_MARGIN <= self.margin <= 0.5 and 0.0 <= self.context <= 1.0):
+            raise ValueError(f"preprocessing margin must be {MIN_MARGIN}..0.5 and context 0..1")
         if self.version > SETTINGS_VERSION:
             raise ValueError(f"preprocessing version {self.version} is newer than this program reads")
 

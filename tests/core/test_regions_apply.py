@@ -106,7 +106,31 @@ def test_settings_round_trip_and_refusals():
     settings = RegionSettings(margin=0.1, context=0.2, outside="blur")
     assert RegionSettings.from_dict(settings.to_dict()) == settings
     assert RegionSettings.from_dict({}) is None and RegionSettings.from_dict(None) is None
+    assert RegionSettings.from_dict({"margin": -0.02}).margin == -0.02
     for bad in ({"outside": "paint"}, {"default": "fixed"}, {"margin": 2}, {"colour": 1},
-                {"version": 99}, {"margin": "wide"}):
+                {"version": 99}, {"margin": "wide"}, {"margin": -0.2}):
         with pytest.raises(ValueError):
             RegionSettings.from_dict(bad)
+
+
+def test_a_negative_margin_keeps_the_cans_last_pixels_out():
+    """Taken inside the outline, the judged region does not show the can's edge, where the
+    backdrop check's soft seam mixes the new backdrop in: with the same outline, a repaint outside
+    it leaves the network's input byte for byte as it was."""
+    image, _ = can_photo(1, size=640)
+    view = prepare_side(image, None, RegionSettings(), SIZE)
+    outline = inside(view.region, image.shape).astype(np.uint8)
+    alpha = cv2.GaussianBlur(outline.astype(np.float32), (0, 0), 1.0)[..., None]
+    repaint = (image * alpha + np.array([235, 140, 30]) * (1.0 - alpha) + 0.5).astype(np.uint8)
+    for margin, same in ((0.0, False), (-0.02, True)):
+        settings = RegionSettings(margin=margin)
+        a = prepare_side(image, None, settings, SIZE, outline=view.region)
+        b = prepare_side(repaint, None, settings, SIZE, outline=view.region)
+        assert np.array_equal(a.pixels, b.pixels) == same, margin
+        if margin < 0:
+            assert a.region_mask.sum() < view.region_mask.sum()
+            assert np.all(a.region_mask <= view.region_mask)
+    # An admin's drawn region is judged as drawn.
+    fixed = SideRegion("fixed", "rect", (0.3, 0.2, 0.7, 0.8))
+    assert np.array_equal(prepare_side(image, fixed, RegionSettings(margin=-0.02), SIZE).region_mask,
+                          prepare_side(image, fixed, RegionSettings(), SIZE).region_mask)
