@@ -30,7 +30,9 @@ from PIL import Image
 
 _EOI = b"\xff\xd9"
 _ORIENTATION = 0x0112
-_READ = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+# IMREAD_COLOR_RGB is OpenCV >= 4.11; without it, every file takes Pillow's route.
+_RGB = getattr(cv2, "IMREAD_COLOR_RGB", None)
+_READ = None if _RGB is None else _RGB | cv2.IMREAD_IGNORE_ORIENTATION
 _SOF_SEQUENTIAL = frozenset({0xC0, 0xC1})           # baseline and extended sequential, Huffman
 _SOF_OTHER = frozenset(range(0xC2, 0xD0)) - {0xC4, 0xC8, 0xCC}  # progressive, lossless, arithmetic
 
@@ -49,7 +51,7 @@ _TRANSPOSE: dict[int, Callable[[np.ndarray], np.ndarray]] = {
 def fast_jpeg(img: Image.Image, data: bytes) -> np.ndarray | None:
     """``img`` (opened by Pillow, header only) decoded by OpenCV as RGB, oriented as Pillow would;
     None when this route is not proven identical for it, or anything goes wrong (use Pillow)."""
-    if img.format != "JPEG" or img.mode not in ("RGB", "L") or "adobe" in img.info:
+    if _READ is None or img.format != "JPEG" or img.mode not in ("RGB", "L") or "adobe" in img.info:
         return None
     if not _clean_single_scan(data):
         return None
