@@ -150,7 +150,7 @@ class Station:
         station = cls(url=url, data_dir=data_dir, database=db, files=files,
                       auth=AuthService(db, hasher), users=UserService(db, hasher),
                       warehouses=WarehouseService(db), products=ProductService(db),
-                      inspections=inspections, corrections=CorrectionService(db, files),
+                      inspections=inspections, corrections=CorrectionService(db, files, lambda: station_id),
                       models=ModelService(db, site_models.locate), audit=AuditService(db),
                       stats=StatsService(db), stations=StationService(db),
                       site_models=site_models, backup_path=backup, data_id=data_id,

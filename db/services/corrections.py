@@ -13,6 +13,9 @@ Threading: every method is safe to call from any thread (one short transaction p
 """
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Sequence
+
 from sqlalchemy import select
 
 from db import rollup
@@ -22,6 +25,7 @@ from db.errors import PermissionDenied, ValidationError
 from db.permissions import Actor, Role, allowed
 from db.records import LABELS, VERDICTS
 from db.schema import Correction, Inspection, SideResult, User
+from db.services import pending
 from db.services._base import Service, clean_text
 from db.services.rows import MASK_EXT
 from db.stores.base import ImageStore
@@ -38,9 +42,11 @@ def correction_info(c: Correction, username: str) -> CorrectionInfo:
 
 
 class CorrectionService(Service):
-    def __init__(self, db: Database, files: ImageStore) -> None:
+    def __init__(self, db: Database, files: ImageStore,
+                 station_id: Callable[[], int | None] = lambda: None) -> None:
         super().__init__(db)
         self._files = files
+        self._station_id = station_id
 
     def correct_side(self, actor: Actor, side_result_id: int, label: str,
                      note: str = "", mask: bytes | None = None) -> CorrectionInfo:
@@ -50,8 +56,26 @@ class CorrectionService(Service):
             _check_mask(mask, label)
         with self._db.read() as s:      # refuse before a file is written
             self._authorize(s, actor, "correction.create")
-        mask_sha = self._files.put(mask, MASK_EXT)[0] if mask is not None else None
+        if mask is None:
+            return self._correct_side(actor, side_result_id, label, note, None)
+        # On a shared store the mask is journalled before its upload (db.services.pending), so a
+        # correction that fails after it leaves no object that no sweep would ever find.
+        files = [(hashlib.sha256(mask).hexdigest(), MASK_EXT)]
+        journal = pending.journal(self._db, files, self._station_id()) if self._files.shared else []
+        try:
+            mask_sha = self._files.put(mask, MASK_EXT)[0]
+            info = self._correct_side(actor, side_result_id, label, note, mask_sha, journal)
+        except BaseException:
+            if journal:
+                pending.discard(self._db, self._files, journal, files)
+            raise
+        return info
+
+    def _correct_side(self, actor: Actor, side_result_id: int, label: str, note: str,
+                      mask_sha: str | None, journal: Sequence[int] = ()) -> CorrectionInfo:
         with self._db.write() as s:
+            if journal:
+                pending.clear(s, journal)
             me = self._authorize(s, actor, "correction.create")
             if label not in LABELS:
                 raise ValidationError("label", "The label must be Good or Anomaly.")
