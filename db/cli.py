@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -62,16 +63,29 @@ def _open(settings: StationSettings) -> Station:
     return Station.from_settings(settings)
 
 
+def _with_station(settings: StationSettings, out: TextIO, job: Callable[[Station], int]) -> int:
+    """Open the station, run ``job`` on it and close it. A person-facing error (db's errors and
+    StorageFull) is one line on ``out``: exit 2 when the station does not open, 1 from the job."""
+    try:
+        station = _open(settings)
+    except PersonFacingError as exc:
+        print(f"error: {exc}", file=out)
+        return 2
+    try:
+        return job(station)
+    except PersonFacingError as exc:
+        print(f"error: {exc}", file=out)
+        return 1
+    finally:
+        station.close()
+
+
 def run_create_admin(args: argparse.Namespace, settings: StationSettings, *, stdin: TextIO | None = None,
                      out: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     out = out or sys.stderr
-    try:
-        station = _open(settings)
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 2
-    try:
+
+    def job(station: Station) -> int:
         if station.auth.has_users():
             print("error: accounts exist already; an admin adds users from the station "
                   "(create-admin is only for the first start).", file=out)
@@ -87,11 +101,8 @@ def run_create_admin(args: argparse.Namespace, settings: StationSettings, *, std
         actor = station.auth.create_first_admin(username, password)
         print(f"Created admin {actor.username!r}. Sign in with it to add more users.", file=out)
         return 0
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 1
-    finally:
-        station.close()
+
+    return _with_station(settings, out, job)
 
 
 def run_users(args: argparse.Namespace, settings: StationSettings, *, out: TextIO | None = None) -> int:
@@ -129,31 +140,21 @@ def run_unlock(args: argparse.Namespace, settings: StationSettings, *, out: Text
     """Whoever can run commands on the station's machine can read the database anyway; this is
     the way back in when the only admin's name is locked (the lock answers every name alike)."""
     out = out or sys.stderr
-    try:
-        station = _open(settings)
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 2
-    try:
+
+    def job(station: Station) -> int:
         lifted = station.auth.unlock_name(args.name)
         print(f"Sign-in for {args.name!r} is unlocked." if lifted else
               f"{args.name!r} was not locked.", file=out)
         return 0
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 1
-    finally:
-        station.close()
+
+    return _with_station(settings, out, job)
 
 
 def run_sweep(args: argparse.Namespace, settings: StationSettings, *, out: TextIO | None = None) -> int:
     out = out or sys.stderr
-    try:
-        station = _open(settings)   # the start-up sweep runs here (and holds back if too many)
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 2
-    try:
+
+    # Opening the station runs the start-up sweep (which holds back if it would remove too many).
+    def job(station: Station) -> int:
         if not args.confirm:
             report = station.sweep_report
             if report is not None and report.held:
@@ -167,23 +168,16 @@ def run_sweep(args: argparse.Namespace, settings: StationSettings, *, out: TextI
               f"{report.removed_temps} temporary files; {report.kept} files are in use.",
               file=out)
         return 0
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 1
-    finally:
-        station.close()
+
+    return _with_station(settings, out, job)
 
 
 def run_stats_check(args: argparse.Namespace, settings: StationSettings, *,
                     out: TextIO | None = None) -> int:
     """Exit 0 when the counts agree with the rows, 1 with the differences listed."""
     out = out or sys.stderr
-    try:
-        station = _open(settings)
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 2
-    try:
+
+    def job(station: Station) -> int:
         from db import rollup
         with station.database.read() as s:
             found = rollup.differences(s)
@@ -195,30 +189,20 @@ def run_stats_check(args: argparse.Namespace, settings: StationSettings, *,
         print(f"{len(found)} difference(s) shown; `main.py stats-rebuild` recomputes the counts.",
               file=out)
         return 1
-    except PersonFacingError as exc:
-        print(f"error: {exc}", file=out)
-        return 1
-    finally:
-        station.close()
+
+    return _with_station(settings, out, job)
 
 
 def run_stats_rebuild(args: argparse.Namespace, settings: StationSettings, *,
                       out: TextIO | None = None) -> int:
     out = out or sys.stderr
-    try:
-        station = _open(settings)
-    except PersonFacingError as exc:   # db's errors and StorageFull
-        print(f"error: {exc}", file=out)
-        return 2
-    try:
+
+    def job(station: Station) -> int:
         from db import rollup
         with station.database.write() as s:
             cans, sides = rollup.rebuild(s)
         print(f"Recomputed the statistics' hourly counts: {cans} can rows, {sides} side rows.",
               file=out)
         return 0
-    except PersonFacingError as exc:
-        print(f"error: {exc}", file=out)
-        return 1
-    finally:
-        station.close()
+
+    return _with_station(settings, out, job)
