@@ -173,6 +173,12 @@ class Model:
         if not sources:
             return []
         images, views = self.decoded_views(sources, labels or [None] * len(sources), regions)
+        return self._judge(images, side_names, views)
+
+    def _judge(self, images: Sequence[np.ndarray], side_names: Sequence[str],
+               views: Sequence[SideView]) -> list[SideResult]:
+        """One batched forward pass over the prepared views, then scores, heatmaps and boxes;
+        their times go to ``last_stages`` (``network``, ``post``)."""
         t0 = time.perf_counter()
         raw_scores, raw_maps = self.raw_outputs([v.pixels for v in views])
         t1 = time.perf_counter()
@@ -202,9 +208,8 @@ class Model:
             raise ValueError(f"{len(images)} images but {len(side_names)} side names")
         if not images:
             return []
-        views = self.views(images, regions)
-        raw_scores, raw_maps = self.raw_outputs([v.pixels for v in views])
-        return _finish_sides(self.spec, images, side_names, raw_scores, raw_maps, views)
+        self.last_stages = {}     # decoded elsewhere: only network and post are this call's
+        return self._judge(images, side_names, self.views(images, regions))
 
     def finish_sides(self, images: Sequence[np.ndarray], side_names: Sequence[str],
                      raw_scores: np.ndarray, raw_maps: np.ndarray,
