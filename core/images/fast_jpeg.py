@@ -23,6 +23,7 @@ Thread-safe: pure functions (OpenCV's decoder releases the GIL).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -56,16 +57,26 @@ def fast_jpeg(img: Image.Image, data: bytes) -> np.ndarray | None:
     if not _clean_single_scan(data):
         return None
     try:
-        orientation = img.getexif().get(_ORIENTATION, 1)
-        turn = _TRANSPOSE.get(orientation)
+        orientation = orientation_of(img)
     except Exception:  # noqa: BLE001 - unreadable EXIF: Pillow's route says what is wrong
         return None
     rgb = cv2.imdecode(np.frombuffer(data, np.uint8), _READ)
     if rgb is None or rgb.ndim != 3 or rgb.shape[:2] != (img.size[1], img.size[0]):
         return None
-    if turn is not None:
-        rgb = np.ascontiguousarray(turn(rgb))
-    return rgb
+    return oriented(rgb, orientation)
+
+
+def orientation_of(img: Image.Image) -> Any:
+    """The EXIF orientation tag of an image opened by Pillow (1-8 when valid), 1 when it has
+    none; read as ``ImageOps.exif_transpose`` reads it (any other value turns nothing)."""
+    return img.getexif().get(_ORIENTATION, 1)
+
+
+def oriented(rgb: np.ndarray, orientation: Any) -> np.ndarray:
+    """``rgb`` turned as ``PIL.ImageOps.exif_transpose`` turns an image of that orientation
+    (contiguous; the same array when there is nothing to turn)."""
+    turn = _TRANSPOSE.get(orientation)
+    return rgb if turn is None else np.ascontiguousarray(turn(rgb))
 
 
 def _clean_single_scan(data: bytes) -> bool:

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from common.files import FileTooLarge, NotARegularFile, read_regular
 from core.errors import UnreadableImage
-from core.images.fast_jpeg import fast_jpeg
+from core.images.fast_jpeg import fast_jpeg, orientation_of, oriented
 
 # 40 megapixels: far above any station camera (a 12 MP phone photo is 4000x3000) yet small
 # enough that the decoded RGB image (120 MB) cannot exhaust the station's memory.
@@ -116,21 +116,14 @@ def _decode(data: bytes, label: str, max_pixels: int) -> np.ndarray:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 img.load()  # raises OSError("image file is truncated") on a cut-off file
-                rgb = _to_rgb(_exif_transposed(img))
+                # Turned after the conversion (per-pixel, so the same pixels), as
+                # ImageOps.exif_transpose would turn them, without its copy.
+                rgb = oriented(_to_rgb(img), orientation_of(img))
         except UnreadableImage:
             raise
         except Exception as exc:  # noqa: BLE001 - any decoder failure is a damaged file
             raise UnreadableImage(label, f"the file is truncated or corrupt ({exc})") from None
     return rgb
-
-
-def _exif_transposed(img: Image.Image) -> Image.Image:
-    """``ImageOps.exif_transpose``'s pixels without its copy when there is nothing to turn."""
-    method = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-              8: Image.Transpose.ROTATE_90}.get(img.getexif().get(ExifTags.Base.Orientation, 1))
-    return img if method is None else img.transpose(method)
 
 
 def _check_size(label: str, width: int, height: int, max_pixels: int) -> None:
