@@ -38,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="model folder to time (default: the shipped default model)")
     p.add_argument("--patchcore", help="a PatchCore model folder (default: one built here)")
     p.add_argument("--no-patchcore", action="store_true", help="skip the PatchCore rows")
+    p.add_argument("--patchcore-bank", type=int, default=8192, metavar="N",
+                   help="memory bank size of the PatchCore model built here (default 8192, a "
+                   "real model's; a small one only checks the table, e.g. in the tests)")
     p.add_argument("--images", nargs="+", help="photos to use (the first seven; resized to "
                    "640x640 and re-encoded as JPEG). Default: seven synthetic photos")
     p.add_argument("--repeats", type=int, default=15, help="timed runs per row")
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     models = [model]
     if not args.no_patchcore:
         pc = (load_model(resolve_model(args.patchcore, settings)) if args.patchcore
-              else patchcore_for_timing(images))
+              else patchcore_for_timing(images, args.patchcore_bank))
         groups.append(rows_for(pc.spec.name, pc, images, threads, before=True))
         models.append(pc)
     if args.vgg:
