@@ -7,10 +7,11 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.ports import free_port
 
 
 class ClusterError(RuntimeError):
@@ -27,12 +28,6 @@ def find_bin(name: str) -> str:
         return candidates[-1]
     raise ClusterError(f"{name} not found on PATH nor in /usr/lib/postgresql/*/bin "
                        "(install the PostgreSQL server: apt-get install postgresql)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:
@@ -70,7 +65,14 @@ class Cluster:
         self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres",
                   "-E", "UTF8", "--locale=C", "--no-sync")
         # Durability is pointless for a throw-away test server; speed is not.
-        self.pg_start()
+        for attempt in range(4):
+            try:
+                self.pg_start()
+                break
+            except ClusterError as exc:   # the port was taken between choosing and binding it
+                if "already in use" not in str(exc) or attempt == 3:
+                    raise
+                self.port = free_port()
         import psycopg
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
                              autocommit=True) as conn:

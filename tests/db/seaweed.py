@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from tests.ports import free_ports
 
 
 class SeaweedError(RuntimeError):
@@ -38,17 +39,8 @@ def find_weed() -> str:
 
 
 def _distinct_ports(names: tuple[str, ...]) -> dict[str, int]:
-    """Free loopback ports, all different: each socket is held until all are chosen."""
-    held = []
-    try:
-        for _ in names:
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            held.append(sock)
-        return {name: sock.getsockname()[1] for name, sock in zip(names, held)}
-    finally:
-        for sock in held:
-            sock.close()
+    """Free loopback ports, all different (and of this pytest-xdist worker's share)."""
+    return dict(zip(names, free_ports(len(names))))
 
 
 class Seaweed:

@@ -10,7 +10,6 @@ import os
 
 os.environ["PYLON_CAMEMU"] = "4"   # four emulated cameras: 0815-0000 ... 0815-0003
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from core.sides import DEFAULT_SIDE_NAMES
 from db import Actor, Role, Station
 from db.passwords import PasswordHasher
 from line.config import LineConfig
+from tests.ports import free_port  # noqa: F401  (the line tests import it from here)
 
 
 def _cans() -> Path:
@@ -61,12 +61,6 @@ class LineWorld:
     data_dir: Path
     photos: Path                 # the emulator's folder: can 1 (all good), can 2 (side 4 defect)
     files: list[Path]            # in the order the emulator plays them
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_photos(folder: Path) -> list[Path]:
