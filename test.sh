@@ -10,4 +10,8 @@ export QT_QPA_PLATFORM=offscreen
 .venv/bin/lint-imports --config setup.cfg
 .venv/bin/ruff check .          # lint only: ruff.toml
 .venv/bin/mypy                  # core, db, app, common, line: setup.cfg [mypy]
-exec .venv/bin/python -m pytest "$@"
+# Two worker processes (pytest-xdist: one per core of the CI machine; none on a single core), each
+# module's tests in one worker (module fixtures such as trained models are built once); the 30
+# slowest tests are listed at the end. Later arguments win: ./test.sh -n 0 runs in one process.
+workers=$(( $(nproc) >= 2 ? 2 : 0 ))
+exec .venv/bin/python -m pytest -n "$workers" --dist loadscope --durations=30 "$@"
