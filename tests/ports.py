@@ -2,8 +2,9 @@
 
 A port is chosen by binding port 0 and closing the socket; the server binds it a moment later.
 Under pytest-xdist several workers do this at once, so each worker takes only ports of its own
-residue class (``port % workers == its index``): two workers never pick the same port, and a port
-a test keeps free on purpose ("nobody listens here") is never taken by another worker's server.
+share (``(port >> 1) % workers == its index``; not ``port % workers``: Linux hands out odd ports to
+``bind(("", 0))``, even ones to ``connect``): two workers never pick the same port, and a port a test
+keeps free on purpose ("nobody listens here") is never taken by another worker's server.
 A process can still take the port in between (anything else on the machine): the servers that
 can (SeaweedFS, PostgreSQL) retry on "address already in use".
 """
@@ -35,7 +36,7 @@ def free_ports(n: int) -> list[int]:
                 break
             sock = socket.socket()
             sock.bind(("127.0.0.1", 0))
-            if sock.getsockname()[1] % count == index:
+            if (sock.getsockname()[1] >> 1) % count == index:
                 held.append(sock)
             else:
                 sock.close()
