@@ -34,9 +34,9 @@ class Cluster:
     def __init__(self) -> None:
         self.initdb = find_bin("initdb")
         self.pg_ctl = find_bin("pg_ctl")
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="station-pg-"))
         self.data = self.root / "data"
-        self.port = free_port()
         self._as: list[str] = []
         if os.geteuid() == 0:
             # initdb refuses to run as root: run the server as the postgres system user, in a

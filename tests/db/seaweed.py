@@ -48,9 +48,9 @@ class Seaweed:
 
     def __init__(self) -> None:
         self.weed = find_weed()
-        self.root = Path(tempfile.mkdtemp(prefix="station-weed-"))
         self.ports = _distinct_ports(("master", "master_grpc", "volume", "volume_grpc",
                                       "filer", "filer_grpc", "s3", "s3_grpc"))
+        self.root = Path(tempfile.mkdtemp(prefix="station-weed-"))
         self.access_key = "AK" + uuid.uuid4().hex[:18].upper()
         self.secret_key = uuid.uuid4().hex + uuid.uuid4().hex[:8]
         (self.root / "data").mkdir()
