@@ -166,9 +166,8 @@ def crop_window(image: np.ndarray, window: tuple[float, float, float, float], si
         return resize_square(np.ascontiguousarray(src[y0 + pad:y1 + pad, x0 + pad:x1 + pad]), size)
     patch = image[cy0:cy1, cx0:cx1]
     if (cx0, cy0, cx1, cy1) != (x0, y0, x1, y1):
-        patch = cv2.copyMakeBorder(np.ascontiguousarray(patch), cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1,
-                                   cv2.BORDER_REPLICATE)
-    return resize_square(np.ascontiguousarray(patch), size)
+        patch = cv2.copyMakeBorder(patch, cy0 - y0, y1 - cy1, cx0 - x0, x1 - cx1, cv2.BORDER_REPLICATE)
+    return resize_square(patch, size)
 
 
 def blank_outside(crop: np.ndarray, region_mask: np.ndarray, outside: str) -> np.ndarray:
