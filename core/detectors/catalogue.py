@@ -289,6 +289,10 @@ add(DetectorKind(
                "with region auto: share of the good photos' augmented views that get a synthetic "
                "rust spot, dent or crease on the can and count as defective (0: none)",
                minimum=0.0, maximum=1.0),
+        Option("region_cuts", float, 0.0,
+               "with region auto: share of augmented views whose judged region loses a corner or "
+               "a strip along one side, as when the locator misses part of the can (0: none)",
+               minimum=0.0, maximum=1.0),
     )))
 
 add(DetectorKind(

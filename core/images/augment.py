@@ -10,8 +10,10 @@ its photo and can outline, through the same ``core.regions.apply.prepare_side`` 
 uses: the window around the can is jittered (position and scale), the can is pasted onto another
 backdrop (flat colours, gradients, noise textures, or a patch of another training photo: the
 backdrop of another session), flipped and slightly rotated, its brightness, contrast and white
-balance moved a little, and the judged region's margin grown or shrunk by a few pixels; only then
-is the outside blanked. So whatever the margin still shows of the backdrop says nothing about the
+balance moved a little, and the judged region's margin grown or shrunk by a few pixels; optionally
+(``cut_p``) the judged region loses a corner or a strip along one side, as it does when the
+locator, in front of a busy backdrop, misses part of the can (``cut_region``); only then is the
+outside blanked. So whatever the margin still shows of the backdrop says nothing about the
 label, while the can itself is never recoloured beyond a real lighting change.
 
 Pure numpy/OpenCV on uint8 HxWx3; thread-safe given its own ``rng``.
@@ -33,6 +35,8 @@ WINDOW_SCALE = (0.9, 1.12)
 WINDOW_SHIFT = 0.06    # +- fraction of the window's side
 BACKDROP_P = 0.75      # share of augmented views whose backdrop is replaced
 MARGIN_JITTER = 0.02   # +- fraction of the view's side by which the judged region grows
+CORNER_CUT = (0.05, 0.3)   # a cut corner's legs, as a share of the region's larger side
+SIDE_CUT = (0.02, 0.1)     # a cut strip's depth, same share
 
 
 def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -106,9 +110,11 @@ def paste(crop: np.ndarray, can_mask: np.ndarray, backdrop: np.ndarray) -> np.nd
 class RegionAugmenter:
     """Training views of sides seen through their region (see the module docstring)."""
 
-    def __init__(self, photos: Sequence[np.ndarray] = (), backdrop_p: float = BACKDROP_P) -> None:
+    def __init__(self, photos: Sequence[np.ndarray] = (), backdrop_p: float = BACKDROP_P,
+                 cut_p: float = 0.0) -> None:
         self.photos = photos          # other training photos: their backdrops are pasted behind cans
         self.backdrop_p = backdrop_p
+        self.cut_p = cut_p            # share of views whose judged region loses a corner or a strip
 
     def window(self, window: tuple[float, float, float, float],
                rng: np.random.Generator) -> tuple[float, float, float, float]:
@@ -139,5 +145,41 @@ class RegionAugmenter:
                 kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(grow) + 1,) * 2)
                 region = (cv2.dilate if grow > 0 else cv2.erode)(region, kernel)
                 region = np.maximum(region, cv2.erode(can, np.ones((3, 3), np.uint8)))
+            if self.cut_p and rng.random() < self.cut_p:
+                region = cut_region(region, rng)
             return photometric(crop, rng), can, region
         return apply
+
+
+def cut_region(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``region`` (uint8 0/1) without one of its box's corners (a triangle whose legs are
+    ``CORNER_CUT`` of its larger side; 60 % of cuts) or a strip along one side (``SIDE_CUT``).
+
+    What the locator does to a can in front of a busy backdrop or with a dark rim in shadow:
+    the convex outline cuts a corner diagonally or the bottom edge moves up. Training on such
+    regions, good and defective views alike (so a cut says nothing about the label), keeps the
+    verdict from depending on which corner the locator kept. A cut never empties the region."""
+    x, y, w, h = cv2.boundingRect(region)
+    if w < 4 or h < 4:
+        return region
+    side = max(w, h)
+    out = region.copy()
+    if rng.random() < 0.6:
+        right, bottom = bool(rng.integers(2)), bool(rng.integers(2))
+        cx, cy = (x + w if right else x), (y + h if bottom else y)
+        a, b = (float(rng.uniform(*CORNER_CUT)) * side for _ in range(2))
+        sx, sy = (-1 if right else 1), (-1 if bottom else 1)
+        triangle = np.round([[cx, cy], [cx + sx * a, cy], [cx, cy + sy * b]]).astype(np.int32)
+        cv2.fillPoly(out, [triangle.reshape(-1, 1, 2)], 0)
+    else:
+        depth = max(1, int(round(float(rng.uniform(*SIDE_CUT)) * side)))
+        which = int(rng.integers(4))
+        if which == 0:
+            out[y:y + depth] = 0
+        elif which == 1:
+            out[y + h - depth:y + h] = 0
+        elif which == 2:
+            out[:, x:x + depth] = 0
+        else:
+            out[:, x + w - depth:x + w] = 0
+    return out if out.any() else region

@@ -39,8 +39,11 @@ MAX_WINDOW_GROWTH = 1.35  # the largest jittered window relative to the plain on
 
 class TrainingViews:
     def __init__(self, sources: Sequence, settings: RegionSettings | None, size: int,
-                 backdrops: bool = True, step: Callable[[], None] | None = None) -> None:
-        """``sources``: paths or encoded bytes; ``step`` is called after each photo (progress)."""
+                 backdrops: bool = True, step: Callable[[], None] | None = None,
+                 cut_p: float = 0.0) -> None:
+        """``sources``: paths or encoded bytes; ``step`` is called after each photo (progress);
+        ``cut_p``: share of augmented views whose judged region loses a corner or a strip
+        (``core.images.augment.cut_region``)."""
         self.settings, self.size = settings, size
         self.plain: list[np.ndarray] = []
         self._sources: list[tuple[np.ndarray, np.ndarray, tuple] | None] = []
@@ -66,7 +69,7 @@ class TrainingViews:
                     photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
             if step is not None:
                 step()
-        self.augmenter = RegionAugmenter(small_photos, backdrop_p=0.75 if backdrops else 0.0)
+        self.augmenter = RegionAugmenter(small_photos, backdrop_p=0.75 if backdrops else 0.0, cut_p=cut_p)
 
     def __len__(self) -> int:
         return len(self.plain)

@@ -60,7 +60,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     size = config.input_size or catalogue.get("cam").input_size
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
     options = {**config.options, **{name: config.option(name) for name in
-                                    ("region", "backdrops", "output_stride", "synthetic", "margin")}}
+                                    ("region", "backdrops", "output_stride", "synthetic", "margin",
+                                     "region_cuts")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
@@ -93,7 +94,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         progress.report(done, total, "reading images, finding the cans")
 
     data = TrainingViews([s.source for s in samples], settings, size,
-                         backdrops=bool(options.get("backdrops", True)), step=read_step)
+                         backdrops=bool(options.get("backdrops", True)), step=read_step,
+                         cut_p=float(options.get("region_cuts", 0.0)))
     images = data.plain
 
     def frozen(batch_imgs: list[np.ndarray]) -> torch.Tensor:

@@ -1,0 +1,100 @@
+"""Region cuts in training (``core.images.augment.cut_region``, CAM option ``region_cuts``): a
+share of augmented views loses a corner or a strip of its judged region, as when the locator
+misses part of a can; the rest of the view and the plain views stay as they were."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from core.detectors import catalogue
+from core.images.augment import CORNER_CUT, SIDE_CUT, cut_region
+from core.regions.apply import FILL_VALUE
+from core.regions.settings import RegionSettings
+from core.regions.views import TrainingViews
+from tests.core.regions_helpers import can_photo
+
+
+def _can_region(size: int = 96) -> np.ndarray:
+    region = np.zeros((size, size), np.uint8)
+    cv2.rectangle(region, (30, 10), (65, 85), 1, thickness=-1)
+    return region
+
+
+def test_a_cut_takes_a_corner_or_a_strip_and_nothing_else():
+    region = _can_region()
+    x, y, w, h = cv2.boundingRect(region)
+    side = max(w, h)
+    kinds = set()
+    for seed in range(200):
+        out = cut_region(region, np.random.default_rng(seed))
+        assert out.dtype == region.dtype and out.shape == region.shape
+        assert not np.any(out > region), "a cut only removes"
+        removed = region.astype(bool) & ~out.astype(bool)
+        assert removed.any(), "every call cuts something"
+        rows, cols = np.nonzero(removed)
+        touches = {"top": rows.min() == y, "bottom": rows.max() == y + h - 1,
+                   "left": cols.min() == x, "right": cols.max() == x + w - 1}
+        full_rows = removed[rows.min():rows.max() + 1, x:x + w].all()
+        full_cols = removed[y:y + h, cols.min():cols.max() + 1].all()
+        if full_rows or full_cols:             # a strip along one side
+            depth = (rows.max() - rows.min() + 1) if full_rows else (cols.max() - cols.min() + 1)
+            assert depth <= round(SIDE_CUT[1] * side) + 1
+            kinds.add("strip")
+        else:                                  # a triangle in one corner of the box
+            assert sum(touches.values()) == 2
+            assert (touches["top"] != touches["bottom"]) and (touches["left"] != touches["right"])
+            legs = max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
+            assert legs <= CORNER_CUT[1] * side + 2
+            assert removed.sum() <= 0.5 * legs * legs + 2 * legs
+            kinds.add("corner")
+    assert kinds == {"strip", "corner"}
+
+
+def test_a_cut_is_drawn_from_its_generator_alone():
+    region = _can_region()
+    a = cut_region(region, np.random.default_rng(5))
+    b = cut_region(region, np.random.default_rng(5))
+    assert np.array_equal(a, b)
+
+
+def test_tiny_or_empty_regions_are_left_alone():
+    empty = np.zeros((32, 32), np.uint8)
+    assert np.array_equal(cut_region(empty, np.random.default_rng(0)), empty)
+    dot = empty.copy()
+    dot[10:12, 10:12] = 1
+    assert np.array_equal(cut_region(dot, np.random.default_rng(0)), dot)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("drawn")
+    paths = []
+    for seed in range(3):
+        path = folder / f"can_{seed}.png"
+        cv2.imwrite(str(path), can_photo(seed, size=240, cluttered=bool(seed % 2))[0][:, :, ::-1])
+        paths.append(str(path))
+    return paths
+
+
+def test_training_views_with_cuts_blank_more_and_keep_the_plain_view(photos):
+    settings = RegionSettings(margin=-0.02)
+    plain = TrainingViews(photos, settings, 96, backdrops=False)
+    cut = TrainingViews(photos, settings, 96, backdrops=False, cut_p=1.0)
+    for a, b in zip(plain.plain, cut.plain):
+        assert np.array_equal(a, b), "the plain view (what inspection sees) never changes"
+    more = 0
+    for i in range(len(photos)):
+        for seed in range(6):
+            va = plain.augmented(i, np.random.default_rng(seed))
+            vb = cut.augmented(i, np.random.default_rng(seed))
+            blank_a = np.all(va == FILL_VALUE, axis=2).sum()
+            blank_b = np.all(vb == FILL_VALUE, axis=2).sum()
+            more += blank_b > blank_a
+    assert more >= 0.8 * len(photos) * 6
+
+
+def test_region_cuts_is_a_cam_option():
+    option = catalogue.get("cam").option("region_cuts")
+    assert option.default == 0.0
+    assert catalogue.get("cam").converted({"region_cuts": "0.5"}) == {"region_cuts": 0.5}
