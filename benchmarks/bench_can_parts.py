@@ -8,7 +8,15 @@ replaced (kept in the identity tests), interleaved run by run so that load hits 
   mask as they were (``tests/core/test_heatmap_box.py: whole_photo_reference``), seven sides of the
   default model's regions;
 - post: ``finish_sides`` (today's heatmaps) on a two-thread pool, one task per side, vs in turn:
-  the pool was slower (0.91-0.96x), so the station runs the sides in turn.
+  the pool was slower (0.91-0.96x), so the station runs the sides in turn;
+
+and the parts the ``speed`` work changed (same outputs: ``tests/core/test_locator_identity.py``,
+``tests/core/test_crop_identity.py``):
+
+- can locator: ``locate_can`` vs the locator as it was (``tests/core/locator_reference.py``), the
+  seven sides in turn, and on a pool of two threads as the model runs them (where the GIL shows);
+- crop + blank: ``crop_window`` + ``blank_outside`` vs the whole-photo padding and ``np.where``
+  they replaced (``tests/core/test_crop_identity.py``), on the seven sides' windows.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_can_parts.py [--repeats 60]
 
@@ -37,10 +45,13 @@ def main() -> int:
     args = parser.parse_args()
     from core.images import load_image
     from core.model.spec import read_spec
-    from core.regions.apply import heatmap_in_image, prepare_side
+    from core.regions.apply import blank_outside, crop_window, heatmap_in_image, prepare_side
+    from core.regions.locator import locate_can
     from core.regions.settings import RegionSettings
     from core.results import HEATMAP_PNG_MAX
     from core.scoring.sides import finish_sides
+    from tests.core import locator_reference
+    from tests.core.test_crop_identity import reference_blank, reference_crop
     from tests.core.test_fast_decode import reference
     from tests.core.test_heatmap_box import whole_photo_reference
 
@@ -56,6 +67,7 @@ def main() -> int:
     raw_scores = rng.uniform(-1.0, 3.0, 7).astype(np.float32)
     names = [f"side {i}" for i in range(7)]
     pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+    assert settings is not None
 
     def pooled(fn, n):
         return list(pool.map(fn, range(n)))
@@ -68,6 +80,15 @@ def main() -> int:
                      for s, v, im in zip(small, views, images)],
             lambda: [heatmap_in_image(s, v, im.shape[1], im.shape[0], ceiling=HEATMAP_PNG_MAX, floor=0.0)
                      for s, v, im in zip(small, views, images)]),
+        "can locator (7 sides, in turn)": (lambda: [locator_reference.locate_can(im) for im in images],
+                                           lambda: [locate_can(im) for im in images]),
+        "can locator (7 sides, 2 threads)": (lambda: list(pool.map(locator_reference.locate_can, images)),
+                                             lambda: list(pool.map(locate_can, images))),
+        "crop + blank (7 sides)": (
+            lambda: [reference_blank(reference_crop(im, v.window, spec.input_size), v.region_mask,
+                                     settings.outside) for im, v in zip(images, views)],
+            lambda: [blank_outside(crop_window(im, v.window, spec.input_size), v.region_mask,
+                                   settings.outside) for im, v in zip(images, views)]),
         "post: in turn / on a pool": (
             lambda: finish_sides(spec, images, names, raw_scores, raw_maps, views),
             lambda: pooled(lambda i: finish_sides(spec, images[i:i + 1], names[i:i + 1],
