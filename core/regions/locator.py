@@ -411,18 +411,34 @@ def _size(mask: np.ndarray) -> int:
 # Morphology with discs through distance transforms: the cost does not grow with the disc (an
 # OpenCV ellipse kernel of a big can's size costs ~10 ms on a 160 px mask; this ~0.2 ms).
 # Masks are ``bool`` or 0/1 ``uint8`` (the same bytes: ``.view`` turns one into the other).
+#
+# The distance transforms run on the mask's box grown by what can change (the same values: a
+# chamfer distance is at least the Chebyshev distance, so nothing further than ``r + 1`` from the
+# mask is within ``r``; a pixel's nearest empty pixel is never behind the first empty ring around
+# the box, and a shortest chamfer path stays in the box of its two ends).
 def _grow_disc(mask: np.ndarray, r: float) -> np.ndarray:
-    _, empty = cv2.threshold(_u8(mask), 0, 1, cv2.THRESH_BINARY_INV)
-    dist = cv2.distanceTransform(empty, cv2.DIST_L2, 5)
-    return dist <= r
+    m = _u8(mask)
+    x, y, w, h = cv2.boundingRect(m)
+    if w == 0:
+        _, empty = cv2.threshold(m, 0, 1, cv2.THRESH_BINARY_INV)
+        return cv2.distanceTransform(empty, cv2.DIST_L2, 5) <= r
+    g = int(r) + 2
+    box = np.s_[max(0, y - g):y + h + g, max(0, x - g):x + w + g]
+    _, empty = cv2.threshold(m[box], 0, 1, cv2.THRESH_BINARY_INV)
+    grown = np.zeros(m.shape, bool)
+    grown[box] = cv2.distanceTransform(empty, cv2.DIST_L2, 5) <= r
+    return grown
 
 
 def _shrink_disc(mask: np.ndarray, r: float, outside_empty: bool) -> np.ndarray:
     m = _u8(mask)
     if outside_empty:
         m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)
-    inner = dist > r
+    x, y, w, h = cv2.boundingRect(m)
+    inner = np.zeros(m.shape, bool)
+    if w:
+        box = np.s_[max(0, y - 2):y + h + 2, max(0, x - 2):x + w + 2]
+        inner[box] = cv2.distanceTransform(m[box], cv2.DIST_L2, 5) > r
     return inner[1:-1, 1:-1] if outside_empty else inner
 
 

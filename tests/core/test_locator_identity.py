@@ -126,3 +126,25 @@ def test_the_percentile_is_numpys(shape):
         for q in (99.5, 99, 50, 0, 100, 0.5, 37.3):
             got = locator._percentile(view, q)
             assert type(got) is float and got == float(np.percentile(view, q)), (trial, q)
+
+
+def test_the_disc_morphology_on_random_masks():
+    """The distance transforms on the mask's box (``_grow_disc``/``_shrink_disc``) against the
+    whole-mask ones as they were: blobs, specks, masks touching the edges, empty and full masks."""
+    rng = np.random.default_rng(8)
+    import cv2
+
+    for trial in range(300):
+        h, w = int(rng.integers(1, 90)), int(rng.integers(1, 90))
+        noise = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), float(rng.uniform(0.5, 6)))
+        mask = noise > np.quantile(noise, rng.uniform(0.3, 0.999)) if trial % 10 else \
+            np.full((h, w), trial % 20 == 0)
+        if trial % 7 == 3:
+            mask[:, : w // 3] = False               # only part of the frame
+        for r in (0.5, 1, 2.5, float(rng.uniform(0, 12)), 20):
+            assert np.array_equal(locator._grow_disc(mask, r), reference._grow_disc(mask, r)), (trial, r)
+            for outside_empty in (False, True):
+                assert np.array_equal(locator._shrink_disc(mask, r, outside_empty),
+                                      reference._shrink_disc(mask, r, outside_empty)), (trial, r)
+            assert np.array_equal(locator._close_disc(mask, r), reference._close_disc(mask, r)), (trial, r)
+            assert np.array_equal(locator._open_disc(mask, r), reference._open_disc(mask, r)), (trial, r)
