@@ -25,7 +25,11 @@ from loso_cans import RECIPES, default_data  # noqa: E402
 
 NAME = "cans-cam-lite0-regions"
 RECIPE = "new-inset"  # the recipe of the shipped default (docs/REGIONS.md says why)
-VERSION = "2"   # the data folder keeps each bundled version as default-<version>
+VERSION = "3"   # the data folder keeps each bundled version as default-<version>
+# The seed of the shipped default: of seeds 0, 1 and 2 of this recipe (same locator, same data) the
+# one whose model changed fewest verdicts in the backdrop check (2, 24 and 16 of 570 for seeds 2, 1,
+# 0); docs/REGIONS.md, run 6. Its leave-one-session-out figures are the recipe's (folds seeded 0).
+SEED = 2
 
 
 def fingerprint(samples, root: Path) -> dict:
@@ -48,7 +52,7 @@ def main() -> int:
     p.add_argument("--loso", help="results.json of loso_cans.py --recipe RECIPE, recorded in the model")
     p.add_argument("--recipe", default=RECIPE, choices=sorted(RECIPES), help="loso_cans.py recipe")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args()
     import torch
 

@@ -157,9 +157,6 @@ class _InferenceWorker(QObject):
     def inspect(self, request_id: int, folder: str, images: Sequence[Any],
                 side_names: Sequence[str], thresholds: Thresholds | None,
                 recipe: RegionRecipe | None = None) -> None:
-        import numpy as np
-
-        from core.images import load_image
         from core.verdict import inspect_can
 
         try:
@@ -169,13 +166,22 @@ class _InferenceWorker(QObject):
             model = self._model(folder)
             if thresholds is not None:
                 model = model.with_thresholds(thresholds)
-            arrays = []
-            for i, (image, side) in enumerate(zip(images, side_names)):
-                self.side_progress.emit(request_id, i + 1, total, f"Reading {side}…")
-                # Arrays were decoded by the GUI already; inspect_can checks (and copies) them once.
-                arrays.append(image if isinstance(image, np.ndarray) else load_image(image, name=side))
-            self.side_progress.emit(request_id, n + 1, total, f"Inspecting {n} sides…")
-            result = inspect_can(model, arrays, list(side_names), recipe=recipe)
+            # Arrays (the GUI's decoded photos), encoded bytes or paths: inspect_can decodes (or
+            # checks and copies) each side inside its own task on the model's pool, so the sides
+            # are read in parallel; each one read is reported from the pool's thread, in order
+            # of completion (a queued signal: the GUI thread receives it).
+            lock = threading.Lock()
+            read = [0]
+            given = sum(image is not None for image in images)
+
+            def on_read(side: str) -> None:
+                with lock:
+                    read[0] += 1
+                    self.side_progress.emit(request_id, read[0], total, f"Read {side}")
+                    if read[0] == given:
+                        self.side_progress.emit(request_id, n + 1, total, f"Inspecting {given} sides…")
+
+            result = inspect_can(model, list(images), list(side_names), recipe=recipe, on_read=on_read)
             self.side_progress.emit(request_id, total, total, "Done")
         except BaseException as exc:  # noqa: BLE001 - every failure goes back as a signal
             self.failed.emit(request_id, exc)

@@ -10,7 +10,7 @@ Thread rule: a ``Model`` is not thread-safe. One owner thread at a time calls ``
 (the GUI's single inference worker). ``with_thresholds`` returns a new object that shares the
 network, so it belongs to the same owner. Inside a call, the sides are decoded and their regions
 found on a small pool of the model's own threads (pure OpenCV/numpy/Pillow work on separate
-images, one task per side).
+images, one task per side); an ``on_read`` callback runs on those threads.
 """
 from __future__ import annotations
 
@@ -137,7 +137,8 @@ class Model:
         return self._map(one, len(images))
 
     def decoded_views(self, sources: Sequence[ImageSource], labels: Sequence[str | None],
-                      regions: Sequence[SideRegion | None] | None = None
+                      regions: Sequence[SideRegion | None] | None = None,
+                      on_read: Callable[[int], None] | None = None
                       ) -> tuple[list[np.ndarray], list[SideView]]:
         """Each side decoded (``load_image``, ``labels[i]`` naming a side in its errors) and its
         view prepared (see ``views``) in one task per side, the sides sharing the pool's threads.
@@ -145,6 +146,8 @@ class Model:
         Order is kept; the first side (in order) that cannot be read raises its
         ``UnreadableImage``, as decoding the sides one after the other did. Stage times go to
         ``last_stages`` (``decode``/``regions`` summed over the sides, ``views`` wall time).
+        ``on_read(i)`` is called once side ``i`` is decoded, on the pool's thread that decoded it
+        (progress; it must be thread-safe and quick).
         """
         if regions is not None and len(regions) != len(sources):
             raise ValueError(f"{len(sources)} images but {len(regions)} regions")
@@ -152,6 +155,8 @@ class Model:
         def one(i: int) -> tuple[np.ndarray, SideView, float, float]:
             t0 = time.perf_counter()
             image = load_image(sources[i], name=labels[i])
+            if on_read is not None:
+                on_read(i)
             t1 = time.perf_counter()
             view = prepare_side(image, None if regions is None else regions[i], self.regions,
                                 self._size[0])
@@ -165,14 +170,16 @@ class Model:
 
     def inspect_sources(self, sources: Sequence[ImageSource], side_names: Sequence[str],
                         regions: Sequence[SideRegion | None] | None = None,
-                        labels: Sequence[str | None] | None = None) -> list[SideResult]:
+                        labels: Sequence[str | None] | None = None,
+                        on_read: Callable[[int], None] | None = None) -> list[SideResult]:
         """``inspect_sides`` on encoded sources (paths, bytes or arrays), each decoded inside its
-        side's task (``decoded_views``). ``labels``: names for errors (default: the sources')."""
+        side's task (``decoded_views``, which calls ``on_read``). ``labels``: names for errors
+        (default: the sources')."""
         if len(sources) != len(side_names):
             raise ValueError(f"{len(sources)} images but {len(side_names)} side names")
         if not sources:
             return []
-        images, views = self.decoded_views(sources, labels or [None] * len(sources), regions)
+        images, views = self.decoded_views(sources, labels or [None] * len(sources), regions, on_read)
         return self._judge(images, side_names, views)
 
     def _judge(self, images: Sequence[np.ndarray], side_names: Sequence[str],

@@ -4,10 +4,15 @@ The locator works on a 160 px copy and a blurred energy map, so on a larger phot
 a few pixels off the can's edge, and by how much depends on the backdrop's edges too: in front of
 another backdrop it moved by 4-12 px of a 640 px photo, which moved the judged window and its
 blanked edge. The can's silhouette does not move. So each point of the coarse outline looks along
-its normal, a narrow band either way, for the strongest colour edge of the photo (a difference of
-colours, not only of lightness: a grey can in front of a green sheet of the same lightness has an
-edge too); the offsets are smoothed along the outline (a median, so a few points caught by a rib
-or the wall's foot follow their neighbours) and the snapped points' convex hull is the new outline.
+its normal, a narrow band either way, for the can's silhouette: the outermost colour edge at least
+``OUTER`` as strong as the strongest there (a difference of colours, not only of lightness: a grey
+can in front of a green sheet of the same lightness has an edge too). Not simply the strongest:
+inside the silhouette a can has strong lines of its own (a rim, a rib, the dark band of a bottom
+rim in shadow) that compete with it, and which of them wins depended on the backdrop's colour, so
+the outline jumped between the rim and the silhouette from one backdrop to the next (7-11 px of a
+640 px photo; ``benchmarks/locator_stability.py``: median shift 8.5 -> 4.6 px). The offsets are
+smoothed along the outline (a median, so a few points caught by a rib or the wall's foot follow
+their neighbours) and the snapped points' convex hull is the new outline.
 
 Cost: a few thousand bilinear samples and some numpy, about half a millisecond on a 640 px photo.
 Pure numpy/OpenCV; thread-safe (no shared state).
@@ -21,6 +26,7 @@ POINTS = 96              # points along the outline
 BAND = 0.04              # the search band either way, as a share of the outline's larger side
 MIN_BAND, MAX_BAND = 4, 24   # ... in photo pixels
 SMOOTH = 7               # the median's width along the outline (points)
+OUTER = 0.6              # the silhouette: the outermost edge at least this share of the strongest
 
 
 def refine_outline(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
@@ -42,7 +48,9 @@ def refine_outline(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
     profile = cv2.remap(image, xs.astype(np.float32), ys.astype(np.float32), cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE).astype(np.float32)   # POINTS x (2 band + 3) x 3
     strength = np.linalg.norm(profile[:, 2:] - profile[:, :-2], axis=2)   # offsets -band..band
-    offsets = np.argmax(strength, axis=1).astype(np.float64) - band
+    strong = strength >= OUTER * strength.max(axis=1, keepdims=True)
+    outermost = strength.shape[1] - 1 - np.argmax(strong[:, ::-1], axis=1)
+    offsets = outermost.astype(np.float64) - band
     offsets = _circular_median(offsets, SMOOTH)
     snapped = points + normals * offsets[:, None]
     snapped[:, 0] = np.clip(snapped[:, 0], 0, w - 1)

@@ -36,6 +36,22 @@ def test_a_loose_outline_snaps_to_the_silhouette():
         assert np.abs(snapped.max(axis=0) - (249, 299)).max() <= 2
 
 
+@pytest.mark.parametrize("backdrop", [(20, 20, 20), (200, 200, 200), (230, 230, 230), (230, 140, 30)])
+def test_the_silhouette_wins_over_a_stronger_rim_inside_it(backdrop):
+    """A bright can whose bottom 12 px are a darker rim in shadow: the rim's upper edge (body to
+    rim) is the strongest edge across the bottom; the silhouette (rim to backdrop) is 0.64-0.95 as
+    strong, depending on the backdrop. The outline must end at the silhouette on every backdrop
+    (the strongest edge alone would take the rim's edge, 11 px inside, on all four)."""
+    image = np.full((400, 400, 3), backdrop, np.uint8)
+    cv2.rectangle(image, (150, 100), (249, 299), (235, 235, 240), -1)
+    cv2.rectangle(image, (150, 288), (249, 299), (110, 105, 100), -1)   # the rim, inside the can
+    coarse = np.array([[150, 100], [249, 100], [249, 293], [150, 293]], np.int32)  # bottom between
+    snapped = refine_outline(image, coarse)
+    assert abs(int(snapped[:, 1].max()) - 299) <= 2, snapped[:, 1].max()
+    assert np.abs(snapped.min(axis=0) - (150, 100)).max() <= 2
+    assert abs(int(snapped[:, 0].max()) - 249) <= 2
+
+
 def test_a_sliver_is_left_as_it_is():
     image = np.full((200, 200, 3), 90, np.uint8)
     sliver = np.array([[50, 100], [150, 100], [150, 102], [50, 102]], np.int32)
