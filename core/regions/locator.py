@@ -32,13 +32,28 @@ it, function by function, with the locator as it was (``tests/core/locator_refer
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
 
+from core.regions.morph import (
+    bbox,
+    border_index,
+    close_disc,
+    close_padded,
+    ellipse_element,
+    fill_holes,
+    gradient,
+    grow_disc,
+    histogram,
+    line_element,
+    min_side,
+    minus,
+    open_disc,
+    percentile,
+    shrink_disc,
+)
 from core.regions.refine import refine_outline
 
 WORK_SIDE = 160          # the locator's working copy: longer side in pixels
@@ -89,89 +104,23 @@ def energy_maps(small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
       photo's side (the wall's foot beside a big can; a big can's ribs stop at its sides)."""
     # Lightness as Lab's L (a cube root of luminance: edges in dark corners count too), from a
     # grey image and a table; a full Lab conversion costs ten times more.
-    mag = _gradient(cv2.LUT(small_grey, _LIGHTNESS))
+    mag = gradient(cv2.LUT(small_grey, _LIGHTNESS))
     h, w = mag.shape
     # Thicken across the line first, so a slightly tilted wall/table line survives the opening.
     thick_h = cv2.dilate(mag, _ACROSS_H)
-    long_h = cv2.morphologyEx(thick_h, cv2.MORPH_OPEN, _line(int(w * LINE_FRACTION), 1))
-    shorter_h = cv2.morphologyEx(thick_h, cv2.MORPH_OPEN, _line(int(w * HORIZON_FRACTION), 1))
-    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, _line(1, int(h * LINE_FRACTION)))
+    long_h = cv2.morphologyEx(thick_h, cv2.MORPH_OPEN, line_element(int(w * LINE_FRACTION), 1))
+    shorter_h = cv2.morphologyEx(thick_h, cv2.MORPH_OPEN, line_element(int(w * HORIZON_FRACTION), 1))
+    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, line_element(1, int(h * LINE_FRACTION)))
     sigma = BLUR_SIGMA
-    first = cv2.GaussianBlur(_minus(mag, cv2.max(long_h, long_v)), (0, 0), sigma)
+    first = cv2.GaussianBlur(minus(mag, cv2.max(long_h, long_v)), (0, 0), sigma)
     more = cv2.max(long_v, _from_the_sides(shorter_h, mag))
-    return first, cv2.GaussianBlur(_minus(mag, more), (0, 0), sigma)
-
-
-def _gradient(lab_l: np.ndarray) -> np.ndarray:
-    """The gradient's magnitude (3x3 Sobel) of a float32 map, the same on every run.
-
-    OpenCV 5's ``magnitude`` computes the last elements of its output in a scalar loop whose
-    start depends on where its buffers lie in memory, and that loop rounds differently (measured:
-    the last row's 158th pixel of a 160 px map, by one unit in the last place, on half of the
-    calls with numpy's own buffers; the energy maps around that corner then differed from run to
-    run). So the derivatives and the magnitude are written to buffers that start on a 64-byte
-    boundary: the same elements take the same loop every time."""
-    gx, gy, mag = _aligned(3, lab_l.shape)
-    cv2.Sobel(lab_l, cv2.CV_32F, 1, 0, dst=gx, ksize=3)
-    cv2.Sobel(lab_l, cv2.CV_32F, 0, 1, dst=gy, ksize=3)
-    cv2.magnitude(gx, gy, mag)
-    return mag
-
-
-def _aligned(count: int, shape: tuple[int, ...]) -> list[np.ndarray]:
-    """``count`` float32 arrays of ``shape``, each starting on a 64-byte boundary (one allocation)."""
-    size = math.prod(shape)
-    stride = -(-size // 16) * 16      # floats, a multiple of 64 bytes
-    buffer = np.empty(count * stride + 16, np.float32)
-    start = (-buffer.ctypes.data % 64) // 4
-    return [buffer[start + i * stride:start + i * stride + size].reshape(shape) for i in range(count)]
-
-
-def _minus(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``max(a - b, 0)`` of two float32 maps (what ``np.maximum(a - b, 0.0)`` gives), in place of
-    the difference."""
-    diff = cv2.subtract(a, b)
-    return np.maximum(diff, 0.0, out=diff)
-
-
-@lru_cache(maxsize=64)
-def _line(width: int, height: int) -> np.ndarray:
-    """A rectangular structuring element (``getStructuringElement(MORPH_RECT, ...)``); read-only."""
-    element = cv2.getStructuringElement(cv2.MORPH_RECT, (width, height))
-    element.flags.writeable = False
-    return element
-
-
-@lru_cache(maxsize=64)
-def _ellipse(k: int) -> np.ndarray:
-    """``getStructuringElement(MORPH_ELLIPSE, (k, k))``; read-only."""
-    element = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
-    element.flags.writeable = False
-    return element
-
-
-def _percentile(values: np.ndarray, q: float) -> float:
-    """``float(np.percentile(values, q))`` (linear method, a float32 array, no NaN) for the same
-    values, bit for bit, without numpy's general machinery (~10x faster on these small maps):
-    the two order statistics around the virtual index, interpolated in float32 as numpy does
-    for a Python ``q`` (``_lerp`` with a weak Python-float weight)."""
-    flat = values.ravel()
-    n = flat.size
-    virtual = (n - 1) * (q / 100)
-    if virtual >= n - 1:
-        return float(flat.max())
-    k = math.floor(virtual)
-    part = np.partition(flat, (k, k + 1))
-    a, b = part[k], part[k + 1]
-    t = virtual - k
-    diff = b - a
-    return float(b - diff * (1 - t) if t >= 0.5 else a + diff * t)
+    return first, cv2.GaussianBlur(minus(mag, more), (0, 0), sigma)
 
 
 def _from_the_sides(long_h: np.ndarray, mag: np.ndarray) -> np.ndarray:
     """Keep the horizontal structures that reach the photo's left or right edge: the wall's foot
     runs out of the photo on both sides of the can, a big can's ribs stop at its sides."""
-    level = 0.25 * _percentile(mag[::2, ::2], 99)   # a quarter of the pixels is plenty
+    level = 0.25 * percentile(mag[::2, ::2], 99)   # a quarter of the pixels is plenty
     count, labels = cv2.connectedComponents((long_h > level).view(np.uint8), connectivity=8)
     if count <= 1:
         return long_h
@@ -222,14 +171,14 @@ def locate_can(image: np.ndarray) -> CanLocation:
 def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
             reference: np.ndarray) -> CanLocation:
     h, w = small.shape[:2]
-    top = _percentile(energy[::2, ::2], 99.5)
+    top = percentile(energy[::2, ::2], 99.5)
     if top < 2.0:
         return CanLocation.none("no can found: the photo has no edges (blank, dark or out of focus)")
     scaled = energy * (255.0 / top)
     e8 = np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
     level, binary = cv2.threshold(e8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     k = max(3, round(min(h, w) / 40)) | 1
-    disc = _ellipse(k)
+    disc = ellipse_element(k)
     binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, disc)
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
@@ -238,8 +187,8 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
     flat_labels = labels.ravel().astype(np.intp)
     sums = np.bincount(flat_labels, weights=energy.ravel().astype(np.float64), minlength=count)
     ring = max(2, round(min(h, w) * 0.03))
-    border = _border(h, w, ring)
-    on_border = np.bincount(flat_labels[border], minlength=count) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    edge = border_index(h, w, ring)
+    on_border = np.bincount(flat_labels[edge], minlength=count) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
     cx, cy = centroids[:, 0] / w - 0.5, centroids[:, 1] / h - 0.5
     centre = np.exp(-(cx ** 2 + cy ** 2) / (2 * 0.3 ** 2))
     # Thin curves (the edge of a sheet or a wall) are not cans: weigh by compactness too.
@@ -256,7 +205,7 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
     mask = _join(piece | others[labels]) if others.any() else joined.copy()
     # Tails (a shadow, the table's edge) leave the can sideways as flat bands: outside the body's
     # columns, keep only columns that are tall like the can.
-    bx, _, bw, bh = _bbox(body)
+    bx, _, bw, bh = bbox(body)
     slack = max(1, int(0.08 * bw))
     tall = np.count_nonzero(mask, axis=0) >= 0.5 * bh
     outside = np.ones(w, bool)
@@ -270,7 +219,7 @@ def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,
     # The energy map was blurred, so the mask reaches past the can's edge by about the blur's
     # width: take it back, so that the outline hugs the can rather than a band of backdrop (less
     # on a small can, whose edges were blurred less far).
-    tight = _shrink_disc(mask, min(BLUR_SIGMA, 0.08 * _size(mask)), outside_empty=False)
+    tight = shrink_disc(mask, min(BLUR_SIGMA, 0.08 * min_side(mask)), outside_empty=False)
     if tight.any():
         mask = tight
     contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -299,14 +248,14 @@ def _hysteresis(piece: np.ndarray, e8: np.ndarray, level: float, disc: np.ndarra
     # Grow only above what the backdrop itself reaches away from the piece (a textured backdrop,
     # a table's grain, a shadow's edge have weak edges too): the backdrop is what lies beyond
     # the piece's box grown by a quarter of its size.
-    x, y, bw, bh = _bbox(piece)
+    x, y, bw, bh = bbox(piece)
     g = int(round(0.25 * max(bw, bh)))
     # The histogram of the energy beyond that box: the whole map's less the box's.
     box = e8[max(0, y - g):y + bh + g, max(0, x - g):x + bw + g]
     size = e8.size - box.size
     if size < 0.05 * e8.size:
         return piece
-    counts = np.cumsum(_histogram(e8) - _histogram(box))
+    counts = np.cumsum(histogram(e8) - histogram(box))
     backdrop = float(np.searchsorted(counts, BACKDROP_PERCENTILE / 100.0 * size))
     low = max(level * LOW_LEVEL, QUIET_FACTOR * backdrop)
     if low >= level:
@@ -328,19 +277,14 @@ def _hysteresis(piece: np.ndarray, e8: np.ndarray, level: float, disc: np.ndarra
     return grown
 
 
-def _histogram(values: np.ndarray) -> np.ndarray:
-    """Counts of each value 0..255 of a uint8 array (int64; exact below 2**24 pixels)."""
-    return cv2.calcHist([values], [0], None, [256], [0, 256]).ravel().astype(np.int64)
-
-
 def _trim(mask: np.ndarray, joined: np.ndarray) -> np.ndarray:
     """The can's main piece, filled, without thin tails (a shadow's edge, the end of the
     wall/table line): openings sized to the piece, the largest part kept. ``joined``: ``_join(mask)``."""
-    size = _size(mask)
-    m = _open_disc(joined, max(1, size // 8)).view(np.uint8)
+    size = min_side(mask)
+    m = open_disc(joined, max(1, size // 8)).view(np.uint8)
     # A shadow or the table's edge leaves the can sideways as a flat band: cut what is flatter
     # than a third of the object.
-    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, _line(1, max(3, int(0.35 * size)) | 1))  # type: ignore[assignment]  # cv2 stubs
+    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, line_element(1, max(3, int(0.35 * size)) | 1))  # type: ignore[assignment]  # cv2 stubs
     count, labels = cv2.connectedComponents(m, connectivity=8)
     if count <= 1:
         return mask
@@ -352,7 +296,7 @@ def _neighbours(stats: np.ndarray, score: np.ndarray, best: int, body: np.ndarra
     """Other pieces of the same can: components within the body's columns (a rim, the lower
     half of a can whose middle mirrors the table) and close to it vertically. Grows until
     nothing more joins. A bool per component (``[labels]`` gives the mask)."""
-    x0, y0, bw, bh = _bbox(body)
+    x0, y0, bw, bh = bbox(body)
     x1, y1 = x0 + bw, y0 + bh
     keep = np.zeros(len(stats), bool)
     # Only pieces that weigh enough can join (the others are never looked at again).
@@ -381,100 +325,10 @@ def _neighbours(stats: np.ndarray, score: np.ndarray, best: int, body: np.ndarra
 def _join(mask: np.ndarray) -> np.ndarray:
     """Join the pieces: they lie above one another, so a tall vertical closing, then a small
     round one, then the holes filled."""
-    _, _, bw, bh = _bbox(mask)
-    m = _close(mask.view(np.uint8), _line(1, max(3, int(0.4 * bh)) | 1))
-    m = _close_disc(m, max(1, min(bw, bh) // 8))
-    return _fill_holes(m).view(bool)
-
-
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
-    """x, y, width, height of a mask's non-zero pixels (``bool`` or ``uint8``)."""
-    x, y, w, h = cv2.boundingRect(mask.view(np.uint8) if mask.dtype == bool else mask)
-    return x, y, w, h
-
-
-@lru_cache(maxsize=16)
-def _border(h: int, w: int, ring: int) -> np.ndarray:
-    """Flat indices of the ``ring`` pixels along the edges of an ``h x w`` map; read-only."""
-    border = np.zeros((h, w), bool)
-    border[:ring], border[-ring:], border[:, :ring], border[:, -ring:] = True, True, True, True
-    index = np.flatnonzero(border)
-    index.flags.writeable = False
-    return index
-
-
-def _size(mask: np.ndarray) -> int:
-    _, _, bw, bh = _bbox(mask)
-    return int(min(bw, bh))
-
-
-# Morphology with discs through distance transforms: the cost does not grow with the disc (an
-# OpenCV ellipse kernel of a big can's size costs ~10 ms on a 160 px mask; this ~0.2 ms).
-# Masks are ``bool`` or 0/1 ``uint8`` (the same bytes: ``.view`` turns one into the other).
-#
-# The distance transforms run on the mask's box grown by what can change (the same values: a
-# chamfer distance is at least the Chebyshev distance, so nothing further than ``r + 1`` from the
-# mask is within ``r``; a pixel's nearest empty pixel is never behind the first empty ring around
-# the box, and a shortest chamfer path stays in the box of its two ends).
-def _grow_disc(mask: np.ndarray, r: float) -> np.ndarray:
-    m = _u8(mask)
-    x, y, w, h = cv2.boundingRect(m)
-    if w == 0:
-        _, empty = cv2.threshold(m, 0, 1, cv2.THRESH_BINARY_INV)
-        return cv2.distanceTransform(empty, cv2.DIST_L2, 5) <= r
-    g = int(r) + 2
-    box = np.s_[max(0, y - g):y + h + g, max(0, x - g):x + w + g]
-    _, empty = cv2.threshold(m[box], 0, 1, cv2.THRESH_BINARY_INV)
-    grown = np.zeros(m.shape, bool)
-    grown[box] = cv2.distanceTransform(empty, cv2.DIST_L2, 5) <= r
-    return grown
-
-
-def _shrink_disc(mask: np.ndarray, r: float, outside_empty: bool) -> np.ndarray:
-    m = _u8(mask)
-    if outside_empty:
-        m = cv2.copyMakeBorder(m, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
-    x, y, w, h = cv2.boundingRect(m)
-    inner = np.zeros(m.shape, bool)
-    if w:
-        box = np.s_[max(0, y - 2):y + h + 2, max(0, x - 2):x + w + 2]
-        inner[box] = cv2.distanceTransform(m[box], cv2.DIST_L2, 5) > r
-    return inner[1:-1, 1:-1] if outside_empty else inner
-
-
-def _u8(mask: np.ndarray) -> np.ndarray:
-    return mask.view(np.uint8) if mask.dtype == bool else mask
-
-
-def _close_disc(mask: np.ndarray, r: float) -> np.ndarray:
-    """Closing with a disc of radius ``r``; outside the photo counts as empty (the mask may grow
-    past the photo's edge and shrink back, as with a padded OpenCV closing). 0/1 ``uint8``."""
-    pad = math.ceil(r) + 2
-    m = cv2.copyMakeBorder(_u8(mask), pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-    closed = _shrink_disc(_grow_disc(m, r), r, outside_empty=True)
-    return closed[pad:-pad, pad:-pad].view(np.uint8)
-
-
-def _open_disc(mask: np.ndarray, r: float) -> np.ndarray:
-    """Opening with a disc of radius ``r`` (a piece cut by the photo's edge keeps that edge)."""
-    return _grow_disc(_shrink_disc(mask, r, outside_empty=False), r)
-
-
-def _close(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """A closing that treats outside the photo as empty (OpenCV's default border would let the
-    mask grow into the photo's edges)."""
-    py, px = kernel.shape[0], kernel.shape[1]
-    padded = cv2.copyMakeBorder(mask, py, py, px, px, cv2.BORDER_CONSTANT, value=0)
-    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
-    return closed[py:-py, px:-px]
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    m = _u8(mask)
-    contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    filled = np.zeros(m.shape, np.uint8)
-    cv2.drawContours(filled, contours, -1, 1, thickness=cv2.FILLED)
-    return filled
+    _, _, bw, bh = bbox(mask)
+    m = close_padded(mask.view(np.uint8), line_element(1, max(3, int(0.4 * bh)) | 1))
+    m = close_disc(m, max(1, min(bw, bh) // 8))
+    return fill_holes(m).view(bool)
 
 
 def _confidence(energy: np.ndarray, hull: np.ndarray, mask: np.ndarray) -> float:
@@ -484,7 +338,7 @@ def _confidence(energy: np.ndarray, hull: np.ndarray, mask: np.ndarray) -> float
     inside = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(inside, hull, 1)
     _, _, bw, bh = cv2.boundingRect(hull)
-    ring = _grow_disc(inside, max(1, int(0.5 * min(bw, bh)) // 2))
+    ring = grow_disc(inside, max(1, int(0.5 * min(bw, bh)) // 2))
     inner = inside.view(bool)
     ring &= ~inner
     if not ring.any():

@@ -14,7 +14,7 @@ import pytest
 
 from core.evaluation.backdrop import KINDS, repainted, wall_of
 from core.images import load_image
-from core.regions import locator
+from core.regions import locator, morph
 from core.regions.locator import CanLocation
 from tests.core import locator_reference as reference
 from tests.core.regions_helpers import can_photo
@@ -124,7 +124,7 @@ def test_the_percentile_is_numpys(shape):
             values *= rng.random(shape) > 0.9           # mostly zero
         view = np.repeat(np.repeat(values, 2, axis=0), 2, axis=1)[::2, ::2]   # strided, as used
         for q in (99.5, 99, 50, 0, 100, 0.5, 37.3):
-            got = locator._percentile(view, q)
+            got = morph.percentile(view, q)
             assert type(got) is float and got == float(np.percentile(view, q)), (trial, q)
 
 
@@ -142,9 +142,9 @@ def test_the_disc_morphology_on_random_masks():
         if trial % 7 == 3:
             mask[:, : w // 3] = False               # only part of the frame
         for r in (0.5, 1, 2.5, float(rng.uniform(0, 12)), 20):
-            assert np.array_equal(locator._grow_disc(mask, r), reference._grow_disc(mask, r)), (trial, r)
+            assert np.array_equal(morph.grow_disc(mask, r), reference._grow_disc(mask, r)), (trial, r)
             for outside_empty in (False, True):
-                assert np.array_equal(locator._shrink_disc(mask, r, outside_empty),
+                assert np.array_equal(morph.shrink_disc(mask, r, outside_empty),
                                       reference._shrink_disc(mask, r, outside_empty)), (trial, r)
-            assert np.array_equal(locator._close_disc(mask, r), reference._close_disc(mask, r)), (trial, r)
-            assert np.array_equal(locator._open_disc(mask, r), reference._open_disc(mask, r)), (trial, r)
+            assert np.array_equal(morph.close_disc(mask, r), reference._close_disc(mask, r)), (trial, r)
+            assert np.array_equal(morph.open_disc(mask, r), reference._open_disc(mask, r)), (trial, r)
