@@ -53,6 +53,17 @@ def can_photo(seed: int = 0, size: int = 320, cluttered: bool = False,
     return np.clip(img, 0, 255).astype(np.uint8), mask
 
 
+def can_photo_files(folder, count: int, size: int = 240) -> list[str]:
+    """``count`` drawn can photos written as PNG files in ``folder`` (every other one in front of a
+    cluttered backdrop); their paths."""
+    paths = []
+    for seed in range(count):
+        path = f"{folder}/can_{seed}.png"
+        cv2.imwrite(path, can_photo(seed, size=size, cluttered=bool(seed % 2))[0][:, :, ::-1])
+        paths.append(path)
+    return paths
+
+
 def iou(box_a, box_b) -> float:
     ax0, ay0, ax1, ay1 = box_a
     bx0, by0, bx1, by1 = box_b

@@ -12,7 +12,7 @@ from core.images.augment import CORNER_CUT, SIDE_CUT, cut_region
 from core.regions.apply import FILL_VALUE
 from core.regions.settings import RegionSettings
 from core.regions.views import TrainingViews
-from tests.core.regions_helpers import can_photo
+from tests.core.regions_helpers import can_photo_files
 
 
 def _can_region(size: int = 96) -> np.ndarray:
@@ -68,13 +68,7 @@ def test_tiny_or_empty_regions_are_left_alone():
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("drawn")
-    paths = []
-    for seed in range(3):
-        path = folder / f"can_{seed}.png"
-        cv2.imwrite(str(path), can_photo(seed, size=240, cluttered=bool(seed % 2))[0][:, :, ::-1])
-        paths.append(str(path))
-    return paths
+    return can_photo_files(tmp_path_factory.mktemp("drawn"), 3)
 
 
 def test_training_views_with_cuts_blank_more_and_keep_the_plain_view(photos):

@@ -2,7 +2,6 @@
 defect and the label 1; view 0, the defective photos and validation stay real."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -13,19 +12,13 @@ from core.regions.apply import FILL_VALUE
 from core.regions.settings import RegionSettings
 from core.regions.views import TrainingViews
 from core.training import TrainConfig, scan_dataset, train_model
-from tests.core.regions_helpers import can_photo
+from tests.core.regions_helpers import can_photo_files
 from tests.helpers import make_synthetic_cans
 
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("drawn")
-    paths = []
-    for seed in range(4):
-        path = folder / f"can_{seed}.png"
-        cv2.imwrite(str(path), can_photo(seed, size=240, cluttered=bool(seed % 2))[0][:, :, ::-1])
-        paths.append(str(path))
-    return paths
+    return can_photo_files(tmp_path_factory.mktemp("drawn"), 4)
 
 
 def _views(data, labels, share, seed=0):
