@@ -2,7 +2,8 @@
 """Time per can of the default model with its inspection regions against the previous default.
 
     .venv/bin/python benchmarks/bench_regions.py --old /tmp/default-before-regions \\
-        [--new resources/models/default] [--rounds 5] [--repeats 10] [--threads 2]
+        [--new resources/models/default] [--rounds 5] [--repeats 10] [--threads 2] \\
+        [--runtimes torch,openvino]
 
     # the previous default, as shipped before regions:
     mkdir -p /tmp/default-before-regions && for f in model.json weights.safetensors; do \\
@@ -13,12 +14,16 @@ defective photos of the data set, as docs/ENGINE.md's bench), end to end as ``ma
 times a can (``core.evaluation.benchmarking.bench_model``: decode, region finding, resize and
 normalise, one batched forward pass, heatmaps and boxes). The models alternate for ``--rounds``
 rounds, so a change in the machine's load hits both alike; the ratio of the medians is printed.
+The previous default runs in torch (the only runtime the station had then); the new one in each of
+``--runtimes`` (torch by default; ``openvino`` or ``onnxruntime``: exported and checked as the
+station loads it, ``core.model.runtime.loading.load_for_inspection``), in the same rounds.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +40,7 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--runtimes", default="torch", help="comma-separated runtimes for the new model")
     args = p.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import numpy as np
@@ -42,11 +48,21 @@ def main() -> int:
 
     from core.evaluation.benchmarking import bench_model, photos
     from core.model.io import load_model
+    from core.model.runtime.loading import load_for_inspection
 
     torch.set_num_threads(args.threads)
     images = sorted(str(p) for p in (Path(args.data) / "defect").iterdir())[:7]
     jpegs = photos(images, 7, 640)
-    models = {"new": load_model(args.new), "old": load_model(args.old)}
+    cache = tempfile.mkdtemp(prefix="bench-regions-")
+    models = {}
+    for runtime in args.runtimes.split(","):
+        model = load_model(args.new) if runtime == "torch" else \
+            load_for_inspection(args.new, runtime, args.threads, cache_root=cache)
+        got = model.engine.name if model.engine is not None else "torch"
+        if got != runtime:
+            raise SystemExit(f"the new model does not run in {runtime}: {model.runtime_note}")
+        models[f"new/{runtime}"] = model
+    models["old/torch"] = load_model(args.old)
     runs: dict[str, list] = {k: [] for k in models}
     for _ in range(args.rounds):
         for key, model in models.items():
@@ -62,7 +78,9 @@ def main() -> int:
               f"{spec.input_size}px): median {medians[key]:.1f} ms per can; decode / regions+preprocess / "
               f"network / heatmaps+boxes {stages['decode']:.1f} / {stages['preprocess']:.1f} / "
               f"{stages['network']:.1f} / {stages['post']:.1f} ms")
-    print(f"new / old = {medians['new'] / medians['old']:.2f}x")
+    for key in medians:
+        if key != "old/torch":
+            print(f"{key} / old/torch = {medians[key] / medians['old/torch']:.2f}x")
     return 0
 
 
