@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from skimage import data as skimage_data  # dev extra: ships the sample photos; missing = fail
 
 from core.detectors import backbones
 from core.errors import WeightsUnavailable
@@ -16,7 +17,6 @@ def lite0_classifier():
 
 @pytest.mark.parametrize("photo,expected", [("chelsea", 285), ("coffee", 967)])
 def test_efficientnet_lite0_imagenet_weights_classify_known_photos(lite0_classifier, photo, expected):
-    skimage_data = pytest.importorskip("skimage.data")  # dev extra: ships the sample photos
     import cv2
 
     rgb = getattr(skimage_data, photo)()[:, :, :3]
@@ -29,7 +29,6 @@ def test_efficientnet_lite0_imagenet_weights_classify_known_photos(lite0_classif
 
 def test_random_weights_do_not_classify_the_cat():
     """The check above can fail: without the weights the cat is not found."""
-    skimage_data = pytest.importorskip("skimage.data")
     import cv2
 
     torch.manual_seed(0)
