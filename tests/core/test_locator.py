@@ -79,4 +79,6 @@ def test_non_square_photos_and_tiny_ones():
     found = locate_can(wide)
     assert found.found and covered(found.box, np.concatenate([mask, 0 * mask[:, :160]], axis=1)) >= 0.8
     small = locate_can(image[::8, ::8])                           # 40 x 40, no resizing needed
-    assert small.found or small.reason
+    assert small.found, small.reason
+    assert covered(small.box, mask[::8, ::8]) >= 0.8
+    assert area(small.box) < 0.5 * 40 * 40                       # the can, not the whole photo
