@@ -115,18 +115,32 @@ def test_run_gui_signs_in_and_quits_cleanly(qtbot, world, monkeypatch):
     assert (world.settings.log_dir / "station.log").exists()
 
 
-def test_a_database_that_cannot_be_opened_is_explained(qtbot, settings, monkeypatch):
+def test_a_database_that_cannot_be_opened_is_explained(qtbot, settings, station, monkeypatch):
+    """A real station database whose write lock another station holds: starting waits for it,
+    then tells the person the database is busy; once the lock is gone, it opens."""
+    import sqlite3
+
+    from db import Station
+
     shown = {}
     monkeypatch.setattr(QMessageBox, "critical",
                         lambda parent, title, text: shown.update(title=title, text=text))
-
-    class Busy:
-        @staticmethod
-        def from_settings(settings, register=False):
-            raise DatabaseBusy()
-    monkeypatch.setattr("db.Station", Busy)
-    assert app_module.open_station(settings, settings.log_dir / "station.log") is None
+    real = Station.from_settings.__func__      # the real one, with a short wait for the lock
+    monkeypatch.setattr(Station, "from_settings", classmethod(
+        lambda cls, s, **kw: real(cls, s, busy_timeout_s=0.2, **kw)))
+    log = settings.log_dir / "station.log"
+    other = sqlite3.connect(settings.data_dir / "station.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")        # another station holds the write lock
+        assert app_module.open_station(settings, log) is None
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
     assert shown["text"] == str(DatabaseBusy())
+    assert not log.exists()                     # a person's error: shown, not logged
+    opened = app_module.open_station(settings, log)
+    assert opened is not None
+    opened.close()
 
 
 def test_errors_for_a_person_are_shown_as_they_are_others_are_logged(qtbot, tmp_path):
