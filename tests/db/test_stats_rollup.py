@@ -162,12 +162,17 @@ def test_concurrent_processes_on_postgres_count_every_can(postgres_server: str, 
         first.close()
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
+    ready = [ctx.Event() for _ in range(2)]
     procs = [ctx.Process(target=_record_in_process,
-                         args=(postgres_server, str(tmp_path / "a"), product, k, 15, go))
+                         args=(postgres_server, str(tmp_path / "a"), product, k, 15, ready[k], go))
              for k in range(2)]
     for p in procs:
         p.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 120
+    for p, r in zip(procs, ready):     # both signed in (spawn imports take a while) before "go"
+        while not r.wait(0.5):
+            assert p.is_alive(), f"a recording process ended before it was ready ({p.exitcode})"
+            assert time.monotonic() < deadline, "a recording process was not ready in 120 s"
     go.set()
     for p in procs:
         p.join(120)
@@ -181,11 +186,12 @@ def test_concurrent_processes_on_postgres_count_every_can(postgres_server: str, 
         station.close()
 
 
-def _record_in_process(url: str, data: str, product: int, k: int, n: int, go) -> None:
+def _record_in_process(url: str, data: str, product: int, k: int, n: int, ready, go) -> None:
     station = Station.open(url, Path(data), password_hasher=FAST_HASHER)
     try:
         otto = station.auth.sign_in("otto", PASSWORD)
-        go.wait(60)
+        ready.set()
+        assert go.wait(60), "the test never said go"
         for m in range(n):
             station.inspections.record(otto, new_inspection(product, f"p{k}-{m}", "pass",
                                                             T0 + timedelta(minutes=m)))
