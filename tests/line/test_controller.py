@@ -7,7 +7,7 @@ import pytest
 
 from core.sides import DEFAULT_SIDE_NAMES
 from line.config import LineConfig
-from line.errors import RequestRefused
+from line.errors import LineConfigInvalid, RequestRefused
 from tests.line.conftest import line_config, running_line
 from tests.line.test_faults import wait_published, wait_state
 
@@ -74,7 +74,7 @@ def test_products_the_line_cannot_inspect_are_refused_at_selection(line_world):
         with pytest.raises(RequestRefused, match="no active model") as err:
             controller.select_product("NO-MODEL").result(30)
         assert err.value.code == "no-model"
-        with pytest.raises(Exception, match="no step for S0"):
+        with pytest.raises(LineConfigInvalid, match="no step for S0"):
             controller.select_product("ODD").result(30)
         with pytest.raises(RequestRefused, match="no product with the SKU 'X-1'"):
             controller.select_product("X-1").result(30)

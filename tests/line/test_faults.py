@@ -11,6 +11,7 @@ import pytest
 from asyncua import ua
 
 from line.config import ModbusConfig, OpcUaConfig
+from line.errors import RequestRefused
 from line.events import ListenerBase
 from line.plc.modbus import ModbusServer
 from line.plc.opcua import OpcUaServer
@@ -163,8 +164,9 @@ def test_a_broken_frame_is_triggered_again_once_then_sends_the_can_to_review(lin
         assert controller.trigger(1).result(30).step == 1        # retried, picture taken
         camera.ForceFailedBufferCount.SetValue(2)
         camera.ForceFailedBuffer.Execute()
-        with pytest.raises(Exception, match="broken picture"):
+        with pytest.raises(RequestRefused, match="broken picture") as refused:
             controller.trigger(2).result(30)
+        assert refused.value.code == "camera-failed"          # not "camera-lost"
         wait_published(controller, 1)
     report = controller.history[-1]
     assert report.verdict.value == "review" and "broken picture" in report.reason
