@@ -2,6 +2,7 @@
 validation shown beside the field and the numbers kept current."""
 from __future__ import annotations
 
+import pytest
 from PyQt5 import sip
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox
@@ -228,13 +229,12 @@ def test_products_create_move_overfill_and_free_space(qtbot, make_ctx, world):
 
 
 def test_locked_user_is_shown_and_unlocked(qtbot, make_ctx, world):
-    from db import AccountLocked
-    for _ in range(5):
-        try:
+    from db import AccountLocked, InvalidCredentials
+    for _ in range(4):
+        with pytest.raises(InvalidCredentials):
             world.station.auth.sign_in("otto", "wrong password")
-        except Exception as exc:  # noqa: BLE001 - the last one is AccountLocked
-            last = exc
-    assert isinstance(last, AccountLocked)
+    with pytest.raises(AccountLocked):                 # the fifth wrong try locks
+        world.station.auth.sign_in("otto", "wrong password")
     panel = _show(qtbot, UsersPanel(make_ctx(Role.ADMIN)))
     assert _cell(panel, "otto", 2) == "Locked" and _cell(panel, "otto", 3) != ""
     _select(panel, "sue")
