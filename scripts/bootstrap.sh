@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates or refreshes the project's virtual environment (.venv) and the system packages the
-# station needs. Sourced by start.sh and test.sh; safe to run again (it only installs what changed).
+# station needs. Run by start.sh and test.sh; safe to run again (it only installs what changed).
 #   bootstrap.sh [station|test]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="measure a model on a folder with good/ and defect/ (and masks/)",
-        description="Image AUROC (with its 95 %% interval), average precision, the operating points "
+        description="Image AUROC (with its 95 % interval), average precision, the operating points "
                     "of the review and reject thresholds, the share sent to review; at can level "
                     "(7 sides, rejected if any side is) good cans rejected and defective cans passed "
-                    "per 1000 with 95 %% intervals; how many images the model was trained on; with "
+                    "per 1000 with 95 % intervals; how many images the model was trained on; with "
                     "masks/ pixel AUROC, AUPRO and the box hit rate; mean latency per image.")
     parser.add_argument("data_dir", help="folder with good/, defect/ and optionally masks/")
     parser.add_argument("--model", required=True,

@@ -293,6 +293,11 @@ add(DetectorKind(
                "with region auto: share of augmented views whose judged region loses a corner or "
                "a strip along one side, as when the locator misses part of the can (0: none)",
                minimum=0.0, maximum=1.0),
+        Option("region_faults", float, 0.0,
+               "with region auto: share of augmented views whose judged region bulges into the "
+               "backdrop or, on good photos only, loses a corner or a strip: the locator's faults "
+               "in front of a busy backdrop (0: none)",
+               minimum=0.0, maximum=1.0),
     )))
 
 add(DetectorKind(

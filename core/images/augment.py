@@ -12,8 +12,11 @@ backdrop (flat colours, gradients, noise textures, or a patch of another trainin
 backdrop of another session), flipped and slightly rotated, its brightness, contrast and white
 balance moved a little, and the judged region's margin grown or shrunk by a few pixels; optionally
 (``cut_p``) the judged region loses a corner or a strip along one side, as it does when the
-locator, in front of a busy backdrop, misses part of the can (``cut_region``); only then is the
-outside blanked. So whatever the margin still shows of the backdrop says nothing about the
+locator, in front of a busy backdrop, misses part of the can (``cut_region``), or (``fault_p``)
+it has one of the locator's two faults in front of a busy backdrop: a bulge into the backdrop
+(``bulge_region``, any view: it never hides a defect) or, on good views only, a cut (a cut may
+remove a defective view's defect, and its label would then teach that a cut is a defect); only
+then is the outside blanked. So whatever the margin still shows of the backdrop says nothing about the
 label, while the can itself is never recoloured beyond a real lighting change.
 
 Pure numpy/OpenCV on uint8 HxWx3; thread-safe given its own ``rng``.
@@ -37,6 +40,7 @@ BACKDROP_P = 0.75      # share of augmented views whose backdrop is replaced
 MARGIN_JITTER = 0.02   # +- fraction of the view's side by which the judged region grows
 CORNER_CUT = (0.05, 0.3)   # a cut corner's legs, as a share of the region's larger side
 SIDE_CUT = (0.02, 0.1)     # a cut strip's depth, same share
+BULGE = (0.05, 0.3)        # how far a bulge reaches past the region, same share
 
 
 def augment(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -111,10 +115,11 @@ class RegionAugmenter:
     """Training views of sides seen through their region (see the module docstring)."""
 
     def __init__(self, photos: Sequence[np.ndarray] = (), backdrop_p: float = BACKDROP_P,
-                 cut_p: float = 0.0) -> None:
+                 cut_p: float = 0.0, fault_p: float = 0.0) -> None:
         self.photos = photos          # other training photos: their backdrops are pasted behind cans
         self.backdrop_p = backdrop_p
         self.cut_p = cut_p            # share of views whose judged region loses a corner or a strip
+        self.fault_p = fault_p        # share of views with a bulge, or (good views) a bulge or a cut
 
     def window(self, window: tuple[float, float, float, float],
                rng: np.random.Generator) -> tuple[float, float, float, float]:
@@ -124,9 +129,10 @@ class RegionAugmenter:
         cy = (y0 + y1) / 2 + float(rng.uniform(-WINDOW_SHIFT, WINDOW_SHIFT)) * (y1 - y0)
         return (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
-    def transform(self, rng: np.random.Generator) -> Callable[
+    def transform(self, rng: np.random.Generator, good: bool = False) -> Callable[
             [np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """A ``prepare_side`` transform hook drawing its randomness from ``rng``."""
+        """A ``prepare_side`` transform hook drawing its randomness from ``rng``; ``good``: the
+        view is of a good photo (only then may ``fault_p`` cut its region)."""
         def apply(crop: np.ndarray, can: np.ndarray,
                   region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             size = crop.shape[0]
@@ -147,6 +153,9 @@ class RegionAugmenter:
                 region = np.maximum(region, cv2.erode(can, np.ones((3, 3), np.uint8)))
             if self.cut_p and rng.random() < self.cut_p:
                 region = cut_region(region, rng)
+            if self.fault_p and rng.random() < self.fault_p:
+                cut = good and rng.random() < 0.5
+                region = cut_region(region, rng) if cut else bulge_region(region, rng)
             return photometric(crop, rng), can, region
         return apply
 
@@ -183,3 +192,27 @@ def cut_region(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         else:
             out[:, x + w - depth:x + w] = 0
     return out if out.any() else region
+
+
+def bulge_region(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``region`` (uint8 0/1) grown into a bulge: its convex hull with one more point, ``BULGE``
+    of its larger side beyond its furthest point in a random direction (inside the view).
+
+    What the locator does in front of a busy backdrop: a piece of the backdrop's edges joins the
+    can, and the convex outline reaches out to it, so the judged region shows a wedge of backdrop.
+    Never removes anything, so it is safe for defective views too."""
+    points = cv2.findNonZero(region)
+    if points is None or len(points) < 3:
+        return region
+    pts = points.reshape(-1, 2).astype(np.float64)
+    x, y, w, h = cv2.boundingRect(points)
+    centre = np.array([x + w / 2.0, y + h / 2.0])
+    angle = float(rng.uniform(0.0, 2.0 * np.pi))
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    reach = float(((pts - centre) @ direction).max()) + float(rng.uniform(*BULGE)) * max(w, h)
+    size_h, size_w = region.shape[:2]
+    tip = np.clip(centre + direction * reach, 0, [size_w - 1, size_h - 1])
+    hull = cv2.convexHull(np.vstack([pts, tip[None, :]]).round().astype(np.int32).reshape(-1, 1, 2))
+    out = region.copy()
+    cv2.fillConvexPoly(out, hull, 1)
+    return out

@@ -12,7 +12,12 @@ locator works on edge energy, not on colour:
    connected components;
 4. the component with the most edge energy, weighed by a soft centre prior and against lying
    along the photo's border (a backdrop's edge); nearby pieces of the same object are merged;
-5. its convex hull, with holes filled (a lid's smooth middle), is the can's outline.
+5. its convex hull, with holes filled (a lid's smooth middle), is the coarse outline;
+6. on a photo larger than the working copy, the coarse outline is snapped to the can's silhouette
+   at full resolution (``core.regions.refine``).
+
+The array helpers are in ``core.regions.morph``, the shaping of the chosen piece (growing,
+trimming, joining, confidence) in ``core.regions.pieces``.
 
 Confidence says how much the can stands out (the share of edge energy inside the outline against
 its share of the photo, the outline's solidity). "No can found" comes with its reason: no edges at

@@ -30,8 +30,9 @@ OUTER = 0.6              # the silhouette: the outermost edge at least this shar
 
 
 def refine_outline(image: np.ndarray, outline: np.ndarray) -> np.ndarray:
-    """The coarse ``outline`` (``N x 2`` int32, image pixels, convex) snapped to the strongest
-    colour edge along its normals; ``N' x 2`` int32, convex, inside the photo."""
+    """The coarse ``outline`` (``N x 2`` int32, image pixels, convex) snapped along its normals to
+    the outermost colour edge at least ``OUTER`` as strong as the strongest there (the silhouette);
+    ``N' x 2`` int32, convex, inside the photo."""
     h, w = image.shape[:2]
     extent = float(np.ptp(outline, axis=0).max()) + 1.0
     band = int(np.clip(round(BAND * extent), MIN_BAND, MAX_BAND))

@@ -40,10 +40,11 @@ MAX_WINDOW_GROWTH = 1.35  # the largest jittered window relative to the plain on
 class TrainingViews:
     def __init__(self, sources: Sequence, settings: RegionSettings | None, size: int,
                  backdrops: bool = True, step: Callable[[], None] | None = None,
-                 cut_p: float = 0.0) -> None:
+                 cut_p: float = 0.0, fault_p: float = 0.0) -> None:
         """``sources``: paths or encoded bytes; ``step`` is called after each photo (progress);
         ``cut_p``: share of augmented views whose judged region loses a corner or a strip
-        (``core.images.augment.cut_region``)."""
+        (``core.images.augment.cut_region``); ``fault_p``: share of augmented views with one of the
+        locator's faults (``RegionAugmenter``: a bulge, or on good photos a bulge or a cut)."""
         self.settings, self.size = settings, size
         self.plain: list[np.ndarray] = []
         self._sources: list[tuple[np.ndarray, np.ndarray, tuple] | None] = []
@@ -69,20 +70,22 @@ class TrainingViews:
                     photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
             if step is not None:
                 step()
-        self.augmenter = RegionAugmenter(small_photos, backdrop_p=0.75 if backdrops else 0.0, cut_p=cut_p)
+        self.augmenter = RegionAugmenter(small_photos, backdrop_p=0.75 if backdrops else 0.0, cut_p=cut_p,
+                                          fault_p=fault_p)
 
     def __len__(self) -> int:
         return len(self.plain)
 
-    def augmented(self, i: int, rng: np.random.Generator) -> np.ndarray:
-        """A random training view of photo ``i`` (same size as the plain view)."""
+    def augmented(self, i: int, rng: np.random.Generator, good: bool = False) -> np.ndarray:
+        """A random training view of photo ``i`` (same size as the plain view); ``good``: photo
+        ``i`` is labelled good (see ``RegionAugmenter.transform``)."""
         source = self._sources[i]
         if source is None:
             return augment(self.plain[i], rng)
         photo, outline, window = source
         return prepare_side(photo, None, self.settings, self.size, outline=outline,
                             window=self.augmenter.window(window, rng),
-                            transform=self.augmenter.transform(rng)).pixels
+                            transform=self.augmenter.transform(rng, good)).pixels
 
     def synthetic(self, i: int, rng: np.random.Generator, defect_rng: np.random.Generator
                   ) -> np.ndarray | None:

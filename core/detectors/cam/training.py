@@ -61,7 +61,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
     options = {**config.options, **{name: config.option(name) for name in
                                     ("region", "backdrops", "output_stride", "synthetic", "margin",
-                                     "region_cuts")}}
+                                     "region_cuts", "region_faults")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
@@ -95,7 +95,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
 
     data = TrainingViews([s.source for s in samples], settings, size,
                          backdrops=bool(options.get("backdrops", True)), step=read_step,
-                         cut_p=float(options.get("region_cuts", 0.0)))
+                         cut_p=float(options.get("region_cuts", 0.0)),
+                         fault_p=float(options.get("region_faults", 0.0)))
     images = data.plain
 
     def frozen(batch_imgs: list[np.ndarray]) -> torch.Tensor:
@@ -225,7 +226,7 @@ def _training_views(data: TrainingViews, labels: np.ndarray, train_idx: np.ndarr
                     row.append(painted)
                     view_labels[v, j] = 1
                     continue
-            row.append(data.augmented(i, rng))
+            row.append(data.augmented(i, rng, good=bool(labels[i] == 0)))
         views.append(row)
     return views, view_labels
 
