@@ -21,6 +21,7 @@ from core.evaluation.uncertainty import MIN_IMAGES_PER_CLASS, auroc_interval
 from core.scoring.calibration import Thresholds
 
 if TYPE_CHECKING:
+    from core.evaluation.backdrop import BackdropReport
     from core.evaluation.evaluate import EvalReport
 
 LIVE_DRAWS = 4000            # random cans drawn per redraw while thresholds move (the check only)
@@ -136,14 +137,52 @@ def stored_rows(data: dict, thresholds: Thresholds | None) -> list[FigureRow]:
         stored = Thresholds(data["thresholds"]["review"], data["thresholds"]["reject"])
         if thresholds is not None and thresholds != stored:
             outcomes = outcomes_at(scores, thresholds, floors_of(scores, outcomes, stored))
-        return figure_rows(labels, scores, outcomes)
+        return figure_rows(labels, scores, outcomes) + backdrop_rows(data, thresholds)
     rows = []
     for f in (data.get("can_level") or {}).get("figures", {}).values():
         if f is not None:
             rows.append(FigureRow(f["label"] + " (per 1000)", f"{f['per_1000']:.0f}",
                                   f"{f['low']:.0f} – {f['high']:.0f}",
                                   f"{f['good_images']} good, {f['defect_images']} defective"))
-    return rows
+    return rows + backdrop_rows(data, thresholds)
+
+
+def backdrop_record(check: BackdropReport | None, report: EvalReport) -> dict[str, Any]:
+    """What is stored of a backdrop check: its summary, the thresholds its verdicts were taken at
+    (the evaluation's), or why it did not run (no good image in the folder)."""
+    if check is None:
+        return {"skipped": "the folder has no good image to repaint"}
+    return {**check.to_dict(),
+            "thresholds": {"review": report.review_threshold, "reject": report.reject_threshold}}
+
+
+def backdrop_rows(data: dict | None, thresholds: Thresholds | None = None) -> list[FigureRow]:
+    """The backdrop check's row of a stored evaluation (none if it did not run): verdicts changed
+    of the repaints, with a 95 % interval, resting on the good images repainted. Its verdicts were
+    taken at the evaluation's thresholds; when ``thresholds`` differ, the row says so."""
+    check = (data or {}).get("backdrop_check")
+    if not isinstance(check, dict):
+        return []
+    name = "Backdrop check: verdicts changed"
+    if "skipped" in check:
+        return [FigureRow(name, "n/a", "", "no good images", str(check["skipped"]))]
+    n, k = int(check["repaints"]), int(check["verdicts_changed"])
+    rests = (f"{check['images']} good × {n // max(int(check['images']), 1)} backdrops"
+             f" (score shift mean {check['mean_score_shift']:.3f}, largest {check['max_score_shift']:.3f})")
+    if n == 0:
+        return [FigureRow(name, "n/a", "", rests, "no can found on any good image")]
+    warnings = []
+    if k:
+        worst = ", ".join(f"{c['image']} on {c['backdrop']}" for c in check.get("changes", [])[:3])
+        warnings.append(f"the verdict depends on what is behind the can ({worst})")
+    at = check.get("thresholds")
+    if thresholds is not None and at and (float(at["review"]), float(at["reject"])) != (
+            thresholds.review, thresholds.reject):
+        warnings.append(f"taken at review {float(at['review']):.3f}, reject {float(at['reject']):.3f}: "
+                        "evaluate again for these thresholds")
+    low, high = clopper_pearson(k, n)
+    return [FigureRow(name, f"{k} of {n} ({100 * k / n:.1f} %)", f"{100 * low:.1f} – {100 * high:.1f} %",
+                      rests, "; ".join(warnings))]
 
 
 def can_summary(rows: list[FigureRow]) -> str:

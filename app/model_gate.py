@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.model_figures import evaluation_record
+from app.model_figures import backdrop_record, evaluation_record
 from core.progress import Progress
 from core.scoring.calibration import Thresholds
 
@@ -25,23 +25,29 @@ from core.scoring.calibration import Thresholds
 class Evaluated:
     report: Any                  # core.evaluation.evaluate.EvalReport
     info: Any                    # db EvaluationInfo as stored
+    backdrops: Any = None        # core.evaluation.backdrop.BackdropReport, if the check ran
 
 
 def evaluate_and_record(progress: Progress, station: Any, actor: Any, model: Any,
-                        data_dir: str) -> Evaluated:
-    """Evaluate ``model`` (a ``ModelInfo``) at its thresholds on ``data_dir`` and store the result."""
-    from app.model_jobs import evaluate_folder
+                        data_dir: str, backdrop_check: bool = False) -> Evaluated:
+    """Evaluate ``model`` (a ``ModelInfo``) at its thresholds on ``data_dir`` and store the result;
+    with ``backdrop_check``, the backdrop check on the folder's good images is stored with it
+    (``app.model_figures.backdrop_record``)."""
+    from app.model_jobs import evaluate_with_backdrops
 
     thresholds = Thresholds.from_dict(model.thresholds) if model.thresholds else None
-    report = evaluate_folder(progress, model.folder, data_dir, thresholds)
+    report, check = evaluate_with_backdrops(progress, model.folder, data_dir, thresholds,
+                                            backdrop_check)
     progress.check()
     n = len(report.labels)
     # The column holds a count; a model that cannot tell counts as "maybe all seen" there, and the
     # stored summary keeps the truth (None).
     overlap = n if report.n_overlap_training is None else report.n_overlap_training
-    info = station.models.record_evaluation(actor, model.id, evaluation_record(report), n, overlap,
-                                            str(Path(data_dir)))
-    return Evaluated(report, info)
+    data = evaluation_record(report)
+    if backdrop_check:
+        data["backdrop_check"] = backdrop_record(check, report)
+    info = station.models.record_evaluation(actor, model.id, data, n, overlap, str(Path(data_dir)))
+    return Evaluated(report, info, check)
 
 
 def overlap_of(evaluation: Any) -> int | None:

@@ -27,6 +27,7 @@ from core.scoring.calibration import Thresholds
 from db.permissions import require
 
 if TYPE_CHECKING:
+    from core.evaluation.backdrop import BackdropReport
     from core.evaluation.evaluate import EvalReport
     from core.training import LabeledImage
     from db import Actor, Station
@@ -120,6 +121,15 @@ def build_and_register(progress: Progress, station: Station, actor: Actor, model
 def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,
                     thresholds: Thresholds | None) -> EvalReport:
     """``EvalReport`` of the model (with the thresholds the station uses) on ``data_dir``."""
+    return evaluate_with_backdrops(progress, model_folder, data_dir, thresholds, False)[0]
+
+
+def evaluate_with_backdrops(progress: Progress, model_folder: str, data_dir: str,
+                            thresholds: Thresholds | None, backdrops: bool
+                            ) -> tuple[EvalReport, BackdropReport | None]:
+    """``evaluate_folder``'s report and, with ``backdrops``, the backdrop check of the same model
+    on the folder's good images (``core.evaluation.backdrop``: each repainted outside its can with
+    ten backdrops, the changed verdicts counted); None when the folder has no good image."""
     from core.evaluation.evaluate import evaluate_model
     from core.model.io import load_model
 
@@ -127,4 +137,11 @@ def evaluate_folder(progress: Progress, model_folder: str, data_dir: str,
     model = load_model(model_folder)
     if thresholds is not None:
         model = model.with_thresholds(thresholds)
-    return evaluate_model(model, data_dir, progress)
+    report = evaluate_model(model, data_dir, progress)
+    if not backdrops or not any(int(v) == 0 for v in report.labels):
+        return report, None
+    from core.evaluation.backdrop import backdrop_check
+    from core.training import scan_dataset
+
+    progress.report(0, 1, "Backdrop check: repainting the good images' backdrops")
+    return report, backdrop_check(model, scan_dataset(data_dir), progress)

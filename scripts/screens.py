@@ -213,10 +213,14 @@ def shoot_admin(app, shots, settings, station, demo, inference, images: Path, si
         panel = window.show_panel(key)
         wait(app, settle=1.0)
         if key == "models" and evaluate:
-            # the Models panel reads best with an evaluation: the model on the demo photos
+            # the Models panel reads best with an evaluation: the model on the demo photos, with
+            # the backdrop check
             panel.select_model(demo_model_id(station, demo))
+            panel.backdrop_box.setChecked(True)
             job = panel.start_evaluation(str(images))
             wait(app, lambda job=job: job is None or job.done, timeout=900, settle=1.0)
+            panel.view.figures.scrollToBottom()      # the can-level rows and the check's
+            wait(app, settle=0.3)
         shots.save(window.grab(), f"{n}-{key}")
         if key == "products" and shots.want("13"):
             panel.table.selectRow(0)

@@ -25,7 +25,15 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from app.model_figures import FigureRow, arrays, figure_rows, floors_of, outcomes_at, stored_rows
+from app.model_figures import (
+    FigureRow,
+    arrays,
+    backdrop_rows,
+    figure_rows,
+    floors_of,
+    outcomes_at,
+    stored_rows,
+)
 from app.model_gate import overlap_of
 from core.evaluation.uncertainty import MIN_IMAGES_PER_CLASS
 from core.scoring.calibration import Thresholds
@@ -165,7 +173,7 @@ class EvaluationView(QWidget):
                 outcomes = outcomes_at(scores, t)
             elif t != (at := Thresholds(stored["review"], stored["reject"])):
                 outcomes = outcomes_at(scores, t, floors_of(scores, outcomes, at))
-            self._set_rows(figure_rows(labels, scores, outcomes))
+            self._set_rows(figure_rows(labels, scores, outcomes) + backdrop_rows(self._stored, t))
         elif self._stored is not None:
             self._set_rows(stored_rows(self._stored, None))
 

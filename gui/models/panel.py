@@ -25,6 +25,7 @@ from pathlib import Path
 from PyQt5.QtCore import QSignalBlocker, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -78,6 +79,11 @@ class ModelsPanel(ActivationActions, QWidget):
         self.table.setMinimumHeight(96)  # header and two models stay visible at 1024 x 640
         self.build_button = QPushButton("Build model…", self)
         self.evaluate_button = QPushButton("Evaluate on folder…", self)
+        self.backdrop_box = QCheckBox("Backdrop check", self)
+        self.backdrop_box.setToolTip(
+            "Also repaint everything outside the can of each good image with ten other backdrops "
+            "(colours, a texture, photos of walls) and count the verdicts that change: a model "
+            "that judges the can changes none. Takes about ten times as long as the evaluation.")
         self.activate_button = QPushButton("Activate for products…", self)
         self.rollback_button = QPushButton("Roll back product…", self)
         self.progress = QProgressBar(self)
@@ -105,8 +111,15 @@ class ModelsPanel(ActivationActions, QWidget):
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
-        for b in (self.build_button, self.evaluate_button, self.activate_button, self.rollback_button):
-            buttons.addWidget(b)
+        # The backdrop check's box sits under the button it goes with (the row fits 1024 px).
+        evaluate = QVBoxLayout()
+        evaluate.setSpacing(2)
+        evaluate.addWidget(self.evaluate_button)
+        evaluate.addWidget(self.backdrop_box)
+        buttons.addWidget(self.build_button, 0, Qt.AlignTop)
+        buttons.addLayout(evaluate)
+        for b in (self.activate_button, self.rollback_button):
+            buttons.addWidget(b, 0, Qt.AlignTop)
         buttons.addStretch(1)
         job = QHBoxLayout()
         job.addWidget(self.job_label)
@@ -177,14 +190,16 @@ class ModelsPanel(ActivationActions, QWidget):
                            self._ctx.actor, str(self._ctx.settings.models_dir), request,
                            on_success=self._on_built)
 
-    def start_evaluation(self, data_dir: str) -> TaskHandle | None:
-        """Evaluate the selected model at its thresholds on ``data_dir`` and store the evaluation."""
+    def start_evaluation(self, data_dir: str, backdrop_check: bool | None = None) -> TaskHandle | None:
+        """Evaluate the selected model at its thresholds on ``data_dir`` and store the evaluation;
+        with the backdrop check (default: as the box says) on the folder's good images too."""
         model = self.selected_model()
         if model is None:
             return None
+        check = self.backdrop_box.isChecked() if backdrop_check is None else backdrop_check
         self._evaluated_model_id = model.id
         return self._start(f"Evaluating {model.name}", evaluate_and_record, self._ctx.station,
-                           self._ctx.actor, model, data_dir, on_success=self._on_evaluated)
+                           self._ctx.actor, model, data_dir, check, on_success=self._on_evaluated)
 
     def cancel_job(self) -> None:
         if self.job is not None:
@@ -228,9 +243,14 @@ class ModelsPanel(ActivationActions, QWidget):
                      "cannot be told." if seen is None else
                      f"{seen} of them were used in its training." if seen else
                      "None of them was used in its training.")
-        self._say(f"Evaluated on {len(report.labels)} images and stored. {seen_text} Move the "
-                  "thresholds (drag the lines, use the boxes or a can-level target), then Save "
-                  "thresholds.")
+        check = evaluated.backdrops
+        check_text = ("" if check is None else
+                      f" Backdrop check: {check.changed} of {check.repaints} verdicts changed when "
+                      "the backdrop was repainted." if check.repaints else
+                      " Backdrop check: no can was found on any good image.")
+        self._say(f"Evaluated on {len(report.labels)} images and stored. {seen_text}{check_text} "
+                  "Move the thresholds (drag the lines, use the boxes or a can-level target), then "
+                  "Save thresholds.")
         self._update_buttons()
 
     # ---- the selected model ---------------------------------------------------------------------
@@ -304,6 +324,7 @@ class ModelsPanel(ActivationActions, QWidget):
         idle, model = self.job is None, self.selected_model()
         self.build_button.setEnabled(idle)
         self.evaluate_button.setEnabled(idle and model is not None)
+        self.backdrop_box.setEnabled(idle)
         self.activate_button.setEnabled(idle and model is not None and bool(self._products))
         self.rollback_button.setEnabled(idle and bool(self.rollback_choices()))
         # The boxes show 3 decimals: a model's 0.4127 reads 0.413 there and is not a change.

@@ -187,3 +187,42 @@ def test_build_dialog_checks_its_fields_and_offers_the_catalogues_choices(qtbot,
     assert r.can_false_reject is None                          # the usual calibration
     dialog.can_target.setValue(1.0)
     assert dialog.request().can_false_reject == pytest.approx(0.01)
+
+
+def test_the_backdrop_check_runs_with_the_evaluation_and_is_stored(qtbot, panel, world, tiny_model,
+                                                                  tmp_path):
+    from core.evaluation.backdrop import KINDS, backdrop_check
+    from core.model.io import load_model
+    from core.scoring.calibration import Thresholds
+    from core.training import scan_dataset
+
+    model_id = register(world, tiny_model)
+    panel.refresh(select_id=model_id)
+    data = make_synthetic_cans(tmp_path / "eval", n_good=4, n_defect=3, size=128, seed=9)
+    panel.backdrop_box.setChecked(True)
+    panel.start_evaluation(str(data))
+    assert not panel.backdrop_box.isEnabled()             # not while the job runs
+    qtbot.waitUntil(lambda: panel.job is None, timeout=240000)
+    assert panel.backdrop_box.isEnabled()
+    stored = world.station.models.evaluations(world.admin, model_id)[0].data["backdrop_check"]
+    # The same check run directly on the same model, folder and seed gives the same counts.
+    info = world.station.models.get(world.admin, model_id)
+    model = load_model(tiny_model).with_thresholds(Thresholds.from_dict(info.thresholds))
+    direct = backdrop_check(model, scan_dataset(data)).to_dict()
+    for key in ("images", "skipped_no_can", "repaints", "verdicts_changed", "changes"):
+        assert stored[key] == direct[key], key
+    assert stored["images"] == 4 and stored["skipped_no_can"] == 0     # the drawn cans are found
+    assert stored["repaints"] == len(KINDS) * 4
+    assert stored["thresholds"] == {"review": info.thresholds["review"], "reject": info.thresholds["reject"]}
+    rows = {r[0]: r for r in panel.view.rows()}
+    row = rows["Backdrop check: verdicts changed"]
+    assert row[1].startswith(f"{stored['verdicts_changed']} of {stored['repaints']} ")
+    assert (f"Backdrop check: {stored['verdicts_changed']} of {stored['repaints']} verdicts changed"
+            in panel.message.text())
+    # Without the box, the evaluation stores no check.
+    panel.backdrop_box.setChecked(False)
+    panel.start_evaluation(str(data))
+    qtbot.waitUntil(lambda: panel.job is None, timeout=240000)
+    assert "backdrop_check" not in world.station.models.evaluations(world.admin, model_id)[0].data
+    assert "Backdrop check" not in panel.message.text()
+    assert "Backdrop check: verdicts changed" not in {r[0] for r in panel.view.rows()}
