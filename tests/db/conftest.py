@@ -2,11 +2,10 @@
 real PostgreSQL server that these fixtures start themselves (see tests/db/pgcluster.py).
 
 If the server cannot be started, the PostgreSQL half FAILS with the reason, so CI cannot pass
-without it; set STATION_TESTS_ALLOW_NO_POSTGRES=1 to skip it instead on a machine without one.
+without it (``./test.sh`` installs it where it is missing); there is no way to skip it.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,8 +29,6 @@ def postgres_server() -> Iterator[str]:
         url = cluster.start()
     except (ClusterError, OSError, Exception) as exc:  # noqa: BLE001 - report any reason
         reason = f"could not start a PostgreSQL server for the tests: {exc}"
-        if os.environ.get("STATION_TESTS_ALLOW_NO_POSTGRES") == "1":
-            pytest.skip(reason)
         pytest.fail(reason, pytrace=False)
     try:
         yield url

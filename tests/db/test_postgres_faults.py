@@ -3,11 +3,10 @@
 station recovers by itself, and a can recorded across a lost commit is recorded once.
 
 These tests start a server of their own (they stop and freeze it); like every PostgreSQL test
-they FAIL when no server can be started (STATION_TESTS_ALLOW_NO_POSTGRES=1 skips them).
+they FAIL when no server can be started.
 """
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -35,8 +34,6 @@ def cluster() -> Iterator[Cluster]:
         c.start()
     except Exception as exc:  # noqa: BLE001 - report any reason
         reason = f"could not start a PostgreSQL server for the tests: {exc}"
-        if os.environ.get("STATION_TESTS_ALLOW_NO_POSTGRES") == "1":
-            pytest.skip(reason)
         pytest.fail(reason, pytrace=False)
     try:
         yield c
