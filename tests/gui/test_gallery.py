@@ -204,9 +204,11 @@ def test_paged_model_fetches_only_the_pages_it_is_asked_for(qtbot):
 
 
 @pytest.mark.slow
-def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
-    """The grid never loads the whole set: jumping anywhere in 100 000 rows repaints in well
-    under 100 ms on the GUI thread, and only the pages on screen are fetched."""
+def test_grid_of_100k_rows_repaints_without_waiting_for_its_pages(qtbot, tmp_path):
+    """The grid never loads the whole set: jumping anywhere in 100 000 rows repaints at once,
+    with placeholders where a page is still on its way (the database is made slow here, so a
+    repaint that waited for it would show the page's rows), and only the pages on screen are
+    fetched. The repaint times are printed, not asserted (speed belongs to benchmarks)."""
     import gc
     import time
     from datetime import date
@@ -226,10 +228,15 @@ def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
         return InspectionRow(i, 1, f"SKU-{i % 7}", "p", 1, "w", 1, "otto", "line", started,
                              started, date(2026, 3, 2), "m", "1", "pass", None,
                              ("pass", "review", "reject")[i % 3], thumb)
-    fetched = []
+    fetched: list[int] = []
+    pages: list[tuple[int, int]] = []
+    slow = [False]
 
     def page(offset, limit, sort):
+        if slow[0]:
+            time.sleep(0.3)          # a slow database: a repaint that waited would show it
         fetched.append(offset)
+        pages.append((offset, limit))
         return [row(i) for i in range(offset, min(100_000, offset + limit))]
     cache = ThumbnailCache(THUMB)
     model = GalleryModel(lambda: 100_000, page, cache)
@@ -243,6 +250,8 @@ def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
     with qtbot.waitSignal(model.loaded, timeout=5000):
         model.refresh()
     bar = view.verticalScrollBar()
+    slow[0] = True
+    waited = []
     gc.collect()          # garbage of earlier tests must not be collected inside a measurement
     sweeps = []
     for sweep in range(3):
@@ -251,16 +260,22 @@ def test_grid_of_100k_rows_repaints_quickly_anywhere(qtbot, tmp_path):
         times = []
         for fraction in (0.0, 0.5, 0.97, 0.25, 1.0):
             fraction = min(1.0, fraction + 0.01 * sweep) if fraction < 1.0 else fraction
+            had = list(pages)
             t0 = time.perf_counter()
             bar.setValue(int(bar.maximum() * fraction))
             view.viewport().repaint()
             times.append(time.perf_counter() - t0)
+            shown = view.indexAt(view.viewport().rect().center())
+            assert shown.isValid()
+            fetched_before = any(o <= shown.row() < o + n for o, n in had)
+            if not fetched_before:       # its page was not there yet: the repaint must not wait
+                waited.append(shown.data(Qt.DisplayRole) not in (None, "…"))
             qtbot.waitUntil(lambda: not model.busy and not cache.busy, timeout=5000)
             view.viewport().repaint()
         sweeps.append(max(times))
     worst = min(sweeps)
-    print(f"worst repaint per sweep: {[f'{t * 1000:.1f} ms' for t in sweeps]}")
-    assert worst < 0.1, sweeps
+    print(f"worst repaint per sweep: {[f'{t * 1000:.1f} ms' for t in sweeps]} (best {worst * 1000:.1f} ms)")
+    assert len(waited) >= 10 and not any(waited), waited   # new places: placeholders, no waiting
     assert len(fetched) <= 30            # a page or two per position, not the 834 pages
     # the last position's page really arrived: its last card shows that inspection, not "…"
     qtbot.waitUntil(lambda: model.row(99_999) is not None, timeout=5000)
