@@ -3,9 +3,7 @@ disk (SQLite's own and the export's), CSV cells that spreadsheets would run as f
 from __future__ import annotations
 
 import csv
-import errno
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from db import DatabaseDamaged, Station, StorageFull
 from db.csv_cells import safe_cell
 from tests.db.conftest import FAST_HASHER
 from tests.db.helpers import World, new_inspection, populate, snapshot
+from tests.disks import fill, small_disk
 
 
 def test_a_damaged_sqlite_file_is_database_damaged(tmp_path: Path) -> None:
@@ -56,9 +55,9 @@ def test_sqlite_full_while_recording_is_storage_full_and_loses_nothing(tmp_path:
 
 
 def test_csv_export_to_a_full_disk_is_storage_full(station: Station, world: World,
-                                                   tmp_path: Path, monkeypatch) -> None:
-    """A real full device for a stream (/dev/full); for a path, ENOSPC injected at the fsync of
-    the export's temporary file (a narrow monkeypatch, for the ENOSPC case only)."""
+                                                   tmp_path: Path) -> None:
+    """Real full devices: a stream on /dev/full, and a path on a small tmpfs that is full
+    (``tests.disks``): StorageFull, and no file or part of one left behind."""
     station.inspections.record(world.operator, new_inspection(world.product_id, "x"))
     full = open("/dev/full", "w", encoding="utf-8")
     with pytest.raises(StorageFull):
@@ -67,20 +66,12 @@ def test_csv_export_to_a_full_disk_is_storage_full(station: Station, world: Worl
         full.close()        # the caller's stream still holds what could not be written
     except OSError:
         pass
-    real_fsync = os.fsync
-
-    def full_fsync(fd: int) -> None:
-        if ".tmp-" in os.readlink(f"/proc/self/fd/{fd}"):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", full_fsync)
-    exports = tmp_path / "exports"
-    exports.mkdir()
-    with pytest.raises(StorageFull) as e:
-        station.inspections.export_csv(world.supervisor, None, exports / "export.csv")
-    assert str(exports) in str(e.value)
-    assert list(exports.iterdir()) == []            # neither the file nor its part
+    with small_disk(tmp_path / "exports", 64) as exports:
+        filler = fill(exports, 0)
+        with pytest.raises(StorageFull) as e:
+            station.inspections.export_csv(world.supervisor, None, exports / "export.csv")
+        assert str(exports) in str(e.value)
+        assert list(exports.iterdir()) == [filler]      # neither the file nor its part
 
 
 @pytest.mark.parametrize("evil", ['=HYPERLINK("http://evil.example","Click")',

@@ -57,8 +57,10 @@ def test_put_is_atomic_and_content_addressed(tmp_path: Path) -> None:
 def test_failure_while_writing_files_leaves_no_row_and_no_file(station: Station, world: World,
                                                                monkeypatch) -> None:
     """The disk fills up in the middle of a can: StorageFull (issue 9 item 9, not a raw OSError),
-    no row, no file. ENOSPC is injected at the real rename (a narrow monkeypatch of os.replace
-    for this one case: a full file system cannot be made without root here)."""
+    no row, no file. ENOSPC is injected at the fifth real rename (a narrow monkeypatch of
+    os.replace), so that the disk fills at a known point in the middle of the can; a real full
+    disk is tested where the point does not matter (tests/common/test_atomic.py, the CSV export
+    in tests/db/test_faults.py, a model saved in tests/core/test_model_integrity.py)."""
     real = os.replace
     calls = {"n": 0}
 
