@@ -28,6 +28,15 @@ def _sign_in(qtbot, flow: SessionFlow, name: str) -> MainWindow:
     return flow.window
 
 
+def _row_of(qtbot, gallery, inspection_id: int) -> int:
+    """The gallery row of ``inspection_id`` among its two rows, once their page has arrived (the
+    count comes first: rowCount can be 2 while the rows are still on their way)."""
+    model = gallery.model
+    qtbot.waitUntil(lambda: not gallery.busy and model.rowCount() == 2, timeout=20000)
+    qtbot.waitUntil(lambda: all(model.row(r) is not None for r in range(2)), timeout=20000)
+    return next(r for r in range(2) if model.row(r).id == inspection_id)
+
+
 def _switch(qtbot, flow: SessionFlow, window: MainWindow, name: str) -> MainWindow:
     qtbot.mouseClick(window.switch_button, Qt.LeftButton)
     return _sign_in(qtbot, flow, name)
@@ -67,8 +76,7 @@ def test_a_shift(qtbot, world, inference, tiny_model, tmp_path):
         # -- the supervisor: a correction and the shift report -------------------------------
         window = _switch(qtbot, flow, window, "sue")
         gallery = window.show_panel("gallery")
-        qtbot.waitUntil(lambda: not gallery.busy and gallery.model.rowCount() == 2, timeout=20000)
-        row = next(r for r in range(2) if gallery.model.row(r).id == second)
+        row = _row_of(qtbot, gallery, second)
         detail = gallery.open_detail(gallery.model.index(row, 0))
         qtbot.waitUntil(lambda: detail.detail is not None and not detail.busy, timeout=20000)
         box = detail.corrections
@@ -88,8 +96,7 @@ def test_a_shift(qtbot, world, inference, tiny_model, tmp_path):
         # -- the admin: delete the first can with a reason, read the audit log ----------------
         window = _switch(qtbot, flow, window, "admin")
         gallery = window.show_panel("gallery")
-        qtbot.waitUntil(lambda: not gallery.busy and gallery.model.rowCount() == 2, timeout=20000)
-        row = next(r for r in range(2) if gallery.model.row(r).id == first)
+        row = _row_of(qtbot, gallery, first)
         detail = gallery.open_detail(gallery.model.index(row, 0))
         qtbot.waitUntil(lambda: detail.detail is not None, timeout=20000)
         ask = detail.ask_delete()
