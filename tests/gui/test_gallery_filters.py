@@ -66,11 +66,22 @@ def test_the_filters_stay_put_when_nothing_matches(qtbot, make_ctx, world):
     record_inspection(world, world.operator, "pass", started=datetime.now(timezone.utc))
     panel = _panel(qtbot, make_ctx)
     assert panel.model.rowCount() == 1
-    qtbot.wait(100)
+    _laid_out()
     where = (panel.filters.geometry(), panel.filters.reset_button.mapTo(panel, QPoint(0, 0)))
     panel.filters.verdict.setCurrentIndex(panel.filters.verdict.findData("reject"))
     _settle(qtbot, panel)
     assert panel.model.rowCount() == 0 and panel.empty.isVisible()
-    qtbot.wait(100)                              # let the layout settle
+    _laid_out()                                  # the empty view's layout, applied now
     assert (panel.filters.geometry(), panel.filters.reset_button.mapTo(panel, QPoint(0, 0))) \
         == where
+
+
+def _laid_out() -> None:
+    """Apply every pending layout now (not after a fixed wait): the posted layout requests, then
+    whatever they post in turn."""
+    from PyQt5.QtCore import QEvent
+    from PyQt5.QtWidgets import QApplication
+
+    for _ in range(3):
+        QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        QApplication.processEvents()
