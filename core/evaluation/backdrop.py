@@ -131,33 +131,45 @@ def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Prog
     good = [s for s in samples if int(s.label) == 0]
     if not good:
         raise ValueError("the backdrop check needs good images")
-    images = [load_image(s.source) for s in good]
     names = [Path(s.source).name if isinstance(s.source, (str, Path)) else f"image {i}"
              for i, s in enumerate(good)]
-    walls = [wall_of(img) for img in images]
+    # Two passes, one photo in memory at a time (a plant's folder may hold thousands of large
+    # photos): first every photo's small wall, then each photo again, repainted and judged.
+    walls = []
+    for i, s in enumerate(good):
+        progress.check()
+        walls.append(wall_of(load_image(s.source)))
+        progress.report(i + 1, len(good), f"backdrop check: walls {i + 1} of {len(good)}")
     report = BackdropReport(per_kind={k: 0 for k in KINDS})
     rng = np.random.default_rng(seed)
-    for i, (image, name) in enumerate(zip(images, names)):
+    for i, (sample, name) in enumerate(zip(good, names)):
         progress.check()
-        repaints = repainted(image, i, walls, rng)
-        if repaints is None:
-            report.skipped += 1
-            continue
-        batch = [image] + list(repaints.values())
-        results = []
-        for start in range(0, len(batch), 7):
-            results += model.inspect_sides(batch[start:start + 7], [name] * len(batch[start:start + 7]))
-        before = results[0]
-        report.images += 1
-        for kind, res in zip(repaints, results[1:]):
-            report.repaints += 1
-            shift = abs(res.score - before.score)
-            report.max_score_shift = max(report.max_score_shift, shift)
-            report.total_score_shift += shift
-            if res.outcome != before.outcome:
-                report.changed += 1
-                report.per_kind[kind] += 1
-                report.changes.append((name, kind, before.outcome.value, res.outcome.value,
-                                       before.score, res.score))
-        progress.report(i + 1, len(images), f"backdrop check {i + 1} of {len(images)}")
+        _judge(model, load_image(sample.source), i, name, walls, rng, report)
+        progress.report(i + 1, len(good), f"backdrop check {i + 1} of {len(good)}")
     return report
+
+
+def _judge(model: Model, image: np.ndarray, index: int, name: str, walls: Sequence[np.ndarray],
+           rng: np.random.Generator, report: BackdropReport) -> None:
+    """One good photo and its repaints judged, counted into ``report`` (its own function, so the
+    photo and its repaints are let go before the next one is read)."""
+    repaints = repainted(image, index, walls, rng)
+    if repaints is None:
+        report.skipped += 1
+        return
+    batch = [image] + list(repaints.values())
+    results = []
+    for start in range(0, len(batch), 7):
+        results += model.inspect_sides(batch[start:start + 7], [name] * len(batch[start:start + 7]))
+    before = results[0]
+    report.images += 1
+    for kind, res in zip(repaints, results[1:]):
+        report.repaints += 1
+        shift = abs(res.score - before.score)
+        report.max_score_shift = max(report.max_score_shift, shift)
+        report.total_score_shift += shift
+        if res.outcome != before.outcome:
+            report.changed += 1
+            report.per_kind[kind] += 1
+            report.changes.append((name, kind, before.outcome.value, res.outcome.value,
+                                   before.score, res.score))

@@ -40,3 +40,31 @@ def test_backdrops_have_the_image_size_and_differ():
     assert list(out) == list(KINDS)
     assert all(b.shape == image.shape and b.dtype == np.uint8 for b in out.values())
     assert len({b.tobytes() for b in out.values()}) == len(KINDS)
+
+
+def test_one_photo_at_a_time_is_held(tiny_model, tiny_model_dir, monkeypatch):
+    """A plant's folder may hold thousands of large photos: the check reads each photo when it
+    needs it (twice: once for its wall, once to judge it) and lets it go before the next."""
+    import gc
+    import weakref
+
+    import core.images
+
+    samples = scan_dataset(tiny_model_dir.parent / "data")[:30:3]
+    good = sum(s.label == 0 for s in samples)
+    real = core.images.load_image
+    alive: list = []
+    most = [0]
+
+    def counting(source, *args, **kwargs):
+        gc.collect()
+        most[0] = max(most[0], sum(r() is not None for r in alive))
+        image = real(source, *args, **kwargs)
+        alive.append(weakref.ref(image))
+        return image
+
+    monkeypatch.setattr(core.images, "load_image", counting)
+    report = backdrop_check(tiny_model, samples, seed=1)
+    assert len(alive) == 2 * good                 # each good photo read twice, nothing else
+    assert most[0] == 0, most[0]                  # ... and none still held when the next is read
+    assert report.images + report.skipped == good
