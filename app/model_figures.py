@@ -167,14 +167,14 @@ def backdrop_rows(data: dict | None, thresholds: Thresholds | None = None) -> li
     if "skipped" in check:
         return [FigureRow(name, "n/a", "", "no good images", str(check["skipped"]))]
     n, k = int(check["repaints"]), int(check["verdicts_changed"])
-    rests = (f"{check['images']} good × {n // max(int(check['images']), 1)} backdrops"
-             f" (score shift mean {check['mean_score_shift']:.3f}, largest {check['max_score_shift']:.3f})")
+    rests = f"{check['images']} good × {n // max(int(check['images']), 1)} backdrops"
     if n == 0:
         return [FigureRow(name, "n/a", "", rests, "no can found on any good image")]
     warnings = []
     if k:
         worst = ", ".join(f"{c['image']} on {c['backdrop']}" for c in check.get("changes", [])[:3])
-        warnings.append(f"the verdict depends on what is behind the can ({worst})")
+        warnings.append(f"the verdict depends on what is behind the can ({worst}); score shift mean "
+                        f"{check['mean_score_shift']:.3f}, largest {check['max_score_shift']:.3f}")
     at = check.get("thresholds")
     if thresholds is not None and at and (float(at["review"]), float(at["reject"])) != (
             thresholds.review, thresholds.reject):

@@ -246,7 +246,8 @@ class ModelsPanel(ActivationActions, QWidget):
         check = evaluated.backdrops
         check_text = ("" if check is None else
                       f" Backdrop check: {check.changed} of {check.repaints} verdicts changed when "
-                      "the backdrop was repainted." if check.repaints else
+                      f"the backdrop was repainted (score shift mean {check.mean_score_shift:.3f}, "
+                      f"largest {check.max_score_shift:.3f})." if check.repaints else
                       " Backdrop check: no can was found on any good image.")
         self._say(f"Evaluated on {len(report.labels)} images and stored. {seen_text}{check_text} "
                   "Move the thresholds (drag the lines, use the boxes or a can-level target), then "
