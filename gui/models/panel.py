@@ -83,7 +83,8 @@ class ModelsPanel(ActivationActions, QWidget):
         self.backdrop_box.setToolTip(
             "Also repaint everything outside the can of each good image with ten other backdrops "
             "(colours, a texture, photos of walls) and count the verdicts that change: a model "
-            "that judges the can changes none. Takes about ten times as long as the evaluation.")
+            "that judges the can changes none. Each good image is judged eleven times (as it is "
+            "and on ten backdrops), so the evaluation takes longer.")
         self.activate_button = QPushButton("Activate for products…", self)
         self.rollback_button = QPushButton("Roll back product…", self)
         self.progress = QProgressBar(self)
