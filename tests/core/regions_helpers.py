@@ -75,3 +75,11 @@ def iou(box_a, box_b) -> float:
 def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask)
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def box_region(box: tuple[int, int, int, int], size: int = 96) -> np.ndarray:
+    """A judged region in a ``size x size`` view: the rectangle ``box`` (x0, y0, x1, y1, inclusive)
+    as a uint8 0/1 mask, the can the augmentation tests cut and bulge."""
+    region = np.zeros((size, size), np.uint8)
+    cv2.rectangle(region, box[:2], box[2:], 1, thickness=-1)
+    return region

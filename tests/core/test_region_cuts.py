@@ -12,17 +12,11 @@ from core.images.augment import CORNER_CUT, SIDE_CUT, cut_region
 from core.regions.apply import FILL_VALUE
 from core.regions.settings import RegionSettings
 from core.regions.views import TrainingViews
-from tests.core.regions_helpers import can_photo_files
-
-
-def _can_region(size: int = 96) -> np.ndarray:
-    region = np.zeros((size, size), np.uint8)
-    cv2.rectangle(region, (30, 10), (65, 85), 1, thickness=-1)
-    return region
+from tests.core.regions_helpers import box_region, can_photo_files
 
 
 def test_a_cut_takes_a_corner_or_a_strip_and_nothing_else():
-    region = _can_region()
+    region = box_region((30, 10, 65, 85))
     x, y, w, h = cv2.boundingRect(region)
     side = max(w, h)
     kinds = set()
@@ -52,7 +46,7 @@ def test_a_cut_takes_a_corner_or_a_strip_and_nothing_else():
 
 
 def test_a_cut_is_drawn_from_its_generator_alone():
-    region = _can_region()
+    region = box_region((30, 10, 65, 85))
     a = cut_region(region, np.random.default_rng(5))
     b = cut_region(region, np.random.default_rng(5))
     assert np.array_equal(a, b)

@@ -13,17 +13,11 @@ from core.images.augment import BULGE, RegionAugmenter, bulge_region
 from core.regions.apply import FILL_VALUE
 from core.regions.settings import RegionSettings
 from core.regions.views import TrainingViews
-from tests.core.regions_helpers import can_photo_files
-
-
-def _can_region(size: int = 96) -> np.ndarray:
-    region = np.zeros((size, size), np.uint8)
-    cv2.rectangle(region, (30, 20), (65, 75), 1, thickness=-1)
-    return region
+from tests.core.regions_helpers import box_region, can_photo_files
 
 
 def test_a_bulge_only_adds_a_convex_wedge_within_its_reach():
-    region = _can_region()
+    region = box_region((30, 20, 65, 75))
     x, y, w, h = cv2.boundingRect(region)
     side = max(w, h)
     directions = set()
@@ -50,7 +44,7 @@ def test_a_bulge_only_adds_a_convex_wedge_within_its_reach():
 
 
 def test_a_bulge_is_drawn_from_its_generator_alone_and_spares_tiny_regions():
-    region = _can_region()
+    region = box_region((30, 20, 65, 75))
     assert np.array_equal(bulge_region(region, np.random.default_rng(5)),
                           bulge_region(region, np.random.default_rng(5)))
     empty = np.zeros((32, 32), np.uint8)
@@ -61,7 +55,7 @@ def _faults(good: bool, seeds: int = 300) -> tuple[int, int]:
     """(views whose region lost pixels, views whose region gained pixels) with fault_p 1."""
     augmenter = RegionAugmenter(backdrop_p=0.0, fault_p=1.0)
     crop = np.full((96, 96, 3), 90, np.uint8)
-    can = _can_region()
+    can = box_region((30, 20, 65, 75))
     lost = gained = 0
     for seed in range(seeds):
         # The same draws without the fault give the region the fault starts from.
@@ -84,7 +78,7 @@ def test_defective_views_are_never_cut_and_good_views_are_cut_or_bulged():
 def test_without_the_option_the_views_are_the_same_as_before():
     """fault_p 0 draws nothing more from the generator: the recipes without it train the same."""
     crop = np.full((96, 96, 3), 90, np.uint8)
-    can = _can_region()
+    can = box_region((30, 20, 65, 75))
     for seed in range(20):
         for good in (False, True):
             a = RegionAugmenter(backdrop_p=0.0).transform(np.random.default_rng(seed))(crop, can, can)
