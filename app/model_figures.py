@@ -167,7 +167,7 @@ def backdrop_rows(data: dict | None, thresholds: Thresholds | None = None) -> li
     if "skipped" in check:
         return [FigureRow(name, "n/a", "", "no good images", str(check["skipped"]))]
     n, k = int(check["repaints"]), int(check["verdicts_changed"])
-    rests = f"{check['images']} good × {n // max(int(check['images']), 1)} backdrops"
+    rests = f"{check['images']} good, repainted"   # (how often: the value, k of n repaints)
     if n == 0:
         return [FigureRow(name, "n/a", "", rests, "no can found on any good image")]
     warnings = []

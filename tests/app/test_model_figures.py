@@ -49,7 +49,7 @@ def test_the_backdrop_checks_row_counts_its_changes_with_an_interval():
     low, high = clopper_pearson(2, 570)
     assert row.value == "2 of 570 (0.4 %)"
     assert row.interval == f"{100 * low:.1f} – {100 * high:.1f} %"
-    assert row.rests_on == "57 good × 10 backdrops"
+    assert row.rests_on == "57 good, repainted"
     assert "IMG_0.jpg on texture" in row.warning and "IMG_1.jpg on texture" in row.warning
     assert "mean 0.051, largest 0.550" in row.warning
     (clean,) = backdrop_rows({"backdrop_check": _check(0)}, Thresholds(0.45, 0.55))
