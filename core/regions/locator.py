@@ -152,21 +152,23 @@ def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
-def locate_can(image: np.ndarray) -> CanLocation:
+def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:
     """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring).
 
     Three readings of the backdrop's lines are tried: only lines across most of the photo are
     backdrop; or also shorter horizontal ones that run out of the photo's side (the wall's foot
     beside a big can); or vertical ones only when they are longer than a big can is tall (the
     sides of a can that fills most of the photo's height are long straight lines too, and the
-    first two readings take them away: they found only the middle of such a can). The outline
-    that stands out best from its surroundings is kept. The other readings are skipped when the
-    first is already sure (on the cans data set they changed none of those outlines)."""
+    first two readings take them away: they found only the middle of such a can), this one only
+    with ``tall_reading`` (a model records whether it was trained with it: ``RegionSettings``).
+    The outline that stands out best from its surroundings is kept. The other readings are
+    skipped when the first is already sure (on the cans data set they changed none of those
+    outlines)."""
     small, scale = _small(image)
     reference, shorter = energy_maps(small)
     best = _locate(small, scale, image.shape, reference, reference)
     if not (best.found and best.confidence >= SURE):
-        for energy in (shorter, tall_energy(small)):
+        for energy in (shorter, tall_energy(small)) if tall_reading else (shorter,):
             other = _locate(small, scale, image.shape, energy, reference)
             if other.found and (not best.found or other.confidence > best.confidence):
                 best = other

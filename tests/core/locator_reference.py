@@ -143,7 +143,7 @@ def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
-def locate_can(image: np.ndarray) -> CanLocation:
+def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:   # THIRD: tall_reading
     """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring).
 
     Two readings of the backdrop's lines are tried: only lines across most of the photo are
@@ -158,8 +158,8 @@ def locate_can(image: np.ndarray) -> CanLocation:
         other = _locate(small, scale, image.shape, shorter, reference)
         if other.found and (not best.found or other.confidence > best.confidence):
             best = other
-        third = _locate(small, scale, image.shape, tall_energy(small), reference)   # THIRD
-        if third.found and (not best.found or third.confidence > best.confidence):
+        third = _locate(small, scale, image.shape, tall_energy(small), reference) if tall_reading else best
+        if third.found and (not best.found or third.confidence > best.confidence):   # THIRD
             best = third
     if not best.found or best.outline is None or scale >= 1.0:
         return best     # (a photo no larger than the working copy was located at full resolution)

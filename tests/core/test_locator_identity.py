@@ -58,7 +58,8 @@ def assert_identical(image: np.ndarray, what: str) -> None:
         assert_same(locator._locate(small, scale, image.shape, energy, maps[0]),
                     reference._locate(old_small, old_scale, image.shape, old_energy, old_maps[0]),
                     f"{what}, reading {reading}")
-    assert_same(locator.locate_can(image), reference.locate_can(image), what)
+    for tall in (False, True):
+        assert_same(locator.locate_can(image, tall), reference.locate_can(image, tall), f"{what}, tall {tall}")
 
 
 @pytest.mark.slow
