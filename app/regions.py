@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import PersonFacingError
 from common.regions import RecipeInvalid, RegionRecipe, SideRegion
 from core.errors import StationError
 from core.images import load_image
@@ -69,8 +70,25 @@ def load_sample(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(small)
 
 
-def preview(image: np.ndarray, region: SideRegion) -> Preview:
-    """The outline judged on ``image`` with ``region`` (see ``core.regions.apply``)."""
+def model_tall_reading(station: Any, actor: Any, model_id: int | None) -> bool:
+    """Whether the model ``model_id`` finds its cans with the locator's third reading (its
+    ``model.json`` records it); False for no model or one whose folder cannot be read (the preview
+    is a guide: the inspection itself reads the model)."""
+    from core.model.spec import read_spec
+    from core.regions.settings import RegionSettings
+
+    if model_id is None:
+        return False
+    try:
+        settings = RegionSettings.from_dict(read_spec(Path(station.models.get(actor, model_id).folder)).preprocessing)
+    except (PersonFacingError, OSError, ValueError):   # no such model, no right, a broken folder
+        return False
+    return settings is not None and settings.tall_reading
+
+
+def preview(image: np.ndarray, region: SideRegion, tall_reading: bool = False) -> Preview:
+    """The outline judged on ``image`` with ``region`` (see ``core.regions.apply``); in automatic
+    mode the locator as the product's model runs it (``tall_reading``: ``model_tall_reading``)."""
     from core.regions.apply import fixed_outline
     from core.regions.locator import locate_can
 
@@ -79,7 +97,7 @@ def preview(image: np.ndarray, region: SideRegion) -> Preview:
         return Preview(None)
     if region.mode == "fixed":
         return Preview(fixed_outline(region, w, h))
-    found = locate_can(image)
+    found = locate_can(image, tall_reading=tall_reading)
     return Preview(found.outline if found.found else None, "" if found.found else found.reason)
 
 

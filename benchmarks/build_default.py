@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loso_cans import RECIPES, default_data  # noqa: E402
+from loso_cans import RECIPES, default_data, recipe_options  # noqa: E402
 
 NAME = "cans-cam-lite0-regions"
 RECIPE = "new-inset"  # the recipe of the shipped default (docs/REGIONS.md says why)
@@ -65,7 +65,7 @@ def main() -> int:
     data_set = fingerprint(samples, root)
     recipe = RECIPES[args.recipe]
     config = TrainConfig(input_size=recipe["input_size"], views=recipe["views"], seed=args.seed,
-                         options=dict(recipe["options"]), source=f"data set '{root.name}'")
+                         options=recipe_options(args.recipe), source=f"data set '{root.name}'")
     print(f"training on {data_set['images']} images ({data_set['good']} good, {data_set['defect']} "
           f"defect) of '{root.name}' with {recipe}", flush=True)
     model = train_model(samples, config, Progress(), name=NAME)

@@ -26,6 +26,7 @@ never moved would give: the floor of the check for that model).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,8 @@ def main() -> int:
     p.add_argument("--size", type=int, default=192, help="the network's input size for the input figure")
     p.add_argument("--limit", type=int, default=0, help="only the first N good photos (0: all)")
     p.add_argument("--model", help="also count changed verdicts with this model (see above)")
+    p.add_argument("--tall-reading", action=argparse.BooleanOptionalAction, default=None,
+                   help="the locator's third reading (default: the model's, else new models' default)")
     args = p.parse_args()
     import cv2
     import numpy as np
@@ -69,8 +72,6 @@ def main() -> int:
     if args.limit:
         files = files[:args.limit]
     images = [load_image(f) for f in files]
-    walls = [wall_of(img) for img in images]     # the check's order: walls first, then one rng
-    rng = np.random.default_rng(args.seed)
     settings = RegionSettings()
     model = None
     if args.model:
@@ -79,14 +80,19 @@ def main() -> int:
         model = load_model(args.model)
         settings = model.regions or settings
         size = model.spec.input_size
+    tall = settings.tall_reading if args.tall_reading is None else args.tall_reading
+    settings = dataclasses.replace(settings, tall_reading=tall)
+    print(f"locator: {'three readings' if tall else 'two readings'}")
+    walls = [wall_of(img, tall) for img in images]     # the check's order: walls first, then one rng
+    rng = np.random.default_rng(args.seed)
     changed = {"found again": 0, "own outline": 0}
     rows: dict[str, list] = {k: [] for k in KINDS}
     seconds, lost = [], 0
     for i, image in enumerate(images):
         t0 = time.process_time()
-        before = locate_can(image)
+        before = locate_can(image, tall_reading=tall)
         seconds.append(time.process_time() - t0)
-        paints = repainted(image, i, walls, rng)
+        paints = repainted(image, i, walls, rng, tall)
         if paints is None or not before.found:
             lost += 1
             continue
@@ -106,7 +112,7 @@ def main() -> int:
             changed["own outline"] += sum(r.outcome != first for r in results[1:1 + len(paints)])
             changed["found again"] += sum(r.outcome != first for r in results[1 + len(paints):])
         for kind, paint in paints.items():
-            after = locate_can(paint)
+            after = locate_can(paint, tall_reading=tall)
             if not after.found:
                 rows[kind].append((np.inf, np.inf, 0.0, np.inf, files[i].name))
                 continue

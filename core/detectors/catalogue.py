@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import DatasetInvalid, StationError
+from core.regions.settings import TALL_READING
 
 BACKBONES = ("efficientnet_lite0", "vgg16")
 # How an inference runtime (issue 12) runs a kind, declared per kind (``DetectorKind.runtime``):
@@ -285,6 +286,9 @@ add(DetectorKind(
                "with region auto: the judged region is the can's outline grown by this share of "
                "the can's size (0: the outline itself; below 0: taken inside it)",
                minimum=-0.1, maximum=0.5),
+        Option("tall_reading", bool, TALL_READING,
+               "with region auto: the can locator also tries its third reading, which keeps the "
+               "long sides of a can that fills most of the photo's height (recorded in the model)"),
         Option("synthetic", float, 0.0,
                "with region auto: share of the good photos' augmented views that get a synthetic "
                "rust spot, dent or crease on the can and count as defective (0: none)",

@@ -86,23 +86,23 @@ def backdrops_for(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
     return out
 
 
-def wall_of(image: np.ndarray) -> np.ndarray:
+def wall_of(image: np.ndarray, tall_reading: bool = False) -> np.ndarray:
     """A small copy of ``image`` with its can painted out (a photo of the wall behind it)."""
     scale = WORK / max(image.shape[:2])
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    region = _region_mask(small)
+    region = _region_mask(small, tall_reading)
     if region is None:
         return small
     region = cv2.dilate(region, np.ones((5, 5), np.uint8))
     return np.asarray(cv2.inpaint(small, region, 5, cv2.INPAINT_TELEA))
 
 
-def _region_mask(image: np.ndarray) -> np.ndarray | None:
+def _region_mask(image: np.ndarray, tall_reading: bool = False) -> np.ndarray | None:
     """The can (the locator's outline) as a uint8 mask; None: no can found.
 
     The repaint starts at the can's own edge, as if the can stood in front of another backdrop,
     so the locator meets the can's edges, not an edge the repaint made."""
-    location = locate_can(image)
+    location = locate_can(image, tall_reading=tall_reading)
     if not location.found or location.outline is None:
         return None
     mask = np.zeros(image.shape[:2], np.uint8)
@@ -111,10 +111,10 @@ def _region_mask(image: np.ndarray) -> np.ndarray | None:
 
 
 def repainted(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
-              rng: np.random.Generator) -> dict[str, np.ndarray] | None:
+              rng: np.random.Generator, tall_reading: bool = False) -> dict[str, np.ndarray] | None:
     """``image`` with everything outside its can (the locator's outline on ``image``, a one-pixel
     soft seam) repainted with each backdrop of ``backdrops_for``; None when no can is found."""
-    region = _region_mask(image)
+    region = _region_mask(image, tall_reading)
     if region is None:
         return None
     alpha = cv2.GaussianBlur(region.astype(np.float32), (0, 0), 1.0)[..., None]
@@ -133,12 +133,13 @@ def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Prog
         raise ValueError("the backdrop check needs good images")
     names = [Path(s.source).name if isinstance(s.source, (str, Path)) else f"image {i}"
              for i, s in enumerate(good)]
+    tall = tall_reading(model)
     # Two passes, one photo in memory at a time (a plant's folder may hold thousands of large
     # photos): first every photo's small wall, then each photo again, repainted and judged.
     walls = []
     for i, s in enumerate(good):
         progress.check()
-        walls.append(wall_of(load_image(s.source)))
+        walls.append(wall_of(load_image(s.source), tall))
         progress.report(i + 1, len(good), f"backdrop check: walls {i + 1} of {len(good)}")
     report = BackdropReport(per_kind={k: 0 for k in KINDS})
     rng = np.random.default_rng(seed)
@@ -149,11 +150,17 @@ def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Prog
     return report
 
 
+def tall_reading(model: Model) -> bool:
+    """Whether ``model`` finds its cans with the locator's third reading (its ``RegionSettings``):
+    the repaints start at the outline the model itself finds on the photo."""
+    return model.regions is not None and model.regions.tall_reading
+
+
 def _judge(model: Model, image: np.ndarray, index: int, name: str, walls: Sequence[np.ndarray],
            rng: np.random.Generator, report: BackdropReport) -> None:
     """One good photo and its repaints judged, counted into ``report`` (its own function, so the
     photo and its repaints are let go before the next one is read)."""
-    repaints = repainted(image, index, walls, rng)
+    repaints = repainted(image, index, walls, rng, tall_reading(model))
     if repaints is None:
         report.skipped += 1
         return

@@ -64,6 +64,7 @@ BLUR_SIGMA = WORK_SIDE / 64.0   # the energy map's blur, in working pixels
 SURE = 0.8               # a first reading this confident is kept without trying the second
 LINE_FRACTION = 0.6      # straight structures longer than this share of the photo are backdrop
 HORIZON_FRACTION = 0.3   # ... horizontal ones reaching the photo's side (the wall's foot) already
+TALL_FRACTION = 0.85     # ... vertical ones, in the third reading (a big can's sides are long lines)
 
 
 _Y = np.arange(256, dtype=np.float64) / 255.0
@@ -113,6 +114,16 @@ def energy_maps(small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, cv2.GaussianBlur(minus(mag, more), (0, 0), sigma)
 
 
+def tall_energy(small_grey: np.ndarray) -> np.ndarray:
+    """The third reading's energy map: horizontal lines longer than ``LINE_FRACTION`` of the photo
+    removed, vertical ones only when longer than ``TALL_FRACTION`` of it (a big can's sides)."""
+    mag = gradient(cv2.LUT(small_grey, _LIGHTNESS))
+    h, w = mag.shape
+    long_h = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_H), cv2.MORPH_OPEN, line_element(int(w * LINE_FRACTION), 1))
+    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, line_element(1, int(h * TALL_FRACTION)))
+    return cv2.GaussianBlur(minus(mag, cv2.max(long_h, long_v)), (0, 0), BLUR_SIGMA)
+
+
 def _from_the_sides(long_h: np.ndarray, mag: np.ndarray) -> np.ndarray:
     """Keep the horizontal structures that reach the photo's left or right edge: the wall's foot
     runs out of the photo on both sides of the can, a big can's ribs stop at its sides."""
@@ -141,21 +152,26 @@ def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
-def locate_can(image: np.ndarray) -> CanLocation:
+def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:
     """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring).
 
-    Two readings of the backdrop's lines are tried: only lines across most of the photo are
-    backdrop, or also shorter horizontal ones that run out of the photo's side (the wall's foot
-    beside a big can); the outline that stands out better from its surroundings is kept. The
-    second reading is skipped when the first is already sure (on the cans data set it changed
-    none of those outlines and runs on about a quarter of the photos)."""
+    Three readings of the backdrop's lines are tried: only lines across most of the photo are
+    backdrop; or also shorter horizontal ones that run out of the photo's side (the wall's foot
+    beside a big can); or vertical ones only when they are longer than a big can is tall (the
+    sides of a can that fills most of the photo's height are long straight lines too, and the
+    first two readings take them away: they found only the middle of such a can), this one only
+    with ``tall_reading`` (a model records whether it was trained with it: ``RegionSettings``).
+    The outline that stands out best from its surroundings is kept. The other readings are
+    skipped when the first is already sure (on the cans data set they changed none of those
+    outlines)."""
     small, scale = _small(image)
     reference, shorter = energy_maps(small)
     best = _locate(small, scale, image.shape, reference, reference)
     if not (best.found and best.confidence >= SURE):
-        other = _locate(small, scale, image.shape, shorter, reference)
-        if other.found and (not best.found or other.confidence > best.confidence):
-            best = other
+        for energy in (shorter, tall_energy(small)) if tall_reading else (shorter,):
+            other = _locate(small, scale, image.shape, energy, reference)
+            if other.found and (not best.found or other.confidence > best.confidence):
+                best = other
     if not best.found or best.outline is None or scale >= 1.0:
         return best     # (a photo no larger than the working copy was located at full resolution)
     outline = refine_outline(image, best.outline)

@@ -28,7 +28,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from app.regions import ASK_PHOTO, Preview, explain, load_sample, preview, recipe_text
+from app.regions import ASK_PHOTO, Preview, explain, load_sample, model_tall_reading, preview, recipe_text
 from common.regions import MODE_LABELS, RecipeInvalid, RegionRecipe, SideRegion
 from core.images.formats import file_dialog_filter
 from db.dto import ProductInfo
@@ -221,7 +221,9 @@ class RegionsDialog(QDialog):
         if (side, id(image)) in self._finding:
             return
         self._finding.add((side, id(image)))
-        self._task(lambda _p: preview(image, SideRegion()), what="finding the can",
+        ctx, model_id = self.ctx, self.product.model_id
+        self._task(lambda _p: preview(image, SideRegion(), model_tall_reading(ctx.station, ctx.actor, model_id)),
+                   what="finding the can",
                    on_success=lambda found: self._found(side, image, found))
 
     def _found(self, side: str, image: np.ndarray, found: Preview) -> None:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.regions import RecipeUnusable, load_sample, preview, product_recipe, recipe_text
+from app.regions import RecipeUnusable, load_sample, model_tall_reading, preview, product_recipe, recipe_text
 from common.regions import RegionRecipe, SideRegion
 from core.errors import UnreadableImage
 
@@ -50,3 +50,36 @@ def test_samples_and_previews(tmp_path):
     assert fixed is not None and tuple(fixed.min(axis=0)) == (40, 60)
     blank = preview(image, SideRegion())
     assert blank.outline is None and blank.reason.startswith("no can found")
+
+
+def test_the_preview_finds_the_can_as_the_products_model_does(tmp_path, tmp_path_factory):
+    """A model trained with the locator's third reading (``preprocessing.tall_reading``) is
+    previewed with it: a tall can lit from one side is outlined whole."""
+    import json
+    import shutil
+
+    from db.errors import NotFound
+    from tests.core.regions_helpers import iou, mask_box, tall_can_photo
+    from tests.helpers import tiny_model_dir
+
+    image, mask = tall_can_photo(0)
+    outlines = {tall: preview(image, SideRegion(), tall).outline for tall in (False, True)}
+    box = {tall: (*o.min(axis=0), *(o.max(axis=0) + 1)) for tall, o in outlines.items()}
+    assert iou(box[True], mask_box(mask)) >= 0.9 > iou(box[False], mask_box(mask))
+
+    folders = {1: tmp_path / "model", 2: tmp_path / "missing"}
+    shutil.copytree(tiny_model_dir(tmp_path_factory), folders[1])
+
+    def get(actor, model_id):
+        if model_id not in folders:
+            raise NotFound("model", model_id)
+        return SimpleNamespace(folder=str(folders[model_id]))
+
+    station = SimpleNamespace(models=SimpleNamespace(get=get))
+    assert model_tall_reading(station, None, 1) is False          # trained without it
+    spec = json.loads((folders[1] / "model.json").read_text())
+    spec["preprocessing"]["tall_reading"] = True
+    (folders[1] / "model.json").write_text(json.dumps(spec))
+    assert model_tall_reading(station, None, 1) is True
+    for missing in (None, 2, 3):          # no model, its folder gone, no such model
+        assert model_tall_reading(station, None, missing) is False

@@ -8,6 +8,10 @@ few elements differently depending on where numpy happened to allocate its buffe
 locator's energy maps changed by a unit in the last place from run to run (and, through them, a
 confidence's last bits: 1 of the 208 photos in one comparison). Both sides compute it on 64-byte
 aligned buffers, so that the comparison is of the same values every run.
+
+One algorithm change since is written here too, in the plain style of the rest (marked
+``THIRD``): the third reading of ``locate_can`` (docs/REGIONS.md, run 7), whose energy map keeps
+vertical lines shorter than ``TALL_FRACTION`` of the photo (a big can's sides).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ BACKDROP_PERCENTILE = 99  # ... and above this percentile of the energy outside 
 QUIET_FACTOR = 3.0        # ... times that percentile
 GROW_LIMIT = 0.1         # ... no further than this share of the piece's size from its box
 HORIZON_FRACTION = 0.3   # ... horizontal ones reaching the photo's side (the wall's foot) already
+TALL_FRACTION = 0.85     # THIRD: vertical lines in the third reading
 
 
 _Y = np.arange(256, dtype=np.float64) / 255.0
@@ -84,6 +89,21 @@ def energy_maps(small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, cv2.GaussianBlur(np.maximum(mag - more, 0.0), (0, 0), sigma)
 
 
+def tall_energy(small_grey: np.ndarray) -> np.ndarray:
+    """THIRD: the energy map without horizontal lines longer than ``LINE_FRACTION`` of the photo and
+    vertical ones longer than ``TALL_FRACTION`` of it."""
+    lab_l = cv2.LUT(small_grey, _LIGHTNESS)
+    gx = cv2.Sobel(lab_l, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(lab_l, cv2.CV_32F, 0, 1, ksize=3)
+    mag = _aligned_magnitude(gx, gy)
+    h, w = mag.shape
+    long_h = cv2.morphologyEx(cv2.dilate(mag, np.ones((3, 1), np.uint8)), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (int(w * LINE_FRACTION), 1)))
+    long_v = cv2.morphologyEx(cv2.dilate(mag, np.ones((1, 3), np.uint8)), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (1, int(h * TALL_FRACTION))))
+    return cv2.GaussianBlur(np.maximum(mag - np.maximum(long_h, long_v), 0.0), (0, 0), BLUR_SIGMA)
+
+
 def _aligned_magnitude(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """``cv2.magnitude(gx, gy)`` with its inputs and output on 64-byte boundaries."""
     size = gx.size
@@ -123,7 +143,7 @@ def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
-def locate_can(image: np.ndarray) -> CanLocation:
+def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:   # THIRD: tall_reading
     """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring).
 
     Two readings of the backdrop's lines are tried: only lines across most of the photo are
@@ -138,6 +158,9 @@ def locate_can(image: np.ndarray) -> CanLocation:
         other = _locate(small, scale, image.shape, shorter, reference)
         if other.found and (not best.found or other.confidence > best.confidence):
             best = other
+        third = _locate(small, scale, image.shape, tall_energy(small), reference) if tall_reading else best
+        if third.found and (not best.found or third.confidence > best.confidence):   # THIRD
+            best = third
     if not best.found or best.outline is None or scale >= 1.0:
         return best     # (a photo no larger than the working copy was located at full resolution)
     outline = refine_outline(image, best.outline)

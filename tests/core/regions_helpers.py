@@ -53,6 +53,24 @@ def can_photo(seed: int = 0, size: int = 320, cluttered: bool = False,
     return np.clip(img, 0, 255).astype(np.uint8), mask
 
 
+def tall_can_photo(seed: int = 0, size: int = 320, box: tuple[float, float, float, float] = (0.3, 0.09, 0.68, 0.9),
+                   dark: float = 0.45) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB uint8 photo, can mask): a ribbed can taller than ``LINE_FRACTION`` of the photo, lit from
+    the right: its left part (``dark`` of its width) in shadow, about as dark as the wall, so its
+    left side is found only by its long straight silhouette (the big rusty cans of 2022-09-23/24)."""
+    rng = np.random.default_rng(seed)
+    img = backdrop(rng, size, False)
+    x0, y0, x1, y1 = (int(round(v * size)) for v in box)
+    w, h = x1 - x0, y1 - y0
+    shade = 60 + 170 * np.clip((np.linspace(0, 1, w) - dark) / (1 - dark), 0, 1) ** 0.7
+    body = np.repeat(shade[None, :], h, axis=0)
+    body[(np.arange(h) // max(2, h // 24)) % 2 == 0] *= 0.8      # horizontal ribs
+    img[y0:y1, x0:x1] = np.stack([body * 0.97, body * 0.98, body], axis=2)
+    mask = np.zeros((size, size), np.uint8)
+    mask[y0:y1, x0:x1] = 1
+    return np.clip(img, 0, 255).astype(np.uint8), mask
+
+
 def can_photo_files(folder, count: int, size: int = 240) -> list[str]:
     """``count`` drawn can photos written as PNG files in ``folder`` (every other one in front of a
     cluttered backdrop); their paths."""

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.regions.locator import locate_can
-from tests.core.regions_helpers import can_photo, iou, mask_box
+from tests.core.regions_helpers import can_photo, iou, mask_box, tall_can_photo
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -43,6 +43,21 @@ def test_large_can_on_a_cluttered_backdrop():
     image, mask = can_photo(3, cluttered=True, box=(0.2, 0.1, 0.8, 0.95))
     found = locate_can(image)
     assert found.found and iou(found.box, mask_box(mask)) >= 0.6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_tall_can_lit_from_one_side_is_found_whole(seed):
+    """A can taller than LINE_FRACTION of the photo whose shadowed half is as dark as the wall: its
+    sides are long straight lines, which the first two readings take for backdrop (they found the
+    lit half or a rib band: IoU 0.06-0.51 on these seeds); the third reading keeps them. It runs
+    for models that record it (``RegionSettings.tall_reading``)."""
+    image, mask = tall_can_photo(seed)
+    found = locate_can(image, tall_reading=True)
+    assert found.found, found.reason
+    assert iou(found.box, mask_box(mask)) >= 0.9
+    assert covered(found.box, mask) >= 0.95
+    without = locate_can(image)          # a model trained without it: the locator as it was
+    assert not without.found or iou(without.box, mask_box(mask)) < 0.6
 
 
 def covered(box, mask) -> float:

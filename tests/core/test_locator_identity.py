@@ -2,8 +2,8 @@
 the locator as it was (``tests/core/locator_reference.py``) on every photo of the cans data set,
 on the backdrop check's repaints, and on drawn and degenerate photos.
 
-Compared bit for bit: both energy maps (values and dtype), both readings of ``_locate`` (found,
-reason, confidence, outline, box) and ``locate_can``'s answer.
+Compared bit for bit: the three energy maps (values and dtype), the three readings of ``_locate``
+(found, reason, confidence, outline, box) and ``locate_can``'s answer.
 """
 from __future__ import annotations
 
@@ -50,11 +50,16 @@ def assert_identical(image: np.ndarray, what: str) -> None:
     for new_map, old_map in zip(maps, old_maps):
         assert new_map.dtype == old_map.dtype and new_map.shape == old_map.shape, what
         assert np.array_equal(new_map, old_map), what
-    for reading in (0, 1):   # the first reading and the second (shorter horizontal lines removed)
-        assert_same(locator._locate(small, scale, image.shape, maps[reading], maps[0]),
-                    reference._locate(old_small, old_scale, image.shape, old_maps[reading], old_maps[0]),
+    tall, old_tall = locator.tall_energy(small), reference.tall_energy(old_small)
+    assert tall.dtype == old_tall.dtype and np.array_equal(tall, old_tall), what
+    # the first reading, the second (shorter horizontal lines removed) and the third (only the
+    # tallest vertical lines removed)
+    for reading, (energy, old_energy) in enumerate(zip((*maps, tall), (*old_maps, old_tall))):
+        assert_same(locator._locate(small, scale, image.shape, energy, maps[0]),
+                    reference._locate(old_small, old_scale, image.shape, old_energy, old_maps[0]),
                     f"{what}, reading {reading}")
-    assert_same(locator.locate_can(image), reference.locate_can(image), what)
+    for tall in (False, True):
+        assert_same(locator.locate_can(image, tall), reference.locate_can(image, tall), f"{what}, tall {tall}")
 
 
 @pytest.mark.slow

@@ -107,8 +107,13 @@ def test_settings_round_trip_and_refusals():
     assert RegionSettings.from_dict(settings.to_dict()) == settings
     assert RegionSettings.from_dict({}) is None and RegionSettings.from_dict(None) is None
     assert RegionSettings.from_dict({"margin": -0.02}).margin == -0.02
+    # The locator's third reading is recorded; a model from before the key has it off.
+    tall = RegionSettings(margin=-0.02, tall_reading=True)
+    assert RegionSettings.from_dict(tall.to_dict()) == tall and tall.to_dict()["tall_reading"] is True
+    assert RegionSettings.from_dict({"margin": -0.02}).tall_reading is False
     for bad in ({"outside": "paint"}, {"default": "fixed"}, {"margin": 2}, {"colour": 1},
-                {"version": 99}, {"margin": "wide"}, {"margin": -0.2}):
+                {"version": 99}, {"margin": "wide"}, {"margin": -0.2}, {"tall_reading": "yes"},
+                {"tall_reading": 1}):
         with pytest.raises(ValueError):
             RegionSettings.from_dict(bad)
 

@@ -16,7 +16,7 @@ from core.regions.settings import RegionSettings
 from core.regions.views import TrainingViews
 from core.results import Outcome
 from core.training import scan_dataset
-from tests.core.regions_helpers import can_photo
+from tests.core.regions_helpers import can_photo, iou, mask_box, tall_can_photo
 from tests.helpers import synthetic_can
 
 
@@ -151,3 +151,27 @@ def test_inspect_can_applies_the_products_recipe(tiny_model):
     can = inspect_can(tiny_model, images, ["Lid", "Bottom", "Body 0°"], recipe)
     assert [s.region is None for s in can.sides] == [False, True, False]
     assert all(s.region is not None for s in inspect_can(tiny_model, images, ["Lid", "Bottom", "x"]).sides)
+
+
+def test_a_model_finds_its_cans_as_it_records(tiny_model_dir, tmp_path):
+    """``preprocessing.tall_reading`` in model.json: the locator's third reading at inspection
+    (a tall can lit from one side is judged whole), off for a model without the key."""
+    from core.detectors.cam.training import region_settings
+
+    folder = tmp_path / "tall"
+    shutil.copytree(tiny_model_dir, folder)
+    spec = json.loads((folder / "model.json").read_text())
+    assert "tall_reading" not in spec["preprocessing"] or spec["preprocessing"]["tall_reading"] is False
+    spec["preprocessing"]["tall_reading"] = True
+    (folder / "model.json").write_text(json.dumps(spec))
+    image, mask = tall_can_photo(0)
+    boxes = {}
+    for name, model in (("off", load_model(tiny_model_dir)), ("on", load_model(folder))):
+        (view,) = model.views([image])
+        x0, y0 = view.region.min(axis=0)
+        x1, y1 = view.region.max(axis=0) + 1
+        boxes[name] = (int(x0), int(y0), int(x1), int(y1))
+    assert iou(boxes["on"], mask_box(mask)) >= 0.9 > iou(boxes["off"], mask_box(mask))
+    # Training records what its options say (the CAM option tall_reading).
+    assert region_settings({"tall_reading": True}).tall_reading is True
+    assert region_settings({}).tall_reading is RegionSettings().tall_reading

@@ -61,7 +61,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
     options = {**config.options, **{name: config.option(name) for name in
                                     ("region", "backdrops", "output_stride", "synthetic", "margin",
-                                     "region_cuts", "region_faults")}}
+                                     "region_cuts", "region_faults", "tall_reading")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
@@ -233,7 +233,8 @@ def _training_views(data: TrainingViews, labels: np.ndarray, train_idx: np.ndarr
 
 def region_settings(options: dict) -> RegionSettings | None:
     """The training options' region: "auto" (the default: train on the located can) or "whole"
-    (the whole photo, as before regions existed), with optional margin / context / outside."""
+    (the whole photo, as before regions existed), with optional margin / context / outside /
+    tall_reading."""
     mode = options.get("region", "auto")
     if mode == "whole":
         return None
@@ -242,7 +243,8 @@ def region_settings(options: dict) -> RegionSettings | None:
     defaults = RegionSettings()
     return RegionSettings(margin=float(options.get("margin", defaults.margin)),
                           context=float(options.get("context", defaults.context)),
-                          outside=str(options.get("outside", defaults.outside)))
+                          outside=str(options.get("outside", defaults.outside)),
+                          tall_reading=bool(options.get("tall_reading", defaults.tall_reading)))
 
 
 def _val_loss(net: CamNet, cache: torch.Tensor, y: torch.Tensor, start: int,
