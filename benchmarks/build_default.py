@@ -28,7 +28,8 @@ RECIPE = "new-inset"  # the recipe of the shipped default (docs/REGIONS.md says 
 VERSION = "3"   # the data folder keeps each bundled version as default-<version>
 # The seed of the shipped default: of seeds 0, 1 and 2 of this recipe (same locator, same data) the
 # one whose model changed fewest verdicts in the backdrop check (2, 24 and 16 of 570 for seeds 2, 1,
-# 0); docs/REGIONS.md, run 6. Its leave-one-session-out figures are the recipe's (folds seeded 0).
+# 0; seeds 3, 4, 5, built since for run 7: 20, 12, 11); docs/REGIONS.md, runs 6 and 7. Its
+# leave-one-session-out figures are the recipe's (folds seeded 0).
 SEED = 2
 
 
