@@ -80,7 +80,8 @@ def test_the_recipe_modes_are_applied(tiny_model):
     assert auto.region is not None and whole.region is None
     assert whole.heatmap.shape == image.shape[:2]
     xs = np.asarray(rect.region)[:, 0]
-    margin = tiny_model.regions.margin * 0.8 * 200
+    # (grown by a positive margin; a negative one leaves a fixed region as drawn)
+    margin = max(tiny_model.regions.margin, 0.0) * 0.8 * 200
     assert xs.min() >= 20 - margin - 2 and xs.max() <= 120 + margin + 2
     assert _judged(ellipse.region, image.shape)[100, 100] and not _judged(ellipse.region, image.shape)[5, 5]
     with pytest.raises(ValueError):
