@@ -55,6 +55,7 @@ class RegionsDialog(QDialog):
         self.samples: dict[str, np.ndarray] = {}
         self.previews: dict[str, Preview] = {}
         self._finding: set[tuple[str, int]] = set()   # (side, id of its sample) being located
+        self._tall: bool | None = None   # the product's model's locator, looked up once (in a task)
         problem = ""
         try:
             recipe = RegionRecipe.from_json(product.region_recipe)
@@ -221,10 +222,15 @@ class RegionsDialog(QDialog):
         if (side, id(image)) in self._finding:
             return
         self._finding.add((side, id(image)))
-        ctx, model_id = self.ctx, self.product.model_id
-        self._task(lambda _p: preview(image, SideRegion(), model_tall_reading(ctx.station, ctx.actor, model_id)),
-                   what="finding the can",
+        self._task(lambda _p: preview(image, SideRegion(), self._tall_reading()), what="finding the can",
                    on_success=lambda found: self._found(side, image, found))
+
+    def _tall_reading(self) -> bool:
+        """Whether the product's model locates with the third reading (read from its model.json
+        on the first preview, then kept: a task's thread, not the GUI's)."""
+        if self._tall is None:
+            self._tall = model_tall_reading(self.ctx.station, self.ctx.actor, self.product.model_id)
+        return self._tall
 
     def _found(self, side: str, image: np.ndarray, found: Preview) -> None:
         self._finding.discard((side, id(image)))
