@@ -101,3 +101,24 @@ def box_region(box: tuple[int, int, int, int], size: int = 96) -> np.ndarray:
     region = np.zeros((size, size), np.uint8)
     cv2.rectangle(region, box[:2], box[2:], 1, thickness=-1)
     return region
+
+
+def plain_and_changed_views(photos, size: int = 96, seeds: int = 6, good: bool | None = None, **change):
+    """Training views of ``photos`` without and with ``change`` (e.g. ``cut_p=1.0``): asserts the
+    plain view (what inspection sees) is the same, then yields, per photo and seed, the count of
+    blanked pixels of the augmented view without and with the change."""
+    from core.regions.apply import FILL_VALUE
+    from core.regions.settings import RegionSettings
+    from core.regions.views import TrainingViews
+
+    settings = RegionSettings(margin=-0.02)
+    plain = TrainingViews(photos, settings, size, backdrops=False)
+    changed = TrainingViews(photos, settings, size, backdrops=False, **change)
+    for a, b in zip(plain.plain, changed.plain):
+        assert np.array_equal(a, b), "the plain view (what inspection sees) never changes"
+    kind = {} if good is None else {"good": good}
+    for i in range(len(photos)):
+        for seed in range(seeds):
+            va = plain.augmented(i, np.random.default_rng(seed), **kind)
+            vb = changed.augmented(i, np.random.default_rng(seed), **kind)
+            yield np.all(va == FILL_VALUE, axis=2).sum(), np.all(vb == FILL_VALUE, axis=2).sum()

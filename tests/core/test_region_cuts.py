@@ -9,10 +9,7 @@ import pytest
 
 from core.detectors import catalogue
 from core.images.augment import CORNER_CUT, SIDE_CUT, cut_region
-from core.regions.apply import FILL_VALUE
-from core.regions.settings import RegionSettings
-from core.regions.views import TrainingViews
-from tests.core.regions_helpers import box_region, can_photo_files
+from tests.core.regions_helpers import box_region, can_photo_files, plain_and_changed_views
 
 
 def test_a_cut_takes_a_corner_or_a_strip_and_nothing_else():
@@ -66,19 +63,7 @@ def photos(tmp_path_factory):
 
 
 def test_training_views_with_cuts_blank_more_and_keep_the_plain_view(photos):
-    settings = RegionSettings(margin=-0.02)
-    plain = TrainingViews(photos, settings, 96, backdrops=False)
-    cut = TrainingViews(photos, settings, 96, backdrops=False, cut_p=1.0)
-    for a, b in zip(plain.plain, cut.plain):
-        assert np.array_equal(a, b), "the plain view (what inspection sees) never changes"
-    more = 0
-    for i in range(len(photos)):
-        for seed in range(6):
-            va = plain.augmented(i, np.random.default_rng(seed))
-            vb = cut.augmented(i, np.random.default_rng(seed))
-            blank_a = np.all(va == FILL_VALUE, axis=2).sum()
-            blank_b = np.all(vb == FILL_VALUE, axis=2).sum()
-            more += blank_b > blank_a
+    more = sum(blank_b > blank_a for blank_a, blank_b in plain_and_changed_views(photos, cut_p=1.0))
     assert more >= 0.8 * len(photos) * 6
 
 

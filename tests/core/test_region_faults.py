@@ -10,10 +10,7 @@ import pytest
 
 from core.detectors import catalogue
 from core.images.augment import BULGE, RegionAugmenter, bulge_region
-from core.regions.apply import FILL_VALUE
-from core.regions.settings import RegionSettings
-from core.regions.views import TrainingViews
-from tests.core.regions_helpers import box_region, can_photo_files
+from tests.core.regions_helpers import box_region, can_photo_files, plain_and_changed_views
 
 
 def test_a_bulge_only_adds_a_convex_wedge_within_its_reach():
@@ -93,20 +90,10 @@ def photos(tmp_path_factory):
 
 
 def test_training_views_with_faults_keep_the_plain_view_and_show_more_or_less(photos):
-    settings = RegionSettings(margin=-0.02)
-    plain = TrainingViews(photos, settings, 96, backdrops=False)
-    faulty = TrainingViews(photos, settings, 96, backdrops=False, fault_p=1.0)
-    for a, b in zip(plain.plain, faulty.plain):
-        assert np.array_equal(a, b), "the plain view (what inspection sees) never changes"
     fewer_blank = 0
-    for i in range(len(photos)):
-        for seed in range(6):
-            va = plain.augmented(i, np.random.default_rng(seed), good=False)
-            vb = faulty.augmented(i, np.random.default_rng(seed), good=False)
-            blank_a = np.all(va == FILL_VALUE, axis=2).sum()
-            blank_b = np.all(vb == FILL_VALUE, axis=2).sum()
-            assert blank_b <= blank_a, "a defective photo's view only bulges"
-            fewer_blank += blank_b < blank_a
+    for blank_a, blank_b in plain_and_changed_views(photos, good=False, fault_p=1.0):
+        assert blank_b <= blank_a, "a defective photo's view only bulges"
+        fewer_blank += blank_b < blank_a
     assert fewer_blank >= 0.8 * len(photos) * 6
 
 
