@@ -101,6 +101,18 @@ RECIPES: dict[str, dict] = {
     "new-faults": {"input_size": 192, "views": 6,
                    "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02,
                                "region_faults": 0.5}},
+    # "new-inset" whose network is the average of 5 members fine-tuned with their own seeds on the
+    # same views and validation photos (CAM option members: a model soup, one network, the same
+    # time per can). Run 8 in docs/REGIONS.md. Declared before its runs (2026-11-30 08:17 UTC, rule
+    # C): it replaces new-inset as the default only if (1) its folds seeded 0, 1 and 2 together
+    # reject fewer good sides than new-inset's (23 + 37 + 24 = 84), flag (reject or review) no
+    # more (47 + 48 + 34 = 129) and catch at least as many defective sides (146 + 143 + 145 =
+    # 434), and (2) its rebuilt defaults with seeds 0, 1 and 2 change fewer backdrop-check
+    # verdicts in total than new-inset's (16 + 24 + 2 = 42), the seed shipped (chosen as before:
+    # the fewest changes of the three) no more than new-inset's shipped seed (2).
+    "new-soup": {"input_size": 192, "views": 6,
+                 "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02,
+                             "members": 5}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -61,9 +63,10 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
     options = {**config.options, **{name: config.option(name) for name in
                                     ("region", "backdrops", "output_stride", "synthetic", "margin",
-                                     "region_cuts", "region_faults", "tall_reading")}}
+                                     "region_cuts", "region_faults", "tall_reading", "members")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
+    members = max(1, int(options.get("members", 1)))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
                  output_stride=stride)
     # Building the backbone may or may not draw random numbers (the pretrained weights are cached
@@ -84,7 +87,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     cache_jobs = len(train_idx) * n_views + len(val_idx)
     batches_per_epoch = math.ceil(len(train_idx) / config.batch_size)
     # One scale for the whole job so a progress bar never jumps back: read, cache, train.
-    total = len(samples) + cache_jobs + config.epochs * batches_per_epoch
+    total = len(samples) + cache_jobs + members * config.epochs * batches_per_epoch
     done = 0
 
     def read_step() -> None:
@@ -124,54 +127,28 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # Class weights: each class contributes equally to the loss whatever its count.
     n_train = np.bincount(view_labels.ravel(), minlength=2).astype(np.float32)
     class_weights = torch.from_numpy(n_train.sum() / (2.0 * n_train))
-    trainable = list(net.trunk[start:].parameters())
     for p in net.trunk[:start].parameters():
         p.requires_grad_(False)
-    optimizer = torch.optim.AdamW(
-        [{"params": trainable, "lr": config.lr * config.backbone_lr_factor},
-         {"params": net.head.parameters(), "lr": config.lr}], weight_decay=config.weight_decay)
-    gen = torch.Generator().manual_seed(config.seed)
 
-    def set_train_mode() -> None:
-        net.eval()  # BatchNorm statistics stay frozen (see module docstring)
-        for module in net.trunk[start:].modules():
-            if isinstance(module, torch.nn.Dropout):
-                module.train()
+    def batch_step(text: str) -> None:
+        nonlocal done
+        progress.check()
+        done += 1
+        progress.report(done, total, text)
 
-    best: tuple[float, int, dict[str, torch.Tensor] | None] = (math.inf, -1, None)
-    history = []
-    epochs_run = 0
-    for epoch in range(config.epochs):
-        # AdamW scales its decoupled weight decay by lr too, so lr 0 really freezes the blocks.
-        optimizer.param_groups[0]["lr"] = (0.0 if epoch < config.head_warmup_epochs
-                                           else config.lr * config.backbone_lr_factor)
-        set_train_mode()
-        order = torch.randperm(len(train_idx), generator=gen)
-        view_pick = torch.randint(0, n_views, (len(train_idx),), generator=gen)
-        total_loss = 0.0
-        for b in range(batches_per_epoch):
-            progress.check()
-            idx = order[b * config.batch_size:(b + 1) * config.batch_size]
-            x = train_cache[view_pick[idx], idx]
-            feats = net.features(x, start)
-            pooled = F.dropout(feats.mean(dim=(2, 3)), HEAD_DROPOUT, training=True)
-            loss = F.cross_entropy(net.head(pooled), y_views[view_pick[idx], idx], weight=class_weights)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(idx)
-            done += 1
-            progress.report(done, total, f"epoch {epoch + 1}/{config.epochs}, loss {loss.item():.3f}")
-        val_loss = _val_loss(net, val_cache, y_val, start, class_weights)
-        history.append({"epoch": epoch + 1, "train_loss": round(total_loss / len(train_idx), 4),
-                        "val_loss": round(val_loss, 4)})
-        epochs_run = epoch + 1
-        if val_loss < best[0] - 1e-4:
-            best = (val_loss, epoch + 1, copy.deepcopy(net.state_dict()))
-        elif epoch + 1 - best[1] >= config.patience:
-            break
-    if best[2] is not None:     # None only when no epoch ran (epochs >= 1 is checked)
-        net.load_state_dict(best[2])
+    # Every member starts from the same pretrained blocks and its own head, fits the same cached
+    # views and stops on the same validation photos; member 0 is the single model of before.
+    start_state = copy.deepcopy(net.state_dict())
+    fits = []
+    for member in range(members):
+        if member:
+            net.load_state_dict(start_state)
+            torch.manual_seed(member_seed(config.seed, member))
+            net.head.reset_parameters()
+        fits.append(_fit(net, train_cache, y_views, val_cache, y_val, start, class_weights, config,
+                         member_seed(config.seed, member), batch_step,
+                         f"member {member + 1}/{members}, " if members > 1 else ""))
+    net.load_state_dict(average_states([fit.state for fit in fits]))
     net.eval()
     progress.report(total, total, "calibrating")
 
@@ -187,9 +164,12 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         "val_auroc": round(roc_auc(labels[val_idx], raw_scores), 4),
         "val_accuracy": round(float((predicted == labels[val_idx]).mean()), 4),
         "val_loss": round(float(F.cross_entropy(val_logits, y_val, weight=class_weights)), 4),
-        "val_images": int(len(val_idx)), "best_epoch": best[1], "epochs_run": epochs_run,
-        "history": history,
-    } | validation_counts(labels[val_idx], raw_scores)
+        "val_images": int(len(val_idx)), "best_epoch": fits[0].best_epoch,
+        "epochs_run": fits[0].epochs_run, "history": fits[0].history,
+    } | ({"members": [{"seed": member_seed(config.seed, m), "best_epoch": fit.best_epoch,
+                       "epochs_run": fit.epochs_run, "val_loss": round(fit.best_loss, 4)}
+                      for m, fit in enumerate(fits)]} if members > 1 else {}) \
+        | validation_counts(labels[val_idx], raw_scores)
     spec = spec.replace(
         score_scale=score_scale, heatmap_scale=heatmap_scale, thresholds=thresholds, metrics=metrics,
         trained_on={"source": config.source, "n_good": counts[0], "n_anomaly": counts[1],
@@ -203,6 +183,87 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     for p in net.parameters():
         p.requires_grad_(True)
     return Model(spec, net)
+
+
+class _Fit(NamedTuple):
+    state: dict[str, torch.Tensor]
+    best_epoch: int
+    best_loss: float
+    epochs_run: int
+    history: list[dict]
+
+
+def _fit(net: CamNet, train_cache: torch.Tensor, y_views: torch.Tensor, val_cache: torch.Tensor,
+         y_val: torch.Tensor, start: int, class_weights: torch.Tensor, config: TrainConfig,
+         seed: int, step: Callable[[str], None], label: str) -> _Fit:
+    """One member: the head alone for ``head_warmup_epochs``, then the last blocks too, on a random
+    cached view of each training photo per epoch; early stopping on the validation loss. Returns
+    the state of its best epoch (the network is left at its last)."""
+    n_views, n_train = train_cache.shape[0], train_cache.shape[1]
+    batches_per_epoch = math.ceil(n_train / config.batch_size)
+    optimizer = torch.optim.AdamW(
+        [{"params": list(net.trunk[start:].parameters()), "lr": config.lr * config.backbone_lr_factor},
+         {"params": net.head.parameters(), "lr": config.lr}], weight_decay=config.weight_decay)
+    gen = torch.Generator().manual_seed(seed)
+
+    def set_train_mode() -> None:
+        net.eval()  # BatchNorm statistics stay frozen (see module docstring)
+        for module in net.trunk[start:].modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.train()
+
+    best: tuple[float, int, dict[str, torch.Tensor] | None] = (math.inf, -1, None)
+    history = []
+    epochs_run = 0
+    for epoch in range(config.epochs):
+        # AdamW scales its decoupled weight decay by lr too, so lr 0 really freezes the blocks.
+        optimizer.param_groups[0]["lr"] = (0.0 if epoch < config.head_warmup_epochs
+                                           else config.lr * config.backbone_lr_factor)
+        set_train_mode()
+        order = torch.randperm(n_train, generator=gen)
+        view_pick = torch.randint(0, n_views, (n_train,), generator=gen)
+        total_loss = 0.0
+        for b in range(batches_per_epoch):
+            idx = order[b * config.batch_size:(b + 1) * config.batch_size]
+            x = train_cache[view_pick[idx], idx]
+            feats = net.features(x, start)
+            pooled = F.dropout(feats.mean(dim=(2, 3)), HEAD_DROPOUT, training=True)
+            loss = F.cross_entropy(net.head(pooled), y_views[view_pick[idx], idx], weight=class_weights)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(idx)
+            step(f"{label}epoch {epoch + 1}/{config.epochs}, loss {loss.item():.3f}")
+        val_loss = _val_loss(net, val_cache, y_val, start, class_weights)
+        history.append({"epoch": epoch + 1, "train_loss": round(total_loss / n_train, 4),
+                        "val_loss": round(val_loss, 4)})
+        epochs_run = epoch + 1
+        if val_loss < best[0] - 1e-4:
+            best = (val_loss, epoch + 1, copy.deepcopy(net.state_dict()))
+        elif epoch + 1 - best[1] >= config.patience:
+            break
+    # best[2] is None only when no epoch ran (epochs >= 1 is checked)
+    state = best[2] if best[2] is not None else copy.deepcopy(net.state_dict())
+    return _Fit(state, best[1], best[0], epochs_run, history)
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The seed of one member of an averaged model: member 0 has the model's own seed, so a model
+    of one member is the model of before."""
+    return seed if member == 0 else seed * 1000 + 7919 * member
+
+
+def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The members' weights averaged, tensor by tensor (a "model soup": members fine-tuned from the
+    same pretrained weights stay in one basin, so the average is one network as fast as each and
+    steadier than any); integer buffers are taken from the first member."""
+    if len(states) == 1:
+        return states[0]
+    out = {}
+    for key, first in states[0].items():
+        out[key] = (torch.stack([s[key] for s in states]).mean(dim=0) if first.is_floating_point()
+                    else first.clone())
+    return out
 
 
 def _training_views(data: TrainingViews, labels: np.ndarray, train_idx: np.ndarray, n_views: int,
