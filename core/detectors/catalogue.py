@@ -299,15 +299,15 @@ add(DetectorKind(
                "with region auto: share of augmented views whose judged region loses a corner or "
                "a strip along one side, as when the locator misses part of the can (0: none)",
                minimum=0.0, maximum=1.0),
-        Option("members", int, 1,
-               "members fine-tuned with their own seeds on the same views and averaged into one "
-               "network (a model soup: the same time per can, a steadier score)",
-               minimum=1, maximum=16),
         Option("region_faults", float, 0.0,
                "with region auto: share of augmented views whose judged region bulges into the "
                "backdrop or, on good photos only, loses a corner or a strip: the locator's faults "
                "in front of a busy backdrop (0: none)",
                minimum=0.0, maximum=1.0),
+        Option("members", int, 1,
+               "members fine-tuned with their own seeds on the same views and averaged into one "
+               "network (a model soup: the same time per can; on the cans not steadier, docs/REGIONS.md run 8)",
+               minimum=1, maximum=16),
     )))
 
 add(DetectorKind(

@@ -91,6 +91,9 @@ class BuildDialog(QDialog):
         form.addRow("Good cans rejected at most", self.can_target)
         form.addRow(self.error)
         form.addRow(buttons)
+        self._labels = [w for w in (form.labelForField(f) for f in (
+            self.name, self.from_folder, self.product, self.detector, self.backbone, self.input_size,
+            self.can_target)) if w is not None]
         self.from_folder.toggled.connect(self._sync)
         self.detector.currentIndexChanged.connect(self._detector_changed)
         self._detector_changed()
@@ -101,7 +104,16 @@ class BuildDialog(QDialog):
         self.backbone.addItems(entry.backbones)
         self.input_size.setSpecialValueText(f"detector default ({entry.input_size})")
         self.options.set_options(entry.options)
+        self._align_labels()
         self._sync()
+
+    def _align_labels(self) -> None:
+        """The detector's options in one column with the dialog's own fields (the options form is
+        a form of its own inside this one, whose labels would otherwise be narrower)."""
+        labels = self._labels + self.options.labels()
+        width = max(label.sizeHint().width() for label in labels)
+        for label in labels:
+            label.setMinimumWidth(width)
 
     def _sync(self) -> None:
         by_folder = self.from_folder.isChecked()

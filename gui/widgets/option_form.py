@@ -35,6 +35,10 @@ class OptionForm(QWidget):
             self._form.addRow(opt.name.replace("_", " ").capitalize(), widget)
             self._fields[opt.name] = (opt, widget)
 
+    def labels(self) -> list[QWidget]:
+        """The rows' labels (a dialog that holds this form aligns its own labels with them)."""
+        return [w for name in self._fields if (w := self._form.labelForField(self._fields[name][1]))]
+
     def field(self, name: str) -> QWidget:
         return self._fields[name][1]
 

@@ -29,6 +29,20 @@ def test_segdec_classical_and_cascade_in_the_build_dialog(qtbot, world, tmp_path
     assert options["gate"] == str(tmp_path / "gate") and options["heavy"] == str(tmp_path / "heavy")
 
 
+def test_the_options_fields_line_up_with_the_dialogs_own(qtbot, world):
+    dialog = BuildDialog(world.station.products.list(world.admin))
+    qtbot.addWidget(dialog)
+    kinds = [dialog.detector.itemData(i) for i in range(dialog.detector.count())]
+    for kind in ("cam", "segdec"):           # also after the detector, and so the rows, changed
+        dialog.detector.setCurrentIndex(kinds.index(kind))
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        qtbot.wait(20)                       # the new rows are laid out
+        own = dialog.name.mapTo(dialog, dialog.name.rect().topLeft()).x()
+        fields = [dialog.options.field(o.name) for o in catalogue.get(kind).options]
+        assert fields and {f.mapTo(dialog, f.rect().topLeft()).x() for f in fields} == {own}
+
+
 def test_a_cascade_is_built_and_registered_from_a_folder(world, tmp_path: Path):
     good = make_scratch_set(tmp_path / "good", n_good=8, n_defect=0, masks=0, size=SIZE, seed=1)
     parts = {}

@@ -255,8 +255,9 @@ def member_seed(seed: int, member: int) -> int:
 
 def average_states(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     """The members' weights averaged, tensor by tensor (a "model soup": members fine-tuned from the
-    same pretrained weights stay in one basin, so the average is one network as fast as each and
-    steadier than any); integer buffers are taken from the first member."""
+    same pretrained weights stay in one basin, so the average is one network as fast as each);
+    integer buffers are taken from the first member. On the cans it was not steadier against new
+    backdrops than one member (docs/REGIONS.md, run 8)."""
     if len(states) == 1:
         return states[0]
     out = {}
