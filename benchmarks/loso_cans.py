@@ -124,6 +124,19 @@ RECIPES: dict[str, dict] = {
     # only if clause 1 holds.
     "new-inset5": {"input_size": 192, "views": 6,
                    "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.05}},
+    # "new-inset" whose augmented views are, in half of them, cut from the photo repainted outside
+    # its can (a random flat colour, gradient or noise texture: core.images.augment.random_backdrop,
+    # other draws and more kinds than the backdrop check's) with the can found again on it by the
+    # locator (CAM option relocated): training sees the locator's own moves in front of a new
+    # backdrop. Run 10 in docs/REGIONS.md. Declared before its runs (2026-11-30 08:43 UTC, rule E,
+    # as rule C): it replaces new-inset as the default only if (1) its rebuilt defaults with seeds
+    # 0, 1 and 2 change fewer backdrop-check verdicts in total than new-inset's (42) and the seed
+    # shipped (the fewest changes of the three) no more than 2, and (2) its folds seeded 0, 1 and 2
+    # together reject fewer good sides than new-inset's (84), flag no more (129) and catch at
+    # least as many defective sides (434). Clause 2 is measured only if clause 1 holds.
+    "new-reloc": {"input_size": 192, "views": 6,
+                  "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02,
+                              "relocated": 0.5}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},

@@ -304,6 +304,10 @@ add(DetectorKind(
                "backdrop or, on good photos only, loses a corner or a strip: the locator's faults "
                "in front of a busy backdrop (0: none)",
                minimum=0.0, maximum=1.0),
+        Option("relocated", float, 0.0,
+               "with region auto: share of augmented views cut from the photo repainted outside its "
+               "can with a random backdrop, the can found again by the locator (0: none)",
+               minimum=0.0, maximum=1.0),
         Option("members", int, 1,
                "members fine-tuned with their own seeds on the same views and averaged into one "
                "network (a model soup: the same time per can; on the cans not steadier, docs/REGIONS.md run 8)",

@@ -27,9 +27,10 @@ import cv2
 import numpy as np
 
 from core.images import load_image, resize_square
-from core.images.augment import RegionAugmenter, augment
+from core.images.augment import RegionAugmenter, augment, paste, random_backdrop
 from core.images.synthetic import paint_defect
-from core.regions.apply import prepare_side, side_outline
+from core.regions.apply import prepare_side, side_outline, square_window
+from core.regions.locator import locate_can
 from core.regions.settings import RegionSettings
 
 SOURCE_SCALE = 2.0      # augmented views are cut from a copy with at most 2x the input's pixels
@@ -40,14 +41,23 @@ MAX_WINDOW_GROWTH = 1.35  # the largest jittered window relative to the plain on
 class TrainingViews:
     def __init__(self, sources: Sequence, settings: RegionSettings | None, size: int,
                  backdrops: bool = True, step: Callable[[], None] | None = None,
-                 cut_p: float = 0.0, fault_p: float = 0.0) -> None:
+                 cut_p: float = 0.0, fault_p: float = 0.0, relocate_p: float = 0.0,
+                 relocate_rng: np.random.Generator | None = None) -> None:
         """``sources``: paths or encoded bytes; ``step`` is called after each photo (progress);
         ``cut_p``: share of augmented views whose judged region loses a corner or a strip
         (``core.images.augment.cut_region``); ``fault_p``: share of augmented views with one of the
-        locator's faults (``RegionAugmenter``: a bulge, or on good photos a bulge or a cut)."""
+        locator's faults (``RegionAugmenter``: a bulge, or on good photos a bulge or a cut);
+        ``relocate_p``: share of augmented views cut from the photo repainted outside its can with
+        a random backdrop and the can found again on it by the locator (``relocated``; the
+        repaint's backdrop drawn from ``relocate_rng``), so training sees where the locator puts
+        the outline in front of a backdrop it has not seen."""
         self.settings, self.size = settings, size
         self.plain: list[np.ndarray] = []
         self._sources: list[tuple[np.ndarray, np.ndarray, tuple] | None] = []
+        self._relocated: list[tuple[np.ndarray, np.ndarray, tuple] | None] = []
+        self.relocate_p = relocate_p
+        relocate_rng = relocate_rng if relocate_rng is not None else np.random.default_rng(0)
+        self.relocated_found = 0
         small_photos: list[np.ndarray] = []
         self.found = 0
         for source in sources:
@@ -64,6 +74,11 @@ class TrainingViews:
                 self.found += 1
                 self.plain.append(view.pixels)
                 self._sources.append(_reduced(photo, outline, view.window, size))
+            moved = None
+            if relocate_p > 0 and outline is not None and view is not None and settings is not None:
+                moved = relocated(photo, outline, settings, size, relocate_rng)
+                self.relocated_found += moved is not None
+            self._relocated.append(moved)
             if backdrops and settings is not None:
                 scale = BACKDROP_SIDE * size / max(photo.shape[:2])
                 small_photos.append(photo if scale >= 1 else cv2.resize(
@@ -82,6 +97,9 @@ class TrainingViews:
         source = self._sources[i]
         if source is None:
             return augment(self.plain[i], rng)
+        moved = self._relocated[i]
+        if self.relocate_p > 0 and moved is not None and rng.random() < self.relocate_p:
+            source = moved
         photo, outline, window = source
         return prepare_side(photo, None, self.settings, self.size, outline=outline,
                             window=self.augmenter.window(window, rng),
@@ -105,6 +123,23 @@ class TrainingViews:
             return painted, can, region
         return prepare_side(photo, None, self.settings, self.size, outline=outline,
                             window=self.augmenter.window(window, rng), transform=transform).pixels
+
+
+def relocated(photo: np.ndarray, outline: np.ndarray, settings: RegionSettings, size: int,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, tuple] | None:
+    """``photo`` repainted outside its can (``outline``, a one-pixel soft seam, as the backdrop
+    check repaints) with a random flat colour, gradient or noise texture
+    (``core.images.augment.random_backdrop``: other draws and more kinds than the check's), the
+    can found again on it by the locator, reduced as ``_reduced``; None when no can is found."""
+    h, w = photo.shape[:2]
+    backdrop = random_backdrop(max(h, w), rng)[:h, :w]
+    can = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(can, [outline.reshape(-1, 1, 2)], 1)
+    repainted = paste(photo, can, backdrop)
+    found = locate_can(repainted, tall_reading=settings.tall_reading)
+    if not found.found or found.outline is None:
+        return None
+    return _reduced(repainted, found.outline, square_window(found.outline, settings.context), size)
 
 
 def _reduced(photo: np.ndarray, outline: np.ndarray, window: tuple, size: int

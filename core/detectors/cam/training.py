@@ -63,7 +63,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
     options = {**config.options, **{name: config.option(name) for name in
                                     ("region", "backdrops", "output_stride", "synthetic", "margin",
-                                     "region_cuts", "region_faults", "tall_reading", "members")}}
+                                     "region_cuts", "region_faults", "tall_reading", "members", "relocated")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     members = max(1, int(options.get("members", 1)))
@@ -99,7 +99,9 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     data = TrainingViews([s.source for s in samples], settings, size,
                          backdrops=bool(options.get("backdrops", True)), step=read_step,
                          cut_p=float(options.get("region_cuts", 0.0)),
-                         fault_p=float(options.get("region_faults", 0.0)))
+                         fault_p=float(options.get("region_faults", 0.0)),
+                         relocate_p=float(options.get("relocated", 0.0)),
+                         relocate_rng=np.random.default_rng([config.seed, 9]))
     images = data.plain
 
     def frozen(batch_imgs: list[np.ndarray]) -> torch.Tensor:
@@ -176,6 +178,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
                     "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
                     "seed": config.seed, "config": config.to_dict()},
         extra={"network": {"output_stride": stride}, "regions_found": f"{data.found} of {len(data)}",
+               **({"relocated_found": f"{data.relocated_found} of {data.found}"} if data.relocate_p else {}),
                "synthetic_views": int(view_labels.sum() - n_views * labels[train_idx].sum()),
                "score_calibration": score_info, "heatmap_calibration": heat_info,
                "heatmap_rule": PEAK_RULE, "cam": "map = (w_anomaly - w_good) . f(x,y) + (b_anomaly"
