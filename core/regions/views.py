@@ -8,6 +8,10 @@
   the input size), so a few thousand gallery photos fit in memory; augmented views are made from it
   by ``core.images.augment.RegionAugmenter`` through the same ``prepare_side``;
 - small copies of every photo, whose backdrops are pasted behind other photos' cans.
+- with ``relocate_p``, a second reduced copy per photo: the photo repainted outside its can with a
+  random backdrop and the can found again on it by the locator (``relocated``), so a share of the
+  augmented views shows the outline where the locator puts it in front of a new backdrop (it
+  moves, and bulges or cuts, as in the backdrop check).
 
 ``synthetic`` makes an augmented view with a synthetic defect (``core.images.synthetic``) painted
 on the can, inside the judged region, after the augmentation and before the outside is blanked:
@@ -127,19 +131,24 @@ class TrainingViews:
 
 def relocated(photo: np.ndarray, outline: np.ndarray, settings: RegionSettings, size: int,
               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, tuple] | None:
-    """``photo`` repainted outside its can (``outline``, a one-pixel soft seam, as the backdrop
-    check repaints) with a random flat colour, gradient or noise texture
-    (``core.images.augment.random_backdrop``: other draws and more kinds than the check's), the
-    can found again on it by the locator, reduced as ``_reduced``; None when no can is found."""
-    h, w = photo.shape[:2]
-    backdrop = random_backdrop(max(h, w), rng)[:h, :w]
-    can = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(can, [outline.reshape(-1, 1, 2)], 1)
-    repainted = paste(photo, can, backdrop)
+    """``repaint(photo, outline, rng)`` with the can found again on it by the locator, reduced as
+    ``_reduced``; None when no can is found on the repaint."""
+    repainted = repaint(photo, outline, rng)
     found = locate_can(repainted, tall_reading=settings.tall_reading)
     if not found.found or found.outline is None:
         return None
     return _reduced(repainted, found.outline, square_window(found.outline, settings.context), size)
+
+
+def repaint(photo: np.ndarray, outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``photo`` repainted outside its can (``outline``, a one-pixel soft seam, as the backdrop
+    check repaints) with a random flat colour, gradient or noise texture
+    (``core.images.augment.random_backdrop``: other draws and more kinds than the check's)."""
+    h, w = photo.shape[:2]
+    backdrop = random_backdrop(max(h, w), rng)[:h, :w]
+    can = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(can, [outline.reshape(-1, 1, 2)], 1)
+    return paste(photo, can, backdrop)
 
 
 def _reduced(photo: np.ndarray, outline: np.ndarray, window: tuple, size: int
