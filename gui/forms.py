@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PyQt5.QtCore import QSize
 from PyQt5.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from db.errors import Conflict, ValidationError
@@ -116,3 +117,12 @@ def keep_default(accept: QPushButton, *others: QPushButton) -> None:
     for button in (accept, *others):
         button.setAutoDefault(False)
     accept.setDefault(True)
+
+
+def fitted(dialog: QWidget, wanted: QSize) -> QSize:
+    """``wanted``, or less: inside the window it opens over (else the screen's free area), so a
+    1024×640 screen shows the whole dialog."""
+    parent = dialog.parentWidget()
+    room = parent.window().size() if parent is not None else (
+        dialog.screen().availableGeometry().size() if dialog.screen() else wanted)
+    return QSize(min(wanted.width(), room.width() - 24), min(wanted.height(), room.height() - 24))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import QSize, pyqtSignal
 from PyQt5.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -35,7 +35,7 @@ from db.dto import ProductInfo
 from gui.admin.region_canvas import RegionCanvas
 from gui.context import AppContext
 from gui.errors import error_text
-from gui.forms import keep_default
+from gui.forms import fitted, keep_default
 from gui.theme import error_style
 from gui.workers import TaskHandle, start_task
 
@@ -127,7 +127,7 @@ class RegionsDialog(QDialog):
             self.sides.addItem(self._item_text(side))
         self.sides.currentRowChanged.connect(lambda _r: self._show())
         self.sides.setCurrentRow(0)
-        self.resize(1180, 680)
+        self.resize(fitted(self, QSize(1180, 680)))
 
     # ---- the side shown ----------------------------------------------------------------------
     @property

@@ -26,6 +26,7 @@ from app.inspection_detail import Detail, SideView, load_detail
 from app.scores import OUTCOME_WORDS, score_100, thresholds_text, where
 from gui.context import AppContext
 from gui.errors import error_text
+from gui.forms import fitted
 from gui.gallery.correction_box import CorrectionBox
 from gui.theme import REJECT_COLOUR, TEXT_COLOUR, VERDICT_TEXT, VERDICT_TEXT_COLOURS, error_style, verdict_badge_css
 from gui.widgets.image_view import ImageView, OverlayControls, prepare_result
@@ -33,15 +34,6 @@ from gui.widgets.score_bar import ScoreBar
 from gui.workers import TaskHandle, start_task
 
 ICON = QSize(120, 90)
-
-
-def fitted(dialog: QWidget, wanted: QSize) -> QSize:
-    """``wanted``, or less: inside the window it opens over (else the screen's free area), so a
-    1024×640 screen shows the whole dialog."""
-    parent = dialog.parentWidget()
-    room = parent.window().size() if parent is not None else (
-        dialog.screen().availableGeometry().size() if dialog.screen() else wanted)
-    return QSize(min(wanted.width(), room.width() - 24), min(wanted.height(), room.height() - 24))
 
 
 def load_for_display(progress, station, actor, inspection_id: int):

@@ -11,7 +11,7 @@ Threading: GUI thread only; no database, no torch.
 from __future__ import annotations
 
 import numpy as np
-from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QPointF, QRectF, Qt, pyqtSignal
+from PyQt5.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent
 from PyQt5.QtWidgets import (
     QDialog,
@@ -24,6 +24,8 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from gui.forms import fitted
 
 MARK = QColor(255, 40, 40, 110)   # how a marked pixel is tinted on the photo
 
@@ -178,7 +180,7 @@ class MaskDialog(QDialog):
         col.addWidget(self.buttons)
         self.canvas.changed.connect(self._update_status)
         self._update_status()
-        self.resize(900, 700)
+        self.resize(fitted(self, QSize(900, 700)))
 
     def _update_status(self) -> None:
         share = float(self.canvas.marked().mean())

@@ -8,6 +8,7 @@ not installed are left out (found without importing them).
 """
 from __future__ import annotations
 
+from PyQt5.QtCore import QSize, Qt
 from PyQt5.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -16,17 +17,20 @@ from PyQt5.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QWidget,
 )
 
 from app.model_jobs import BuildRequest
 from core.detectors import catalogue
+from gui.forms import fitted
 from gui.widgets.option_form import OptionForm
 
 
@@ -87,7 +91,13 @@ class BuildDialog(QDialog):
         form.addRow("Detector", self.detector)
         form.addRow("Backbone", self.backbone)
         form.addRow("Input size (px)", self.input_size)
-        form.addRow(self.options)
+        # The detector's options scroll when the screen is too low for all of them (CAM has 17).
+        self.option_area = QScrollArea(self)
+        self.option_area.setWidget(self.options)
+        self.option_area.setWidgetResizable(True)
+        self.option_area.setFrameShape(QFrame.NoFrame)
+        self.option_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        form.addRow(self.option_area)
         form.addRow("Good cans rejected at most", self.can_target)
         form.addRow(self.error)
         form.addRow(buttons)
@@ -97,6 +107,10 @@ class BuildDialog(QDialog):
         self.from_folder.toggled.connect(self._sync)
         self.detector.currentIndexChanged.connect(self._detector_changed)
         self._detector_changed()
+        # as tall as every option needs, or the room there is (then the options scroll)
+        hint = self.sizeHint()
+        extra = max(0, self.options.sizeHint().height() - self.option_area.sizeHint().height())
+        self.resize(fitted(self, QSize(max(760, hint.width()), hint.height() + extra)))
 
     def _detector_changed(self) -> None:
         entry = catalogue.get(self.detector.currentData() or catalogue.DEFAULT_KIND)

@@ -72,10 +72,15 @@ def test_no_panel_scrolls(qtbot, make_ctx, station_style, windows, role, size):
 def test_the_dialogs_fit_a_1024_by_640_window(qtbot, make_ctx, station_style, windows, world):
     from datetime import datetime, timezone
 
+    import numpy as np
+
     from gui.admin.product_dialog import ProductDialog
+    from gui.admin.regions_dialog import RegionsDialog
     from gui.admin.warehouse_dialog import WarehouseDialog
     from gui.gallery.delete_dialog import DeleteDialog
     from gui.gallery.detail_dialog import DetailDialog
+    from gui.gallery.mask_dialog import MaskDialog
+    from gui.models.build_dialog import BuildDialog
     from gui.password_dialog import ChangePasswordDialog
     from gui.settings_dialog import SettingsDialog
     from tests.gui.conftest import record_inspection
@@ -91,7 +96,10 @@ def test_the_dialogs_fit_a_1024_by_640_window(qtbot, make_ctx, station_style, wi
             ChangePasswordDialog(ctx, parent=window), SettingsDialog(ctx, window),
             WarehouseDialog(ctx, None, window),
             ProductDialog(ctx, st.products.get(a, world.product_id), st.warehouses.list(a), [],
-                          window)]
+                          window),
+            RegionsDialog(ctx, st.products.get(a, world.product_id), window),
+            MaskDialog(np.zeros((480, 640, 3), np.uint8), "Lid", window),
+            BuildDialog(st.products.list(a), window)]
     for dialog in made:
         dialog.show()
         qtbot.waitUntil(lambda dialog=dialog: not getattr(dialog, "busy", False), timeout=10000)
