@@ -56,28 +56,26 @@ def arrays(data: dict) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
             list(images["outcomes"]))
 
 
-_SEVERITY = {"pass": 0, "review": 1, "reject": 2}
-_OUTCOME = ("pass", "review", "reject")
 
 
-def floors_of(scores: ArrayLike, outcomes: Sequence[str], thresholds: Thresholds) -> list[str]:
-    """Per image, the outcome that did not come from its score: where the recorded outcome is more
-    severe than ``thresholds`` give for the score (a side whose can was not found goes to review
-    whatever its score), that outcome; else "pass". Moving thresholds keeps these floors."""
-    out = []
+def pinned_of(scores: ArrayLike, outcomes: Sequence[str], thresholds: Thresholds) -> list[str | None]:
+    """Per image, the outcome that did not come from its score: where the recorded outcome differs
+    from what ``thresholds`` give for the score (a side whose can was not found goes to review
+    whatever its score), that outcome; else None. Moving thresholds keeps these outcomes."""
+    out: list[str | None] = []
     for s, o in zip(np.asarray(scores, float), outcomes):
         by_score = thresholds.outcome(float(s)).value
-        out.append(str(o) if _SEVERITY[str(o)] > _SEVERITY[by_score] else "pass")
+        out.append(str(o) if str(o) != by_score else None)
     return out
 
 
 def outcomes_at(scores: ArrayLike, thresholds: Thresholds,
-                floors: Sequence[str] | None = None) -> list[str]:
-    """Outcomes at ``thresholds``, never below each image's floor (``floors_of``)."""
+                pinned: Sequence[str | None] | None = None) -> list[str]:
+    """Outcomes at ``thresholds``, except each image's pinned one (``pinned_of``)."""
     got = [thresholds.outcome(float(s)).value for s in np.asarray(scores, float)]
-    if floors is None:
+    if pinned is None:
         return got
-    return [_OUTCOME[max(_SEVERITY[g], _SEVERITY[str(f)])] for g, f in zip(got, floors)]
+    return [g if p is None else str(p) for g, p in zip(got, pinned)]
 
 
 def _small(n: int, what: str) -> str:
@@ -136,7 +134,7 @@ def stored_rows(data: dict, thresholds: Thresholds | None) -> list[FigureRow]:
         labels, scores, outcomes = got
         stored = Thresholds(data["thresholds"]["review"], data["thresholds"]["reject"])
         if thresholds is not None and thresholds != stored:
-            outcomes = outcomes_at(scores, thresholds, floors_of(scores, outcomes, stored))
+            outcomes = outcomes_at(scores, thresholds, pinned_of(scores, outcomes, stored))
         return figure_rows(labels, scores, outcomes) + backdrop_rows(data, thresholds)
     rows = []
     for f in (data.get("can_level") or {}).get("figures", {}).values():

@@ -209,7 +209,7 @@ class Model:
 
         ``regions``: the product's region per side (see ``views``). Every result carries its
         judged region's outline (None = whole photo) and, when its can was not found, the reason
-        (such a side goes at least to review).
+        (such a side goes to review, whatever its score).
         """
         if len(images) != len(side_names):
             raise ValueError(f"{len(images)} images but {len(side_names)} side names")

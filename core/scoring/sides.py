@@ -4,7 +4,9 @@
 every runtime: the raw score goes through the model's score scale and thresholds; the raw map
 through the heatmap scale, is placed where its region's window lay in the photo and zeroed
 outside the judged region; boxes are found on that heatmap, so neither ever falls outside the
-region. A side whose can was not found goes at least to review, with the reason.
+region. A side whose can was not found goes to review, with the reason, whatever its score: the
+score a model trained on located cans gives a photo in which no can was found says nothing either
+way (a blank frame scored 0.55 on the default, a reject), so a person decides.
 
 Pure numpy/OpenCV; thread-safe.
 """
@@ -42,8 +44,8 @@ def finish_sides(spec: ModelSpec, images: Sequence[np.ndarray], side_names: Sequ
         heat = heatmap_in_image(heat_small[i], view, w, h, ceiling=HEATMAP_PNG_MAX, floor=0.0)
         score = float(spec.score_scale.normalise(float(raw_scores[i])))
         outcome = spec.thresholds.outcome(score)
-        if not view.found and outcome is Outcome.PASS:
-            outcome = Outcome.REVIEW  # never pass a side whose can nobody saw
+        if not view.found:
+            outcome = Outcome.REVIEW  # nobody saw the can: never passed, never rejected on a guess
         return SideResult(
             side=side_names[i], score=score, label=ANOMALY if score >= 0.5 else GOOD,
             outcome=outcome, heatmap=heat, boxes=boxes_on_grid(heat, bounds=_bounds(view.region, w, h)),

@@ -30,8 +30,8 @@ from app.model_figures import (
     arrays,
     backdrop_rows,
     figure_rows,
-    floors_of,
     outcomes_at,
+    pinned_of,
     stored_rows,
 )
 from app.model_gate import overlap_of
@@ -172,7 +172,7 @@ class EvaluationView(QWidget):
             if not stored:
                 outcomes = outcomes_at(scores, t)
             elif t != (at := Thresholds(stored["review"], stored["reject"])):
-                outcomes = outcomes_at(scores, t, floors_of(scores, outcomes, at))
+                outcomes = outcomes_at(scores, t, pinned_of(scores, outcomes, at))
             self._set_rows(figure_rows(labels, scores, outcomes) + backdrop_rows(self._stored, t))
         elif self._stored is not None:
             self._set_rows(stored_rows(self._stored, None))

@@ -1,25 +1,25 @@
 """Figures at moved thresholds keep outcomes that did not come from the score (no can found)."""
 from __future__ import annotations
 
-from app.model_figures import backdrop_record, backdrop_rows, figure_rows, floors_of, outcomes_at, stored_rows
+from app.model_figures import backdrop_record, backdrop_rows, figure_rows, outcomes_at, pinned_of, stored_rows
 from core.scoring.calibration import Thresholds
 
 
 def test_a_no_can_review_survives_moved_thresholds():
     at = Thresholds(0.45, 0.55)
-    scores = [0.10, 0.20, 0.50, 0.90]
-    # image 1 went to review although its score passes: its can was not found
-    outcomes = ["pass", "review", "review", "reject"]
-    floors = floors_of(scores, outcomes, at)
-    assert floors == ["pass", "review", "pass", "pass"]
+    scores = [0.10, 0.20, 0.50, 0.90, 0.70]
+    # images 1 and 4 went to review whatever their score: their can was not found
+    outcomes = ["pass", "review", "review", "reject", "review"]
+    pinned = pinned_of(scores, outcomes, at)
+    assert pinned == [None, "review", None, None, "review"]
     looser = Thresholds(0.50, 0.95)
-    assert outcomes_at(scores, looser) == ["pass", "pass", "review", "review"]
-    assert outcomes_at(scores, looser, floors) == ["pass", "review", "review", "review"]
+    assert outcomes_at(scores, looser) == ["pass", "pass", "review", "review", "review"]
+    assert outcomes_at(scores, looser, pinned) == ["pass", "review", "review", "review", "review"]
     stricter = Thresholds(0.15, 0.50)
-    assert outcomes_at(scores, stricter, floors) == ["pass", "review", "reject", "reject"]
+    assert outcomes_at(scores, stricter, pinned) == ["pass", "review", "reject", "reject", "review"]
 
 
-def test_stored_rows_at_other_thresholds_keep_the_floors():
+def test_stored_rows_at_other_thresholds_keep_the_pinned_outcomes():
     labels = [0] * 6 + [1] * 2
     scores = [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9]
     outcomes = ["pass"] * 5 + ["review", "reject", "reject"]

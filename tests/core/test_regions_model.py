@@ -65,7 +65,20 @@ def test_no_can_found_goes_to_review_with_the_reason(tiny_model):
     good = synthetic_can(np.random.default_rng(1), 160)[0]
     strict = tiny_model.with_thresholds(tiny_model.spec.thresholds.__class__(0.5, 0.5))
     res_blank, res_good = strict.inspect_sides([blank, good], ["Lid", "Bottom"])
-    assert res_blank.outcome is not Outcome.PASS
+    assert res_blank.outcome is Outcome.REVIEW
+    # whatever the model's score of the whole photo: nobody saw the can, a person decides (the
+    # same scores on a found can give all three outcomes)
+    from core.scoring.sides import finish_sides
+    scale = tiny_model.spec.score_scale
+    raws = np.array([scale.raw_low - 1.0, scale.raw_threshold, scale.raw_high + 1.0])
+    maps = np.zeros((3, 6, 6), np.float32)
+    lost = tiny_model.views([blank] * 3)
+    seen = tiny_model.views([good] * 3)
+    assert not any(v.found for v in lost) and all(v.found for v in seen)
+    names = ["a", "b", "c"]
+    assert {r.outcome for r in finish_sides(tiny_model.spec, [blank] * 3, names, raws, maps, lost)} == {Outcome.REVIEW}
+    assert [r.outcome for r in finish_sides(tiny_model.spec, [good] * 3, names, raws, maps, seen)] == [
+        Outcome.PASS, Outcome.REVIEW, Outcome.REJECT]
     assert res_blank.reason.startswith("no can found") and res_blank.region is None
     assert res_blank.to_dict()["reason"] == res_blank.reason
     assert res_good.region is not None and res_good.reason == ""
