@@ -133,4 +133,7 @@ def test_a_site_model_is_prepared_on_the_inference_thread_before_its_can(qtbot, 
     assert [c[0] for c in calls] == [wanted, wanted]          # asked before every can
     assert all(c[1] is not threading.main_thread() for c in calls)
     first_can = progress.index(9) + 1
-    assert calls[0][2] == 0 and calls[1][2] == first_can      # before the can's first stage
+    # Before the can's first stage: the can's "Loading the model…" (0) is emitted just before
+    # ``prepare`` runs, so the GUI thread may or may not have received it by then; nothing later.
+    assert calls[0][2] in (0, 1) and calls[1][2] - first_can in (0, 1), (calls, progress)
+    assert progress[first_can] == 0 and progress[:first_can].count(0) == 1
