@@ -99,12 +99,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"GEMM rate (float32 1024x1024 torch.mm, best of 7): {rate:.0f} GFLOP/s")
     print(f"{'model':<28} {'runtime':<14} {'can ms':>7} {'p90':>6} {'net ms':>7} {'GFLOP':>6} "
           f"{'floor':>6} {'net/floor':>9} {'can speed-up':>12} {'parity':>8}")
-    out = []
+    out, floors = [], []
     for group, m in zip(groups, models):
         example = m.preprocess([v.pixels for v in m.views(images)])
         net = m.network if m.network is not None else None
         gflop = network_gflop(net.eval(), example) if net is not None else float("nan")
         floor_ms = gflop / rate * 1000.0
+        floors.append(floor_ms)
         live = [r for r in group if r.can_s]
         before = next((r for r in live if r.runtime == "torch, before"), live[0])
         base = float(np.median(before.can_s))
@@ -126,6 +127,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                         "can_speedup_vs_torch_before": round(base * 1e3 / can, 2),
                         "parity": r.parity})
     print_stages(rows)
+    needs = [n for n in (two_x_need(g, f) for g, f in zip(groups, floors)) if n is not None]
+    for n in needs:
+        print(f"{n['model']}: 2x the can of its first row ({n['half_ms']:.1f} ms) leaves "
+              f"{n['network_ms_left']:.1f} ms for the network after the shared work of its fastest "
+              f"row ({n['runtime']}: {n['shared_ms']:.1f} ms of decode, regions and post, the same in "
+              f"every runtime); the network's floor is {n['floor_ms']:.1f} ms")
     print(f"Peak resident memory of this process: {peak_rss_mb():.0f} MB (every row's runtime "
           "and torch loaded at once; a torch-free inspection measures alone: see README).")
     print("parity: largest raw difference from torch on these photos / the model's calibrated "
@@ -133,12 +140,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
           "'torch, before'). floor: the network's FLOPs at the GEMM rate above.")
     if args.json:
         json.dump({"gemm_gflops": round(rate, 1), "load_average": os.getloadavg()[0],
-                   "peak_rss_mb": round(peak_rss_mb(), 1), "rows": out}, sys.stdout, indent=2)
+                   "peak_rss_mb": round(peak_rss_mb(), 1), "rows": out, "two_x": needs},
+                  sys.stdout, indent=2)
         print()
     return 0
 
 
 STAGES = ("decode", "regions", "views", "network", "post")
+
+
+def two_x_need(group: list, floor_ms: float) -> dict | None:
+    """What a can twice as fast as its model's first row (PatchCore: 'torch, before') leaves the
+    network: half that can's median time less the fastest row's shared work (its can less its
+    network stage: decode, finding the can, scores, heatmaps and boxes, which no runtime
+    shortens). None without timed stages."""
+    import numpy as np
+
+    live = [r for r in group if r.can_s and r.stages.get("network")]
+    if len(live) < 2:
+        return None
+    first = next((r for r in live if r.runtime == "torch, before"), live[0])
+    fastest = min(live, key=lambda r: float(np.median(r.can_s)))
+    half = float(np.median(first.can_s)) * 1e3 / 2
+    shared = (float(np.median(fastest.can_s)) - float(np.median(fastest.stages["network"]))) * 1e3
+    return {"model": first.model, "runtime": fastest.runtime, "half_ms": round(half, 2),
+            "shared_ms": round(shared, 2), "network_ms_left": round(half - shared, 2),
+            "floor_ms": round(floor_ms, 2)}
 
 
 def print_stages(rows: list) -> None:

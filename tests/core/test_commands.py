@@ -73,6 +73,19 @@ def test_bench_prints_its_table(tiny_model_dir, capsys):
     rows = figures["rows"]
     assert all(r["can_median_ms"] > 0 and r["floor_ms"] > 0 for r in rows)
     assert all(r["parity"] < 1e-3 for r in rows) and figures["peak_rss_mb"] > 0
+    # what 2x its first row would leave the network, from the same rows' medians
+    needs = {n["model"]: n for n in figures["two_x"]}
+    assert set(needs) == {rows[0]["model"], "patchcore-timing"}        # VGG has one row: nothing to compare
+    for model, need in needs.items():
+        mine = [r for r in rows if r["model"] == model]
+        first = next((r for r in mine if r["runtime"] == "torch, before"), mine[0])
+        fastest = min(mine, key=lambda r: r["can_median_ms"])
+        assert need["runtime"] == fastest["runtime"]
+        assert need["half_ms"] == pytest.approx(first["can_median_ms"] / 2, abs=0.02)
+        assert need["shared_ms"] == pytest.approx(
+            fastest["can_median_ms"] - fastest["stages_ms"]["network"], abs=0.05)
+        assert need["network_ms_left"] == pytest.approx(need["half_ms"] - need["shared_ms"], abs=0.02)
+        assert f"{model}: 2x the can of its first row" in out
 
 
 def test_inspect_on_a_full_disk_says_so_and_leaves_no_partial_overlay(tiny_model_dir, tmp_path, capsys):
