@@ -62,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "at the next batch and saves nothing.")
     p.add_argument("--name", required=True, help="the model's name")
     p.add_argument("--product", help="only this product's inspections (SKU or id; default all)")
+    p.add_argument("--folder", help="also the images of this folder (good/ and defect/ inside): a "
+                                    "data set the product's own labelled sides are added to")
     p.add_argument("--detector", default=catalogue.DEFAULT_KIND, choices=catalogue.kinds())
     p.add_argument("--backbone", default=catalogue.DEFAULT_BACKBONE, choices=catalogue.BACKBONES)
     p.add_argument("--input-size", type=int, help="square input size (default: the detector's)")
@@ -170,7 +172,8 @@ def run_build_from_gallery(args: argparse.Namespace, settings: Settings, *,
 
     def body(station: Station, actor: Actor) -> int:
         product_id = _find(args.product, station.products.list(actor), lambda p: p.sku, "product")
-        request = BuildRequest(name=args.name, source="gallery", product_id=product_id,
+        request = BuildRequest(name=args.name, source="both" if args.folder else "gallery",
+                               folder=args.folder or "", product_id=product_id,
                                detector=args.detector, backbone=args.backbone,
                                input_size=args.input_size, options=detector_options(args))
         set_threads(args.threads, settings)

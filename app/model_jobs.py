@@ -40,14 +40,26 @@ __all__ = ["BuildRequest", "NotEnoughImages", "build_and_register", "collect_sam
 @dataclass(frozen=True)
 class BuildRequest:
     name: str
-    source: str                   # "folder" | "gallery"
-    folder: str = ""              # for "folder": holds good/ and defect/
-    product_id: int | None = None  # for "gallery": only this product's inspections (None = all)
+    # "folder" | "gallery" | "both": the folder's images and the gallery's labelled sides together
+    # (a plant commissioning a product adds its own good cans from the gallery to a data set)
+    source: str
+    folder: str = ""              # for "folder" and "both": holds good/ and defect/
+    product_id: int | None = None  # for "gallery" and "both": only this product's inspections (None = all)
     detector: str = catalogue.DEFAULT_KIND   # a kind in core.detectors.catalogue
     backbone: str = catalogue.DEFAULT_BACKBONE
     input_size: int | None = None    # None: the detector's own default
     options: Mapping[str, Any] = field(default_factory=dict)  # the detector's options (catalogue)
     can_false_reject: float | None = None  # e.g. 0.01: reject set for <= 1 % good cans rejected
+
+
+SOURCES = ("folder", "gallery", "both")
+
+
+def describe_source(request: BuildRequest) -> str:
+    """Where the images came from, as the model records it."""
+    gallery = f"gallery (product {request.product_id})" if request.product_id else "gallery (all products)"
+    return {"folder": request.folder, "gallery": gallery,
+            "both": f"{request.folder} + {gallery}"}[request.source]
 
 
 def _slug(name: str) -> str:
@@ -72,10 +84,13 @@ def collect_samples(request: BuildRequest, station: Station, actor: Actor) -> li
     """The labelled images; ``NotEnoughImages`` below the detector kind's minimum counts."""
     from core.training import count_labels, scan_dataset
 
-    if request.source == "folder":
-        samples = scan_dataset(request.folder)
-    else:
-        samples = gallery_samples(station, actor, request.product_id)
+    if request.source not in SOURCES:
+        raise ValueError(f"unknown source of images {request.source!r} (one of {', '.join(SOURCES)})")
+    samples = []
+    if request.source in ("folder", "both"):
+        samples += scan_dataset(request.folder)
+    if request.source in ("gallery", "both"):
+        samples += gallery_samples(station, actor, request.product_id)
     catalogue.get(request.detector).check_counts(*count_labels(samples))
     return samples
 
@@ -89,8 +104,7 @@ def build_and_register(progress: Progress, station: Station, actor: Actor, model
     require(actor.role, "model.manage")
     progress.report(0, 1, "Collecting labelled images")
     samples = collect_samples(request, station, actor)
-    source = request.folder if request.source == "folder" else (
-        f"gallery (product {request.product_id})" if request.product_id else "gallery (all products)")
+    source = describe_source(request)
     config = TrainConfig(detector=request.detector, backbone=request.backbone,
                          input_size=request.input_size, source=source,
                          can_false_reject=request.can_false_reject).with_options(request.options)

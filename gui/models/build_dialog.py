@@ -42,10 +42,13 @@ class BuildDialog(QDialog):
         self.name.setPlaceholderText("e.g. beans-400")
         self.from_folder = QRadioButton("Folder (good/ and defect/ inside)", self)
         self.from_gallery = QRadioButton("Gallery (corrected verdicts count as labels)", self)
+        # commissioning a product: its own good cans from the gallery added to a data set
+        self.from_both = QRadioButton("Both: the folder and the gallery's sides of the product", self)
         self.from_folder.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.from_folder)
         group.addButton(self.from_gallery)
+        group.addButton(self.from_both)
         self.folder = QLineEdit(self)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)
@@ -87,6 +90,7 @@ class BuildDialog(QDialog):
         form.addRow("Images from", self.from_folder)
         form.addRow("", folder_row)
         form.addRow("", self.from_gallery)
+        form.addRow("", self.from_both)
         form.addRow("Gallery product", self.product)
         form.addRow("Detector", self.detector)
         form.addRow("Backbone", self.backbone)
@@ -105,6 +109,7 @@ class BuildDialog(QDialog):
             self.name, self.from_folder, self.product, self.detector, self.backbone, self.input_size,
             self.can_target)) if w is not None]
         self.from_folder.toggled.connect(self._sync)
+        self.from_both.toggled.connect(self._sync)
         self.detector.currentIndexChanged.connect(self._detector_changed)
         self._detector_changed()
         # as tall as every option needs, or the room there is (then the options scroll)
@@ -130,9 +135,13 @@ class BuildDialog(QDialog):
             label.setMinimumWidth(width)
 
     def _sync(self) -> None:
-        by_folder = self.from_folder.isChecked()
-        self.folder.setEnabled(by_folder)
-        self.product.setEnabled(not by_folder)
+        self.folder.setEnabled(self.source() != "gallery")
+        self.product.setEnabled(self.source() != "folder")
+
+    def source(self) -> str:
+        """"folder", "gallery" or "both" (``app.model_jobs.SOURCES``)."""
+        return ("folder" if self.from_folder.isChecked() else
+                "both" if self.from_both.isChecked() else "gallery")
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder with good/ and defect/")
@@ -142,7 +151,7 @@ class BuildDialog(QDialog):
     def request(self) -> BuildRequest:
         return BuildRequest(
             name=self.name.text().strip(),
-            source="folder" if self.from_folder.isChecked() else "gallery",
+            source=self.source(),
             folder=self.folder.text().strip(),
             product_id=self.product.currentData(),
             detector=self.detector.currentData() or catalogue.DEFAULT_KIND,
@@ -159,7 +168,7 @@ class BuildDialog(QDialog):
             return str(exc)
         if not r.name:
             return "Give the model a name."
-        if r.source == "folder" and not r.folder:
+        if r.source != "gallery" and not r.folder:
             return "Choose the folder with good/ and defect/."
         return ""
 

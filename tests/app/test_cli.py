@@ -82,6 +82,22 @@ def test_build_from_gallery_trains_registers_and_honours_corrections(world, reco
     assert f"registered model 'from gallery' version {model.version}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
+def test_build_from_gallery_adds_the_gallery_to_a_folder(world, recorded, monkeypatch, capsys, tmp_path):
+    from tests.helpers import make_synthetic_cans
+
+    folder = make_synthetic_cans(tmp_path / "set", n_good=4, n_defect=4, size=64)
+    monkeypatch.setenv("STATION_USERNAME", "admin")
+    monkeypatch.setenv("STATION_PASSWORD", PASSWORD)
+    code = run(world, ["build-from-gallery", "--name", "commissioned", "--product", "BEANS-400",
+                       "--folder", str(folder), "--input-size", "64", "--epochs", "2"], password=None)
+    assert code == 0, capsys.readouterr().err
+    (model,) = world.station.models.list(world.admin)
+    spec = read_spec(model.folder)
+    assert spec.trained_on["source"] == f"{folder} + gallery (product {world.product_id})"
+    assert (spec.trained_on["n_good"], spec.trained_on["n_anomaly"]) == (25 + 4, 3 + 4)
+
+
 def test_build_from_gallery_is_refused_to_a_supervisor_and_below_the_minimum(world, recorded,
                                                                              capsys):
     args = ["build-from-gallery", "--name", "m", "--username", "sue", "--password-stdin"]

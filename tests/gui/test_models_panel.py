@@ -159,6 +159,29 @@ def test_the_gallery_is_a_source_and_corrections_override_labels(world):
                         world.station, world.admin)
 
 
+def test_a_folder_and_the_gallery_together_are_a_source(world, tmp_path):
+    """Commissioning a product: its own labelled sides from the gallery added to a data set."""
+    from app.model_jobs import describe_source, gallery_samples
+
+    for s in range(2):
+        record_inspection(world, world.operator, "pass", seed=s)
+    folder = make_synthetic_cans(tmp_path / "set", n_good=3, n_defect=4, size=64)
+    # the product's good cans alone cannot train a CAM model; with a data set's defects they can
+    with pytest.raises(NotEnoughImages, match="0 defective"):
+        collect_samples(BuildRequest(name="g", source="gallery", product_id=world.product_id),
+                        world.station, world.admin)
+    gallery = gallery_samples(world.station, world.admin, world.product_id)
+    assert len(gallery) == 14 and not any(s.label for s in gallery)
+    both_request = BuildRequest(name="g", source="both", folder=str(folder), product_id=world.product_id)
+    both = collect_samples(both_request, world.station, world.admin)
+    assert len(both) == 7 + len(gallery)
+    assert [str(s.source) for s in both[7:]] == [str(s.source) for s in gallery]
+    assert sum(s.label for s in both[:7]) == 4 and all(str(folder) in str(s.source) for s in both[:7])
+    assert describe_source(both_request) == f"{folder} + gallery (product {world.product_id})"
+    with pytest.raises(ValueError, match="unknown source"):
+        collect_samples(BuildRequest(name="g", source="everything"), world.station, world.admin)
+
+
 def test_build_dialog_checks_its_fields_and_offers_the_catalogues_choices(qtbot, world):
     from core.detectors import catalogue
 
@@ -187,6 +210,17 @@ def test_build_dialog_checks_its_fields_and_offers_the_catalogues_choices(qtbot,
     assert r.can_false_reject is None                          # the usual calibration
     dialog.can_target.setValue(1.0)
     assert dialog.request().can_false_reject == pytest.approx(0.01)
+    dialog.from_both.setChecked(True)                          # a data set and the gallery
+    assert dialog.folder.isEnabled() and dialog.product.isEnabled()
+    assert "folder" in dialog.validation_error()
+    dialog.folder.setText("/data/cans")
+    assert dialog.validation_error() == ""
+    r = dialog.request()
+    assert (r.source, r.folder, r.product_id) == ("both", "/data/cans", world.product_id)
+    dialog.from_folder.setChecked(True)
+    assert dialog.folder.isEnabled() and not dialog.product.isEnabled()
+    dialog.from_gallery.setChecked(True)
+    assert not dialog.folder.isEnabled() and dialog.product.isEnabled()
 
 
 def test_the_backdrop_check_runs_with_the_evaluation_and_is_stored(qtbot, panel, world, tiny_model,
