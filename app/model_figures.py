@@ -56,8 +56,6 @@ def arrays(data: dict) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
             list(images["outcomes"]))
 
 
-
-
 def pinned_of(scores: ArrayLike, outcomes: Sequence[str], thresholds: Thresholds) -> list[str | None]:
     """Per image, the outcome that did not come from its score: where the recorded outcome differs
     from what ``thresholds`` give for the score (a side whose can was not found goes to review

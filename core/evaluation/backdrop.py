@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from core.images.augment import paste
 from core.progress import Progress
 from core.regions.locator import locate_can
 
@@ -117,9 +118,8 @@ def repainted(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
     region = _region_mask(image, tall_reading)
     if region is None:
         return None
-    alpha = cv2.GaussianBlur(region.astype(np.float32), (0, 0), 1.0)[..., None]
-    return {kind: (image * alpha + bg * (1.0 - alpha) + 0.5).astype(np.uint8)
-            for kind, bg in backdrops_for(image, index, walls, rng).items()}
+    # the can pasted on each backdrop with a one-pixel soft seam, as training pastes cans
+    return {kind: paste(image, region, bg) for kind, bg in backdrops_for(image, index, walls, rng).items()}
 
 
 def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Progress | None = None,
