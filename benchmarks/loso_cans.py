@@ -137,6 +137,19 @@ RECIPES: dict[str, dict] = {
     "new-reloc": {"input_size": 192, "views": 6,
                   "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02,
                               "relocated": 0.5}},
+    # "new-inset" at a 160 px input instead of 192 (a 5x5 map over the can's window): the network
+    # does about 0.69 of the work, which pays for the can locator in the time per can (the region
+    # window shows the can at about 129 px, where the whole-photo default before regions showed the
+    # median can at about 90 px of its 192). Run 11 in docs/REGIONS.md. Declared before its runs
+    # (2026-11-30 10:14 UTC, rule F): it replaces new-inset as the default only if (1) its rebuilt
+    # defaults with seeds 0, 1 and 2 change no more backdrop-check verdicts in total than
+    # new-inset's (42) and the seed shipped (the fewest changes of the three) no more than 2;
+    # (2) its folds seeded 0, 1 and 2 together reject no more good sides than new-inset's (84),
+    # flag no more (129) and catch at least as many defective sides (434); and (3) in
+    # benchmarks/bench_regions.py (5 rounds, torch) its can takes at most 1.2x the default before
+    # regions. Clause 2 is measured only if clauses 1 and 3 hold.
+    "new-160": {"input_size": 160, "views": 6,
+                "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
