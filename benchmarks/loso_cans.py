@@ -150,6 +150,19 @@ RECIPES: dict[str, dict] = {
     # regions. Clause 2 is measured only if clauses 1 and 3 hold.
     "new-160": {"input_size": 160, "views": 6,
                 "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02}},
+    # Run 11's result (rule F, clause 1): its rebuilt defaults changed 14, 53 and 45 verdicts (112
+    # against 42), on flat backdrops too: not adopted; the smaller input made the verdicts MORE
+    # sensitive to a few pixels of outline. So the other way, run 12: "new-inset" at a 224 px input
+    # (a 7x7 map; the network does about 1.36x the work). Declared before its runs (2026-11-30
+    # 10:19 UTC, rule G): it replaces new-inset as the default only if (1) its rebuilt defaults with
+    # seeds 0, 1 and 2 change fewer backdrop-check verdicts in total than new-inset's (42) and the
+    # seed shipped (the fewest changes of the three) none; (2) its folds seeded 0, 1 and 2 together
+    # reject no more good sides than new-inset's (84), flag no more (129) and catch at least as many
+    # defective sides (434); and (3) in benchmarks/bench_regions.py (5 rounds) its can in OpenVINO,
+    # the station's runtime, takes at most 1.2x the default before regions in torch. Clause 2 is
+    # measured only if clauses 1 and 3 hold.
+    "new-224": {"input_size": 224, "views": 6,
+                "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": -0.02}},
     # The first run of "new": the judged region was the outline grown by 6 % of the can's size.
     "new-margin6": {"input_size": 192, "views": 6,
                     "options": {"region": "auto", "backdrops": True, "output_stride": 32, "margin": 0.06}},
