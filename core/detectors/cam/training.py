@@ -63,12 +63,14 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     # margin / context / outside may come in config.options too (benchmarks/loso_cans.py recipes)
     options = {**config.options, **{name: config.option(name) for name in
                                     ("region", "backdrops", "output_stride", "synthetic", "margin",
-                                     "region_cuts", "region_faults", "tall_reading", "members", "relocated")}}
+                                     "region_cuts", "region_faults", "tall_reading", "members", "relocated",
+                                     "antialias")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     members = max(1, int(options.get("members", 1)))
+    antialias = bool(options.get("antialias", False))
     net = CamNet(config.backbone, pretrained=config.pretrained, weights_path=config.backbone_weights,
-                 output_stride=stride)
+                 output_stride=stride, antialias=antialias)
     # Building the backbone may or may not draw random numbers (the pretrained weights are cached
     # after the first model), so seed again here: the head's start and dropout then depend on the
     # seed alone.
@@ -177,7 +179,8 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
         trained_on={"source": config.source, "n_good": counts[0], "n_anomaly": counts[1],
                     "n_train": int(len(train_idx)), "n_val": int(len(val_idx)),
                     "seed": config.seed, "config": config.to_dict()},
-        extra={"network": {"output_stride": stride}, "regions_found": f"{data.found} of {len(data)}",
+        extra={"network": {"output_stride": stride, **({"antialias": True} if antialias else {})},
+               "regions_found": f"{data.found} of {len(data)}",
                **({"relocated_found": f"{data.relocated_found} of {data.found}"} if data.relocate_p else {}),
                "synthetic_views": int(view_labels.sum() - n_views * labels[train_idx].sum()),
                "score_calibration": score_info, "heatmap_calibration": heat_info,
