@@ -123,19 +123,28 @@ def prepare_side(image: np.ndarray, region: SideRegion | None, settings: RegionS
     settings = settings or RegionSettings()
     window = window or square_window(outline, settings.context)
     crop = crop_window(image, window, size)
+    fixed = region is not None and region.mode == "fixed"
+    can_mask, region_mask = window_masks(outline, window, size, settings.margin, fixed)
+    if transform is not None:
+        crop, can_mask, region_mask = transform(crop, can_mask, region_mask)
+    pixels = blank_outside(crop, region_mask, settings.outside)
+    return SideView(pixels, window, region_outline(region_mask, window), True, "", can_mask, region_mask)
+
+
+def window_masks(outline: np.ndarray, window: tuple[float, float, float, float], size: int,
+                 margin: float, fixed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The outline and the judged region (``margin`` of the can's size grown, or taken in when
+    negative; a ``fixed`` region is never taken in) in the ``size x size`` frame of ``window``,
+    uint8 0/1."""
     scale = size / (window[2] - window[0])
     can_mask = np.zeros((size, size), np.uint8)
     pts = (outline.astype(np.float64) + 0.5 - np.array(window[:2])) * scale - 0.5
     cv2.fillPoly(can_mask, [np.round(pts).astype(np.int32).reshape(-1, 1, 2)], 1)
     extent = np.ptp(outline, axis=0).max() + 1.0
-    grow = int(round(settings.margin * extent * scale))
-    if grow < 0 and region is not None and region.mode == "fixed":
+    grow = int(round(margin * extent * scale))
+    if grow < 0 and fixed:
         grow = 0    # taken in: the located can's last pixels; an admin's drawn shape is judged as drawn
-    region_mask = grow_mask(can_mask, grow)
-    if transform is not None:
-        crop, can_mask, region_mask = transform(crop, can_mask, region_mask)
-    pixels = blank_outside(crop, region_mask, settings.outside)
-    return SideView(pixels, window, region_outline(region_mask, window), True, "", can_mask, region_mask)
+    return can_mask, grow_mask(can_mask, grow)
 
 
 def grow_mask(mask: np.ndarray, radius: float) -> np.ndarray:
