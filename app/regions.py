@@ -70,25 +70,25 @@ def load_sample(path: str | Path) -> np.ndarray:
     return np.ascontiguousarray(small)
 
 
-def model_tall_reading(station: Any, actor: Any, model_id: int | None) -> bool:
-    """Whether the model ``model_id`` finds its cans with the locator's third reading (its
-    ``model.json`` records it); False for no model or one whose folder cannot be read (the preview
-    is a guide: the inspection itself reads the model)."""
+def model_locator(station: Any, actor: Any, model_id: int | None) -> dict[str, bool]:
+    """The can locator's options the model ``model_id`` finds its cans with (its ``model.json``
+    records them: the third and the high-pass readings); none for no model or one whose folder
+    cannot be read (the preview is a guide: the inspection itself reads the model)."""
     from core.model.spec import read_spec
     from core.regions.settings import RegionSettings
 
     if model_id is None:
-        return False
+        return {}
     try:
         settings = RegionSettings.from_dict(read_spec(Path(station.models.get(actor, model_id).folder)).preprocessing)
     except (PersonFacingError, OSError, ValueError):   # no such model, no right, a broken folder
-        return False
-    return settings is not None and settings.tall_reading
+        return {}
+    return settings.locator() if settings is not None else {}
 
 
-def preview(image: np.ndarray, region: SideRegion, tall_reading: bool = False) -> Preview:
+def preview(image: np.ndarray, region: SideRegion, locator: Mapping[str, bool] | None = None) -> Preview:
     """The outline judged on ``image`` with ``region`` (see ``core.regions.apply``); in automatic
-    mode the locator as the product's model runs it (``tall_reading``: ``model_tall_reading``)."""
+    mode the locator as the product's model runs it (``locator``: ``model_locator``)."""
     from core.regions.apply import fixed_outline
     from core.regions.locator import locate_can
 
@@ -97,7 +97,7 @@ def preview(image: np.ndarray, region: SideRegion, tall_reading: bool = False) -
         return Preview(None)
     if region.mode == "fixed":
         return Preview(fixed_outline(region, w, h))
-    found = locate_can(image, tall_reading=tall_reading)
+    found = locate_can(image, **(locator or {}))
     return Preview(found.outline if found.found else None, "" if found.found else found.reason)
 
 

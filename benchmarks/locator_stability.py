@@ -57,6 +57,8 @@ def main() -> int:
     p.add_argument("--model", help="also count changed verdicts with this model (see above)")
     p.add_argument("--tall-reading", action=argparse.BooleanOptionalAction, default=None,
                    help="the locator's third reading (default: the model's, else new models' default)")
+    p.add_argument("--highpass-reading", action=argparse.BooleanOptionalAction, default=None,
+                   help="the locator's high-pass reading (default: the model's, else new models' default)")
     args = p.parse_args()
     import cv2
     import numpy as np
@@ -81,18 +83,20 @@ def main() -> int:
         settings = model.regions or settings
         size = model.spec.input_size
     tall = settings.tall_reading if args.tall_reading is None else args.tall_reading
-    settings = dataclasses.replace(settings, tall_reading=tall)
-    print(f"locator: {'three readings' if tall else 'two readings'}")
-    walls = [wall_of(img, tall) for img in images]     # the check's order: walls first, then one rng
+    highpass = settings.highpass_reading if args.highpass_reading is None else args.highpass_reading
+    settings = dataclasses.replace(settings, tall_reading=tall, highpass_reading=highpass)
+    print(f"locator: {'three readings' if tall else 'two readings'}{', and the high-pass one' if highpass else ''}")
+    locator = settings.locator()
+    walls = [wall_of(img, locator) for img in images]     # the check's order: walls first, then one rng
     rng = np.random.default_rng(args.seed)
     changed = {"found again": 0, "own outline": 0}
     rows: dict[str, list] = {k: [] for k in KINDS}
     seconds, lost = [], 0
     for i, image in enumerate(images):
         t0 = time.process_time()
-        before = locate_can(image, tall_reading=tall)
+        before = locate_can(image, **locator)
         seconds.append(time.process_time() - t0)
-        paints = repainted(image, i, walls, rng, tall)
+        paints = repainted(image, i, walls, rng, locator)
         if paints is None or not before.found:
             lost += 1
             continue
@@ -112,7 +116,7 @@ def main() -> int:
             changed["own outline"] += sum(r.outcome != first for r in results[1:1 + len(paints)])
             changed["found again"] += sum(r.outcome != first for r in results[1 + len(paints):])
         for kind, paint in paints.items():
-            after = locate_can(paint, tall_reading=tall)
+            after = locate_can(paint, **locator)
             if not after.found:
                 rows[kind].append((np.inf, np.inf, 0.0, np.inf, files[i].name))
                 continue

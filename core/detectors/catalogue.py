@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import DatasetInvalid, StationError
-from core.regions.settings import TALL_READING
+from core.regions.settings import HIGHPASS_READING, TALL_READING
 
 BACKBONES = ("efficientnet_lite0", "vgg16")
 # How an inference runtime (issue 12) runs a kind, declared per kind (``DetectorKind.runtime``):
@@ -284,7 +284,7 @@ add(DetectorKind(
                minimum=16, maximum=32),
         Option("antialias", bool, False,
                "blur before every stride-2 step of the network, so a can shifted by a pixel "
-               "scores nearly the same (about 5 % more time)"),
+               "scores nearly the same (about a twentieth more time)"),
         # -0.02, the shipped default's recipe (new-inset): the can's last pixels, where a backdrop
         # shows through its soft edge, are not judged (docs/REGIONS.md, run 5)
         Option("margin", float, -0.02,
@@ -294,6 +294,10 @@ add(DetectorKind(
         Option("tall_reading", bool, TALL_READING,
                "with region auto: the can locator also tries its third reading, which keeps the "
                "long sides of a can that fills most of the photo's height (recorded in the model)"),
+        Option("highpass_reading", bool, HIGHPASS_READING,
+               "with region auto: the can locator also tries a reading that ignores smooth blobs of a "
+               "busy backdrop, kept when the can's edges along its outline are much stronger "
+               "(recorded in the model)"),
         Option("synthetic", float, 0.0,
                "with region auto: share of the good photos' augmented views that get a synthetic "
                "rust spot, dent or crease on the can and count as defective (0: none)",

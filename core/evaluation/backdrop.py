@@ -13,7 +13,7 @@ model's only user while it runs.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,23 +87,23 @@ def backdrops_for(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
     return out
 
 
-def wall_of(image: np.ndarray, tall_reading: bool = False) -> np.ndarray:
+def wall_of(image: np.ndarray, locator: Mapping[str, bool] | None = None) -> np.ndarray:
     """A small copy of ``image`` with its can painted out (a photo of the wall behind it)."""
     scale = WORK / max(image.shape[:2])
     small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    region = _region_mask(small, tall_reading)
+    region = _region_mask(small, locator)
     if region is None:
         return small
     region = cv2.dilate(region, np.ones((5, 5), np.uint8))
     return np.asarray(cv2.inpaint(small, region, 5, cv2.INPAINT_TELEA))
 
 
-def _region_mask(image: np.ndarray, tall_reading: bool = False) -> np.ndarray | None:
+def _region_mask(image: np.ndarray, locator: Mapping[str, bool] | None = None) -> np.ndarray | None:
     """The can (the locator's outline) as a uint8 mask; None: no can found.
 
     The repaint starts at the can's own edge, as if the can stood in front of another backdrop,
     so the locator meets the can's edges, not an edge the repaint made."""
-    location = locate_can(image, tall_reading=tall_reading)
+    location = locate_can(image, **(locator or {}))
     if not location.found or location.outline is None:
         return None
     mask = np.zeros(image.shape[:2], np.uint8)
@@ -112,10 +112,11 @@ def _region_mask(image: np.ndarray, tall_reading: bool = False) -> np.ndarray | 
 
 
 def repainted(image: np.ndarray, index: int, walls: Sequence[np.ndarray],
-              rng: np.random.Generator, tall_reading: bool = False) -> dict[str, np.ndarray] | None:
+              rng: np.random.Generator, locator: Mapping[str, bool] | None = None
+              ) -> dict[str, np.ndarray] | None:
     """``image`` with everything outside its can (the locator's outline on ``image``, a one-pixel
     soft seam) repainted with each backdrop of ``backdrops_for``; None when no can is found."""
-    region = _region_mask(image, tall_reading)
+    region = _region_mask(image, locator)
     if region is None:
         return None
     # the can pasted on each backdrop with a one-pixel soft seam, as training pastes cans
@@ -133,13 +134,13 @@ def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Prog
         raise ValueError("the backdrop check needs good images")
     names = [Path(s.source).name if isinstance(s.source, (str, Path)) else f"image {i}"
              for i, s in enumerate(good)]
-    tall = tall_reading(model)
+    locator = locator_of(model)
     # Two passes, one photo in memory at a time (a plant's folder may hold thousands of large
     # photos): first every photo's small wall, then each photo again, repainted and judged.
     walls = []
     for i, s in enumerate(good):
         progress.check()
-        walls.append(wall_of(load_image(s.source), tall))
+        walls.append(wall_of(load_image(s.source), locator))
         progress.report(i + 1, len(good), f"backdrop check: walls {i + 1} of {len(good)}")
     report = BackdropReport(per_kind={k: 0 for k in KINDS})
     rng = np.random.default_rng(seed)
@@ -150,17 +151,17 @@ def backdrop_check(model: Model, samples: Sequence[LabeledImage], progress: Prog
     return report
 
 
-def tall_reading(model: Model) -> bool:
-    """Whether ``model`` finds its cans with the locator's third reading (its ``RegionSettings``):
-    the repaints start at the outline the model itself finds on the photo."""
-    return model.regions is not None and model.regions.tall_reading
+def locator_of(model: Model) -> dict[str, bool]:
+    """The locator's options ``model`` finds its cans with (its ``RegionSettings``): the repaints
+    start at the outline the model itself finds on the photo."""
+    return model.regions.locator() if model.regions is not None else {}
 
 
 def _judge(model: Model, image: np.ndarray, index: int, name: str, walls: Sequence[np.ndarray],
            rng: np.random.Generator, report: BackdropReport) -> None:
     """One good photo and its repaints judged, counted into ``report`` (its own function, so the
     photo and its repaints are let go before the next one is read)."""
-    repaints = repainted(image, index, walls, rng, tall_reading(model))
+    repaints = repainted(image, index, walls, rng, locator_of(model))
     if repaints is None:
         report.skipped += 1
         return

@@ -75,7 +75,7 @@ def side_outline(image: np.ndarray, region: SideRegion | None,
     if mode == "fixed":
         assert region is not None and region.box is not None
         return fixed_outline(region, image.shape[1], image.shape[0]), None
-    location = locate_can(image, tall_reading=settings is not None and settings.tall_reading)
+    location = locate_can(image, **(settings.locator() if settings is not None else {}))
     return (location.outline if location.found else None), location
 
 

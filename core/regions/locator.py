@@ -14,7 +14,12 @@ locator works on edge energy, not on colour:
    along the photo's border (a backdrop's edge); nearby pieces of the same object are merged;
 5. its convex hull, with holes filled (a lid's smooth middle), is the coarse outline;
 6. on a photo larger than the working copy, the coarse outline is snapped to the can's silhouette
-   at full resolution (``core.regions.refine``).
+   at full resolution (``core.regions.refine``);
+7. with ``highpass_reading`` (a model records it), when the first reading is not sure, one more
+   reading on the lightness high-passed before its gradient (smooth blobs of a busy backdrop lose
+   their edges, the can's sharp ones keep them) is snapped too, and replaces the outline when the
+   photo's colours change much more strongly across it (``refine.edge_support``): an outline cut
+   across the can or wandering into the backdrop has stretches with no edge.
 
 The array helpers are in ``core.regions.morph``, the shaping of the chosen piece (growing,
 trimming, joining, confidence) in ``core.regions.pieces``.
@@ -54,7 +59,7 @@ from core.regions.morph import (
     percentile,
     shrink_disc,
 )
-from core.regions.refine import refine_outline
+from core.regions.refine import edge_support, refine_outline
 
 WORK_SIDE = 160          # the locator's working copy: longer side in pixels
 MIN_AREA = 0.004         # a can covers at least 0.4 % of the photo (a 40x40 px can in 640x640)
@@ -65,6 +70,10 @@ SURE = 0.8               # a first reading this confident is kept without trying
 LINE_FRACTION = 0.6      # straight structures longer than this share of the photo are backdrop
 HORIZON_FRACTION = 0.3   # ... horizontal ones reaching the photo's side (the wall's foot) already
 TALL_FRACTION = 0.85     # ... vertical ones, in the third reading (a big can's sides are long lines)
+HIGHPASS_SIGMA = 2.0     # the high-pass reading: lightness minus HIGHPASS_SHARE of its blur of this
+HIGHPASS_SHARE = 0.6     # ... sigma (working pixels), before the gradient (docs/REGIONS.md, run 14)
+SUPPORT_LOW = 2.0        # it replaces the outline when its edge support is this many times higher
+SUPPORT_MEAN = 1.5       # ... at the 20th percentile, and this many times on the mean (rule I, run 14)
 
 
 _Y = np.arange(256, dtype=np.float64) / 255.0
@@ -124,6 +133,18 @@ def tall_energy(small_grey: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(minus(mag, cv2.max(long_h, long_v)), (0, 0), BLUR_SIGMA)
 
 
+def highpass_energy(small_grey: np.ndarray) -> np.ndarray:
+    """The high-pass reading's energy map: as the first reading's, on the lightness minus
+    ``HIGHPASS_SHARE`` of its Gaussian blur (sigma ``HIGHPASS_SIGMA`` working pixels)."""
+    lightness = cv2.LUT(small_grey, _LIGHTNESS)
+    mag = gradient(np.ascontiguousarray(
+        lightness - HIGHPASS_SHARE * cv2.GaussianBlur(lightness, (0, 0), HIGHPASS_SIGMA), dtype=np.float32))
+    h, w = mag.shape
+    long_h = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_H), cv2.MORPH_OPEN, line_element(int(w * LINE_FRACTION), 1))
+    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, line_element(1, int(h * LINE_FRACTION)))
+    return cv2.GaussianBlur(minus(mag, cv2.max(long_h, long_v)), (0, 0), BLUR_SIGMA)
+
+
 def _from_the_sides(long_h: np.ndarray, mag: np.ndarray) -> np.ndarray:
     """Keep the horizontal structures that reach the photo's left or right edge: the wall's foot
     runs out of the photo on both sides of the can, a big can's ribs stop at its sides."""
@@ -152,7 +173,7 @@ def _small(image: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA), scale
 
 
-def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:
+def locate_can(image: np.ndarray, tall_reading: bool = False, highpass_reading: bool = False) -> CanLocation:
     """Find the can in an ``HxWx3`` uint8 RGB photo (see the module docstring).
 
     Three readings of the backdrop's lines are tried: only lines across most of the photo are
@@ -163,11 +184,13 @@ def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:
     with ``tall_reading`` (a model records whether it was trained with it: ``RegionSettings``).
     The outline that stands out best from its surroundings is kept. The other readings are
     skipped when the first is already sure (on the cans data set they changed none of those
-    outlines)."""
+    outlines). ``highpass_reading``: step 7 of the module docstring, also only when the first
+    reading is not sure."""
     small, scale = _small(image)
     reference, shorter = energy_maps(small)
     best = _locate(small, scale, image.shape, reference, reference)
-    if not (best.found and best.confidence >= SURE):
+    sure = best.found and best.confidence >= SURE
+    if not sure:
         for energy in (shorter, tall_energy(small)) if tall_reading else (shorter,):
             other = _locate(small, scale, image.shape, energy, reference)
             if other.found and (not best.found or other.confidence > best.confidence):
@@ -175,9 +198,18 @@ def locate_can(image: np.ndarray, tall_reading: bool = False) -> CanLocation:
     if not best.found or best.outline is None or scale >= 1.0:
         return best     # (a photo no larger than the working copy was located at full resolution)
     outline = refine_outline(image, best.outline)
+    confidence = best.confidence
+    if highpass_reading and not sure:
+        other = _locate(small, scale, image.shape, highpass_energy(small), reference)
+        if other.found and other.outline is not None:
+            candidate = refine_outline(image, other.outline)
+            low, mean = edge_support(image, outline)
+            other_low, other_mean = edge_support(image, candidate)
+            if other_low > SUPPORT_LOW * low and other_mean > SUPPORT_MEAN * mean:
+                outline, confidence = candidate, other.confidence
     x0, y0 = outline.min(axis=0)
     x1, y1 = outline.max(axis=0) + 1
-    return CanLocation(True, outline, (int(x0), int(y0), int(x1), int(y1)), best.confidence)
+    return CanLocation(True, outline, (int(x0), int(y0), int(x1), int(y1)), confidence)
 
 
 def _locate(small: np.ndarray, scale: float, shape: tuple, energy: np.ndarray,

@@ -134,7 +134,7 @@ def relocated(photo: np.ndarray, outline: np.ndarray, settings: RegionSettings, 
     """``repaint(photo, outline, rng)`` with the can found again on it by the locator, reduced as
     ``_reduced``; None when no can is found on the repaint."""
     repainted = repaint(photo, outline, rng)
-    found = locate_can(repainted, tall_reading=settings.tall_reading)
+    found = locate_can(repainted, **settings.locator())
     if not found.found or found.outline is None:
         return None
     return _reduced(repainted, found.outline, square_window(found.outline, settings.context), size)

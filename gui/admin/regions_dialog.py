@@ -28,7 +28,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from app.regions import ASK_PHOTO, Preview, explain, load_sample, model_tall_reading, preview, recipe_text
+from app.regions import ASK_PHOTO, Preview, explain, load_sample, model_locator, preview, recipe_text
 from common.regions import MODE_LABELS, RecipeInvalid, RegionRecipe, SideRegion
 from core.images.formats import file_dialog_filter
 from db.dto import ProductInfo
@@ -55,7 +55,7 @@ class RegionsDialog(QDialog):
         self.samples: dict[str, np.ndarray] = {}
         self.previews: dict[str, Preview] = {}
         self._finding: set[tuple[str, int]] = set()   # (side, id of its sample) being located
-        self._tall: bool | None = None   # the product's model's locator, looked up once (in a task)
+        self._locator_options: dict[str, bool] | None = None   # the product's model's, looked up once
         problem = ""
         try:
             recipe = RegionRecipe.from_json(product.region_recipe)
@@ -222,15 +222,15 @@ class RegionsDialog(QDialog):
         if (side, id(image)) in self._finding:
             return
         self._finding.add((side, id(image)))
-        self._task(lambda _p: preview(image, SideRegion(), self._tall_reading()), what="finding the can",
+        self._task(lambda _p: preview(image, SideRegion(), self._locator()), what="finding the can",
                    on_success=lambda found: self._found(side, image, found))
 
-    def _tall_reading(self) -> bool:
-        """Whether the product's model locates with the third reading (read from its model.json
-        on the first preview, then kept: a task's thread, not the GUI's)."""
-        if self._tall is None:
-            self._tall = model_tall_reading(self.ctx.station, self.ctx.actor, self.product.model_id)
-        return self._tall
+    def _locator(self) -> dict[str, bool]:
+        """The locator's options of the product's model (read from its model.json on the first
+        preview, then kept: a task's thread, not the GUI's)."""
+        if self._locator_options is None:
+            self._locator_options = model_locator(self.ctx.station, self.ctx.actor, self.product.model_id)
+        return self._locator_options
 
     def _found(self, side: str, image: np.ndarray, found: Preview) -> None:
         self._finding.discard((side, id(image)))

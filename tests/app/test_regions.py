@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.regions import RecipeUnusable, load_sample, model_tall_reading, preview, product_recipe, recipe_text
+from app.regions import RecipeUnusable, load_sample, model_locator, preview, product_recipe, recipe_text
 from common.regions import RegionRecipe, SideRegion
 from core.errors import UnreadableImage
 
@@ -63,7 +63,7 @@ def test_the_preview_finds_the_can_as_the_products_model_does(tmp_path, tmp_path
     from tests.helpers import tiny_model_dir
 
     image, mask = tall_can_photo(0)
-    outlines = {tall: preview(image, SideRegion(), tall).outline for tall in (False, True)}
+    outlines = {tall: preview(image, SideRegion(), {"tall_reading": tall}).outline for tall in (False, True)}
     box = {tall: (*o.min(axis=0), *(o.max(axis=0) + 1)) for tall, o in outlines.items()}
     assert iou(box[True], mask_box(mask)) >= 0.9 > iou(box[False], mask_box(mask))
 
@@ -76,10 +76,10 @@ def test_the_preview_finds_the_can_as_the_products_model_does(tmp_path, tmp_path
         return SimpleNamespace(folder=str(folders[model_id]))
 
     station = SimpleNamespace(models=SimpleNamespace(get=get))
-    assert model_tall_reading(station, None, 1) is False          # trained without it
+    assert model_locator(station, None, 1) == {"tall_reading": False, "highpass_reading": False}   # trained without
     spec = json.loads((folders[1] / "model.json").read_text())
     spec["preprocessing"]["tall_reading"] = True
     (folders[1] / "model.json").write_text(json.dumps(spec))
-    assert model_tall_reading(station, None, 1) is True
+    assert model_locator(station, None, 1)["tall_reading"] is True
     for missing in (None, 2, 3):          # no model, its folder gone, no such model
-        assert model_tall_reading(station, None, missing) is False
+        assert model_locator(station, None, missing) == {}

@@ -98,6 +98,7 @@ class Blur(nn.Module):
         super().__init__()
         k = torch.tensor([1.0, 2.0, 1.0])
         kernel = (k[:, None] * k[None, :]) / 16.0
+        self.kernel: torch.Tensor
         self.register_buffer("kernel", kernel.expand(channels, 1, 3, 3).contiguous(), persistent=False)
         self.channels = channels
 

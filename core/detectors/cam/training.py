@@ -64,7 +64,7 @@ def _train(samples: list[LabeledImage], labels: np.ndarray, counts: dict[int, in
     options = {**config.options, **{name: config.option(name) for name in
                                     ("region", "backdrops", "output_stride", "synthetic", "margin",
                                      "region_cuts", "region_faults", "tall_reading", "members", "relocated",
-                                     "antialias")}}
+                                     "antialias", "highpass_reading")}}
     settings = region_settings(options)
     stride = int(options.get("output_stride", 32))
     members = max(1, int(options.get("members", 1)))
@@ -302,7 +302,7 @@ def _training_views(data: TrainingViews, labels: np.ndarray, train_idx: np.ndarr
 def region_settings(options: dict) -> RegionSettings | None:
     """The training options' region: "auto" (the default: train on the located can) or "whole"
     (the whole photo, as before regions existed), with optional margin / context / outside /
-    tall_reading."""
+    tall_reading / highpass_reading."""
     mode = options.get("region", "auto")
     if mode == "whole":
         return None
@@ -312,7 +312,8 @@ def region_settings(options: dict) -> RegionSettings | None:
     return RegionSettings(margin=float(options.get("margin", defaults.margin)),
                           context=float(options.get("context", defaults.context)),
                           outside=str(options.get("outside", defaults.outside)),
-                          tall_reading=bool(options.get("tall_reading", defaults.tall_reading)))
+                          tall_reading=bool(options.get("tall_reading", defaults.tall_reading)),
+                          highpass_reading=bool(options.get("highpass_reading", defaults.highpass_reading)))
 
 
 def _val_loss(net: CamNet, cache: torch.Tensor, y: torch.Tensor, start: int,
