@@ -13,15 +13,16 @@ can-level figures (good cans rejected, defective cans passed, per 1000, with int
 ``core.evaluation.can_level`` on the pooled held-out outcomes.
 
 Recipes (``RECIPES`` below; ``benchmarks/build_default.py`` builds the default model with
-"new-inset"):
+"new-hp"):
 
 - ``today``: the training settings of the shipped default before inspection regions (whole photo,
   192 px, CAM, 4 views);
 - ``new``: the can located in every photo, outside blanked, backdrop randomisation and crop
   jitter, 6 views per photo; the network as today (192 px, stride 32), whose 6x6 map now spans
   the can instead of the whole photo;
-- ``new-inset`` (the shipped default): "new" with the judged region taken 2 % of the can's size
-  inside its outline.
+- ``new-inset`` (the default until run 14): "new" with the judged region taken 2 % of the can's
+  size inside its outline;
+- ``new-hp`` (the shipped default, run 14): "new-inset" with the can locator's high-pass reading.
 
 - ``synth``: "new" plus synthetic defects (rust, dents, creases painted on the can inside the
   judged region) on half of the good photos' augmented views, labelled defective; validation and

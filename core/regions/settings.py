@@ -13,7 +13,7 @@ OUTSIDE = ("fill", "blur")
 SETTINGS_VERSION = 1
 MIN_MARGIN = -0.1        # a judged region taken in by at most a tenth of the can's size
 TALL_READING = False     # new models: the locator's third reading (docs/REGIONS.md, run 7)
-HIGHPASS_READING = False  # new models: the locator's high-pass reading (docs/REGIONS.md, run 14)
+HIGHPASS_READING = True   # new models: the locator's high-pass reading (docs/REGIONS.md, run 14)
 
 
 @dataclass(frozen=True)
