@@ -126,22 +126,24 @@ def energy_maps(small_grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def tall_energy(small_grey: np.ndarray) -> np.ndarray:
     """The third reading's energy map: horizontal lines longer than ``LINE_FRACTION`` of the photo
     removed, vertical ones only when longer than ``TALL_FRACTION`` of it (a big can's sides)."""
-    mag = gradient(cv2.LUT(small_grey, _LIGHTNESS))
-    h, w = mag.shape
-    long_h = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_H), cv2.MORPH_OPEN, line_element(int(w * LINE_FRACTION), 1))
-    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, line_element(1, int(h * TALL_FRACTION)))
-    return cv2.GaussianBlur(minus(mag, cv2.max(long_h, long_v)), (0, 0), BLUR_SIGMA)
+    return _without_lines(gradient(cv2.LUT(small_grey, _LIGHTNESS)), TALL_FRACTION)
 
 
 def highpass_energy(small_grey: np.ndarray) -> np.ndarray:
     """The high-pass reading's energy map: as the first reading's, on the lightness minus
     ``HIGHPASS_SHARE`` of its Gaussian blur (sigma ``HIGHPASS_SIGMA`` working pixels)."""
     lightness = cv2.LUT(small_grey, _LIGHTNESS)
-    mag = gradient(np.ascontiguousarray(
-        lightness - HIGHPASS_SHARE * cv2.GaussianBlur(lightness, (0, 0), HIGHPASS_SIGMA), dtype=np.float32))
+    return _without_lines(gradient(np.ascontiguousarray(
+        lightness - HIGHPASS_SHARE * cv2.GaussianBlur(lightness, (0, 0), HIGHPASS_SIGMA), dtype=np.float32)),
+        LINE_FRACTION)
+
+
+def _without_lines(mag: np.ndarray, vertical: float) -> np.ndarray:
+    """``mag`` without horizontal lines longer than ``LINE_FRACTION`` of the photo and vertical ones
+    longer than ``vertical`` of it, blurred into an energy map."""
     h, w = mag.shape
     long_h = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_H), cv2.MORPH_OPEN, line_element(int(w * LINE_FRACTION), 1))
-    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, line_element(1, int(h * LINE_FRACTION)))
+    long_v = cv2.morphologyEx(cv2.dilate(mag, _ACROSS_V), cv2.MORPH_OPEN, line_element(1, int(h * vertical)))
     return cv2.GaussianBlur(minus(mag, cv2.max(long_h, long_v)), (0, 0), BLUR_SIGMA)
 
 
