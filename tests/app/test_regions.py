@@ -76,10 +76,13 @@ def test_the_preview_finds_the_can_as_the_products_model_does(tmp_path, tmp_path
         return SimpleNamespace(folder=str(folders[model_id]))
 
     station = SimpleNamespace(models=SimpleNamespace(get=get))
-    assert model_locator(station, None, 1) == {"tall_reading": False, "highpass_reading": False}   # trained without
     spec = json.loads((folders[1] / "model.json").read_text())
-    spec["preprocessing"]["tall_reading"] = True
+    for tall, highpass in ((False, False), (True, False), (False, True)):
+        spec["preprocessing"].update(tall_reading=tall, highpass_reading=highpass)
+        (folders[1] / "model.json").write_text(json.dumps(spec))
+        assert model_locator(station, None, 1) == {"tall_reading": tall, "highpass_reading": highpass}
+    del spec["preprocessing"]["tall_reading"], spec["preprocessing"]["highpass_reading"]
     (folders[1] / "model.json").write_text(json.dumps(spec))
-    assert model_locator(station, None, 1)["tall_reading"] is True
+    assert model_locator(station, None, 1) == {"tall_reading": False, "highpass_reading": False}  # an older model
     for missing in (None, 2, 3):          # no model, its folder gone, no such model
         assert model_locator(station, None, missing) == {}

@@ -60,7 +60,13 @@ def test_on_the_checks_noise_texture_it_finds_the_can_the_other_readings_lose():
     assert np.array_equal(own, locate_can(images[target], highpass_reading=True).outline)
     texture = paints["texture"]
     assert outline_shift(own, locate_can(texture).outline) > 30
-    assert outline_shift(own, locate_can(texture, highpass_reading=True).outline) < 15
+    found = locate_can(texture, highpass_reading=True).outline
+    assert outline_shift(own, found) < 15
+    # A model that records the reading judges the side inside that outline; one that does not, not.
+    from core.regions.apply import side_outline
+
+    assert np.array_equal(side_outline(texture, None, RegionSettings(highpass_reading=True))[0], found)
+    assert not np.array_equal(side_outline(texture, None, RegionSettings(highpass_reading=False))[0], found)
 
 
 def test_a_model_records_the_reading_and_old_models_do_not_have_it():
