@@ -1,8 +1,21 @@
-"""Drawn photos for the region tests: a ribbed metal can on a plain or a cluttered backdrop."""
+"""Drawn photos for the region tests: a ribbed metal can on a plain or a cluttered backdrop; and
+the real photos of the cans data set (read in place)."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
+
+CANS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "cans"
+CANS = CANS if CANS.is_dir() else Path("/work/shared/datasets/cans")
+
+
+def photos(folder: str = "*") -> list[Path]:
+    """The cans data set's JPEGs (``folder``: good, defect or *), sorted; fails when it is missing."""
+    found = sorted(CANS.glob(f"{folder}/*.jpg"))
+    assert found, f"the cans data set is missing at {CANS}"
+    return found
 
 
 def backdrop(rng: np.random.Generator, size: int, cluttered: bool) -> np.ndarray:

@@ -11,7 +11,7 @@ from core.images import load_image
 from core.regions.locator import locate_can
 from core.regions.refine import edge_support
 from core.regions.settings import RegionSettings
-from tests.core.test_locator_identity import photos
+from tests.core.regions_helpers import photos
 
 
 def _drawn_can() -> np.ndarray:

@@ -7,8 +7,6 @@ Compared bit for bit: the three energy maps (values and dtype), the three readin
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -17,16 +15,7 @@ from core.images import load_image
 from core.regions import locator, morph
 from core.regions.locator import CanLocation
 from tests.core import locator_reference as reference
-from tests.core.regions_helpers import can_photo
-
-CANS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "cans"
-CANS = CANS if CANS.is_dir() else Path("/work/shared/datasets/cans")
-
-
-def photos(folder: str = "*") -> list[Path]:
-    found = sorted(CANS.glob(f"{folder}/*.jpg"))
-    assert found, f"the cans data set is missing at {CANS}"
-    return found
+from tests.core.regions_helpers import can_photo, photos
 
 
 def assert_same(new: CanLocation, old: CanLocation, what: str) -> None:
